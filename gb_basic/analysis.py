@@ -1,0 +1,182 @@
+"""Static facts the compiler needs: names, calls, suspension points, what must be lowered.
+
+A *suspension point* is anything that hands a request to the runtime and waits for its
+answer: HEAR, SET/GET of session variables, ``GET "session.id"``, the keyword statements gb
+implements (USE KB, SET BOT MEMORY, ...), request functions (GET_BOT_MEMORY) and calls of
+user functions that themselves suspend. Code between suspension points compiles to plain
+structured Python; a construct that contains one is *lowered* to numbered blocks so the
+dialog can stop there and resume from a JSON state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import ast as A
+
+__all__ = ["REQUEST_FUNCTIONS", "LOOP_FAMILY", "Analysis", "assigned_names", "read_names"]
+
+# Functions answered by the runtime: the call becomes a request.
+REQUEST_FUNCTIONS = {"GET_BOT_MEMORY": "GET BOT MEMORY", "GET_USER_MEMORY": "GET USER MEMORY"}
+
+# EXIT kind -> the loop kinds it leaves.
+LOOP_FAMILY = {"for": ("for",), "do": ("do", "while"), "while": ("while", "do")}
+
+
+def _loop_kind(s: A.Stmt) -> str | None:
+    if isinstance(s, (A.For, A.ForEach)):
+        return "for"
+    if isinstance(s, A.Loop):
+        return s.kind
+    return None
+
+
+def assigned_names(body: Iterable[Any]) -> set[str]:
+    """Variables a body assigns (plain names only; ``x.f = 1`` assigns x)."""
+    out: set[str] = set()
+    for stmt in body:
+        for n in A.walk(stmt):
+            target = None
+            if isinstance(n, (A.Assign, A.SetVar, A.Hear)):
+                target = n.target
+            elif isinstance(n, (A.For, A.ForEach)):
+                out.add(n.var)
+            elif isinstance(n, (A.GetVar, A.Dim)):
+                out.add(n.name)
+            elif isinstance(n, A.With):
+                target = n.target
+            while isinstance(target, (A.Attr, A.Index)):
+                target = target.obj
+            if isinstance(target, A.Var):
+                out.add(target.name)
+    return out
+
+
+def read_names(body: Iterable[Any]) -> set[str]:
+    """Variables a body reads, including ``{name}`` interpolations."""
+    out: set[str] = set()
+    for stmt in body:
+        for n in A.walk(stmt):
+            if isinstance(n, A.Var):
+                out.add(n.name)
+            elif isinstance(n, A.Interp):
+                for p in n.parts:
+                    if isinstance(p, tuple):
+                        out.update(v.name for v in A.walk(p[2]) if isinstance(v, A.Var))
+    return out
+
+
+def called_functions(body: Iterable[Any], names: set[str]) -> set[str]:
+    """User functions (lower-case names in `names`) a body calls."""
+    out: set[str] = set()
+    for stmt in body:
+        for n in A.walk(stmt):
+            if isinstance(n, A.Call) and n.name.lower() in names:
+                out.add(n.name.lower())
+            elif isinstance(n, A.CallStmt) and n.name in names:
+                out.add(n.name)
+            elif isinstance(n, A.Keyword) and not n.supported:
+                first = n.keyword.split()[0].lower()
+                if first in names:
+                    out.add(first)
+    return out
+
+
+class Analysis:
+    """Whole-program facts: which units suspend, which globals each function reads."""
+
+    def __init__(self, module: A.Module) -> None:
+        self.module = module
+        self.functions = module.functions
+        names = set(self.functions)
+        self.calls = {name: called_functions(f.body, names) for name, f in self.functions.items()}
+        self.block_mode = self._block_mode_units()
+        self.globals_read = self._globals_read()
+
+    # --- which functions must run as resumable frames -------------------------------------
+    def _own_reasons(self, f: A.Function) -> bool:
+        for stmt in f.body:
+            for n in A.walk(stmt):
+                if isinstance(n, (A.Label, A.Goto)) or self.is_request(n):
+                    return True
+        return False
+
+    def _block_mode_units(self) -> set[str]:
+        block = {name for name, f in self.functions.items() if self._own_reasons(f)}
+        changed = True
+        while changed:
+            changed = False
+            for name, callees in self.calls.items():
+                if name not in block and callees & block:
+                    block.add(name)
+                    changed = True
+        return block
+
+    def _globals_read(self) -> dict[str, set[str]]:
+        own = {}
+        for name, f in self.functions.items():
+            local = set(f.params) | assigned_names(f.body) | {name}
+            own[name] = read_names(f.body) - local - set(self.functions)
+        total = {name: set(v) for name, v in own.items()}
+        changed = True
+        while changed:
+            changed = False
+            for name, callees in self.calls.items():
+                for c in callees:
+                    if not total[c] <= total[name]:
+                        total[name] |= total[c]
+                        changed = True
+        return total
+
+    # --- suspension points ----------------------------------------------------------------
+    def is_request(self, n: Any) -> bool:
+        """True for a node that is itself a suspension point."""
+        if isinstance(n, (A.Hear, A.SetVar, A.GetVar, A.GetExpr, A.SystemPrompt, A.HearExpr)):
+            return True
+        if isinstance(n, A.Keyword):
+            return n.supported or self.keyword_call(n) in self.block_mode
+        if isinstance(n, A.Call):
+            return n.name in REQUEST_FUNCTIONS or n.name.lower() in self.block_mode
+        if isinstance(n, A.CallStmt):
+            return n.name in self.block_mode
+        return False
+
+    def keyword_call(self, n: A.Keyword) -> str | None:
+        """The user SUB an unknown keyword statement calls (``Greet "Ann"``), if any."""
+        first = n.keyword.split()[0].lower()
+        return first if first in self.functions else None
+
+    def suspends(self, node: Any) -> bool:
+        """True if running `node` can suspend (it contains a suspension point)."""
+        return any(self.is_request(n) for n in A.walk(node))
+
+    def needs_lowering(self, s: A.Stmt) -> bool:
+        """A compound statement that must compile to blocks rather than structured Python."""
+        kind = _loop_kind(s)
+        for n in A.walk(s):
+            if self.is_request(n) or isinstance(n, A.Label):
+                return True
+            if kind and isinstance(n, A.Goto):
+                return True
+        if kind and self._exits_outward(s):
+            return True
+        return any(self.needs_lowering(c) for c in A.children(s) if isinstance(c, A.Stmt))
+
+    def _exits_outward(self, loop: A.Stmt) -> bool:
+        """True if an EXIT inside `loop` leaves a loop enclosing it (past a native loop)."""
+
+        def visit(stmts: Iterable[Any], loops: tuple[str, ...]) -> bool:
+            for st in stmts:
+                if isinstance(st, A.Exit) and st.kind in LOOP_FAMILY:
+                    if not any(k in LOOP_FAMILY[st.kind] for k in loops):
+                        return True
+                    continue
+                k = _loop_kind(st)
+                nested = loops + (k,) if k else loops
+                if visit([c for c in A.children(st) if isinstance(c, A.Stmt)], nested):
+                    return True
+            return False
+
+        first = _loop_kind(loop)
+        return visit([c for c in A.children(loop) if isinstance(c, A.Stmt)], (first,) if first else ())

@@ -1,0 +1,107 @@
+"""Errors of the BASIC language.
+
+Tree::
+
+    BasicError                    every error this package raises
+    ├── BasicSyntaxError          the source does not parse or compile (exit code 1 in `gb check`)
+    └── BasicRuntimeError         a running dialog failed; carries the line
+        ├── UnsupportedKeyword    a keyword gb parses but does not implement
+        ├── BudgetExceeded        the step or wall-time budget of one message ran out
+        └── DialogChanged         the .bas changed while a dialog waited and cannot resume safely
+
+Every error renders in one format: ``[file:line:col] Error at 'TOKEN': message``
+followed, where the source is known, by the offending line and a caret.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BasicError",
+    "BasicSyntaxError",
+    "BasicRuntimeError",
+    "UnsupportedKeyword",
+    "BudgetExceeded",
+    "DialogChanged",
+    "excerpt",
+]
+
+
+def excerpt(source: str | None, line: int, column: int) -> str:
+    """Return the source line `line` (1-based) and a caret under `column` (1-based)."""
+    if not source or line < 1:
+        return ""
+    lines = source.splitlines()
+    if line > len(lines):
+        return ""
+    text = lines[line - 1].expandtabs(4)
+    caret = " " * max(column - 1, 0) + "^"
+    return f"    {text}\n    {caret}"
+
+
+class BasicError(Exception):
+    """Root of the language's errors: a message placed at file, line and column."""
+
+    kind = "Error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "<dialog>",
+        line: int = 0,
+        column: int = 0,
+        token: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.token = token
+        self.source = source
+
+    def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> "BasicError":
+        """Fill in a position the error does not have yet; returns self."""
+        if not self.line:
+            self.line, self.column = line, column
+        if self.file == "<dialog>":
+            self.file = file
+        if self.source is None:
+            self.source = source
+        return self
+
+    @property
+    def headline(self) -> str:
+        """The one-line form: ``[file:line:col] Error at 'X': message``."""
+        where = f"{self.file}:{self.line}:{self.column}" if self.column else f"{self.file}:{self.line}"
+        at = f" at '{self.token}'" if self.token else ""
+        return f"[{where}] {self.kind}{at}: {self.message}"
+
+    def __str__(self) -> str:
+        snippet = excerpt(self.source, self.line, self.column or 1)
+        return f"{self.headline}\n{snippet}" if snippet else self.headline
+
+
+class BasicSyntaxError(BasicError):
+    """The source does not parse or does not compile."""
+
+
+class BasicRuntimeError(BasicError):
+    """A running dialog failed at a line."""
+
+
+class UnsupportedKeyword(BasicRuntimeError):
+    """A statement with a keyword gb parses but does not implement was executed."""
+
+    def __init__(self, keyword: str, **kw: object) -> None:
+        self.keyword = keyword
+        super().__init__(f"keyword {keyword} is not supported", **kw)  # type: ignore[arg-type]
+
+
+class BudgetExceeded(BasicRuntimeError):
+    """One message used more steps or wall time than its budget: a runaway script."""
+
+
+class DialogChanged(BasicRuntimeError):
+    """The dialog's source changed while it waited, and resuming it is not provably safe."""

@@ -1,0 +1,129 @@
+"""Helpers the compiled code calls: containers, iteration, SELECT CASE, errors.
+
+The arithmetic and comparisons live in :mod:`gb_basic.values`; this module adds what only
+compiled statements need. Everything here is pure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import BasicRuntimeError, UnsupportedKeyword
+from .values import describe, eq, ge, gt, le, lt, ne, number_or_none, to_number, to_str
+
+__all__ = ["attr", "index", "set_attr", "set_item", "iterate", "case_match", "unsupported",
+           "num", "length", "Stop"]
+
+
+class Stop(Exception):
+    """END inside a FUNCTION: stops the whole dialog."""
+
+
+def attr(obj: Any, name: str) -> Any:
+    """``obj.name``: a field of an object; ``.length``/``.count`` of lists and text."""
+    t = type(obj)
+    if t is dict:
+        v = obj.get(name)
+        if v is None and name not in obj:
+            low = name.lower()
+            for k, val in obj.items():
+                if k.lower() == low:
+                    return val
+        return v
+    if obj is None:
+        return None
+    if name.lower() in ("length", "count") and (t is list or t is str):
+        return len(obj)
+    for field in ("year", "month", "day", "hour", "minute", "second"):
+        if name.lower() == field and hasattr(obj, field):
+            return getattr(obj, field)
+    raise BasicRuntimeError(f"{describe(obj)} has no field {name!r}")
+
+
+def index(obj: Any, key: Any) -> Any:
+    """``obj[key]``: 0-based for lists and text, by key for objects; out of range is NULL."""
+    t = type(obj)
+    if t is list or t is str:
+        i = number_or_none(key)
+        if i is None or int(i) != i:
+            raise BasicRuntimeError(f"index {describe(key)} is not a whole number")
+        i = int(i)
+        if -len(obj) <= i < len(obj):
+            return obj[i]
+        return None
+    if t is dict:
+        return attr(obj, to_str(key))
+    if obj is None:
+        return None
+    raise BasicRuntimeError(f"cannot index {describe(obj)}")
+
+
+def set_attr(obj: Any, name: str, value: Any) -> dict[str, Any]:
+    """``obj.name = value``; a NULL ``obj`` becomes a new object. Returns the object."""
+    if obj is None:
+        obj = {}
+    elif type(obj) is not dict:
+        raise BasicRuntimeError(f"cannot set field {name!r} on {describe(obj)}")
+    obj[name] = value
+    return obj
+
+
+def set_item(obj: Any, key: Any, value: Any) -> Any:
+    """``obj[key] = value``; index len(list) appends; a NULL ``obj`` becomes a list or object."""
+    if obj is None:
+        obj = [] if number_or_none(key) is not None and type(key) is not str else {}
+    t = type(obj)
+    if t is dict:
+        obj[to_str(key)] = value
+        return obj
+    if t is list:
+        i = int(to_number(key, "an index"))
+        if 0 <= i < len(obj):
+            obj[i] = value
+        elif i == len(obj):
+            obj.append(value)
+        else:
+            raise BasicRuntimeError(f"index {i} is out of range (the list has {len(obj)} items)")
+        return obj
+    raise BasicRuntimeError(f"cannot set an item of {describe(obj)}")
+
+
+def iterate(x: Any) -> list[Any]:
+    """What FOR EACH walks: list items, object keys, characters of text; NULL is empty."""
+    t = type(x)
+    if t is list:
+        return x
+    if x is None:
+        return []
+    if t is dict:
+        return list(x)
+    if t is str:
+        return list(x)
+    raise BasicRuntimeError(f"cannot loop over {describe(x)}")
+
+
+def num(x: Any, what: str) -> int | float:
+    """A number for a FOR bound; `what` names it in the error."""
+    return to_number(x, f"a number ({what})")
+
+
+def length(x: Any) -> int:
+    """Length of a list or text."""
+    return len(x) if x is not None else 0
+
+
+_IS = {"=": eq, "<>": ne, "<": lt, ">": gt, "<=": le, ">=": ge}
+
+
+def case_match(subject: Any, kind: str, a: Any, b: Any = None, op: str | None = None) -> bool:
+    """One CASE item: a value, ``a TO b`` or ``IS op a``."""
+    if kind == "eq":
+        return eq(subject, a)
+    if kind == "range":
+        return ge(subject, a) and le(subject, b)
+    return _IS[op or "="](subject, a)
+
+
+def unsupported(keyword: str) -> None:
+    """Raise for a keyword gb parses but does not implement."""
+    raise UnsupportedKeyword(keyword)

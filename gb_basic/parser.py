@@ -1,0 +1,815 @@
+"""The parser: source text -> :class:`~gb_basic.ast.Module`.
+
+lark's LALR(1) parser reads the token stream of :mod:`gb_basic.lexer` with ``grammar.lark``;
+an inline transformer builds AST nodes and block markers line by line, and :class:`_Nester`
+nests the block lines (``IF``/``END IF``, ``FOR``/``NEXT``, ...) with a stack.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast as A
+from .errors import BasicSyntaxError
+from .lexer import BasicLexer
+
+__all__ = ["parse", "parse_expression", "Mark"]
+
+
+class Mark:
+    """A block line (``IF x THEN``, ``NEXT``, ...) before nesting."""
+
+    __slots__ = ("kind", "line", "col", "args")
+
+    def __init__(self, kind: str, tok: Any, *args: Any) -> None:
+        self.kind = kind
+        self.line, self.col = _pos(tok)
+        self.args = args
+
+    def __repr__(self) -> str:
+        return f"Mark({self.kind}@{self.line})"
+
+
+def _pos(x: Any) -> tuple[int, int]:
+    if isinstance(x, Token):
+        return x.line or 0, x.column or 0
+    return x.line, x.col
+
+
+_CLOSE_NAME = {"if": "END IF", "for": "NEXT", "each": "NEXT", "do": "LOOP", "while": "WEND",
+               "select": "END SELECT", "with": "END WITH", "function": "END FUNCTION",
+               "sub": "END SUB", "login": "END"}
+_OPEN_NAME = {"if": "IF", "for": "FOR", "each": "FOR EACH", "do": "DO", "while": "WHILE",
+              "select": "SELECT CASE", "with": "WITH", "function": "FUNCTION", "sub": "SUB",
+              "login": "ON LOGIN"}
+
+_BINOPS = {"+": "+", "-": "-", "*": "*", "/": "/", "\\": "\\", "^": "^", "&": "&", "=": "=",
+           "==": "=", "<>": "<>", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+
+
+class _ToAst(Transformer):  # type: ignore[type-arg]
+    """Rule callbacks: each gets the list of children, returns a node or a :class:`Mark`."""
+
+    # expressions
+    def number(self, c: list[Any]) -> A.Const:
+        t = c[0]
+        s = str(t)
+        v: int | float = float(s) if ("." in s or "e" in s or "E" in s) else int(s)
+        return A.Const(t.line, t.column, v)
+
+    def string(self, c: list[Any]) -> A.Expr:
+        return _string_expr(c[0])
+
+    def true(self, c: list[Any]) -> A.Const:
+        return A.Const(c[0].line, c[0].column, True)
+
+    def false(self, c: list[Any]) -> A.Const:
+        return A.Const(c[0].line, c[0].column, False)
+
+    def null(self, c: list[Any]) -> A.Const:
+        return A.Const(c[0].line, c[0].column, None)
+
+    def var(self, c: list[Any]) -> A.Var:
+        return A.Var(c[0].line, c[0].column, str(c[0]).lower())
+
+    def call(self, c: list[Any]) -> A.Call:
+        return A.Call(c[0].line, c[0].column, str(c[0]).upper(), c[2] or [])
+
+    def paren(self, c: list[Any]) -> A.Expr:
+        return c[1]  # type: ignore[no-any-return]
+
+    def list_lit(self, c: list[Any]) -> A.ListLit:
+        return A.ListLit(c[0].line, c[0].column, c[1] or [])
+
+    def obj_lit(self, c: list[Any]) -> A.ObjLit:
+        return A.ObjLit(c[0].line, c[0].column, c[1] or [])
+
+    def _list(self, c: list[Any]) -> list[Any]:
+        if len(c) == 1:
+            return [c[0]]
+        c[0].append(c[2])
+        return c[0]  # type: ignore[no-any-return]
+
+    pairs = args = kwargs = params = case_items = _list
+
+    def pair(self, c: list[Any]) -> tuple[str, A.Expr]:
+        return str(c[0]), c[2]
+
+    def get_expr(self, c: list[Any]) -> A.GetExpr:
+        return A.GetExpr(c[0].line, c[0].column, c[1])
+
+    def hear_expr(self, c: list[Any]) -> A.HearExpr:
+        return A.HearExpr(c[0].line, c[0].column)
+
+    def with_field(self, c: list[Any]) -> A.WithField:
+        return A.WithField(c[0].line, c[0].column, str(c[1]))
+
+    def attr(self, c: list[Any]) -> A.Attr:
+        return A.Attr(c[0].line, c[0].col, c[0], str(c[2]))
+
+    def index(self, c: list[Any]) -> A.Index:
+        return A.Index(c[0].line, c[0].col, c[0], c[2])
+
+    def seq(self, c: list[Any]) -> list[Any]:
+        if len(c) == 1:
+            return [c[0]]
+        c[0].append(c[1])
+        c[0].append(c[2])
+        return c[0]  # type: ignore[no-any-return]
+
+    def seq_is_null(self, c: list[Any]) -> list[Any]:
+        c[0].append("IS NULL")
+        return c[0]  # type: ignore[no-any-return]
+
+    def seq_is_not_null(self, c: list[Any]) -> list[Any]:
+        c[0].append("IS NOT NULL")
+        return c[0]  # type: ignore[no-any-return]
+
+    def prefix(self, c: list[Any]) -> _Prefix:
+        return _Prefix(c[0], c[1])
+
+    def expr(self, c: list[Any]) -> A.Expr:
+        items = c[0]
+        if len(items) == 1 and not isinstance(items[0], _Prefix):
+            return items[0]  # type: ignore[no-any-return]
+        return _Climber(items).climb(items[0], 0)
+
+    def cmpop(self, c: list[Any]) -> Token:
+        return c[0]  # type: ignore[no-any-return]
+
+    # targets
+    def var_target(self, c: list[Any]) -> A.Var:
+        return self.var(c)
+
+    def attr_target(self, c: list[Any]) -> A.Attr:
+        return self.attr(c)
+
+    def index_target(self, c: list[Any]) -> A.Index:
+        return self.index(c)
+
+    def with_target(self, c: list[Any]) -> A.WithField:
+        return self.with_field(c)
+
+    # simple statements
+    def assign(self, c: list[Any]) -> A.Assign:
+        if isinstance(c[2], A.HearExpr):
+            return A.Hear(c[0].line, c[0].col, c[0])  # type: ignore[return-value]
+        return A.Assign(c[0].line, c[0].col, c[0], c[2])
+
+    def cmd_assign(self, c: list[Any]) -> A.Assign:
+        cmd = A.CmdExpr(c[2].line, c[2].column, str(c[2]).upper(), c[3] or [])
+        return A.Assign(c[0].line, c[0].col, c[0], cmd)
+
+    def set_stmt(self, c: list[Any]) -> A.SetVar:
+        return A.SetVar(c[0].line, c[0].column, c[1], c[3])
+
+    def get_stmt(self, c: list[Any]) -> A.GetVar:
+        return A.GetVar(c[0].line, c[0].column, str(c[1]).lower())
+
+    def talk(self, c: list[Any]) -> A.Talk:
+        return A.Talk(c[0].line, c[0].column, c[1] or [])
+
+    def talk_to(self, c: list[Any]) -> A.Talk:
+        return A.Talk(c[0].line, c[0].column, c[3], to=c[1])
+
+    def hear(self, c: list[Any]) -> A.Hear:
+        tok, target, as_args, prompt = c[0], c[1], c[3], c[5]
+        node = A.Hear(tok.line, tok.column, target, prompt=prompt)
+        if as_args:
+            first = as_args[0]
+            if len(as_args) == 1 and isinstance(first, A.Var):
+                node.type = first.name.upper()  # a type, or a list variable (checked later)
+            else:
+                node.choices = as_args
+        return node
+
+    def input(self, c: list[Any]) -> list[A.Stmt]:
+        tok, first, target = c[0], c[1], c[3]
+        if target is None:
+            return [A.Hear(tok.line, tok.column, first)]
+        return [A.Talk(tok.line, tok.column, [first]), A.Hear(tok.line, tok.column, target)]
+
+    def call_stmt(self, c: list[Any]) -> A.CallStmt:
+        args = (c[3] or []) + (c[6] or [])
+        return A.CallStmt(c[0].line, c[0].column, str(c[1]).lower(), args)
+
+    def paren_call(self, c: list[Any]) -> A.CallStmt:
+        return A.CallStmt(c[0].line, c[0].column, str(c[0]).lower(), c[2] or [])
+
+    def kw_stmt(self, c: list[Any]) -> A.Keyword:
+        tok = c[0]
+        return A.Keyword(tok.line, tok.column, str(tok).upper(), c[1] or [], tok.type == "KW")
+
+    def return_(self, c: list[Any]) -> A.Return:
+        return A.Return(c[0].line, c[0].column, c[1])
+
+    def exit_(self, c: list[Any]) -> A.Exit:
+        t = c[0]
+        kind = t.type[5:].lower() if t.type != "EXIT" else "any"
+        return A.Exit(t.line, t.column, kind)
+
+    def goto(self, c: list[Any]) -> A.Goto:
+        return A.Goto(c[0].line, c[0].column, str(c[1]).lower())
+
+    def on_error(self, c: list[Any]) -> A.OnError:
+        return A.OnError(c[0].line, c[0].column, c[0].type == "ON_ERROR_RESUME_NEXT")
+
+    def dim(self, c: list[Any]) -> A.Dim:
+        return A.Dim(c[0].line, c[0].column, str(c[1]).lower(), c[5])
+
+    def param(self, c: list[Any]) -> A.Param:
+        typ = str(c[3]).upper() if c[3] is not None else None
+        return A.Param(c[0].line, c[0].column, str(c[1]), typ, c[5], c[7])
+
+    def description(self, c: list[Any]) -> A.Description:
+        return A.Description(c[0].line, c[0].column, c[1])
+
+    def text_block(self, c: list[Any]) -> A.Talk:
+        return A.Talk(c[0].line, c[0].column, [_string_expr(c[0])])
+
+    def prompt_block(self, c: list[Any]) -> A.SystemPrompt:
+        return A.SystemPrompt(c[0].line, c[0].column, _string_expr(c[0]))
+
+    def label(self, c: list[Any]) -> A.Label:
+        return A.Label(c[0].line, c[0].column, str(c[0]).lower())
+
+    # block lines
+    def if_then(self, c: list[Any]) -> Mark:
+        return Mark("if", c[0], c[1], False)
+
+    def if_bare(self, c: list[Any]) -> Mark:
+        return Mark("if", c[0], c[1], True)
+
+    def if_inline(self, c: list[Any]) -> A.If:
+        then = _flat([c[3]])
+        orelse = _flat([c[5]]) if len(c) > 5 and c[5] is not None else None
+        return A.If(c[0].line, c[0].column, [(c[1], then)], orelse)
+
+    def elseif(self, c: list[Any]) -> Mark:
+        return Mark("elseif", c[0], c[1])
+
+    def else_(self, c: list[Any]) -> Mark:
+        return Mark("else", c[0])
+
+    def end_if(self, c: list[Any]) -> Mark:
+        return Mark("end_if", c[0])
+
+    def end_(self, c: list[Any]) -> Mark:
+        return Mark("end", c[0])
+
+    def for_head(self, c: list[Any]) -> Mark:
+        return Mark("for", c[0], str(c[1]).lower(), c[3], c[5], c[7])
+
+    def for_each(self, c: list[Any]) -> Mark:
+        return Mark("each", c[0], str(c[1]).lower(), c[3])
+
+    def next_(self, c: list[Any]) -> Mark:
+        return Mark("next", c[0], str(c[1]).lower() if c[1] is not None else None)
+
+    def do_head(self, c: list[Any]) -> Mark:
+        t = c[0]
+        return Mark("do", t, c[1] if len(c) > 1 else None, t.type == "DO_UNTIL")
+
+    def loop_tail(self, c: list[Any]) -> Mark:
+        t = c[0]
+        return Mark("loop", t, c[1] if len(c) > 1 else None, t.type == "LOOP_UNTIL")
+
+    def while_head(self, c: list[Any]) -> Mark:
+        return Mark("while", c[0], c[1])
+
+    def wend(self, c: list[Any]) -> Mark:
+        return Mark("wend", c[0])
+
+    def select_head(self, c: list[Any]) -> Mark:
+        return Mark("select", c[0], c[1])
+
+    def case(self, c: list[Any]) -> Mark:
+        return Mark("case", c[0], c[1])
+
+    def case_item(self, c: list[Any]) -> A.CaseItem:
+        return A.CaseItem(c[0].line, c[0].col, "eq", c[0])
+
+    def case_range(self, c: list[Any]) -> A.CaseItem:
+        return A.CaseItem(c[0].line, c[0].col, "range", c[0], c[2])
+
+    def case_is(self, c: list[Any]) -> A.CaseItem:
+        op = _BINOPS[str(c[1])]
+        return A.CaseItem(c[0].line, c[0].column, "is", c[2], None, op)
+
+    def case_else(self, c: list[Any]) -> Mark:
+        return Mark("case_else", c[0])
+
+    def end_select(self, c: list[Any]) -> Mark:
+        return Mark("end_select", c[0])
+
+    def with_head(self, c: list[Any]) -> Mark:
+        return Mark("with", c[0], c[1])
+
+    def end_with(self, c: list[Any]) -> Mark:
+        return Mark("end_with", c[0])
+
+    def func_head(self, c: list[Any]) -> Mark:
+        return Mark("function", c[0], str(c[1]).lower(), c[3] or [])
+
+    def sub_head(self, c: list[Any]) -> Mark:
+        return Mark("sub", c[0], str(c[1]).lower(), c[3] or [])
+
+    def end_func(self, c: list[Any]) -> Mark:
+        return Mark("end_function", c[0])
+
+    def end_sub(self, c: list[Any]) -> Mark:
+        return Mark("end_sub", c[0])
+
+    def param_decl(self, c: list[Any]) -> str:
+        return str(c[0]).lower()
+
+    def on_login(self, c: list[Any]) -> Mark:
+        return Mark("login", c[0])
+
+    def lines(self, c: list[Any]) -> list[Any]:
+        if len(c) == 1:
+            return _Lines(c)
+        c[0].append(c[1])
+        return c[0]  # type: ignore[no-any-return]
+
+    def start(self, c: list[Any]) -> list[Any]:
+        return c[0] or []
+
+
+class _Prefix:
+    """A prefix operator (NOT, -, +) and its operand, before precedence is applied."""
+
+    __slots__ = ("op", "operand")
+
+    def __init__(self, op: Token, operand: Any) -> None:
+        self.op, self.operand = op, operand
+
+
+# Binding power: higher binds tighter (VB's order). Prefix NOT sits between AND and the
+# comparisons; prefix minus between * and ^.
+_PREC = {"OR": 1, "AND": 2, "EQ": 4, "EQEQ": 4, "NE": 4, "LT": 4, "GT": 4, "LE": 4, "GE": 4,
+         "IS NULL": 4, "IS NOT NULL": 4, "AMP": 5, "PLUS": 6, "MINUS": 6, "STAR": 7,
+         "SLASH": 7, "BSLASH": 7, "MOD": 7, "CARET": 9}
+_PREFIX_PREC = {"NOT": 3, "MINUS": 8, "PLUS": 8}
+
+
+class _Climber:
+    """Precedence climbing over the flat operand/operator list of a ``seq``."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+        self.i = 1
+
+    def climb(self, operand: Any, min_prec: int) -> A.Expr:
+        lhs = self.unary(operand)
+        items = self.items
+        while self.i < len(items):
+            op = items[self.i]
+            key = op if isinstance(op, str) and op.startswith("IS") and not isinstance(op, Token) else op.type
+            prec = _PREC[key]
+            if prec < min_prec:
+                break
+            self.i += 1
+            if key in ("IS NULL", "IS NOT NULL"):
+                lhs = A.IsNull(lhs.line, lhs.col, lhs, key == "IS NOT NULL")
+                continue
+            rhs_operand = items[self.i]
+            self.i += 1
+            rhs = self.climb(rhs_operand, prec + 1)
+            name = str(op).upper()
+            lhs = A.BinOp(lhs.line, lhs.col, _BINOPS.get(name, name), lhs, rhs)
+        return lhs
+
+    def unary(self, x: Any) -> A.Expr:
+        if not isinstance(x, _Prefix):
+            return x  # type: ignore[no-any-return]
+        t = x.op
+        inner = self.climb(x.operand, _PREFIX_PREC[t.type] + 1)
+        if t.type == "NOT":
+            return A.Not(t.line, t.column, inner)
+        if t.type == "PLUS":
+            return inner
+        if isinstance(inner, A.Const) and type(inner.value) in (int, float):
+            return A.Const(t.line, t.column, -inner.value)
+        return A.Neg(t.line, t.column, inner)
+
+
+class _Lines(list):  # type: ignore[type-arg]
+    """The statements of a program, in order."""
+
+
+def _flat(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for x in items:
+        if isinstance(x, list):
+            out.extend(x)
+        elif isinstance(x, Mark) and x.kind == "end":
+            out.append(A.End(x.line, x.col))
+        else:
+            out.append(x)
+    return out
+
+
+# --- string interpolation --------------------------------------------------------------------
+
+_SOFT_RE = re.compile(r"\{([^\W\d]\w*(?:\.[^\W\d]\w*)*)\}")
+
+
+def _string_expr(tok: Token) -> A.Expr:
+    """A string literal, with ``${expr}`` and ``{name}`` parts turned into an :class:`Interp`."""
+    s = str(tok)
+    line, col = tok.line or 0, tok.column or 0
+    if "{" not in s:
+        return A.Const(line, col, s)
+    parts: list[Any] = []
+    i, buf = 0, []
+    while i < len(s):
+        if s.startswith("${", i):
+            j = _matching_brace(s, i + 1)
+            if j < 0:
+                buf.append(s[i:])
+                break
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append(parse_expression(s[i + 2 : j], line=line, col=col))
+            i = j + 1
+            continue
+        m = _SOFT_RE.match(s, i) if s[i] == "{" else None
+        if m:
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            names = m.group(1).lower().split(".")
+            e: A.Expr = A.Var(line, col, names[0])
+            for n in m.group(1).split(".")[1:]:
+                e = A.Attr(line, col, e, n)
+            parts.append(("soft", m.group(0), e))
+            i = m.end()
+            continue
+        buf.append(s[i])
+        i += 1
+    if buf:
+        parts.append("".join(buf))
+    if all(isinstance(p, str) for p in parts):
+        return A.Const(line, col, "".join(parts))
+    return A.Interp(line, col, parts)
+
+
+def _matching_brace(s: str, i: int) -> int:
+    depth = 0
+    for j in range(i, len(s)):
+        if s[j] == "{":
+            depth += 1
+        elif s[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+# --- nesting -------------------------------------------------------------------------------
+
+
+class _Open:
+    __slots__ = ("kind", "mark", "body", "node")
+
+    def __init__(self, kind: str, mark: Mark, node: Any, body: list[Any] | None) -> None:
+        self.kind, self.mark, self.node, self.body = kind, mark, node, body
+
+
+class _Nester:
+    """Turns the flat list of lines into nested blocks, with friendly errors."""
+
+    def __init__(self, module: A.Module) -> None:
+        self.module = module
+        self.stack: list[_Open] = []
+
+    def error(self, message: str, line: int, col: int, token: str | None = None,
+              incomplete: bool = False) -> BasicSyntaxError:
+        err = BasicSyntaxError(message, file=self.module.name, line=line, column=col,
+                               token=token, source=self.module.source)
+        err.incomplete = incomplete  # type: ignore[attr-defined]
+        return err
+
+    def current(self, at: Any) -> list[Any]:
+        if not self.stack:
+            return self.module.body
+        top = self.stack[-1]
+        if top.body is None:
+            raise self.error("expected CASE after SELECT CASE", at.line, at.col)
+        return top.body
+
+    def run(self, lines: list[Any]) -> None:
+        for item in lines:
+            if isinstance(item, Mark):
+                getattr(self, "on_" + item.kind)(item)
+            elif isinstance(item, list):
+                for s in item:
+                    self.add(s)
+            else:
+                self.add(item)
+        if self.stack:
+            top = self.stack[-1]
+            closer = _CLOSE_NAME[top.kind]
+            hint = ""
+            if top.kind == "if" and not top.node.bare:
+                hint = " (a bare END stops the dialog)"
+            raise self.error(f"the {_OPEN_NAME[top.kind]} at line {top.mark.line} has no {closer}{hint}",
+                             top.mark.line, top.mark.col, _OPEN_NAME[top.kind], incomplete=True)
+
+    def add(self, stmt: Any) -> None:
+        if isinstance(stmt, A.Param):
+            self.module.params.append(stmt)
+        elif isinstance(stmt, A.Description) and isinstance(stmt.text, A.Const):
+            self.module.description = str(stmt.text.value)
+        self.current(stmt).append(stmt)
+
+    def push(self, kind: str, mark: Mark, node: Any, body: list[Any] | None) -> None:
+        self.current(mark)  # a block cannot start between SELECT CASE and its first CASE
+        self.stack.append(_Open(kind, mark, node, body))
+
+    def top(self, mark: Mark, *kinds: str, what: str) -> _Open:
+        if self.stack and self.stack[-1].kind in kinds:
+            return self.stack[-1]
+        if self.stack:
+            o = self.stack[-1]
+            raise self.error(f"{what} found while the {_OPEN_NAME[o.kind]} at line {o.mark.line} "
+                             f"is still open (missing {_CLOSE_NAME[o.kind]}?)", mark.line, mark.col, what)
+        opener = {"if": "IF", "for": "FOR", "each": "FOR", "do": "DO", "while": "WHILE",
+                  "select": "SELECT CASE", "with": "WITH", "function": "FUNCTION", "sub": "SUB"}
+        raise self.error(f"{what} without {opener[kinds[0]]}", mark.line, mark.col, what)
+
+    def pop(self) -> None:
+        o = self.stack.pop()
+        self.current(o.mark).append(o.node)
+
+    # if
+    def on_if(self, m: Mark) -> None:
+        cond, bare = m.args
+        node = A.If(m.line, m.col, [(cond, [])], None, bare)
+        self.push("if", m, node, node.branches[0][1])
+
+    def on_elseif(self, m: Mark) -> None:
+        o = self.top(m, "if", what="ELSE IF")
+        if o.node.orelse is not None:
+            raise self.error("ELSE IF after ELSE", m.line, m.col, "ELSE IF")
+        o.node.branches.append((m.args[0], []))
+        o.body = o.node.branches[-1][1]
+
+    def on_else(self, m: Mark) -> None:
+        o = self.top(m, "if", what="ELSE")
+        if o.node.orelse is not None:
+            raise self.error(f"a second ELSE for the IF at line {o.mark.line}", m.line, m.col, "ELSE")
+        o.node.orelse = []
+        o.body = o.node.orelse
+
+    def on_end_if(self, m: Mark) -> None:
+        self.top(m, "if", what="END IF")
+        self.pop()
+
+    def on_end(self, m: Mark) -> None:
+        if self.stack and (self.stack[-1].kind == "login" or
+                           (self.stack[-1].kind == "if" and self.stack[-1].node.bare)):
+            self.pop()
+        else:
+            self.add(A.End(m.line, m.col))
+
+    # loops
+    def on_for(self, m: Mark) -> None:
+        var, a, b, step = m.args
+        node = A.For(m.line, m.col, var, a, b, step, [])
+        self.push("for", m, node, node.body)
+
+    def on_each(self, m: Mark) -> None:
+        node = A.ForEach(m.line, m.col, m.args[0], m.args[1], [])
+        self.push("each", m, node, node.body)
+
+    def on_next(self, m: Mark) -> None:
+        o = self.top(m, "for", "each", what="NEXT")
+        name = m.args[0]
+        if name is not None and name != o.node.var:
+            raise self.error(f"NEXT {name} does not match FOR {o.node.var} at line {o.mark.line}",
+                             m.line, m.col, "NEXT")
+        self.pop()
+
+    def on_do(self, m: Mark) -> None:
+        cond, until = m.args
+        node = A.Loop(m.line, m.col, cond, None, until, [], "do")
+        self.push("do", m, node, node.body)
+
+    def on_loop(self, m: Mark) -> None:
+        o = self.top(m, "do", what="LOOP")
+        cond, until = m.args
+        if cond is not None:
+            if o.node.pre is not None:
+                raise self.error("a DO WHILE/UNTIL loop cannot also test at LOOP", m.line, m.col, "LOOP")
+            o.node.post, o.node.until = cond, until
+        self.pop()
+
+    def on_while(self, m: Mark) -> None:
+        node = A.Loop(m.line, m.col, m.args[0], None, False, [], "while")
+        self.push("while", m, node, node.body)
+
+    def on_wend(self, m: Mark) -> None:
+        self.top(m, "while", what="WEND")
+        self.pop()
+
+    # select
+    def on_select(self, m: Mark) -> None:
+        node = A.Select(m.line, m.col, m.args[0], [], None)
+        self.push("select", m, node, None)
+
+    def on_case(self, m: Mark) -> None:
+        o = self.top(m, "select", what="CASE")
+        if o.node.orelse is not None:
+            raise self.error("CASE after CASE ELSE", m.line, m.col, "CASE")
+        o.node.cases.append((list(m.args[0]), []))
+        o.body = o.node.cases[-1][1]
+
+    def on_case_else(self, m: Mark) -> None:
+        o = self.top(m, "select", what="CASE ELSE")
+        o.node.orelse = []
+        o.body = o.node.orelse
+
+    def on_end_select(self, m: Mark) -> None:
+        self.top(m, "select", what="END SELECT")
+        self.pop()
+
+    # with, functions, login
+    def on_with(self, m: Mark) -> None:
+        node = A.With(m.line, m.col, m.args[0], [])
+        self.push("with", m, node, node.body)
+
+    def on_end_with(self, m: Mark) -> None:
+        self.top(m, "with", what="END WITH")
+        self.pop()
+
+    def on_function(self, m: Mark, is_sub: bool = False) -> None:
+        kind = "sub" if is_sub else "function"
+        if self.stack:
+            o = self.stack[-1]
+            raise self.error(f"{kind.upper()} {m.args[0]} inside the {_OPEN_NAME[o.kind]} at line "
+                             f"{o.mark.line} (missing {_CLOSE_NAME[o.kind]}?)", m.line, m.col, kind.upper())
+        node = A.Function(m.line, m.col, m.args[0], list(m.args[1]), [], is_sub)
+        self.stack.append(_Open(kind, m, node, node.body))
+
+    def on_sub(self, m: Mark) -> None:
+        self.on_function(m, is_sub=True)
+
+    def _end_function(self, m: Mark, kind: str) -> None:
+        o = self.top(m, kind, what=f"END {kind.upper()}")
+        self.stack.pop()
+        name = o.node.name
+        if name in self.module.functions:
+            prev = self.module.functions[name]
+            raise self.error(f"{kind.upper()} {name} is already defined at line {prev.line}",
+                             o.mark.line, o.mark.col, name)
+        self.module.functions[name] = o.node
+
+    def on_end_function(self, m: Mark) -> None:
+        self._end_function(m, "function")
+
+    def on_end_sub(self, m: Mark) -> None:
+        self._end_function(m, "sub")
+
+    def on_login(self, m: Mark) -> None:
+        node = A.OnLogin(m.line, m.col, [])
+        self.push("login", m, node, node.body)
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+_TRANSFORMER = _ToAst()
+_LARK = Lark(
+    resources.files(__package__).joinpath("grammar.lark").read_text(),
+    parser="lalr",
+    lexer=BasicLexer,
+    transformer=_TRANSFORMER,
+    maybe_placeholders=True,
+)
+
+
+
+def _plain_rule_names(lark: Lark) -> None:
+    """lark keeps rule names as Token objects; the LALR loop looks each reduced rule up in a
+    dict, where a Token key costs a Python-level ``__eq__`` call. Plain strings are ~10% faster."""
+    table = lark.parser.parser.parser.parse_table
+    for state in table.states.values():
+        for action, arg in state.values():
+            origin = getattr(arg, "origin", None)
+            if origin is not None and type(origin.name) is not str:
+                origin.name = str(origin.name)
+
+
+_plain_rule_names(_LARK)
+
+_NICE = {
+    "_NL": "the end of the line", "$END": "the end of the file", "EQ": "'='", "COMMA": "','",
+    "RPAR": "')'", "RSQB": "']'", "RBRACE": "'}'", "LPAR": "'('", "COLON": "':'",
+    "THEN": "THEN", "TO": "TO", "IN": "IN", "AS": "AS", "NAME": "a name", "NULL": "NULL",
+}
+_EXPR_START = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "MINUS"}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "BSLASH", "CARET", "AMP", "EQ", "EQEQ", "NE",
+              "LT", "GT", "LE", "GE", "AND", "OR", "MOD", "IS", "DOT", "LSQB", "STEP"}
+
+
+def _expected(expected: set[str]) -> str:
+    if expected & _EXPR_START and "NUMBER" in expected:
+        return "expected an expression"
+    names = sorted({_NICE.get(e, e) for e in expected - _OPERATORS if e in _NICE}) or \
+        sorted(e for e in expected if not e.startswith("_"))[:4]
+    if not names:
+        return "unexpected token"
+    if len(names) == 1:
+        return f"expected {names[0]}"
+    return "expected " + ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _token_text(tok: Token) -> str:
+    if tok.type in ("_NL", "$END"):
+        return "end of line"
+    if tok.type == "STRING":
+        return '"' + str(tok)[:20] + '"'
+    return str(tok).split("\n")[0][:30]
+
+
+def _syntax_error(exc: UnexpectedInput, name: str, source: str) -> BasicSyntaxError:
+    tok = getattr(exc, "token", None)
+    line, col = getattr(exc, "line", 0), getattr(exc, "column", 0)
+    if isinstance(exc, UnexpectedToken) and tok is not None:
+        if tok.type in ("_NL", "$END"):
+            line, col = _end_of_line(source, tok)
+        message = _expected(set(exc.expected))
+        if tok.type == "STRING" and "COMMA" in exc.expected:
+            message = "expected ',' between arguments"
+        if tok.type == "EQ" and "THEN" in exc.expected:
+            message = "expected THEN"
+        return BasicSyntaxError(message, file=name, line=line, column=col,
+                                token=_token_text(tok), source=source)
+    return BasicSyntaxError("syntax error", file=name, line=line, column=col, source=source)
+
+
+def _end_of_line(source: str, tok: Token) -> tuple[int, int]:
+    pos = tok.start_pos if tok.start_pos is not None else len(source)
+    before = source[:pos].rstrip("\r\n \t")
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    return line, col
+
+
+def _run_lark(source: str, name: str) -> list[Any]:
+    try:
+        return _LARK.parse(source)  # type: ignore[return-value]
+    except BasicSyntaxError as exc:
+        exc.file = name
+        raise
+    except VisitError as exc:
+        inner = exc.orig_exc
+        if isinstance(inner, BasicSyntaxError):
+            inner.file = name
+            raise inner from None
+        raise
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, name, source) from None
+
+
+def parse(source: str, name: str = "<dialog>") -> A.Module:
+    """Parse a .bas source into a :class:`Module`.
+
+    Raises:
+        BasicSyntaxError: with file, line, column and a caret excerpt.
+    """
+    source = source.replace("\r\n", "\n")
+    collecting = gc.isenabled()
+    gc.disable()  # parsing allocates many small objects that all stay alive: skip GC passes
+    try:
+        lines = _run_lark(source, name)
+        module = A.Module(name, source, [])
+        _Nester(module).run(lines)
+    finally:
+        if collecting:
+            gc.enable()
+    return module
+
+
+def parse_expression(text: str, *, line: int = 1, col: int = 1, name: str = "<dialog>") -> A.Expr:
+    """Parse one expression (interpolations, the kernel's bare expression cells)."""
+    prefix = "expr__ = "
+    try:
+        items = _run_lark(prefix + text.strip(), name)
+    except BasicSyntaxError as exc:
+        exc.line, exc.column = line, col
+        raise
+    if len(items) != 1 or not isinstance(items[0], A.Assign):
+        raise BasicSyntaxError(f"not an expression: {text.strip()!r}", file=name, line=line, column=col)
+    expr: A.Expr = items[0].expr
+    for node in A.walk(expr):  # the position is the string literal's
+        node.line, node.col = line, col
+    return expr
