@@ -1,0 +1,39 @@
+"""gb_basic: General Bots' BASIC dialect: parse, compile, run, suspend and resume.
+
+The language is pure: :meth:`Machine.run` returns :class:`Suspended` with a :class:`Request`
+(HEAR, session variables, keywords that need the outside world) or :class:`Finished`, and
+never does I/O. The state it returns is plain JSON data.
+"""
+
+from .compiler import Program, compile_source
+from .errors import (
+    BasicError,
+    BasicRuntimeError,
+    BasicSyntaxError,
+    BudgetExceeded,
+    DialogChanged,
+    UnsupportedKeyword,
+)
+from .host import MemoryHost, converse
+from .machine import Finished, Machine, Output, Request, Suspended
+from .parser import parse, parse_expression
+
+__all__ = [
+    "BasicError",
+    "BasicRuntimeError",
+    "BasicSyntaxError",
+    "BudgetExceeded",
+    "DialogChanged",
+    "Finished",
+    "Machine",
+    "MemoryHost",
+    "Output",
+    "Program",
+    "Request",
+    "Suspended",
+    "UnsupportedKeyword",
+    "compile_source",
+    "converse",
+    "parse",
+    "parse_expression",
+]

@@ -173,7 +173,7 @@ class Analysis:
                         return True
                     continue
                 k = _loop_kind(st)
-                nested = loops + (k,) if k else loops
+                nested = (*loops, k) if k else loops
                 if visit([c for c in A.children(st) if isinstance(c, A.Stmt)], nested):
                     return True
             return False

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import ast as A
 from . import builtins as B
@@ -88,6 +89,24 @@ class Program:
         return sites[site] if 0 <= site < len(sites) else (0, 0)
 
 
+def _static(e: A.Expr) -> type | None:
+    """The Python type an expression always has, when the compiler can tell."""
+    if isinstance(e, A.Const):
+        return type(e.value)
+    if isinstance(e, A.Interp):
+        return str
+    if isinstance(e, A.BinOp):
+        if e.op == "&" or (e.op == "+" and (_static(e.left) is str or _static(e.right) is str)):
+            return str
+        if e.op in _BOOL_OPS:
+            return bool
+    if isinstance(e, (A.Not, A.IsNull)):
+        return bool
+    if isinstance(e, A.Call) and e.name in ("LEN", "INSTR", "UBOUND"):
+        return int
+    return None
+
+
 def _py(name: str) -> str:
     """Python local for a BASIC variable (``$x`` hidden variables get an ``h_`` prefix)."""
     return "h_" + name[1:] if name.startswith("$") else "v_" + name
@@ -103,7 +122,7 @@ class _Loop:
 class _Gen:
     """Generates the Python function of one unit."""
 
-    def __init__(self, comp: "_Compiler", name: str, kind: str, body: list[A.Stmt],
+    def __init__(self, comp: _Compiler, name: str, kind: str, body: list[A.Stmt],
                  params: list[str], block_mode: bool) -> None:
         self.comp, self.an = comp, comp.an
         self.name, self.kind, self.body, self.params = name, kind, body, params
@@ -239,23 +258,36 @@ class _Gen:
         a, b = self.ex(e.left), self.ex(e.right)
         if op in _CMP:
             return self.fast_compare(op, e, a, b)
+        if op == "&" or (op == "+" and (_static(e.left) is str or _static(e.right) is str)):
+            return f"({self.text(e.left, a)} + {self.text(e.right, b)})"
         if op in ("+", "-", "*"):
             return self.fast_arith(op, e, a, b)
+        if op == "MOD" and isinstance(e.right, A.Const) and type(e.right.value) is int and e.right.value > 0:
+            t = self.tmp()
+            return f"(({t} % {b}) if type({t} := {a}) is int and {t} >= 0 else _mod({t}, {b}))"
         return f"{_ARITH[op]}({a}, {b})"
 
+    def text(self, e: A.Expr, code: str) -> str:
+        """`code` (the value of `e`) as text, without a call when it is text already."""
+        if _static(e) is str:
+            return code
+        t = self.tmp()
+        return f"({t} if type({t} := {code}) is str else _s({t}))"
+
     def fast_arith(self, op: str, e: A.BinOp, a: str, b: str) -> str:
-        """``+ - *`` inline for two ints or two floats; other types go through values.*."""
+        """``+ - *`` inline for two ints; every other case goes through values.add/sub/mul."""
         fn = _ARITH[op]
         if isinstance(e.right, A.Const) and type(e.right.value) is int:
             t = self.tmp()
             return f"(({t} {op} {b}) if type({t} := {a}) is int else {fn}({t}, {b}))"
+        if isinstance(e.left, A.Const) and type(e.left.value) is int:
+            t = self.tmp()
+            return f"(({a} {op} {t}) if type({t} := {b}) is int else {fn}({a}, {t}))"
         t1, t2 = self.tmp(), self.tmp()
-        native = "(int, float, str)" if op == "+" else "(int, float)"
-        return (f"(({t1} {op} {t2}) if type({t1} := {a}) is type({t2} := {b}) "
-                f"and type({t1}) in {native} else {fn}({t1}, {t2}))")
+        return f"(({t1} {op} {t2}) if type({t1} := {a}) is type({t2} := {b}) is int else {fn}({t1}, {t2}))"
 
     def fast_compare(self, op: str, e: A.BinOp, a: str, b: str) -> str:
-        """Comparisons inline when both sides have the same type (numbers or text)."""
+        """Comparisons inline when both sides are ints (or text against a text constant)."""
         fn = _CMP[op]
         pyop = {"=": "==", "<>": "!="}.get(op, op)
         if isinstance(e.right, A.Const) and type(e.right.value) in (int, str):
@@ -263,8 +295,7 @@ class _Gen:
             kind = type(e.right.value).__name__
             return f"(({t} {pyop} {b}) if type({t} := {a}) is {kind} else {fn}({t}, {b}))"
         t1, t2 = self.tmp(), self.tmp()
-        return (f"(({t1} {pyop} {t2}) if type({t1} := {a}) is type({t2} := {b}) "
-                f"and type({t1}) in (int, float) else {fn}({t1}, {t2}))")
+        return f"(({t1} {pyop} {t2}) if type({t1} := {a}) is type({t2} := {b}) is int else {fn}({t1}, {t2}))"
 
     def ex_Not(self, e: A.Not) -> str:
         return f"(not {self.cond(e.expr)})"
@@ -297,6 +328,9 @@ class _Gen:
         low = e.name.lower()
         if low in self.comp.module.functions:
             return self.user_call(low, args, e)
+        if e.name == "LEN" and len(args) == 1:
+            t = self.tmp()
+            return f"(len({t}) if type({t} := {args[0]}) is str else B_LEN({t}))"
         if e.name in B.BUILTINS:
             if e.name in B.NEEDS_ENV:
                 args.insert(0, "M")
@@ -326,7 +360,7 @@ class _Gen:
 
     def cond(self, e: A.Expr) -> str:
         """An expression used as a condition: a Python bool."""
-        if isinstance(e, A.BinOp) and e.op in _BOOL_OPS or isinstance(e, (A.Not, A.IsNull)):
+        if (isinstance(e, A.BinOp) and e.op in _BOOL_OPS) or isinstance(e, (A.Not, A.IsNull)):
             return self.ex(e)
         if isinstance(e, A.Const) and isinstance(e.value, bool):
             return repr(e.value)
@@ -612,7 +646,7 @@ class _Gen:
         self.emit(f"while {self.for_test(i, stop, step, s)}:")
         self.indent += 1
         self.loop_body("for", s.body, native=True)
-        self.emit(f"{i} = _add({i}, {step})")
+        self.emit(f"{i} = ({i} + {step}) if type({i}) is int else _add({i}, {step})")
         self.indent -= 1
 
     def for_bounds(self, s: A.For) -> tuple[str, str, str]:
@@ -736,8 +770,8 @@ class _Gen:
 
     def st_Goto(self, s: A.Goto) -> None:
         if s.name not in self.labels:
-            raise self.error(f"GOTO {s.name}: no label {s.name}: in this {'dialog' if self.kind == 'main' else self.kind}",
-                             s, s.name)
+            where = "dialog" if self.kind == "main" else self.kind
+            raise self.error(f"GOTO {s.name}: no label {s.name}: in this {where}", s, s.name)
         self.jump(self.labels[s.name])
 
     def st_Label(self, s: A.Label) -> None:  # only reached in lowered code via block_stmt
@@ -991,9 +1025,9 @@ class _Compiler:
         source = "\n\n".join(chunks) + "\n"
         filename = f"<gb:{self.module.name}>"
         namespace = _namespace()
-        for name, _, _, _, gen, _ in metas:
+        for _name, _, _, _, gen, _ in metas:
             namespace[gen.sites_var] = gen.sites
-        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+        exec(compile(source, filename, "exec"), namespace)
         units = {}
         for name, kind, params, block_mode, gen, code in metas:
             fname = "U_" + "".join(c if c.isalnum() or c == "_" else "_" for c in name)

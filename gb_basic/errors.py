@@ -61,7 +61,7 @@ class BasicError(Exception):
         self.token = token
         self.source = source
 
-    def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> "BasicError":
+    def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> BasicError:
         """Fill in a position the error does not have yet; returns self."""
         if not self.line:
             self.line, self.column = line, column

@@ -102,6 +102,18 @@ _COMMENT_TO_EOL = re.compile(r"[^\n]*")
 _UPPER_WORD = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 
 
+class _Token(Token):
+    """A lark Token built without lark's keyword-argument handling (the lexer's hot path)."""
+
+    __slots__ = ()
+
+    def __new__(cls, type_: str, value: str, start_pos: int, line: int, column: int) -> _Token:
+        self = str.__new__(cls, value)
+        self.type, self.value, self.start_pos, self.line, self.column = type_, value, start_pos, line, column
+        self.end_line = self.end_column = self.end_pos = None
+        return self
+
+
 def _phrase_key(words: list[str]) -> str:
     return " ".join(words).upper().replace("_", " ")
 
@@ -122,7 +134,7 @@ class _Lexer:
     # --- helpers --------------------------------------------------------------------
     def tok(self, type_: str, value: str, pos: int) -> Token:
         self.prev = type_
-        return Token(type_, value, pos, self.line, pos - self.line_pos + 1)
+        return _Token(type_, value, pos, self.line, pos - self.line_pos + 1)
 
     def error(self, message: str, pos: int, token: str | None = None) -> BasicSyntaxError:
         return BasicSyntaxError(message, file=self.file, line=self.line,
@@ -143,6 +155,8 @@ class _Lexer:
     def tokens(self) -> Iterator[Token]:
         text = self.text
         n = len(text)
+        match = _TOKEN_RE.match
+        ops = _OPS
         at_line_start = True
         while self.pos < n:
             if at_line_start:
@@ -155,41 +169,44 @@ class _Lexer:
                 if t is not None:
                     yield from t
                     continue
-            m = _TOKEN_RE.match(text, self.pos)
+            m = match(text, self.pos)
             if m is None:
                 raise self.error(f"unexpected character {text[self.pos]!r}", self.pos, text[self.pos])
             kind = m.lastgroup
             start, end = m.span(kind)
-            if kind == "nl":
-                self.pos = end
-                self.advance_lines(start, end)
-                if self.prev == "COMMA":  # a line ending in a comma continues
-                    continue
-                if self.prev is not None:
-                    yield Token("_NL", "\n", start, self.line - 1, start - self.line_pos + 1)
-                self.prev, self.stmt_start, self.line_kw = None, True, None
-                at_line_start = True
-            elif kind == "num":
-                yield self.tok("NUMBER", m.group(kind), start)
-                self.pos = end
-            elif kind == "dq":
-                t = self.tok("STRING", m.group(kind)[1:-1].replace('""', '"'), start)
-                self.pos = end
-                self.advance_lines(start, end)
-                yield t
-            elif kind == "tq":
-                t = self.tok("STRING", m.group(kind)[1:-1], start)
-                self.pos = end
-                self.advance_lines(start, end)
-                yield t
-            elif kind == "name":
+            if kind == "name":
                 t = self.word(m.group(kind), start, end)
                 if t is not None:
                     yield t
             elif kind == "op":
                 self.pos = end
                 op = m.group(kind)
-                yield self.tok(_OPS[op], op, start)
+                yield self.tok(ops[op], op, start)
+            elif kind == "nl":
+                self.pos = end
+                self.line += 1
+                self.line_pos = end
+                if self.prev == "COMMA":  # a line ending in a comma continues
+                    continue
+                if self.prev is not None:
+                    yield _Token("_NL", "\n", start, self.line - 1, start - self.line_pos + 1)
+                self.prev, self.stmt_start, self.line_kw = None, True, None
+                at_line_start = True
+            elif kind == "dq":
+                raw = m.group(kind)
+                t = self.tok("STRING", raw[1:-1].replace('""', '"'), start)
+                self.pos = end
+                if "\n" in raw:
+                    self.advance_lines(start, end)
+                yield t
+            elif kind == "num":
+                yield self.tok("NUMBER", m.group(kind), start)
+                self.pos = end
+            elif kind == "tq":
+                t = self.tok("STRING", m.group(kind)[1:-1], start)
+                self.pos = end
+                self.advance_lines(start, end)
+                yield t
             elif kind == "sq":  # a string after an operator or keyword, a comment elsewhere
                 t = self.quote(start)
                 if t is not None:

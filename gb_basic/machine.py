@@ -98,11 +98,12 @@ class Suspended:
 
 @dataclass
 class Finished:
-    """The dialog ended."""
+    """The dialog ended; `variables` are the dialog's variables at the end."""
 
     state: dict[str, Any]
     outputs: list[Output]
     value: Any = None
+    variables: dict[str, Any] = field(default_factory=dict)
 
 
 class _Context:
@@ -110,7 +111,7 @@ class _Context:
 
     __slots__ = ("outputs", "steps", "max_steps", "deadline", "max_seconds", "now", "random")
 
-    def __init__(self, machine: "Machine") -> None:
+    def __init__(self, machine: Machine) -> None:
         self.outputs: list[Output] = []
         self.steps = 0
         self.max_steps = machine.max_steps
@@ -160,12 +161,20 @@ class Machine:
         self.rng = rng or random.Random()
 
     # --- public ----------------------------------------------------------------------------------
-    def start(self, entry: str = MAIN, args: list[Any] | None = None) -> Suspended | Finished:
-        """Run a unit from its start: the dialog (``main``), ``on login``, or a FUNCTION/SUB."""
+    def start(self, entry: str = MAIN, args: list[Any] | None = None,
+              variables: dict[str, Any] | None = None) -> Suspended | Finished:
+        """Run a unit from its start: the dialog (``main``), ``on login``, or a FUNCTION/SUB.
+
+        Args:
+            entry: the unit to run.
+            args: the arguments of a FUNCTION/SUB.
+            variables: initial dialog variables (names lower case), e.g. a notebook's.
+        """
         unit = self.program.units.get(entry)
         if unit is None:
             raise BasicRuntimeError(f"{self.program.name} has no {entry}", file=self.program.name)
-        frame_vars = dict(zip(unit.params, args or []))
+        frame_vars = {k.lower(): v for k, v in (variables or {}).items() if v is not None}
+        frame_vars.update((k, v) for k, v in zip(unit.params, args or []) if v is not None)
         frames = [{"unit": entry, "hash": unit.hash, "pc": 0, "vars": frame_vars}]
         return self._loop(_Context(self), frames, None)
 
@@ -197,8 +206,8 @@ class Machine:
             unit = self.program.units.get(f["unit"])
             if not same and (unit is None or unit.hash != f.get("hash")):
                 where = f" (it waits at line {state.get('waiting', {}).get('line')})" if state.get("waiting") else ""
-                raise DialogChanged(f"dialog changed since it was suspended{where}: "
-                                    f"{'FUNCTION/SUB ' + f['unit'] if f['unit'] != MAIN else 'its code'} is different now; "
+                what = "its code" if f["unit"] == MAIN else f"FUNCTION/SUB {f['unit']}"
+                raise DialogChanged(f"dialog changed since it was suspended{where}: {what} is different now; "
                                     "start the dialog again", file=self.program.name)
             out.append({"unit": f["unit"], "hash": unit.hash if unit else f.get("hash"), "pc": f["pc"],
                         "vars": values.decode(f.get("vars") or {})})
@@ -208,8 +217,11 @@ class Machine:
         """Validate the answer to a typed HEAR or a menu; say why and ask again if it is wrong."""
         typ, choices = waiting.get("type"), waiting.get("choices")
         if not typ and not choices:
-            return True, "" if answer is None else (answer if isinstance(answer, (str, dict)) else values.to_str(answer))
-        ok, value = validate(typ or "MENU", answer, choices=choices, language=self.language)
+            if answer is None:
+                return True, ""
+            return True, answer if isinstance(answer, (str, dict)) else values.to_str(answer)
+        ok, value = validate(typ or "MENU", answer, choices=choices, language=self.language,
+                             today=self.clock().date())
         if ok:
             return True, value
         line = waiting.get("line", 0)
@@ -224,14 +236,15 @@ class Machine:
     # --- the run loop ---------------------------------------------------------------------------------
     def _loop(self, ctx: _Context, frames: list[dict[str, Any]], inp: Any) -> Suspended | Finished:
         units = self.program.units
+        bottom = frames[0]["vars"]
         while True:
             frame = frames[-1]
             unit = units[frame["unit"]]
             try:
                 sig = unit.fn(ctx, frame["vars"], frames[0]["vars"], frame["pc"], inp)
             except Stop:
-                return Finished(self._state(frames[:0], None), ctx.outputs)
-            except BaseException as exc:  # noqa: BLE001 - every error leaves with its BASIC position
+                return Finished(self._state([], None), ctx.outputs, None, bottom)
+            except BaseException as exc:
                 raise self._locate(exc, unit.name) from (None if isinstance(exc, BasicError) else exc)
             code = sig[0]
             if code == 0:
@@ -242,7 +255,7 @@ class Machine:
             if code == 1:
                 frames.pop()
                 if not frames:
-                    return Finished(self._state(frames, None), ctx.outputs, sig[1])
+                    return Finished(self._state(frames, None), ctx.outputs, sig[1], bottom)
                 inp = sig[1]
             elif code == 2:
                 frame["pc"] = sig[1]
@@ -256,7 +269,7 @@ class Machine:
                                "vars": {k: v for k, v in zip(callee.params, sig[4]) if v is not None}})
                 inp = None
             else:
-                return Finished(self._state([], None), ctx.outputs)
+                return Finished(self._state([], None), ctx.outputs, None, bottom)
 
     def _request(self, unit: str, site: int, kind: str, payload: dict[str, Any]) -> Request:
         line, col = self.program.position(unit, site)

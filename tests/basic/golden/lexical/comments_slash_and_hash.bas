@@ -1,0 +1,5 @@
+// a C-style comment line
+# a hash comment line
+   // indented comment
+TALK "only this"
+' expect: only this

@@ -1,0 +1,27 @@
+' Multi-word keyword statements take comma-separated arguments (AS also separates).
+SET BOT MEMORY "greeting", "hi"
+ADD SUGGESTION "menu" AS "Show products"
+CLEAR SUGGESTIONS
+USE KB "policies"
+CLEAR KB
+USE TOOL "weather"
+ADD TOOL "calendar"
+CLEAR TOOLS
+SEND MAIL "ann@example.com", "Hi", "Body text"
+SET CONTEXT "mood" AS "happy"
+WAIT 2
+SET SCHEDULE "0 9 * * *"
+TALK "done"
+' expect: [SET BOT MEMORY "greeting", "hi"]
+' expect: [ADD SUGGESTION "menu", "Show products"]
+' expect: [CLEAR SUGGESTIONS]
+' expect: [USE KB "policies"]
+' expect: [CLEAR KB]
+' expect: [USE TOOL "weather"]
+' expect: [ADD TOOL "calendar"]
+' expect: [CLEAR TOOLS]
+' expect: [SEND MAIL "ann@example.com", "Hi", "Body text"]
+' expect: [SET CONTEXT "mood", "happy"]
+' expect: [WAIT 2]
+' expect: [SET SCHEDULE "0 9 * * *"]
+' expect: done
