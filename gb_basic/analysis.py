@@ -91,6 +91,7 @@ class Analysis:
         self.functions = module.functions
         names = set(self.functions)
         self.calls = {name: called_functions(f.body, names) for name, f in self.functions.items()}
+        self.block_mode: set[str] = set()
         self.block_mode = self._block_mode_units()
         self.globals_read = self._globals_read()
 

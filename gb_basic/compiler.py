@@ -203,6 +203,7 @@ class _Gen:
 
     def leave(self, code: str) -> None:
         """Return a signal tuple from the unit (block mode) after writing locals back."""
+        self.emit("M.steps += _n")
         self.sync()
         self.emit(f"return {code}")
         if self.indent == self.base:
@@ -239,12 +240,10 @@ class _Gen:
             if isinstance(p, str):
                 parts.append(repr(p))
             elif isinstance(p, tuple):
+                # {name}: the value when the variable has one, else the text as written
                 _, literal, expr = p
-                root = expr
-                while isinstance(root, A.Attr):
-                    root = root.obj
-                known = isinstance(root, A.Var) and root.name in self.known
-                parts.append(f"_s({self.ex(expr)})" if known else repr(literal))
+                t = self.tmp()
+                parts.append(f"(_s({t}) if ({t} := {self.ex(expr)}) is not None else {literal!r})")
             else:
                 parts.append(f"_s({self.ex(p)})")
         return "''.join((" + ", ".join(parts) + ",))"
@@ -304,6 +303,8 @@ class _Gen:
         return f"_neg({self.ex(e.expr)})"
 
     def ex_IsNull(self, e: A.IsNull) -> str:
+        if isinstance(e.expr, (A.Const, A.ListLit, A.ObjLit, A.Interp)):
+            return repr((isinstance(e.expr, A.Const) and e.expr.value is None) != e.negate)
         return f"({self.ex(e.expr)} is {'not ' if e.negate else ''}None)"
 
     def ex_ListLit(self, e: A.ListLit) -> str:
@@ -336,7 +337,7 @@ class _Gen:
                 args.insert(0, "M")
             return f"B_{e.name}({', '.join(args)})"
         self.comp.warn(f"function {e.name} is not supported", e, e.name)
-        return f"_unsupported({('function ' + e.name)!r})"
+        return f"_unsupported({e.name!r}, 'function')"
 
     def user_call(self, name: str, args: list[str], node: A.Node) -> str:
         f = self.comp.module.functions[name]
@@ -772,6 +773,8 @@ class _Gen:
         if s.name not in self.labels:
             where = "dialog" if self.kind == "main" else self.kind
             raise self.error(f"GOTO {s.name}: no label {s.name}: in this {where}", s, s.name)
+        self.emit("_n += 1")
+        self.emit(f"if _n > {_TICK_EVERY}: _n = M.tick(_n)")
         self.jump(self.labels[s.name])
 
     def st_Label(self, s: A.Label) -> None:  # only reached in lowered code via block_stmt

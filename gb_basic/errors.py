@@ -94,9 +94,17 @@ class BasicRuntimeError(BasicError):
 class UnsupportedKeyword(BasicRuntimeError):
     """A statement with a keyword gb parses but does not implement was executed."""
 
-    def __init__(self, keyword: str, **kw: object) -> None:
+    def __init__(self, keyword: str, what: str = "keyword", **kw: object) -> None:
         self.keyword = keyword
-        super().__init__(f"keyword {keyword} is not supported", **kw)  # type: ignore[arg-type]
+        super().__init__(f"{what} {keyword} is not supported", **kw)  # type: ignore[arg-type]
+
+    def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> "BasicError":
+        """Place the error and name the line in the message: ``... is not supported (line 7)``."""
+        super().locate(file=file, line=line, column=column, source=source)
+        if self.line and "(line " not in self.message:
+            self.message += f" (line {self.line})"
+            self.args = (self.message,)
+        return self
 
 
 class BudgetExceeded(BasicRuntimeError):

@@ -322,6 +322,8 @@ class _Lexer:
             return None
         upper = w.upper()
         kw = _OPERATOR_WORDS.get(upper)
+        if kw == "MOD" and (self.prev is None or self.prev not in _VALUE_END) and self.next_char(end)[:1] == "(":
+            kw = None  # MOD(a, b), the function
         if kw is None:
             ctx = _LINE_WORDS.get(upper)
             if ctx is not None and self.line_kw in ctx:

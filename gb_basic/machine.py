@@ -109,14 +109,16 @@ class Finished:
 class _Context:
     """What compiled code sees as ``M``: outputs, the step budget, the clock."""
 
-    __slots__ = ("outputs", "steps", "max_steps", "deadline", "max_seconds", "now", "random")
+    __slots__ = ("outputs", "steps", "max_steps", "start", "deadline", "max_seconds", "now", "random")
 
-    def __init__(self, machine: Machine) -> None:
+    def __init__(self, machine: Machine, budget: dict[str, Any] | None = None) -> None:
         self.outputs: list[Output] = []
-        self.steps = 0
+        used = budget or {}
+        self.steps = int(used.get("steps", 0))
         self.max_steps = machine.max_steps
         self.max_seconds = machine.max_seconds
-        self.deadline = time.monotonic() + machine.max_seconds
+        self.start = time.monotonic() - float(used.get("seconds", 0.0))
+        self.deadline = self.start + machine.max_seconds
         self.now = machine.clock
         self.random = machine.rng
 
@@ -182,9 +184,17 @@ class Machine:
         """Start a dialog (no state) or resume one with the answer to its request."""
         if state is None:
             return self.start()
-        ctx = _Context(self)
         frames = self._restore(state)
         waiting = state.get("waiting") or {}
+        # A message's budget spans the requests it makes (SET, GET, keywords): only an
+        # answer to HEAR starts a new message.
+        ctx = _Context(self, state.get("budget") if waiting.get("kind") != "hear" else None)
+        if waiting.get("kind") != "hear":
+            try:
+                ctx.tick(1)
+            except BudgetExceeded as exc:
+                raise exc.locate(file=self.program.name, line=waiting.get("line", 0),
+                                 column=waiting.get("column", 0), source=self.program.source) from None
         if waiting.get("kind") == "hear":
             ok, value = self._check_answer(ctx, waiting, input)
             if not ok:
@@ -250,8 +260,10 @@ class Machine:
             if code == 0:
                 frame["pc"] = sig[1]
                 request = self._request(unit.name, sig[2], sig[3], sig[4])
-                waiting = request.to_dict()
-                return Suspended(self._state(frames, waiting), ctx.outputs, request)
+                state = self._state(frames, request.to_dict())
+                if request.kind != "hear":
+                    state["budget"] = {"steps": ctx.steps, "seconds": round(time.monotonic() - ctx.start, 6)}
+                return Suspended(state, ctx.outputs, request)
             if code == 1:
                 frames.pop()
                 if not frames:

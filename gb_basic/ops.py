@@ -124,6 +124,6 @@ def case_match(subject: Any, kind: str, a: Any, b: Any = None, op: str | None = 
     return _IS[op or "="](subject, a)
 
 
-def unsupported(keyword: str) -> None:
-    """Raise for a keyword gb parses but does not implement."""
-    raise UnsupportedKeyword(keyword)
+def unsupported(keyword: str, what: str = "keyword") -> None:
+    """Raise for a keyword (or function) gb parses but does not implement."""
+    raise UnsupportedKeyword(keyword, what)

@@ -340,7 +340,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return c[0]  # type: ignore[no-any-return]
 
     def start(self, c: list[Any]) -> list[Any]:
-        return c[0] or []
+        return c[0] if c and c[0] else []
 
 
 class _Prefix:
