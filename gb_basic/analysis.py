@@ -15,10 +15,11 @@ from typing import Any
 
 from . import ast as A
 
-__all__ = ["REQUEST_FUNCTIONS", "LOOP_FAMILY", "Analysis", "assigned_names", "read_names"]
+__all__ = ["REQUEST_FUNCTIONS", "REQUEST_KEYWORDS", "LOOP_FAMILY", "Analysis", "assigned_names", "read_names"]
 
 # Functions answered by the runtime: the call becomes a request.
 REQUEST_FUNCTIONS = {"GET_BOT_MEMORY": "GET BOT MEMORY", "GET_USER_MEMORY": "GET USER MEMORY"}
+REQUEST_KEYWORDS = frozenset(REQUEST_FUNCTIONS.values())
 
 # EXIT kind -> the loop kinds it leaves.
 LOOP_FAMILY = {"for": ("for",), "do": ("do", "while"), "while": ("while", "do")}
@@ -141,6 +142,8 @@ class Analysis:
             return n.name in REQUEST_FUNCTIONS or n.name.lower() in self.block_mode
         if isinstance(n, A.CallStmt):
             return n.name in self.block_mode
+        if isinstance(n, A.CmdExpr):
+            return n.keyword in REQUEST_KEYWORDS
         return False
 
     def keyword_call(self, n: A.Keyword) -> str | None:

@@ -102,6 +102,7 @@ class Attr(Expr):
 class Call(Expr):
     name: str  # upper case
     args: list[Expr]
+    spelling: str = ""  # as written, for messages
 
 
 @dataclass(slots=True)
@@ -167,6 +168,7 @@ class Hear(Stmt):
     type: str | None = None  # EMAIL, INTEGER, ... or None
     choices: list[Expr] | None = None  # a menu
     prompt: Expr | None = None
+    type_at: tuple[int, int] | None = None  # where the AS type is written
 
 
 @dataclass(slots=True)
@@ -230,6 +232,8 @@ class Function(Stmt):
     params: list[str]
     body: list[Stmt]
     is_sub: bool
+    spelling: str = ""  # as written, for messages
+    name_at: tuple[int, int] = (0, 0)
 
 
 @dataclass(slots=True)
@@ -261,6 +265,7 @@ class Label(Stmt):
 @dataclass(slots=True)
 class Goto(Stmt):
     name: str
+    name_at: tuple[int, int] = (0, 0)
 
 
 @dataclass(slots=True)

@@ -97,3 +97,7 @@ def run(file: Path, language: str, max_steps: int) -> None:
 def main() -> None:
     """Console script entry point."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

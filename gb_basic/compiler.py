@@ -28,7 +28,7 @@ from typing import Any
 from . import ast as A
 from . import builtins as B
 from . import ops, values
-from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, Analysis, assigned_names, read_names
+from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, REQUEST_KEYWORDS, Analysis, assigned_names, read_names
 from .errors import BasicError, BasicSyntaxError
 from .parser import parse
 from .validators import HEAR_TYPES
@@ -109,7 +109,19 @@ def _static(e: A.Expr) -> type | None:
 
 def _py(name: str) -> str:
     """Python local for a BASIC variable (``$x`` hidden variables get an ``h_`` prefix)."""
-    return "h_" + name[1:] if name.startswith("$") else "v_" + name
+    return "h_" + name[1:] if name.startswith("$") else "v_" + _ident(name)
+
+
+def _fn(name: str) -> str:
+    """Python name of a unit's function."""
+    return "U_" + _ident(name.replace(" ", "_"))
+
+
+def _ident(name: str) -> str:
+    """`name` as a Python identifier: BASIC allows some letters Python does not (``¼``)."""
+    if ("v_" + name).isidentifier():
+        return name
+    return "".join(c if ("v" + c).isidentifier() else f"_u{ord(c):x}_" for c in name)
 
 
 class _Loop:
@@ -140,7 +152,7 @@ class _Gen:
         self.ntmp = 0
         self.hidden: list[str] = []
         self.labels: dict[str, int] = {}
-        self.sites_var = "S_" + "".join(c if c.isalnum() else "_" for c in name)
+        self.sites_var = "S_" + _ident(name.replace(" ", "_"))
         fn_names = set(comp.module.functions)
         if kind == "main" or kind == "login":
             self.locals = (assigned_names(body) | read_names(body)) - fn_names
@@ -221,7 +233,7 @@ class _Gen:
         if name in self.locals or name.startswith("$"):
             return _py(name)
         if name in self.globals:
-            return "g_" + name
+            return "g_" + _ident(name)
         return "None"
 
     def ex(self, e: A.Expr) -> str:
@@ -328,7 +340,7 @@ class _Gen:
         args = [self.ex(a) for a in e.args]
         low = e.name.lower()
         if low in self.comp.module.functions:
-            return self.user_call(low, args, e)
+            return self.user_call(low, args, e, e.spelling or e.name)
         if e.name == "LEN" and len(args) == 1:
             t = self.tmp()
             return f"(len({t}) if type({t} := {args[0]}) is str else B_LEN({t}))"
@@ -339,15 +351,15 @@ class _Gen:
         self.comp.warn(f"function {e.name} is not supported", e, e.name)
         return f"_unsupported({e.name!r}, 'function')"
 
-    def user_call(self, name: str, args: list[str], node: A.Node) -> str:
+    def user_call(self, name: str, args: list[str], node: A.Node, spelling: str) -> str:
         f = self.comp.module.functions[name]
         if name in self.an.block_mode:
-            raise self.error(f"{name} waits for the user or the runtime (HEAR, GET, a keyword...): call it "
-                             f"as a statement or as `x = {name}(...)`", node, name)
+            raise self.error(f"{spelling} waits for the user or the runtime (HEAR, GET, a keyword...): call it "
+                             f"as a statement or as `x = {spelling}(...)`", node, spelling)
         if len(args) != len(f.params):
-            raise self.error(f"{name} takes {len(f.params)} argument(s), got {len(args)}", node, name)
+            raise self.error(f"{spelling} takes {len(f.params)} argument(s), got {len(args)}", node, spelling)
         g = "G" if self.kind not in ("main", "login") else "F"
-        return f"U_{name}(M, {g}{''.join(', ' + a for a in args)})"
+        return f"{_fn(name)}(M, {g}{''.join(', ' + a for a in args)})"
 
     def ex_GetExpr(self, e: A.GetExpr) -> str:  # hoisted before it gets here
         raise self.error("GET cannot be used here", e, "GET")
@@ -394,9 +406,11 @@ class _Gen:
             key = e.key
             key_code = repr(key.name) if isinstance(key, A.Var) else self.ex(self.hoist(key))  # type: ignore[arg-type]
             return self.answer(e, "get", f"{{'key': {key_code}}}")
-        if isinstance(e, A.Call) and e.name in REQUEST_FUNCTIONS:
+        if isinstance(e, A.Call) and e.name in REQUEST_FUNCTIONS or \
+                isinstance(e, A.CmdExpr) and e.keyword in REQUEST_KEYWORDS:
+            keyword = REQUEST_FUNCTIONS[e.name] if isinstance(e, A.Call) else e.keyword
             args = [self.hoist(a) for a in e.args]
-            payload = f"{{'keyword': {REQUEST_FUNCTIONS[e.name]!r}, 'args': [{', '.join(self.ex(a) for a in args)}]}}"  # type: ignore[arg-type]
+            payload = f"{{'keyword': {keyword!r}, 'args': [{', '.join(self.ex(a) for a in args)}]}}"  # type: ignore[arg-type]
             return self.answer(e, "keyword", payload)
         if isinstance(e, A.Call) and e.name.lower() in self.an.block_mode:
             args = [self.hoist(a) for a in e.args]
@@ -510,8 +524,10 @@ class _Gen:
                 choices_code = f"_choices({self.var(typ.lower())})"
                 typ = None
             else:
-                raise self.error(f"unknown HEAR type {typ} (expected one of {', '.join(sorted(HEAR_TYPES))}, "
-                                 "a list of choices or a list variable)", s, typ)
+                line, col = s.type_at or (s.line, s.col)
+                raise BasicSyntaxError(f"unknown HEAR type {typ} (expected one of {', '.join(sorted(HEAR_TYPES))}, "
+                                       "a list of choices or a list variable)", file=self.comp.module.name,
+                                       line=line, column=col, token=typ, source=self.comp.module.source)
         if choices:
             hoisted = [self.hoist(c) for c in choices]
             choices_code = "_choices([" + ", ".join(self.ex(c) for c in hoisted) + "])"  # type: ignore[arg-type]
@@ -772,7 +788,9 @@ class _Gen:
     def st_Goto(self, s: A.Goto) -> None:
         if s.name not in self.labels:
             where = "dialog" if self.kind == "main" else self.kind
-            raise self.error(f"GOTO {s.name}: no label {s.name}: in this {where}", s, s.name)
+            line, col = s.name_at
+            raise BasicSyntaxError(f"GOTO {s.name}: no label {s.name}: in this {where}", file=self.comp.module.name,
+                                   line=line, column=col, token=s.name, source=self.comp.module.source)
         self.emit("_n += 1")
         self.emit(f"if _n > {_TICK_EVERY}: _n = M.tick(_n)")
         self.jump(self.labels[s.name])
@@ -964,7 +982,7 @@ class _Gen:
     def finish(self) -> tuple[str, list[int]]:
         names = sorted(self.locals | set(self.hidden))
         params = ", ".join(_py(p) for p in self.params)
-        fname = "U_" + "".join(c if c.isalnum() or c == "_" else "_" for c in self.name)
+        fname = _fn(self.name)
         if self.block_mode:
             head = [f"def {fname}(M, F, G, pc, inp):"]
             load = "; ".join(f"{_py(n)} = F.get({n!r})" for n in names) or "pass"
@@ -972,7 +990,7 @@ class _Gen:
             head = [f"def {fname}(M, G{', ' if params else ''}{params}):"]
             load = "; ".join(f"{_py(n)} = None" for n in names if n not in self.params) or "pass"
             head.append(f"    M.tick({max(len(self.body), 1)})")
-        gl = "; ".join(f"g_{n} = G.get({n!r})" for n in sorted(self.globals)) or "pass"
+        gl = "; ".join(f"g_{_ident(n)} = G.get({n!r})" for n in sorted(self.globals)) or "pass"
         head += ["    " + load, "    " + gl, "    _n = 0"]
         sync = f"_sync(F, {tuple(names)!r}, ({''.join(_py(n) + ', ' for n in names)}))"
         body = [line.replace("@@SYNC@@", sync) for line in self.out]
@@ -1033,7 +1051,7 @@ class _Compiler:
         exec(compile(source, filename, "exec"), namespace)
         units = {}
         for name, kind, params, block_mode, gen, code in metas:
-            fname = "U_" + "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+            fname = _fn(name)
             digest = hashlib.sha256(code.encode()).hexdigest()[:16]
             units[name] = Unit(name, kind, params, namespace[fname], block_mode, gen.sites, digest, code)
         version = hashlib.sha256("".join(u.hash for u in units.values()).encode()).hexdigest()[:16]

@@ -60,6 +60,7 @@ class BasicError(Exception):
         self.column = column
         self.token = token
         self.source = source
+        self.outputs: list[object] = []  # runtime errors: what the dialog said before failing
 
     def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> BasicError:
         """Fill in a position the error does not have yet; returns self."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import values
 from .compiler import Program
-from .errors import BasicRuntimeError
+from .errors import BasicError, BasicRuntimeError
 from .machine import Finished, Machine, Output, Request, Suspended
 
 __all__ = ["MemoryHost", "Transcript", "converse"]
@@ -131,6 +131,18 @@ def converse(program: Program, host: MemoryHost, answers: Answers, *,
     returns the (program, state) to continue with, to test resuming after a restart.
     """
     out = transcript if transcript is not None else Transcript()
+    try:
+        return _converse(program, host, answers, machine_factory, restart, out)
+    except BasicError as exc:
+        for o in exc.outputs:
+            out.add_output(o)  # type: ignore[arg-type]
+        raise
+
+
+def _converse(program: Program, host: MemoryHost, answers: Answers,
+              machine_factory: Callable[[Program], Machine],
+              restart: Callable[[dict[str, Any]], tuple[Program, dict[str, Any]]] | None,
+              out: Transcript) -> tuple[Transcript, Suspended | Finished]:
     machine = machine_factory(program)
     result = machine.run()
     while True:

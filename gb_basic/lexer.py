@@ -58,6 +58,9 @@ _PHRASES: dict[str, str] = {
     **{k: "KW" for k in KEYWORD_STATEMENTS},
 }
 _MAX_PHRASE = max(len(p.split()) for p in _PHRASES)
+# Functions the runtime answers, written with spaces or underscores.
+_REQUEST_PHRASES = frozenset({"GET BOT MEMORY", "GET USER MEMORY"})
+_REQUEST_WORDS = frozenset(p.replace(" ", "_") for p in _REQUEST_PHRASES)
 _PHRASE_HEADS = frozenset(p.split()[0] for p in _PHRASES)
 
 # Words that are keywords anywhere in a statement.
@@ -79,9 +82,12 @@ _OPS = {
 }
 # After these token types a ' is a comment, not a string.
 _VALUE_END = frozenset({"NAME", "NUMBER", "STRING", "RPAR", "RSQB", "RBRACE", "TRUE", "FALSE",
-                        "NULL", "THEN", "ELSE", "NEXT", "LOOP", "WEND", "END"})
+                        "NULL", "THEN", "ELSE", "NEXT", "LOOP", "WEND", "END", "END_IF", "END_SELECT",
+                        "END_WITH", "END_FUNCTION", "END_SUB", "DO", "EXIT", "EXIT_FOR", "EXIT_DO",
+                        "EXIT_WHILE", "EXIT_FUNCTION", "EXIT_SUB", "CASE_ELSE", "ON_ERROR_RESUME_NEXT",
+                        "ON_ERROR_GOTO_0", "ON_LOGIN", "HEAR", "LABEL"})
 # After these, a ' starts a string only when it is closed on the same line.
-_MAYBE_ARGS = frozenset({"CMD", "KW"})
+_MAYBE_ARGS = frozenset({"CMD", "KW", "RETURN", "TALK", "PRINT"})
 
 _TOKEN_RE = re.compile(
     r"""[ \t\f\r]*(?:(?P<nl>\n)
@@ -171,7 +177,7 @@ class _Lexer:
                     continue
             m = match(text, self.pos)
             if m is None:
-                raise self.error(f"unexpected character {text[self.pos]!r}", self.pos, text[self.pos])
+                raise self.bad_character()
             kind = m.lastgroup
             start, end = m.span(kind)
             if kind == "name":
@@ -286,6 +292,14 @@ class _Lexer:
             words.append((wm.group(1), wm.start(), wm.end()))
             p = wm.end()
 
+    def bad_character(self) -> BasicSyntaxError:
+        sm = _SPACE_RE.match(self.text, self.pos)
+        pos = sm.end() if sm else self.pos
+        ch = self.text[pos]
+        if ch == '"' or ch in "\u201c\u201d":
+            return self.error("unterminated string", pos, ch)
+        return self.error(f"unexpected character {ch!r}", pos, ch)
+
     def is_assignment(self, end: int) -> bool:
         nxt = self.next_char(end)
         return (nxt[:1] in ("=", ".", "[") and nxt != "==") or nxt[:1] == ":"
@@ -321,6 +335,10 @@ class _Lexer:
             self.advance_lines(end, nl + 1)
             return None
         upper = w.upper()
+        if upper == "GET" or upper in _REQUEST_WORDS:
+            t = self.request_function(w, start)
+            if t is not None:
+                return t
         kw = _OPERATOR_WORDS.get(upper)
         if kw == "MOD" and (self.prev is None or self.prev not in _VALUE_END) and self.next_char(end)[:1] == "(":
             kw = None  # MOD(a, b), the function
@@ -335,8 +353,24 @@ class _Lexer:
         if self.prev == "EQ" and self.line_kw is None and self.next_char(end)[:1] in ('"', "'"):
             # x = FIND "sheet", "filter": a keyword function gb does not implement
             self.line_kw = "CMD"
-            return self.tok("CMD", w, start)
+            return self.tok("CMD", upper.replace("_", " "), start)
         return self.tok("NAME", w, start)
+
+    def request_function(self, w: str, start: int) -> Token | None:
+        """``GET BOT MEMORY("k")`` / ``GET_BOT_MEMORY "k"``: a NAME before '(', else a CMD."""
+        words = [(w, start, self.pos)]
+        self.more_words(words)
+        for k in range(len(words), 0, -1):
+            key = _phrase_key([x for x, _, _ in words[:k]])
+            if key in _REQUEST_PHRASES:
+                end = words[k - 1][2]
+                self.pos = end
+                if self.next_char(end)[:1] == "(":
+                    return self.tok("NAME", key.replace(" ", "_"), start)
+                self.line_kw = "CMD"
+                return self.tok("CMD", key, start)
+        self.pos = start + len(w)
+        return None
 
     def quote(self, start: int) -> Token | None:
         m = _SQ_RE.match(self.text, start)

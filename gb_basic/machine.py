@@ -254,8 +254,10 @@ class Machine:
                 sig = unit.fn(ctx, frame["vars"], frames[0]["vars"], frame["pc"], inp)
             except Stop:
                 return Finished(self._state([], None), ctx.outputs, None, bottom)
-            except BaseException as exc:
-                raise self._locate(exc, unit.name) from (None if isinstance(exc, BasicError) else exc)
+            except Exception as exc:  # every error leaves as a BasicError at its BASIC position
+                err = self._locate(exc, unit.name)
+                err.outputs = ctx.outputs  # what the dialog said before it failed
+                raise err from (None if isinstance(exc, BasicError) else exc)
             code = sig[0]
             if code == 0:
                 frame["pc"] = sig[1]
@@ -314,8 +316,6 @@ class Machine:
             msg = "division by zero"
         elif isinstance(exc, (OverflowError, MemoryError)):
             msg = "number or text too large"
-        elif isinstance(exc, KeyboardInterrupt):
-            raise exc
         else:
             msg = f"{type(exc).__name__}: {exc}"
         return BasicRuntimeError(msg, file=prog.name, line=line, column=col, source=prog.source)

@@ -80,7 +80,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Var(c[0].line, c[0].column, str(c[0]).lower())
 
     def call(self, c: list[Any]) -> A.Call:
-        return A.Call(c[0].line, c[0].column, str(c[0]).upper(), c[2] or [])
+        return A.Call(c[0].line, c[0].column, str(c[0]).upper(), c[2] or [], str(c[0]))
 
     def paren(self, c: list[Any]) -> A.Expr:
         return c[1]  # type: ignore[no-any-return]
@@ -186,6 +186,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
             first = as_args[0]
             if len(as_args) == 1 and isinstance(first, A.Var):
                 node.type = first.name.upper()  # a type, or a list variable (checked later)
+                node.type_at = (first.line, first.col)
             else:
                 node.choices = as_args
         return node
@@ -216,7 +217,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Exit(t.line, t.column, kind)
 
     def goto(self, c: list[Any]) -> A.Goto:
-        return A.Goto(c[0].line, c[0].column, str(c[1]).lower())
+        return A.Goto(c[0].line, c[0].column, str(c[1]).lower(), (c[1].line, c[1].column))
 
     def on_error(self, c: list[Any]) -> A.OnError:
         return A.OnError(c[0].line, c[0].column, c[0].type == "ON_ERROR_RESUME_NEXT")
@@ -316,10 +317,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return Mark("end_with", c[0])
 
     def func_head(self, c: list[Any]) -> Mark:
-        return Mark("function", c[0], str(c[1]).lower(), c[3] or [])
+        return Mark("function", c[0], c[1], c[3] or [])
 
     def sub_head(self, c: list[Any]) -> Mark:
-        return Mark("sub", c[0], str(c[1]).lower(), c[3] or [])
+        return Mark("sub", c[0], c[1], c[3] or [])
 
     def end_func(self, c: list[Any]) -> Mark:
         return Mark("end_function", c[0])
@@ -654,11 +655,13 @@ class _Nester:
 
     def on_function(self, m: Mark, is_sub: bool = False) -> None:
         kind = "sub" if is_sub else "function"
+        name_tok = m.args[0]
         if self.stack:
             o = self.stack[-1]
-            raise self.error(f"{kind.upper()} {m.args[0]} inside the {_OPEN_NAME[o.kind]} at line "
+            raise self.error(f"{kind.upper()} {name_tok} inside the {_OPEN_NAME[o.kind]} at line "
                              f"{o.mark.line} (missing {_CLOSE_NAME[o.kind]}?)", m.line, m.col, kind.upper())
-        node = A.Function(m.line, m.col, m.args[0], list(m.args[1]), [], is_sub)
+        node = A.Function(m.line, m.col, str(name_tok).lower(), list(m.args[1]), [], is_sub,
+                          str(name_tok), (name_tok.line, name_tok.column))
         self.stack.append(_Open(kind, m, node, node.body))
 
     def on_sub(self, m: Mark) -> None:
@@ -670,8 +673,9 @@ class _Nester:
         name = o.node.name
         if name in self.module.functions:
             prev = self.module.functions[name]
-            raise self.error(f"{kind.upper()} {name} is already defined at line {prev.line}",
-                             o.mark.line, o.mark.col, name)
+            line, col = o.node.name_at
+            raise self.error(f"{kind.upper()} {o.node.spelling} is already defined at line {prev.line}",
+                             line, col, o.node.spelling)
         self.module.functions[name] = o.node
 
     def on_end_function(self, m: Mark) -> None:
@@ -749,6 +753,44 @@ def _expected(expected: set[str]) -> str:
     return "expected " + ", ".join(names[:-1]) + " or " + names[-1]
 
 
+_NO_COMMA = {"IF", "ELSEIF", "ELSE IF", "WHILE", "DO", "LOOP", "FOR", "SELECT", "RETURN", "GOTO", "NEXT"}
+_AS_WORDS = {"HEAR", "DIM", "PARAM", "FUNCTION", "SUB", "ADD", "SET CONTEXT", "ADD SUGGESTION"}
+
+
+def _plausible(expected: set[str], source: str, tok: Token) -> set[str]:
+    """Drop tokens LALR's merged lookaheads allow but this statement cannot take here.
+
+    LALR(1) merges states, so after ``IF x > 1`` it also "expects" ``)`` or ``TO``; what the
+    statement starts with and which brackets are open tell which of those can really come.
+    """
+    pos = tok.start_pos if tok.start_pos is not None else len(source)
+    start = source.rfind("\n", 0, pos) + 1
+    before = re.sub(r'"[^"]*"|\'[^\']*\'', '""', source[start:pos])
+    words = before.split()
+    first = " ".join(words[:2]).upper() if words[:1] == ["ELSE"] else (words[0].upper() if words else "")
+    assignment = len(words) > 1 and words[1] == "="
+    out = set(expected)
+    for closer, opener in (("RPAR", "("), ("RSQB", "["), ("RBRACE", "{")):
+        if before.count(opener) <= before.count(closer_text(closer)):
+            out.discard(closer)
+    inside = any(before.count(o) > before.count(c) for o, c in (("(", ")"), ("[", "]"), ("{", "}")))
+    if not inside and (first in _NO_COMMA or assignment):
+        out.discard("COMMA")
+    if first not in _AS_WORDS and not any(w.upper() in ("ADD", "SET") for w in words[:1]):
+        out.discard("AS")
+    if first not in ("FOR", "CASE"):
+        out.discard("TO")
+    elif first == "FOR" and "TO" in out:
+        out.discard("_NL")
+    if first not in ("IF", "ELSEIF", "ELSE IF"):
+        out.discard("THEN")
+    return out or expected
+
+
+def closer_text(name: str) -> str:
+    return {"RPAR": ")", "RSQB": "]", "RBRACE": "}"}[name]
+
+
 def _token_text(tok: Token) -> str:
     if tok.type in ("_NL", "$END"):
         return "end of line"
@@ -763,7 +805,7 @@ def _syntax_error(exc: UnexpectedInput, name: str, source: str) -> BasicSyntaxEr
     if isinstance(exc, UnexpectedToken) and tok is not None:
         if tok.type in ("_NL", "$END"):
             line, col = _end_of_line(source, tok)
-        message = _expected(set(exc.expected))
+        message = _expected(_plausible(set(exc.expected), source, tok))
         if tok.type == "STRING" and "COMMA" in exc.expected:
             message = "expected ',' between arguments"
         if tok.type == "EQ" and "THEN" in exc.expected:
