@@ -27,6 +27,7 @@ test: install lint
 
 lint: install
 	$(BIN)/ruff check gb_basic tests bench
+	$(BIN)/mypy
 
 serve: install
 	@echo "The bot server (gb_server) is not built yet; see the open issues." >&2

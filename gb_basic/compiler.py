@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from . import ast as A
 from . import builtins as B
@@ -398,26 +398,32 @@ class _Gen:
             raise self.error("cannot assign to this expression", target)
 
     # --- hoisting requests out of expressions (block mode) ----------------------------------------
+    @overload
+    def hoist(self, e: A.Expr) -> A.Expr: ...
+
+    @overload
+    def hoist(self, e: A.Expr | None) -> A.Expr | None: ...
+
     def hoist(self, e: A.Expr | None) -> A.Expr | None:
         """Emit the requests inside `e` (each its own suspension) and return `e` using their answers."""
         if e is None or not self.an.suspends(e):
             return e
         if isinstance(e, A.GetExpr):
             key = e.key
-            key_code = repr(key.name) if isinstance(key, A.Var) else self.ex(self.hoist(key))  # type: ignore[arg-type]
+            key_code = repr(key.name) if isinstance(key, A.Var) else self.ex(self.hoist(key))
             return self.answer(e, "get", f"{{'key': {key_code}}}")
-        if isinstance(e, A.Call) and e.name in REQUEST_FUNCTIONS or \
-                isinstance(e, A.CmdExpr) and e.keyword in REQUEST_KEYWORDS:
+        if (isinstance(e, A.Call) and e.name in REQUEST_FUNCTIONS) or \
+                (isinstance(e, A.CmdExpr) and e.keyword in REQUEST_KEYWORDS):
             keyword = REQUEST_FUNCTIONS[e.name] if isinstance(e, A.Call) else e.keyword
             args = [self.hoist(a) for a in e.args]
-            payload = f"{{'keyword': {keyword!r}, 'args': [{', '.join(self.ex(a) for a in args)}]}}"  # type: ignore[arg-type]
+            payload = f"{{'keyword': {keyword!r}, 'args': [{', '.join(self.ex(a) for a in args)}]}}"
             return self.answer(e, "keyword", payload)
         if isinstance(e, A.Call) and e.name.lower() in self.an.block_mode:
             args = [self.hoist(a) for a in e.args]
-            return self.call_unit(e.name.lower(), args, e)  # type: ignore[arg-type]
+            return self.call_unit(e.name.lower(), args, e)
         if isinstance(e, A.HearExpr):
             raise self.error("HEAR can only be used as `x = HEAR`", e, "HEAR")
-        changes = {}
+        changes: dict[str, Any] = {}
         for f in dataclasses.fields(e):
             v = getattr(e, f.name)
             if isinstance(v, A.Expr):
@@ -499,7 +505,7 @@ class _Gen:
 
     def request_generic(self, s: A.Stmt) -> None:
         """A simple statement with requests inside its expressions: hoist, then run it."""
-        changes = {}
+        changes: dict[str, Any] = {}
         for f in dataclasses.fields(s):
             v = getattr(s, f.name)
             if isinstance(v, A.Expr):
@@ -530,7 +536,7 @@ class _Gen:
                                        line=line, column=col, token=typ, source=self.comp.module.source)
         if choices:
             hoisted = [self.hoist(c) for c in choices]
-            choices_code = "_choices([" + ", ".join(self.ex(c) for c in hoisted) + "])"  # type: ignore[arg-type]
+            choices_code = "_choices([" + ", ".join(self.ex(c) for c in hoisted) + "])"
         target = self.hoist_target(s.target)
         name = self.target_name(target)
         site = self.site(s)
@@ -555,7 +561,7 @@ class _Gen:
         expr = self.hoist(s.expr)
         target = self.hoist_target(s.target)
         self.flush_calls(expr)
-        self.assign(target, self.ex(expr))  # type: ignore[arg-type]
+        self.assign(target, self.ex(expr))
         name = self.target_name(target)
         self.suspend(self.site(s), "set", f"{{'name': {name!r}, 'value': {self.var(name)}}}")
 
@@ -566,7 +572,7 @@ class _Gen:
     def request_SystemPrompt(self, s: A.SystemPrompt) -> None:
         text = self.hoist(s.text)
         self.suspend(self.site(s), "keyword",
-                     f"{{'keyword': 'SYSTEM PROMPT', 'args': [_s({self.ex(text)})]}}")  # type: ignore[arg-type]
+                     f"{{'keyword': 'SYSTEM PROMPT', 'args': [_s({self.ex(text)})]}}")
 
     def request_Keyword(self, s: A.Keyword) -> None:
         callee = self.an.keyword_call(s) if not s.supported else None
@@ -575,7 +581,7 @@ class _Gen:
             return
         args = [self.hoist(a) for a in s.args]
         self.flush_calls(args)
-        payload = f"{{'keyword': {s.keyword!r}, 'args': [{', '.join(self.ex(a) for a in args)}]}}"  # type: ignore[arg-type]
+        payload = f"{{'keyword': {s.keyword!r}, 'args': [{', '.join(self.ex(a) for a in args)}]}}"
         self.suspend(self.site(s), "keyword", payload)
 
     def keyword_as_call(self, s: A.Keyword, name: str) -> A.CallStmt:
@@ -586,13 +592,13 @@ class _Gen:
     def request_CallStmt(self, s: A.CallStmt) -> None:
         args = [self.hoist(a) for a in s.args]
         self.flush_calls(args)
-        self.call_unit(s.name, args, s)  # type: ignore[arg-type]
+        self.call_unit(s.name, args, s)
 
     def request_Assign(self, s: A.Assign) -> None:
         target = self.hoist_target(s.target)
         expr = self.hoist(s.expr)
         self.flush_calls(expr)
-        self.assign(target, self.ex(expr))  # type: ignore[arg-type]
+        self.assign(target, self.ex(expr))
 
     # --- native (structured) statements --------------------------------------------------------------
     def natives(self, body: list[A.Stmt]) -> None:
@@ -680,7 +686,8 @@ class _Gen:
 
     def for_test(self, i: str, stop: str, step: str, s: A.For) -> str:
         if s.step is None or (isinstance(s.step, A.Const) and type(s.step.value) in (int, float)):
-            return f"{i} <= {stop}" if (s.step is None or s.step.value >= 0) else f"{i} >= {stop}"  # type: ignore[union-attr]
+            up = s.step is None or (isinstance(s.step, A.Const) and s.step.value >= 0)
+            return f"{i} <= {stop}" if up else f"{i} >= {stop}"
         return f"(({i} <= {stop}) if {step} >= 0 else ({i} >= {stop}))"
 
     def loop_body(self, family: str, body: list[A.Stmt], native: bool, end: int | None = None) -> None:
@@ -762,7 +769,8 @@ class _Gen:
                     if loop.native:
                         self.emit("break")
                     else:
-                        self.jump(loop.end)  # type: ignore[arg-type]
+                        assert loop.end is not None  # a lowered loop always has an end block
+                        self.jump(loop.end)
                     return
             raise self.error(f"EXIT {s.kind.upper()} outside a {s.kind.upper()} loop", s, "EXIT")
         if s.kind in ("function", "sub") and self.kind not in ("function", "sub"):
@@ -832,7 +840,7 @@ class _Gen:
     def test_or_jump(self, cond: A.Expr, target: int, *, jump_if: bool) -> None:
         c = self.hoist(cond)
         self.flush_calls(c)
-        self.emit(f"if {'' if jump_if else 'not '}{self.cond(c)}:")  # type: ignore[arg-type]
+        self.emit(f"if {'' if jump_if else 'not '}{self.cond(c)}:")
         self.indent += 1
         self.jump(target)
         self.indent -= 1
@@ -884,7 +892,7 @@ class _Gen:
         self.flush_calls(it)
         lst, idx = self.hidden_var("list"), self.hidden_var("i")
         self.locals.add(s.var)
-        self.emit(f"{_py(lst)} = list(_iterate({self.ex(it)}))")  # type: ignore[arg-type]
+        self.emit(f"{_py(lst)} = list(_iterate({self.ex(it)}))")
         self.emit(f"{_py(idx)} = 0")
         head, end = self.new_block(), self.new_block()
         self.begin(head)
@@ -922,7 +930,7 @@ class _Gen:
         subject = self.hoist(s.subject)
         self.flush_calls(subject)
         sel = self.hidden_var("sel")
-        self.emit(f"{_py(sel)} = {self.ex(subject)}")  # type: ignore[arg-type]
+        self.emit(f"{_py(sel)} = {self.ex(subject)}")
         end = self.new_block()
         for items, body in s.cases:
             nxt = self.new_block()
@@ -1020,7 +1028,7 @@ class _Compiler:
         self.warnings.append(w)
 
     def units(self) -> list[tuple[str, str, list[A.Stmt], list[str], bool]]:
-        out = [(MAIN, "main", self.module.body, [], True)]
+        out: list[tuple[str, str, list[A.Stmt], list[str], bool]] = [(MAIN, "main", self.module.body, [], True)]
         logins = [s for st in self.module.body for s in A.walk(st) if isinstance(s, A.OnLogin)]
         if len(logins) > 1:
             raise BasicSyntaxError(f"a second ON LOGIN (the first is at line {logins[0].line})",

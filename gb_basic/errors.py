@@ -15,6 +15,8 @@ followed, where the source is known, by the offending line and a caret.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "BasicError",
     "BasicSyntaxError",
@@ -60,7 +62,7 @@ class BasicError(Exception):
         self.column = column
         self.token = token
         self.source = source
-        self.outputs: list[object] = []  # runtime errors: what the dialog said before failing
+        self.outputs: list[Any] = []  # runtime errors: what the dialog said before failing
 
     def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> BasicError:
         """Fill in a position the error does not have yet; returns self."""
@@ -99,7 +101,7 @@ class UnsupportedKeyword(BasicRuntimeError):
         self.keyword = keyword
         super().__init__(f"{what} {keyword} is not supported", **kw)  # type: ignore[arg-type]
 
-    def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> "BasicError":
+    def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> BasicError:
         """Place the error and name the line in the message: ``... is not supported (line 7)``."""
         super().locate(file=file, line=line, column=column, source=source)
         if self.line and "(line " not in self.message:

@@ -135,7 +135,7 @@ def converse(program: Program, host: MemoryHost, answers: Answers, *,
         return _converse(program, host, answers, machine_factory, restart, out)
     except BasicError as exc:
         for o in exc.outputs:
-            out.add_output(o)  # type: ignore[arg-type]
+            out.add_output(o)
         raise
 
 

@@ -104,7 +104,6 @@ _SPACE_RE = re.compile(r"[ \t]+")
 _LINE_START_RE = re.compile(r"[ \t\f\r]*(?:\d+[ \t]+(?=\S))?")
 _LABEL_RE = re.compile(r"([^\W\d]\w*):(?=[ \t]|\r?\n|$|')")
 _SQ_RE = re.compile(r"'((?:[^'\n]|'')*)'")
-_COMMENT_TO_EOL = re.compile(r"[^\n]*")
 _UPPER_WORD = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 
 
@@ -118,6 +117,12 @@ class _Token(Token):
         self.type, self.value, self.start_pos, self.line, self.column = type_, value, start_pos, line, column
         self.end_line = self.end_column = self.end_pos = None
         return self
+
+
+def _eol(text: str, pos: int) -> int:
+    """Position of the end of the line that holds `pos`."""
+    nl = text.find("\n", pos)
+    return len(text) if nl < 0 else nl
 
 
 def _phrase_key(words: list[str]) -> str:
@@ -171,19 +176,19 @@ class _Lexer:
                 if self.pos >= n:
                     break
             if self.stmt_start:
-                t = self.statement_start()
-                if t is not None:
-                    yield from t
+                first = self.statement_start()
+                if first is not None:
+                    yield from first
                     continue
             m = match(text, self.pos)
             if m is None:
                 raise self.bad_character()
-            kind = m.lastgroup
+            kind = m.lastgroup or "eof"
             start, end = m.span(kind)
             if kind == "name":
-                t = self.word(m.group(kind), start, end)
-                if t is not None:
-                    yield t
+                w = self.word(m.group(kind), start, end)
+                if w is not None:
+                    yield w
             elif kind == "op":
                 self.pos = end
                 op = m.group(kind)
@@ -200,23 +205,23 @@ class _Lexer:
                 at_line_start = True
             elif kind == "dq":
                 raw = m.group(kind)
-                t = self.tok("STRING", raw[1:-1].replace('""', '"'), start)
+                string = self.tok("STRING", raw[1:-1].replace('""', '"'), start)
                 self.pos = end
                 if "\n" in raw:
                     self.advance_lines(start, end)
-                yield t
+                yield string
             elif kind == "num":
                 yield self.tok("NUMBER", m.group(kind), start)
                 self.pos = end
             elif kind == "tq":
-                t = self.tok("STRING", m.group(kind)[1:-1], start)
+                string = self.tok("STRING", m.group(kind)[1:-1], start)
                 self.pos = end
                 self.advance_lines(start, end)
-                yield t
+                yield string
             elif kind == "sq":  # a string after an operator or keyword, a comment elsewhere
-                t = self.quote(start)
-                if t is not None:
-                    yield t
+                q = self.quote(start)
+                if q is not None:
+                    yield q
             else:
                 self.pos = end
                 break
@@ -225,10 +230,11 @@ class _Lexer:
         """Skip indentation, a line number, comment lines; emit a label if there is one."""
         text = self.text
         m = _LINE_START_RE.match(text, self.pos)
-        self.pos = m.end()
+        if m is not None:  # the pattern matches the empty string, so always
+            self.pos = m.end()
         rest = text[self.pos : self.pos + 2]
         if rest.startswith(("//", "#")):
-            self.pos = _COMMENT_TO_EOL.match(text, self.pos).end()
+            self.pos = _eol(text, self.pos)
             return
         lm = _LABEL_RE.match(text, self.pos)
         if lm and lm.group(1).upper() not in STATEMENT_KEYWORDS:
@@ -245,7 +251,7 @@ class _Lexer:
             self.pos = m.end()
         pos = self.pos
         if text.startswith("'", pos):
-            self.pos = _COMMENT_TO_EOL.match(text, pos).end()
+            self.pos = _eol(text, pos)
             return []
         wm = _WORDS_RE.match(text, pos)
         if wm is None:
@@ -254,7 +260,7 @@ class _Lexer:
         words = [(wm.group(1), pos, wm.end())]
         upper = words[0][0].upper()
         if upper == "REM":
-            self.pos = _COMMENT_TO_EOL.match(text, pos).end()
+            self.pos = _eol(text, pos)
             return []
         head = upper.split("_", 1)[0] if "_" in upper else upper
         if head in _PHRASE_HEADS:
@@ -375,7 +381,7 @@ class _Lexer:
     def quote(self, start: int) -> Token | None:
         m = _SQ_RE.match(self.text, start)
         if self.prev is None or self.prev in _VALUE_END or (self.prev in _MAYBE_ARGS and m is None):
-            self.pos = _COMMENT_TO_EOL.match(self.text, start).end()
+            self.pos = _eol(self.text, start)
             return None
         if m is None:
             raise self.error("unterminated string", start, "'")

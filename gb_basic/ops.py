@@ -65,7 +65,7 @@ def set_attr(obj: Any, name: str, value: Any) -> dict[str, Any]:
     elif type(obj) is not dict:
         raise BasicRuntimeError(f"cannot set field {name!r} on {describe(obj)}")
     obj[name] = value
-    return obj
+    return obj  # type: ignore[no-any-return]
 
 
 def set_item(obj: Any, key: Any, value: Any) -> Any:
@@ -92,7 +92,7 @@ def iterate(x: Any) -> list[Any]:
     """What FOR EACH walks: list items, object keys, characters of text; NULL is empty."""
     t = type(x)
     if t is list:
-        return x
+        return x  # type: ignore[no-any-return]
     if x is None:
         return []
     if t is dict:

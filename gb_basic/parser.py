@@ -393,13 +393,14 @@ class _Climber:
             return x  # type: ignore[no-any-return]
         t = x.op
         inner = self.climb(x.operand, _PREFIX_PREC[t.type] + 1)
+        line, col = t.line or 0, t.column or 0
         if t.type == "NOT":
-            return A.Not(t.line, t.column, inner)
+            return A.Not(line, col, inner)
         if t.type == "PLUS":
             return inner
         if isinstance(inner, A.Const) and type(inner.value) in (int, float):
-            return A.Const(t.line, t.column, -inner.value)
-        return A.Neg(t.line, t.column, inner)
+            return A.Const(line, col, -inner.value)
+        return A.Neg(line, col, inner)
 
 
 class _Lines(list):  # type: ignore[type-arg]
@@ -707,7 +708,7 @@ class _IdentityRule(Rule):
 
     __slots__ = ()
     __hash__ = object.__hash__
-    __eq__ = object.__eq__  # type: ignore[assignment]
+    __eq__ = object.__eq__
 
 
 def _speed_up(lark: Lark) -> None:

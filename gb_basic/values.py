@@ -67,7 +67,7 @@ def number_or_none(x: Value) -> int | float | None:
     """The number `x` stands for (numbers, booleans, numeric strings), else None."""
     t = type(x)
     if t is int or t is float:
-        return x
+        return x  # type: ignore[no-any-return]  # narrowed by the type() test
     if t is bool:
         return int(x)
     if t is str:
@@ -120,7 +120,7 @@ def to_str(x: Value) -> str:
     """The text of a value as TALK shows it."""
     t = type(x)
     if t is str:
-        return x
+        return x  # type: ignore[no-any-return]  # narrowed by the type() test
     if t is int:
         return str(x)
     if t is float:
@@ -130,11 +130,13 @@ def to_str(x: Value) -> str:
     if t is bool:
         return "true" if x else "false"
     if t is _dt.datetime:
-        if x.hour == x.minute == x.second == 0 and not x.microsecond:
-            return x.strftime("%Y-%m-%d")
-        return x.strftime("%Y-%m-%d %H:%M:%S")
+        d: _dt.datetime = x
+        if d.hour == d.minute == d.second == 0 and not d.microsecond:
+            return d.strftime("%Y-%m-%d")
+        return d.strftime("%Y-%m-%d %H:%M:%S")
     if t is _dt.date:
-        return x.isoformat()
+        day: _dt.date = x
+        return day.isoformat()
     return to_json(x)
 
 
@@ -229,7 +231,9 @@ def intdiv(a: Value, b: Value) -> int:
     x, y = to_number(a), to_number(b)
     if y == 0:
         raise BasicRuntimeError("division by zero")
-    return int(x / y) if (type(x) is float or type(y) is float) else _trunc_div(x, y)
+    if isinstance(x, int) and isinstance(y, int):
+        return _trunc_div(x, y)
+    return int(x / y)
 
 
 def _trunc_div(x: int, y: int) -> int:
@@ -242,7 +246,9 @@ def mod(a: Value, b: Value) -> Value:
     x, y = to_number(a), to_number(b)
     if y == 0:
         raise BasicRuntimeError("division by zero")
-    return math.fmod(x, y) if (type(x) is float or type(y) is float) else x - y * _trunc_div(x, y)
+    if isinstance(x, int) and isinstance(y, int):
+        return x - y * _trunc_div(x, y)
+    return math.fmod(x, y)
 
 
 def power(a: Value, b: Value) -> Value:
@@ -305,7 +311,7 @@ def eq(a: Value, b: Value) -> bool:
     if a is None:
         return b is None or b == "" or b == 0
     if b is None:
-        return a == "" or a == 0
+        return bool(a == "" or a == 0)
     if type(a) is list or type(b) is list or type(a) is dict or type(b) is dict:
         return bool(a == b)
     x, y = _cmp_pair(a, b)

@@ -32,10 +32,12 @@ def test_hear_suspends_with_a_request_and_plain_json_state():
     r = Machine(p).run()
     assert isinstance(r, Suspended)
     assert talk(r) == ["Name?"]
-    assert (r.request.kind, r.request.line, r.request.data["var"], r.request.data["type"]) == ("hear", 2, "name", "NAME")
+    req = r.request
+    assert (req.kind, req.line, req.data["var"], req.data["type"]) == ("hear", 2, "name", "NAME")
     assert r.request.describe() == "HEAR name AS NAME, line 2"
     assert roundtrip(r.state) == r.state
-    r2 = Machine(compile_source('TALK "Name?"\nHEAR name AS NAME\nTALK "Hi " + name', "d.bas")).run(roundtrip(r.state), "Ann")
+    fresh = compile_source('TALK "Name?"\nHEAR name AS NAME\nTALK "Hi " + name', "d.bas")
+    r2 = Machine(fresh).run(roundtrip(r.state), "Ann")
     assert isinstance(r2, Finished)
     assert talk(r2) == ["Hi Ann"]
 
@@ -154,7 +156,7 @@ def test_step_budget_also_stops_endless_recursion():
 def test_wall_time_budget_stops_a_slow_loop():
     src = 'x = ""\nDO\n  x = x & "a"\n  IF LEN(x) > 1000 THEN x = ""\nLOOP\n'
     t0 = time.monotonic()
-    with pytest.raises(BudgetExceeded, match="longer than 0.3 s"):
+    with pytest.raises(BudgetExceeded, match=r"longer than 0\.3 s"):
         Machine(compile_source(src, "slow.bas"), max_steps=10**12, max_seconds=0.3).run()
     assert time.monotonic() - t0 < 5
 
@@ -261,3 +263,29 @@ def test_step_budget_spans_the_requests_of_one_message():
         for _ in range(10_000):
             r = Machine(p, max_steps=1_000).run(roundtrip(r.state), 1)
     assert exc.value.line in (2, 3)
+
+
+def test_on_login_is_its_own_entry_point():
+    src = 'TALK "main"\nON LOGIN\n  TALK "welcome back"\n  MERGE_SESSION "anon", "user"\nEND\nTALK "end"\n'
+    p = compile_source(src, "login.bas")
+    r = Machine(p).run()
+    assert talk(r) == ["main", "end"]
+    r = Machine(p).start("on login")
+    assert talk(r) == ["welcome back"]
+    assert r.request.data == {"keyword": "MERGE SESSION", "args": ["anon", "user"]}
+
+
+def test_hear_tries_are_configurable():
+    p = compile_source("HEAR n AS INTEGER\nTALK n IS NULL", "t.bas")
+    r = Machine(p, hear_tries=1).run()
+    r = Machine(p, hear_tries=1).run(r.state, "x")
+    assert talk(r) == ["Sorry, I could not understand your answer.", "true"]
+
+
+def test_tool_params_and_description():
+    src = 'PARAM city AS STRING LIKE "Lisbon" DESCRIPTION "The city"\nDESCRIPTION "Weather for a city"\nTALK city'
+    p = compile_source(src, "weather.bas")
+    assert p.description == "Weather for a city"
+    [param] = p.params
+    assert (param.name, param.type) == ("city", "STRING")
+    assert Machine(p).start(variables={"city": "Porto"}).outputs[0].text == "Porto"
