@@ -853,12 +853,19 @@ class _Gen:
             mark = len(self.hidden)
             self.test_or_jump(c, nxt, jump_if=False)
             self.clear_hidden(mark)
-            self.block_stmts(body)
-            if not self.terminated:
-                self.jump(end)
-            self.begin(nxt)
-        if s.orelse:
-            self.block_stmts(s.orelse)
+            self.branch(body, end, nxt)
+        self.last_branch(s.orelse, end)
+
+    def branch(self, body: list[A.Stmt], end: int, nxt: int) -> None:
+        """A taken branch of a lowered IF/SELECT: its body, then past the others."""
+        self.block_stmts(body)
+        if not self.terminated:
+            self.jump(end)
+        self.begin(nxt)
+
+    def last_branch(self, orelse: list[A.Stmt] | None, end: int) -> None:
+        if orelse:
+            self.block_stmts(orelse)
         self.begin(end)
 
     def lower_For(self, s: A.For) -> None:
@@ -939,13 +946,8 @@ class _Gen:
             self.indent += 1
             self.jump(nxt)
             self.indent -= 1
-            self.block_stmts(body)
-            if not self.terminated:
-                self.jump(end)
-            self.begin(nxt)
-        if s.orelse:
-            self.block_stmts(s.orelse)
-        self.begin(end)
+            self.branch(body, end, nxt)
+        self.last_branch(s.orelse, end)
         self.emit(f"{_py(sel)} = None")
 
     def lower_With(self, s: A.With) -> None:

@@ -1,0 +1,19 @@
+"""The public API of gb_basic is what __all__ says, and every name in it exists."""
+
+import gb_basic
+
+
+def test_exported_members():
+    assert sorted(gb_basic.__all__) == sorted([
+        "BasicError", "BasicRuntimeError", "BasicSyntaxError", "BudgetExceeded", "DialogChanged",
+        "Finished", "Machine", "MemoryHost", "Output", "Program", "Request", "Suspended",
+        "UnsupportedKeyword", "compile_source", "converse", "parse", "parse_expression",
+    ])
+    for name in gb_basic.__all__:
+        assert getattr(gb_basic, name) is not None
+
+
+def test_error_tree():
+    assert issubclass(gb_basic.BasicSyntaxError, gb_basic.BasicError)
+    for cls in (gb_basic.UnsupportedKeyword, gb_basic.BudgetExceeded, gb_basic.DialogChanged):
+        assert issubclass(cls, gb_basic.BasicRuntimeError)
