@@ -41,7 +41,7 @@ STATEMENT_KEYWORDS = {
 KEYWORD_STATEMENTS = frozenset({
     "SET BOT MEMORY", "ADD SUGGESTION", "CLEAR SUGGESTIONS", "USE KB", "CLEAR KB", "USE TOOL",
     "ADD TOOL", "CLEAR TOOLS", "SEND MAIL", "SET CONTEXT", "SET SCHEDULE", "WAIT", "SAVE",
-    "TRANSFER SESSION", "MERGE SESSION", "LOAD TEMPLATE", "SET USER", "SET LANGUAGE",
+    "TRANSFER SESSION", "MERGE SESSION", "LOAD TEMPLATE", "SET LANGUAGE",
 })
 
 # Multi-word phrases where a statement starts -> token type (KW for keyword statements).
@@ -273,8 +273,8 @@ class _Lexer:
         for k in range(len(words), 0, -1):
             key = _phrase_key([w for w, _, _ in words[:k]])
             kind = _PHRASES.get(key)
-            if kind is None or (k == 1 and self.is_assignment(words[0][2])):
-                continue
+            if kind is None or self.is_assignment(words[k - 1][2]):
+                continue  # `SET context = 1` assigns a variable named context
             end = words[k - 1][2]
             self.pos = end
             self.stmt_start = False

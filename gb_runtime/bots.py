@@ -1,0 +1,569 @@
+"""Bot packages: a ``bots/<name>.gbai/`` folder with dialogs, config.csv, knowledge bases, templates.
+
+Layout of a package::
+
+    <name>.gbai/
+        <name>.gbdialog/*.bas               dialogs; start.bas runs when a session starts
+        <name>.gbot/config.csv              settings (name,value lines)
+        <name>.gbot/templates/<t>.json      session templates (LOAD_TEMPLATE "t")
+        <name>.gbkb/<kb>/*.md|*.txt         knowledge bases (USE KB "kb")
+
+Files are re-read when their mtime, size or inode changes: editing a .bas or config.csv takes
+effect on the next call, without a restart.
+
+Errors::
+
+    BotError                          every error of this module
+    ├── BotConfigError (ValueError)   bad config.csv line or value, bad template JSON
+    ├── BotStorageError (PermissionError)  a file name that leaves the bot's storage folder
+    ├── UnknownBot (KeyError)         no package with that name
+    └── TemplateNotFound (KeyError)   no template with that name in the bot
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from gb_basic import Program, compile_source
+
+__all__ = [
+    "BotConfigError",
+    "BotError",
+    "BotPackage",
+    "BotRegistry",
+    "BotSettings",
+    "BotStorageError",
+    "TemplateNotFound",
+    "UnknownBot",
+    "parse_config_csv",
+]
+
+log = logging.getLogger("gb.bots")
+
+# (mtime_ns, size, inode): a file counts as changed when any of them changes.
+_Signature = tuple[int, int, int]
+
+
+class BotError(Exception):
+    """Root of the bot package errors."""
+
+
+class BotConfigError(BotError, ValueError):
+    """config.csv or a template is malformed; the message names the file (and line)."""
+
+
+class BotStorageError(BotError, PermissionError):
+    """A file name resolves outside the bot's storage folder."""
+
+
+class _NamedLookupError(BotError, KeyError):
+    """A KeyError whose str() is its message, not the repr of its key."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownBot(_NamedLookupError):
+    """No bot package with that name."""
+
+
+class TemplateNotFound(_NamedLookupError):
+    """No session template with that name in the bot."""
+
+
+def _signature(path: Path) -> _Signature | None:
+    """The change signature of a file, or None when it does not exist."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+# ---------------------------------------------------------------------------------------------
+# config.csv
+
+
+def _unquote(text: str) -> str:
+    """Trim whitespace and one pair of surrounding double quotes (``""`` inside becomes ``"``)."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text
+
+
+def parse_config_csv(text: str, source: str = "config.csv") -> dict[str, str]:
+    """Parse ``name,value`` lines into a dict with lower-case keys.
+
+    Blank lines and lines starting with ``#`` are skipped, as is a first ``name,value`` header.
+    A value may contain commas: the line is split at its first comma only.
+
+    Raises:
+        BotConfigError: a line has no comma or an empty name; the message gives `source` and line.
+    """
+    out: dict[str, str] = {}
+    first = True
+    for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, comma, value = line.partition(",")
+        key = _unquote(key).lower()
+        if not comma or not key:
+            raise BotConfigError(f"{source}:{number}: expected 'name,value', got {line!r}")
+        if first and key == "name" and _unquote(value).lower() == "value":
+            first = False
+            continue
+        first = False
+        out[key] = _unquote(value)
+    return out
+
+
+# config key -> (field name, type); every one of them must be a positive number.
+_NUMERIC: dict[str, tuple[str, type]] = {
+    "session-timeout": ("session_timeout_minutes", int),
+    "session-expiry-days": ("session_expiry_days", int),
+    "history-limit": ("history_limit", int),
+    "max-variables-kb": ("max_variables_kb", int),
+    "max-upload-mb": ("max_upload_mb", int),
+    "max-sessions": ("max_sessions", int),
+    "rate-limit": ("rate_limit_per_minute", int),
+    "hear-tries": ("hear_tries", int),
+    "max-steps": ("max_steps", int),
+    "max-seconds": ("max_seconds", float),
+}
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """A bot's settings, read once from config.csv (defaults from design.md)."""
+
+    session_timeout_minutes: int = 30
+    session_expiry_days: int = 7
+    history_limit: int = 50
+    max_variables_kb: int = 1024
+    max_upload_mb: int = 10
+    max_sessions: int = 1000
+    rate_limit_per_minute: int = 60
+    hear_tries: int = 3
+    language: str = "en"
+    max_steps: int = 1_000_000
+    max_seconds: float = 10.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, str], source: str = "config.csv") -> BotSettings:
+        """Build settings from a parsed config.csv; unknown keys go to `extra`.
+
+        Raises:
+            BotConfigError: a numeric key has a value that is not a positive number.
+        """
+        values: dict[str, Any] = {}
+        extra: dict[str, str] = {}
+        for key, raw in config.items():
+            key = key.lower()
+            if key in _NUMERIC:
+                name, kind = _NUMERIC[key]
+                values[name] = _number(key, raw, kind, source)
+            elif key == "language":
+                values["language"] = raw or "en"
+            else:
+                extra[key] = raw
+        return cls(**values, extra=extra)
+
+
+def _number(key: str, raw: str, kind: type, source: str) -> int | float:
+    """`raw` as a positive int or float, or a BotConfigError naming the key and file."""
+    word = "a whole number" if kind is int else "a number"
+    try:
+        value: int | float = kind(raw.strip())
+    except ValueError:
+        raise BotConfigError(f"{source}: {key} must be {word}, got {raw!r}") from None
+    if not 0 < value < float("inf"):
+        raise BotConfigError(f"{source}: {key} must be a positive number, got {raw!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# knowledge base search
+
+_STOP_WORDS = frozenset("""
+    the and for are but not you your yours all any can had has have her his its our out who
+    how what when where which why will with this that these those from they them then than
+    there their about into more some such only also just very would could should been being
+    were was does did doing get got want like know tell please thanks thank may might must
+    que para com uma uns umas dos das por como mais mas nao sim seu sua seus suas voce voces
+    ele ela eles elas isso isto esta este essa esse qual quando onde ser tem sao pelo pela
+    nos nas aos quero pode
+""".split())
+
+
+def _fold(text: str) -> str:
+    """Lower-case `text` and strip its accents."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _stem(word: str) -> str:
+    """A light English stemmer: returns/returned/returning -> return, policies -> policy."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # shipped -> ship
+            return word
+    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _stems(text: str) -> frozenset[str]:
+    """The stems of the words of `text` that are 3+ characters long and not stop words."""
+    words = re.findall(r"\w+", _fold(text))
+    return frozenset(_stem(w) for w in words if len(w) >= 3 and w not in _STOP_WORDS)
+
+
+# A searchable paragraph: (stems of its heading and body, body text).
+_Passage = tuple[frozenset[str], str]
+
+
+def _is_heading(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _passages(text: str) -> list[_Passage]:
+    """Split a KB file into paragraphs; each is scored with the markdown heading above it."""
+    out: list[_Passage] = []
+    heading = ""
+    for block in re.split(r"\n\s*\n", text):
+        lines = [ln for ln in block.strip().splitlines() if ln.strip()]
+        titles = [ln.strip().lstrip("#").strip() for ln in lines if _is_heading(ln)]
+        if titles:
+            heading = " ".join(titles)
+        body = "\n".join(ln for ln in lines if not _is_heading(ln))
+        if body:
+            out.append((_stems(heading + "\n" + body), body))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# packages
+
+
+@dataclass
+class _Compiled:
+    """A cached compiled dialog and the signature of the file it came from."""
+
+    path: Path
+    signature: _Signature
+    program: Program
+
+
+class BotPackage:
+    """One ``<name>.gbai`` folder: its dialogs, settings, KBs, templates and storage.
+
+    Args:
+        path: the ``<name>.gbai`` folder.
+        data_dir: the project's data directory; SAVE writes under ``<data_dir>/bots/<name>/files``.
+    """
+
+    def __init__(self, path: Path, data_dir: Path) -> None:
+        self.path = Path(path)
+        self.name = self.path.name.removesuffix(".gbai")
+        self.data_dir = Path(data_dir)
+        self._lock = threading.RLock()
+        self._dialogs: dict[str, _Compiled] = {}
+        self._settings: tuple[_Signature | None, BotSettings] | None = None
+        self._kb_files: dict[Path, tuple[_Signature, list[_Passage]]] = {}
+
+    def __repr__(self) -> str:
+        return f"BotPackage({self.name!r}, {str(self.path)!r})"
+
+    # -- folders ------------------------------------------------------------------------------
+
+    @property
+    def dialog_dir(self) -> Path:
+        """The ``<name>.gbdialog`` folder."""
+        return self.path / f"{self.name}.gbdialog"
+
+    @property
+    def config_path(self) -> Path:
+        """The ``<name>.gbot/config.csv`` file (it may not exist: defaults apply)."""
+        return self.path / f"{self.name}.gbot" / "config.csv"
+
+    @property
+    def kb_dir(self) -> Path:
+        """The ``<name>.gbkb`` folder."""
+        return self.path / f"{self.name}.gbkb"
+
+    @property
+    def template_dir(self) -> Path:
+        """The ``<name>.gbot/templates`` folder."""
+        return self.path / f"{self.name}.gbot" / "templates"
+
+    # -- settings -----------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> BotSettings:
+        """The settings of config.csv, re-read when the file changes.
+
+        Raises:
+            BotConfigError: config.csv is malformed.
+        """
+        sig = _signature(self.config_path)
+        with self._lock:
+            if self._settings is None or self._settings[0] != sig:
+                self._settings = (sig, self._read_settings(sig))
+            return self._settings[1]
+
+    def _read_settings(self, sig: _Signature | None) -> BotSettings:
+        if sig is None:
+            return BotSettings()
+        source = str(self.config_path)
+        text = self.config_path.read_text(encoding="utf-8")
+        log.info("bot %s: loading %s", self.name, source)
+        return BotSettings.from_config(parse_config_csv(text, source), source)
+
+    # -- dialogs ------------------------------------------------------------------------------
+
+    def _dialog_files(self) -> dict[str, Path]:
+        """Lower-case dialog name -> .bas file."""
+        try:
+            entries = list(os.scandir(self.dialog_dir))
+        except OSError:
+            return {}
+        return {e.name[:-4].lower(): Path(e.path) for e in entries
+                if e.name.lower().endswith(".bas") and e.is_file()}
+
+    def dialog_names(self) -> list[str]:
+        """Names of the dialogs (file names without .bas), sorted."""
+        return sorted((p.stem for p in self._dialog_files().values()), key=str.lower)
+
+    @property
+    def has_start(self) -> bool:
+        """Whether the bot has a start.bas."""
+        return "start" in self._dialog_files()
+
+    def dialog(self, name: str) -> Program | None:
+        """The compiled dialog `name` (case-insensitive, ``.bas`` optional), or None.
+
+        The Program is cached and recompiled when its file changes.
+
+        Raises:
+            gb_basic.BasicSyntaxError: the file does not compile.
+        """
+        key = name.lower().removesuffix(".bas")
+        with self._lock:
+            cached = self._dialogs.get(key)
+            if cached is not None and _signature(cached.path) == cached.signature:
+                return cached.program
+            path = self._dialog_files().get(key)
+            if path is None:
+                self._dialogs.pop(key, None)
+                return None
+            return self._compile(key, path)
+
+    def _compile(self, key: str, path: Path) -> Program | None:
+        sig = _signature(path)
+        if sig is None:
+            return None
+        program = compile_source(path.read_text(encoding="utf-8"), path.name)
+        log.info("bot %s: compiled %s", self.name, path.name)
+        self._dialogs[key] = _Compiled(path, sig, program)
+        return program
+
+    # -- knowledge bases ----------------------------------------------------------------------
+
+    def _kb_folders(self) -> dict[str, Path]:
+        """Lower-case KB name -> its folder."""
+        try:
+            entries = list(os.scandir(self.kb_dir))
+        except OSError:
+            return {}
+        return {e.name.lower(): Path(e.path) for e in entries if e.is_dir()}
+
+    def kb_names(self) -> list[str]:
+        """Names of the knowledge bases (sub-folders of ``<name>.gbkb``), sorted."""
+        return sorted((p.name for p in self._kb_folders().values()), key=str.lower)
+
+    def search_kb(self, names: Iterable[str], question: str) -> str | None:
+        """The paragraph of the named KBs that shares the most word stems with `question`.
+
+        Deterministic: ties go to the first KB in `names`, then file path order, then the
+        earliest paragraph. Unknown KB names are skipped.
+
+        Returns:
+            The paragraph text, or None when no paragraph shares a stem with the question.
+        """
+        wanted = _stems(question)
+        if not wanted:
+            return None
+        best, best_score = None, 0
+        for passage_stems, text in self._kb_passages(names):
+            score = len(wanted & passage_stems)
+            if score > best_score:
+                best, best_score = text, score
+        return best
+
+    def _kb_passages(self, names: Iterable[str]) -> Iterable[_Passage]:
+        folders = self._kb_folders()
+        for name in names:
+            folder = folders.get(name.lower())
+            if folder is None:
+                continue
+            for path in sorted(folder.rglob("*")):
+                if path.suffix.lower() in (".md", ".txt") and path.is_file():
+                    yield from self._file_passages(path)
+
+    def _file_passages(self, path: Path) -> list[_Passage]:
+        sig = _signature(path)
+        if sig is None:
+            return []
+        with self._lock:
+            cached = self._kb_files.get(path)
+            if cached is None or cached[0] != sig:
+                cached = (sig, _passages(path.read_text(encoding="utf-8", errors="replace")))
+                self._kb_files[path] = cached
+            return cached[1]
+
+    # -- templates ----------------------------------------------------------------------------
+
+    def _template_files(self) -> dict[str, Path]:
+        try:
+            entries = list(os.scandir(self.template_dir))
+        except OSError:
+            return {}
+        return {e.name[:-5].lower(): Path(e.path) for e in entries
+                if e.name.lower().endswith(".json") and e.is_file()}
+
+    def template_names(self) -> list[str]:
+        """Names of the session templates, sorted."""
+        return sorted((p.stem for p in self._template_files().values()), key=str.lower)
+
+    def template(self, name: str) -> dict[str, Any]:
+        """The session template `name` (case-insensitive): a fresh dict on every call.
+
+        Keys: ``kb`` and ``tools`` (lists of names), ``system_prompt`` and ``message`` (text).
+
+        Raises:
+            TemplateNotFound: no such template.
+            BotConfigError: the file is not valid JSON or a key has the wrong type.
+        """
+        path = self._template_files().get(name.lower().removesuffix(".json"))
+        if path is None:
+            known = ", ".join(self.template_names()) or "none"
+            raise TemplateNotFound(f"template {name!r} not found in bot {self.name!r} (templates: {known})")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise BotConfigError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+        _check_template(data, path)
+        return dict(data)
+
+    # -- storage ------------------------------------------------------------------------------
+
+    @property
+    def storage_dir(self) -> Path:
+        """The bot's own file area for SAVE: ``<data_dir>/bots/<name>/files``, created on demand."""
+        folder = self.data_dir / "bots" / self.name / "files"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def safe_path(self, filename: str) -> Path:
+        """Resolve `filename` inside storage_dir (parent folders are not created).
+
+        Raises:
+            BotStorageError: the name is empty or absolute, or resolves (through ``..`` or a
+                symlink) outside storage_dir or to storage_dir itself.
+        """
+        if not filename or not filename.strip() or "\x00" in filename:
+            raise BotStorageError(f"bot {self.name}: empty or invalid file name {filename!r}")
+        name = filename.replace("\\", "/")
+        if PurePosixPath(name).is_absolute() or PureWindowsPath(filename).drive:
+            raise BotStorageError(f"bot {self.name}: absolute path {filename!r} not allowed")
+        base = self.storage_dir.resolve()
+        target = (base / name).resolve()
+        if target == base or not target.is_relative_to(base):
+            raise BotStorageError(f"bot {self.name}: {filename!r} is outside the bot's storage")
+        return target
+
+
+def _check_template(data: Any, path: Path) -> None:
+    """Raise BotConfigError unless `data` is a template object with well-typed keys."""
+    if not isinstance(data, dict):
+        raise BotConfigError(f"{path}: a template must be a JSON object")
+    for key in ("kb", "tools"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise BotConfigError(f"{path}: {key!r} must be a list of names")
+    for key in ("system_prompt", "message"):
+        if not isinstance(data.get(key, ""), (str, type(None))):
+            raise BotConfigError(f"{path}: {key!r} must be text")
+
+
+class BotRegistry:
+    """The bot packages under a folder; new ``*.gbai`` folders appear without a restart.
+
+    Args:
+        root: the folder holding ``<name>.gbai`` packages (``bots/``).
+        data_dir: the project's data directory, passed to each package for its storage.
+    """
+
+    def __init__(self, root: Path, data_dir: Path) -> None:
+        self.root = Path(root)
+        self.data_dir = Path(data_dir)
+        self._lock = threading.Lock()
+        self._packages: dict[str, BotPackage] = {}
+
+    def _scan(self) -> dict[str, BotPackage]:
+        """Rescan root; keeps the existing BotPackage objects (and their caches)."""
+        try:
+            found = sorted(Path(e.path) for e in os.scandir(self.root)
+                           if e.name.lower().endswith(".gbai") and e.is_dir())
+        except OSError:
+            found = []
+        with self._lock:
+            old = self._packages
+            self._packages = {p.name[:-5]: old.get(p.name[:-5]) or BotPackage(p, self.data_dir) for p in found}
+            return dict(self._packages)
+
+    def names(self) -> list[str]:
+        """Names of the bots, sorted."""
+        return sorted(self._scan())
+
+    def get(self, name: str) -> BotPackage:
+        """The bot `name` (exact name first, then case-insensitive).
+
+        Raises:
+            UnknownBot: no such package; the message lists the known bots.
+        """
+        pkg = self._packages.get(name)
+        if pkg is not None and pkg.path.is_dir():
+            return pkg
+        packages = self._scan()
+        pkg = packages.get(name) or {k.lower(): v for k, v in packages.items()}.get(name.lower())
+        if pkg is None:
+            known = ", ".join(sorted(packages)) or "none"
+            raise UnknownBot(f"unknown bot {name!r} (bots in {self.root}: {known})")
+        return pkg
+
+    @property
+    def default(self) -> BotPackage | None:
+        """The bot named "default", if there is one."""
+        try:
+            return self.get("default")
+        except UnknownBot:
+            return None

@@ -1,0 +1,215 @@
+"""The I/O keywords: how the runtime answers a dialog's requests within one turn.
+
+SET/GET session variables, the session facts (``GET "session.id"`` ...), bot memory, the
+session's context (USE KB, USE TOOL, suggestions, system prompt, templates), SAVE into the
+bot's storage folder, WAIT, and MERGE_SESSION. Keywords that need a channel gb does not have
+yet (TRANSFER_SESSION, SEND MAIL) fail with a clear "channel not configured" error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gb_basic import BasicRuntimeError, Request, values
+from gb_sessions.session import Session
+from gb_sessions.store import SessionStore
+
+from .bots import BotPackage
+
+__all__ = ["Fulfiller", "MAX_WAIT_SECONDS"]
+
+MAX_WAIT_SECONDS = 5.0  # WAIT holds the session: it is capped so one dialog cannot hog it
+
+
+def _text(v: Any) -> str:
+    return values.to_str(values.decode(v))
+
+
+class Fulfiller:
+    """Answers the requests of one turn of one session.
+
+    Args:
+        session: the session (changes are saved with the turn).
+        bot: the bot package (KBs, tools, templates, storage).
+        store: for bot memory reads.
+        merge: callback for MERGE_SESSION(anonymous_id, user_id) -> the message to log.
+        user_name: what ``GET "session.user"`` answers.
+    """
+
+    def __init__(self, session: Session, bot: BotPackage, store: SessionStore, *,
+                 merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
+                 user_name: str | None = None) -> None:
+        self.session = session
+        self.bot = bot
+        self.store = store
+        self.merge = merge
+        self.user_name = user_name
+        self.extra_replies: list[str] = []
+
+    async def answer(self, request: Request) -> Any:
+        """The value a suspended dialog resumes with."""
+        data = request.data
+        if request.kind == "set":
+            self.session.variables[str(data["name"]).lower()] = data["value"]
+            return None
+        if request.kind == "get":
+            return self.get(str(data["key"]))
+        handler = _KEYWORDS.get(str(data["keyword"]))
+        if handler is None:
+            raise BasicRuntimeError(f"keyword {data['keyword']} is not supported")
+        return await handler(self, [values.decode(a) for a in data.get("args") or []])
+
+    def get(self, key: str) -> Any:
+        s = self.session
+        low = key.lower()
+        if low == "session.id":
+            return str(s.id)
+        if low == "session.message_count":
+            return s.message_count
+        if low == "session.history":
+            return "\n".join(f"{m.role}: {m.content}" for m in s.history)
+        if low == "session.channel":
+            return s.channel
+        if low == "session.user":
+            return self.user_name
+        if low == "session.bot":
+            return s.bot_id
+        return s.variables.get(low)
+
+    def _need(self, keyword: str, args: list[Any], n: int) -> None:
+        if len(args) < n:
+            raise BasicRuntimeError(f"{keyword} expects {n} argument(s), got {len(args)}")
+
+    def _context_list(self, slot: str) -> list[str]:
+        items: list[str] = self.session.context.setdefault(slot, [])
+        return items
+
+    # --- memory ---------------------------------------------------------------------------------
+    async def set_bot_memory(self, args: list[Any]) -> None:
+        self._need("SET BOT MEMORY", args, 2)
+        self.session.memory_writes[values.to_str(args[0])] = values.encode(args[1])
+
+    async def get_bot_memory(self, args: list[Any]) -> Any:
+        self._need("GET BOT MEMORY", args, 1)
+        key = values.to_str(args[0])
+        if key in self.session.memory_writes:
+            return self.session.memory_writes[key]
+        return await self.store.get_bot_memory(self.session.bot_id, key)
+
+    # --- context ----------------------------------------------------------------------------------
+    async def use_kb(self, args: list[Any]) -> None:
+        self._need("USE KB", args, 1)
+        name = values.to_str(args[0])
+        if name not in self.bot.kb_names():
+            raise BasicRuntimeError(f"knowledge base {name!r} not found in bot {self.bot.name} "
+                                    f"(it has: {', '.join(self.bot.kb_names()) or 'none'})")
+        kbs = self._context_list("kb")
+        if name not in kbs:
+            kbs.append(name)
+
+    async def clear_kb(self, args: list[Any]) -> None:
+        self.session.context["kb"] = []
+
+    async def use_tool(self, args: list[Any]) -> None:
+        self._need("USE TOOL", args, 1)
+        name = values.to_str(args[0]).removesuffix(".bas")
+        if name.lower() not in self.bot.dialog_names():
+            raise BasicRuntimeError(f"tool {name!r} not found in bot {self.bot.name}")
+        tools = self._context_list("tools")
+        if name not in tools:
+            tools.append(name)
+
+    async def clear_tools(self, args: list[Any]) -> None:
+        self.session.context["tools"] = []
+
+    async def add_suggestion(self, args: list[Any]) -> None:
+        self._need("ADD SUGGESTION", args, 1)
+        self._context_list("suggestions").append(values.to_str(args[-1]))
+
+    async def clear_suggestions(self, args: list[Any]) -> None:
+        self.session.context["suggestions"] = []
+
+    async def set_context(self, args: list[Any]) -> None:
+        self._need("SET CONTEXT", args, 2)
+        self.session.context.setdefault("values", {})[values.to_str(args[0])] = values.encode(args[1])
+
+    async def system_prompt(self, args: list[Any]) -> None:
+        self.session.context["system_prompt"] = values.to_str(args[0]) if args else None
+
+    async def set_language(self, args: list[Any]) -> None:
+        self._need("SET LANGUAGE", args, 1)
+        self.session.context["language"] = values.to_str(args[0])
+
+    async def set_schedule(self, args: list[Any]) -> None:
+        self._need("SET SCHEDULE", args, 1)
+        self.session.context["schedule"] = values.to_str(args[0])
+
+    async def load_template(self, args: list[Any]) -> None:
+        self._need("LOAD TEMPLATE", args, 1)
+        name = values.to_str(args[0])
+        try:
+            t = self.bot.template(name)
+        except (KeyError, FileNotFoundError, ValueError) as exc:
+            raise BasicRuntimeError(str(exc).strip("'\"")) from None
+        ctx = self.session.context
+        for slot in ("kb", "tools"):
+            for item in t.get(slot) or []:
+                if item not in ctx.setdefault(slot, []):
+                    ctx[slot].append(item)
+        if t.get("system_prompt"):
+            ctx["system_prompt"] = t["system_prompt"]
+        ctx["template"] = name
+        if t.get("message"):
+            self.extra_replies.append(str(t["message"]))
+
+    # --- files, time, sessions ------------------------------------------------------------------------
+    async def save(self, args: list[Any]) -> None:
+        self._need("SAVE", args, 2)
+        try:
+            path = self.bot.safe_path(values.to_str(args[0]))
+        except PermissionError as exc:
+            raise BasicRuntimeError(f"SAVE refused: {exc}") from None
+        content = args[1]
+        text = content if isinstance(content, str) else json.dumps(values.encode(content), ensure_ascii=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(path.write_text, text, "utf-8")
+
+    async def wait(self, args: list[Any]) -> None:
+        seconds = values.to_number(args[0]) if args else 1
+        await asyncio.sleep(max(0.0, min(float(seconds), MAX_WAIT_SECONDS)))
+
+    async def merge_session(self, args: list[Any]) -> None:
+        self._need("MERGE SESSION", args, 2)
+        if self.merge is None:
+            raise BasicRuntimeError("MERGE_SESSION only runs in an ON LOGIN handler")
+        await self.merge(self.session, values.to_str(args[0]), values.to_str(args[1]))
+
+    async def transfer_session(self, args: list[Any]) -> None:
+        target = values.to_str(args[0]) if args else "?"
+        raise BasicRuntimeError(f"TRANSFER_SESSION {target}: channel not configured "
+                                f"(the {target} channel is not set up for bot {self.bot.name})")
+
+    async def send_mail(self, args: list[Any]) -> None:
+        raise BasicRuntimeError("SEND MAIL: channel not configured (no email channel is set up for "
+                                f"bot {self.bot.name})")
+
+    async def get_user_memory(self, args: list[Any]) -> Any:
+        raise BasicRuntimeError("GET USER MEMORY: not supported yet")
+
+
+_KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
+    "SET BOT MEMORY": Fulfiller.set_bot_memory, "GET BOT MEMORY": Fulfiller.get_bot_memory,
+    "USE KB": Fulfiller.use_kb, "CLEAR KB": Fulfiller.clear_kb, "USE TOOL": Fulfiller.use_tool,
+    "ADD TOOL": Fulfiller.use_tool, "CLEAR TOOLS": Fulfiller.clear_tools,
+    "ADD SUGGESTION": Fulfiller.add_suggestion, "CLEAR SUGGESTIONS": Fulfiller.clear_suggestions,
+    "SET CONTEXT": Fulfiller.set_context, "SYSTEM PROMPT": Fulfiller.system_prompt,
+    "SET LANGUAGE": Fulfiller.set_language, "SET SCHEDULE": Fulfiller.set_schedule,
+    "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
+    "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
+    "SEND MAIL": Fulfiller.send_mail, "GET USER MEMORY": Fulfiller.get_user_memory,
+}
+
+

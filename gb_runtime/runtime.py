@@ -1,0 +1,342 @@
+"""DialogRuntime: the one door into a bot. One inbound message in, the bot's replies out.
+
+``handle(inbound)``: find and check the session (token, bot, expiry), apply the rate limit,
+then, holding the session's lock (across processes), load it, resume the dialog that waits at
+HEAR or start one, answer its requests, save everything in ONE transaction, and only then
+return the replies. The kernel, the widget, every channel and the tests call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gb_basic import BasicError, DialogChanged, Finished, Machine, Program, Suspended
+from gb_sessions.errors import (
+    ConcurrentUpdate,
+    InvalidToken,
+    SessionEnded,
+    SessionExpired,
+    SessionNotFound,
+    TooManySessions,
+    UploadTooLarge,
+    WrongBot,
+)
+from gb_sessions.ratelimit import RateLimiter
+from gb_sessions.session import Session, utcnow
+from gb_sessions.store import SessionStore
+from gb_sessions.tokens import hash_token, new_token, same_hash
+from gb_sessions.users import UserStore
+
+from .bots import BotPackage, BotRegistry, BotSettings
+from .keywords import Fulfiller
+from .messages import Inbound, Reply, Result
+
+__all__ = ["DialogRuntime"]
+
+log = logging.getLogger("gb.dialog")
+MAX_RETRIES = 5  # a turn that meets a concurrent update is run again on fresh state
+
+
+class DialogRuntime:
+    """Runs bots' dialogs against a session store.
+
+    Args:
+        store: SqlStore or CachedStore.
+        bots: the bot packages.
+        users: accounts (for login); optional.
+        limiter: the per-session rate limit; optional (then unlimited).
+        clock: the current time (tests move it).
+    """
+
+    def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
+                 limiter: RateLimiter | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.store = store
+        self.bots = bots
+        self.users = users
+        self.limiter = limiter
+        self.clock = clock
+
+    # --- sessions ---------------------------------------------------------------------------------
+    async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
+                    user_id: uuid.UUID | None = None) -> Result:
+        """A new session (with a token, shown once); start.bas runs and its replies come back."""
+        bot = self.bots.get(bot_name)
+        s = bot.settings
+        now = self.clock()
+        active = await self.store.count_active(now - dt.timedelta(minutes=s.session_timeout_minutes))
+        if active >= s.max_sessions:
+            raise TooManySessions(f"{active} sessions are active, the limit is {s.max_sessions}; "
+                                  "try again in a minute", retry_after=60)
+        token, token_hash = new_token()
+        session = Session(id=uuid.uuid4(), bot_id=bot.name, channel=channel, token_hash=token_hash,
+                          created_at=now, last_activity=now, user_id=user_id, address=address)
+        self._configure(session, s)
+        result = Result(session.id, bot.name, token=token)
+        if bot.dialog_names() and "start" in bot.dialog_names():
+            await self._run(session, bot, bot.dialog("start"), "start", None, result, fresh_start=True)
+        session.expires_at = self._expiry(session, s, now)
+        await self.store.create(session)
+        return result
+
+    async def authenticate(self, token: str, bot_name: str) -> uuid.UUID:
+        """The session of a token, checked: exists, not expired, this bot, still active."""
+        token_hash = hash_token(token)
+        sid = await self.store.session_id_for_token(token_hash)
+        if sid is None:
+            raise InvalidToken("unknown session token")
+        session = await self.store.load(sid, history_limit=1)
+        if session is None or not same_hash(session.token_hash, token_hash):
+            raise InvalidToken("unknown session token")
+        self._check(session, bot_name)
+        return sid
+
+    def _check(self, session: Session, bot_name: str) -> None:
+        if session.bot_id != bot_name:
+            raise WrongBot(f"this token belongs to another bot ({session.bot_id}), not {bot_name}")
+        if session.status != "active":
+            raise SessionEnded("this session has ended; start a new one")
+        if session.expires_at is not None and session.expires_at < self.clock():
+            raise SessionExpired("this session has expired; start a new one")
+
+    async def end(self, session_id: uuid.UUID) -> None:
+        """End a session (DELETE /api/session): its token stops working, its history stays."""
+        async with self.store.lock(session_id):
+            session = await self._load(session_id, self._default_settings(), fresh=True)
+            session.status = "ended"
+            await self.store.save(session)
+
+    # --- messages -------------------------------------------------------------------------------------
+    async def handle(self, inbound: Inbound) -> Result:
+        """One user message: the bot's replies, after they are stored."""
+        bot = self.bots.get(inbound.bot)
+        s = bot.settings
+        sid = await self._session_for(inbound, bot)
+        if inbound.attachment and int(inbound.attachment.get("size", 0)) > s.max_upload_mb * 1024 * 1024:
+            raise UploadTooLarge(f"the file is larger than {s.max_upload_mb} MB")
+        if self.limiter is not None:
+            await self.limiter.check(sid, s.rate_limit_per_minute)
+        async with self.store.lock(sid):
+            for attempt in range(MAX_RETRIES):
+                session = await self._load(sid, s, fresh=attempt > 0)
+                if inbound.token is not None and not same_hash(session.token_hash, hash_token(inbound.token)):
+                    raise InvalidToken("unknown session token")
+                self._check(session, bot.name)
+                result = Result(sid, bot.name)
+                await self._turn(session, bot, inbound, result)
+                try:
+                    await self.store.save(session, max_variables_kb=s.max_variables_kb)
+                except ConcurrentUpdate:
+                    log.info("session %s changed under this turn; running it again on fresh state", sid)
+                    continue
+                return result
+        raise ConcurrentUpdate(f"session {sid} kept changing; try again")
+
+    async def _session_for(self, inbound: Inbound, bot: BotPackage) -> uuid.UUID:
+        if inbound.token is not None:  # checked against the loaded session under the lock
+            sid = await self.store.session_id_for_token(hash_token(inbound.token))
+            if sid is None:
+                raise InvalidToken("unknown session token")
+            return sid
+        if inbound.session_id is not None:
+            return inbound.session_id
+        if inbound.address is not None:
+            sid = await self.store.find(bot.name, inbound.channel, inbound.address)
+            if sid is not None:
+                return sid
+            started = await self.start(bot.name, channel=inbound.channel, address=inbound.address)
+            return started.session_id
+        raise InvalidToken("a session token is required")
+
+    async def _load(self, sid: uuid.UUID, s: BotSettings, *, fresh: bool = False) -> Session:
+        session = await self.store.load(sid, history_limit=s.history_limit, fresh=fresh)
+        if session is None:
+            raise SessionNotFound(f"session {sid} does not exist")
+        self._configure(session, s)
+        return session
+
+    def _configure(self, session: Session, s: BotSettings) -> None:
+        session.ttl_seconds = s.session_timeout_minutes * 60
+        session.history_limit = s.history_limit
+
+    def _expiry(self, session: Session, s: BotSettings, now: dt.datetime) -> dt.datetime | None:
+        return now + dt.timedelta(days=s.session_expiry_days) if session.anonymous else None
+
+    def _default_settings(self) -> BotSettings:
+        return BotSettings()
+
+    async def _turn(self, session: Session, bot: BotPackage, inbound: Inbound, result: Result) -> None:
+        """Record the user's message, then resume the waiting dialog or start one, or fall back."""
+        now = self.clock()
+        session.add("user", inbound.text, channel=inbound.channel, at=now)
+        answer: Any = inbound.attachment if inbound.attachment else inbound.text
+        waiting = session.dialog
+        if waiting and waiting.get("state"):
+            name = str(waiting.get("name"))
+            program = bot.dialog(name)
+            if program is not None:
+                await self._run(session, bot, program, name, waiting["state"], result, answer=answer)
+            else:
+                session.dialog = None
+                self._say(session, result, f"The dialog {name} is gone; starting over.")
+        else:
+            name = inbound.text.strip().lower().replace(" ", "_")
+            if name and name in bot.dialog_names():
+                await self._run(session, bot, bot.dialog(name), name, None, result)
+            else:
+                self._fallback(session, bot, inbound.text, result)
+        session.last_activity = now
+        session.expires_at = self._expiry(session, bot.settings, now)
+
+    def _fallback(self, session: Session, bot: BotPackage, text: str, result: Result) -> None:
+        kbs = session.context.get("kb") or bot.kb_names()
+        found = bot.search_kb(list(kbs), text) if kbs else None
+        if found:
+            self._say(session, result, found)
+            return
+        names = [n for n in bot.dialog_names() if n != "start"]
+        hint = f" You can type: {', '.join(names)}." if names else ""
+        self._say(session, result, bot.settings.extra.get("fallback") or f"Sorry, I did not understand.{hint}")
+
+    def _say(self, session: Session, result: Result, text: str, *, choices: list[str] | None = None,
+             to: str | None = None) -> None:
+        if to is None:
+            session.add("assistant", text)
+        else:
+            session.add("system", f"TALK TO {to}: {text}")
+        result.replies.append(Reply(text, choices=choices, to=to))
+
+    # --- running a dialog --------------------------------------------------------------------------------
+    def _machine(self, program: Program, session: Session, s: BotSettings) -> Machine:
+        language = str(session.context.get("language") or s.language)
+        return Machine(program, max_steps=s.max_steps, max_seconds=s.max_seconds, hear_tries=s.hear_tries,
+                       language=language)
+
+    async def _run(self, session: Session, bot: BotPackage, program: Program | None, name: str,
+                   state: dict[str, Any] | None, result: Result, *, answer: Any = None,
+                   fresh_start: bool = False, entry: str = "main", variables: dict[str, Any] | None = None,
+                   merge: Callable[[Session, str, str], Awaitable[None]] | None = None) -> None:
+        """Run or resume a dialog until it waits at HEAR or ends, answering its requests."""
+        if program is None:
+            return
+        machine = self._machine(program, session, bot.settings)
+        fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session))
+        try:
+            if state is None:
+                r: Suspended | Finished = machine.start(entry, variables=variables)
+            else:
+                r = machine.run(state, answer)
+            while True:
+                for out in r.outputs:
+                    self._say(session, result, out.text, choices=out.choices, to=out.to)
+                if isinstance(r, Finished):
+                    session.dialog = None
+                    result.waiting = None
+                    return
+                if r.request.kind == "hear":
+                    session.dialog = {"name": name, "state": r.state, "waiting": r.request.to_dict()}
+                    result.waiting = _waiting(r)
+                    if result.replies and r.request.data.get("choices") and not result.replies[-1].choices:
+                        result.replies[-1].choices = list(r.request.data["choices"])
+                    return
+                value = await fulfil.answer(r.request)
+                for text in fulfil.extra_replies:
+                    self._say(session, result, text)
+                fulfil.extra_replies.clear()
+                r = machine.run(r.state, value)
+        except DialogChanged as exc:
+            log.info("session %s: %s", session.id, exc.headline)
+            session.dialog = None
+            self._say(session, result, f"The {name} dialog was changed while it waited for you; "
+                                       "please start it again.")
+        except BasicError as exc:
+            log.warning("session %s, dialog %s: %s", session.id, name, exc.headline)
+            for out in getattr(exc, "outputs", []):
+                self._say(session, result, out.text)
+            session.dialog = None
+            session.add("system", f"error: {exc.headline}")
+            result.error = exc
+            self._say(session, result, "Sorry, something went wrong in this conversation.")
+
+    async def _user_name(self, session: Session) -> str | None:
+        if session.user_id is None or self.users is None:
+            return None
+        user = await self.users.get(session.user_id)
+        return user.username if user else None
+
+    # --- login ---------------------------------------------------------------------------------------
+    async def login(self, session_id: uuid.UUID, username: str, password: str) -> Result:
+        """Log a session's user in: a NEW token, ON LOGIN runs (MERGE_SESSION merges the
+        anonymous session into the user's), and the result names the session to continue."""
+        if self.users is None:
+            raise InvalidToken("logins are not configured")
+        user = await self.users.authenticate(username, password)
+        async with self.store.lock(session_id):
+            session = await self._load(session_id, self._default_settings(), fresh=True)
+            bot = self.bots.get(session.bot_id)
+            self._configure(session, bot.settings)
+            result = Result(session.id, bot.name)
+            merged: list[Session] = []
+
+            async def merge(s: Session, anonymous_id: str, user_id: str) -> None:
+                merged.append(await self._merge(s, anonymous_id, user_id))
+
+            program = self._login_program(bot)
+            if program is not None:
+                await self._run(session, bot, program, "on login", None, result, entry="on login", merge=merge,
+                                variables={"anonymous_id": str(session.id), "user_id": str(user.id),
+                                           "user_name": user.username})
+            target = merged[-1] if merged else session
+            if target is session:
+                session.user_id = user.id
+            token, token_hash = new_token()
+            target.token_hash = token_hash
+            target.expires_at = None
+            target.last_activity = self.clock()
+            await self.store.save(session)
+            if target is not session:
+                await self.store.save(target)
+            result.session_id, result.token = target.id, token
+            return result
+
+    def _login_program(self, bot: BotPackage) -> Program | None:
+        for name in ["start", *bot.dialog_names()]:
+            program = bot.dialog(name) if name in bot.dialog_names() else None
+            if program is not None and "on login" in program.units:
+                return program
+        return None
+
+    async def _merge(self, session: Session, anonymous_id: str, user_id: str) -> Session:
+        """MERGE_SESSION: the anonymous session's history and variables move into the user's
+        newest session with this bot (or the anonymous session becomes the user's)."""
+        uid = uuid.UUID(user_id)
+        anon_id = uuid.UUID(anonymous_id)
+        if anon_id != session.id:
+            raise BasicError("MERGE_SESSION: only the session that logs in can be merged")
+        target_id = await self._user_session(uid, session.bot_id, exclude=session.id)
+        if target_id is None:
+            session.user_id = uid
+            return session
+        target = await self._load(target_id, self.bots.get(session.bot_id).settings, fresh=True)
+        for m in session.history:
+            target.add(m.role, m.content, channel=m.channel, at=m.timestamp)
+        target.variables.update(session.variables)
+        session.status = "ended"
+        session.user_id = uid
+        return target
+
+    async def _user_session(self, user_id: uuid.UUID, bot_id: str, *, exclude: uuid.UUID) -> uuid.UUID | None:
+        finder = getattr(self.store, "user_session", None)
+        if finder is None:
+            return None
+        sid: uuid.UUID | None = await finder(user_id, bot_id, exclude=exclude)
+        return sid
+
+
+def _waiting(r: Suspended) -> dict[str, Any]:
+    d = r.request.data
+    return {"variable": d.get("var"), "type": d.get("type") or ("MENU" if d.get("choices") else None),
+            "choices": d.get("choices"), "line": r.request.line}

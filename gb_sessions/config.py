@@ -1,0 +1,72 @@
+"""Where sessions live, read once from the environment into a frozen StoreSettings.
+
+``GB_DATABASE_URL`` (default: the embedded SQLite file ``$GB_DATA_DIR/gb.db``),
+``GB_VALKEY_URL`` (default: no cache), ``GB_DATA_DIR`` (default ``./data``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .cache import CachedStore, ValkeyCache
+from .database import make_engine, migrate, sqlite_url
+from .ratelimit import RateLimiter
+from .store import SessionStore, SqlStore
+from .users import UserStore
+
+__all__ = ["StoreSettings", "Stores", "open_stores"]
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    database_url: str
+    valkey_url: str | None
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ, *, data_dir: Path | None = None) -> StoreSettings:
+        """Read GB_DATABASE_URL, GB_VALKEY_URL and GB_DATA_DIR."""
+        base = Path(data_dir or environ.get("GB_DATA_DIR") or "data").resolve()
+        url = environ.get("GB_DATABASE_URL") or sqlite_url(base / "gb.db")
+        return cls(url, environ.get("GB_VALKEY_URL") or None, base)
+
+    @property
+    def describe(self) -> str:
+        """Where the data is, without credentials: for logs and `make run`'s message."""
+        db = self.database_url.split("@")[-1] if "@" in self.database_url else self.database_url
+        return f"database {db}" + (f", cache {self.valkey_url.split('@')[-1]}" if self.valkey_url else ", no cache")
+
+
+@dataclass
+class Stores:
+    """Everything the runtime needs from storage, opened together and closed together."""
+
+    engine: AsyncEngine
+    store: SessionStore
+    sql: SqlStore
+    users: UserStore
+    limiter: RateLimiter
+    redis: Redis | None
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+async def open_stores(settings: StoreSettings, *, run_migrations: bool = True) -> Stores:
+    """Open the database (migrated) and, if configured, the Valkey cache."""
+    engine = make_engine(settings.database_url)
+    if run_migrations:
+        await migrate(engine)
+    sql = SqlStore(engine)
+    redis = Redis.from_url(settings.valkey_url, socket_timeout=2, socket_connect_timeout=2) \
+        if settings.valkey_url else None
+    store: SessionStore = CachedStore(sql, ValkeyCache(redis)) if redis is not None else sql
+    return Stores(engine, store, sql, UserStore(engine), RateLimiter(sql, redis), redis)

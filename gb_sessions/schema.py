@@ -1,0 +1,97 @@
+"""SQLAlchemy 2 models. Table and column names are the seed's, so its inspection SQL runs as written.
+
+``sessions`` (who, which bot, when), ``messages`` (the history), ``session_state`` (variables,
+context, the waiting dialog), ``bots``, ``bot_memory``, ``users`` and ``user_identities``.
+Schema changes are Alembic migrations (gb_sessions/migrations).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "Bot", "User", "UserIdentity", "SessionRow", "MessageRow", "SessionState", "BotMemory"]
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Time = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Bot(Base):
+    __tablename__ = "bots"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Time)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Time)
+
+
+class UserIdentity(Base):
+    """A channel address (email, phone, Teams id) that belongs to a user."""
+
+    __tablename__ = "user_identities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(String(320))
+    __table_args__ = (Index("ix_user_identities_channel_address", "channel", "address", unique=True),)
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id"))
+    channel: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str | None] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Time)
+    last_activity: Mapped[dt.datetime] = mapped_column(Time, index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(Time, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    __table_args__ = (Index("ix_sessions_bot_channel_address", "bot_id", "channel", "address"),)
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[dt.datetime] = mapped_column(Time)
+    channel: Mapped[str] = mapped_column(String(50))
+    __table_args__ = (Index("ix_messages_session_id_id", "session_id", "id"),)
+
+
+class SessionState(Base):
+    __tablename__ = "session_state"
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    variables: Mapped[dict[str, Any]] = mapped_column(Json)
+    context: Mapped[dict[str, Any]] = mapped_column(Json)
+    dialog: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    version: Mapped[int] = mapped_column(Integer)
+    message_count: Mapped[int] = mapped_column(Integer)
+
+
+class BotMemory(Base):
+    """Per-bot memory shared by all of the bot's sessions (SET_BOT_MEMORY / GET_BOT_MEMORY)."""
+
+    __tablename__ = "bot_memory"
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    value: Mapped[Any] = mapped_column(Json)

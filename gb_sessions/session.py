@@ -1,0 +1,84 @@
+"""The session as the runtime sees it: identity, state, recent history, changes of this turn."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Message", "Session", "utcnow"]
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC (what every timestamp here is)."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Message:
+    """One message of a conversation. `role` is user, assistant or system."""
+
+    role: str
+    content: str
+    timestamp: dt.datetime
+    channel: str
+    id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {"role": self.role, "content": self.content, "timestamp": self.timestamp.isoformat(),
+                "channel": self.channel}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Message:
+        """Inverse of :meth:`to_dict`."""
+        return cls(d["role"], d["content"], dt.datetime.fromisoformat(d["timestamp"]), d["channel"])
+
+
+@dataclass
+class Session:
+    """A persistent conversation: who, which bot, its variables, context and waiting dialog.
+
+    `history` holds the most recent messages (up to the bot's history limit), oldest first;
+    `pending` the messages added during this turn, written by the next ``save``;
+    `memory_writes` the bot-memory keys set during this turn (saved in the same transaction).
+    `version` increases with every save: a save of a stale copy fails with ConcurrentUpdate.
+    """
+
+    id: uuid.UUID
+    bot_id: str
+    channel: str
+    token_hash: str
+    created_at: dt.datetime
+    last_activity: dt.datetime
+    user_id: uuid.UUID | None = None
+    address: str | None = None
+    expires_at: dt.datetime | None = None
+    status: str = "active"
+    variables: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    dialog: dict[str, Any] | None = None
+    version: int = 0
+    message_count: int = 0
+    history: list[Message] = field(default_factory=list)
+    pending: list[Message] = field(default_factory=list)
+    memory_writes: dict[str, Any] = field(default_factory=dict)
+    ttl_seconds: int = 1800
+    history_limit: int = 50
+
+    @property
+    def anonymous(self) -> bool:
+        """True until the session is linked to a user account."""
+        return self.user_id is None
+
+    def add(self, role: str, content: str, *, channel: str | None = None, at: dt.datetime | None = None) -> Message:
+        """Record a message of this turn; it is saved with the session."""
+        msg = Message(role, content, at or utcnow(), channel or self.channel)
+        self.pending.append(msg)
+        self.history.append(msg)
+        if len(self.history) > self.history_limit:
+            del self.history[: len(self.history) - self.history_limit]
+        if role == "user":
+            self.message_count += 1
+        return msg

@@ -1,0 +1,521 @@
+"""Bot packages: config.csv, settings, dialogs with hot reload, KB search, templates, storage."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gb_basic import BasicSyntaxError, Program
+from gb_runtime.bots import (
+    BotConfigError,
+    BotPackage,
+    BotRegistry,
+    BotSettings,
+    BotStorageError,
+    TemplateNotFound,
+    UnknownBot,
+    parse_config_csv,
+)
+
+BOTS = Path(__file__).resolve().parents[2] / "bots"
+
+
+def touch_later(path: Path, seconds: int = 2) -> None:
+    """Move a file's mtime forward, so a rewrite within the same second still counts as a change."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + seconds * 1_000_000_000))
+
+
+def rewrite(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    touch_later(path)
+
+
+def make_bot(root: Path, name: str, dialogs: dict[str, str] | None = None, config: str | None = None) -> Path:
+    pkg = root / f"{name}.gbai"
+    (pkg / f"{name}.gbdialog").mkdir(parents=True)
+    for file, text in (dialogs or {"start.bas": 'TALK "hi"\n'}).items():
+        (pkg / f"{name}.gbdialog" / file).write_text(text, encoding="utf-8")
+    if config is not None:
+        (pkg / f"{name}.gbot").mkdir()
+        (pkg / f"{name}.gbot" / "config.csv").write_text(config, encoding="utf-8")
+    return pkg
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> BotPackage:
+    pkg = make_bot(tmp_path / "bots", "demo", {"start.bas": 'TALK "one"\n', "Refund.bas": 'TALK "refund"\n',
+                                               "notes.txt": "not a dialog"})
+    return BotPackage(pkg, tmp_path / "data")
+
+
+# -- config.csv ---------------------------------------------------------------------------------
+
+def test_config_comments_blank_lines_header_and_commas() -> None:
+    text = (
+        "# a comment\n"
+        "name,value\n"
+        "\n"
+        "Session-Timeout , 45 \n"
+        "  # an indented comment\n"
+        "greeting,Hello, welcome to the bot, friend\n"
+        'quoted,"a, b, ""c"""\n'
+        "empty,\n"
+    )
+    assert parse_config_csv(text) == {
+        "session-timeout": "45",
+        "greeting": "Hello, welcome to the bot, friend",
+        "quoted": 'a, b, "c"',
+        "empty": "",
+    }
+
+
+def test_config_header_only_skipped_as_first_line() -> None:
+    assert parse_config_csv("\ufeffName,Value\nx,1\n") == {"x": "1"}
+    assert parse_config_csv("x,1\nname,value\n") == {"x": "1", "name": "value"}
+
+
+def test_config_later_line_wins() -> None:
+    assert parse_config_csv("a,1\nA,2\n") == {"a": "2"}
+
+
+def test_config_line_without_comma_names_file_and_line() -> None:
+    with pytest.raises(BotConfigError, match=r"bots/x\.gbot/config\.csv:4: expected 'name,value'") as info:
+        parse_config_csv("# c\nname,value\na,1\nbroken line\n", "bots/x.gbot/config.csv")
+    assert isinstance(info.value, ValueError)
+
+
+def test_config_empty_name_is_an_error() -> None:
+    with pytest.raises(BotConfigError, match=":1:"):
+        parse_config_csv(",value-without-name\n")
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+def test_settings_defaults_match_design() -> None:
+    s = BotSettings.from_config({})
+    assert s == BotSettings()
+    assert (s.session_timeout_minutes, s.session_expiry_days, s.history_limit, s.max_variables_kb) == (30, 7, 50, 1024)
+    assert (s.max_upload_mb, s.max_sessions, s.rate_limit_per_minute, s.hear_tries) == (10, 1000, 60, 3)
+    assert (s.language, s.max_steps, s.max_seconds, s.extra) == ("en", 1_000_000, 10, {})
+
+
+def test_settings_overrides_and_extra_keys() -> None:
+    s = BotSettings.from_config(parse_config_csv(
+        "session-timeout,5\nsession-expiry-days,2\nhistory-limit,20\nmax-variables-kb,64\nmax-upload-mb,1\n"
+        "max-sessions,3\nrate-limit,10\nhear-tries,5\nlanguage,pt-BR\nmax-steps,500\nmax-seconds,2.5\n"
+        "greeting,Hi, there\n"))
+    assert s == BotSettings(5, 2, 20, 64, 1, 3, 10, 5, "pt-BR", 500, 2.5, {"greeting": "Hi, there"})
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        BotSettings().history_limit = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("key,value", [
+    ("session-timeout", "thirty"), ("rate-limit", ""), ("history-limit", "12.5"),
+    ("max-seconds", "soon"), ("hear-tries", "0"), ("max-sessions", "-4"), ("max-seconds", "inf"),
+])
+def test_settings_bad_numbers_name_key_and_file(key: str, value: str) -> None:
+    with pytest.raises(BotConfigError) as info:
+        BotSettings.from_config({key: value}, "bots/x.gbot/config.csv")
+    assert key in str(info.value)
+    assert "bots/x.gbot/config.csv" in str(info.value)
+
+
+def test_package_settings_missing_config_gives_defaults(bot: BotPackage) -> None:
+    assert bot.settings == BotSettings()
+
+
+def test_package_settings_reload_when_config_changes(tmp_path: Path) -> None:
+    pkg = make_bot(tmp_path, "cfg", config="name,value\nhistory-limit,20\n")
+    bot = BotPackage(pkg, tmp_path / "data")
+    first = bot.settings
+    assert first.history_limit == 20
+    assert bot.settings is first  # cached while the file is unchanged
+    config = pkg / "cfg.gbot" / "config.csv"
+    rewrite(config, "name,value\nhistory-limit,30\ngreeting,Hi, you\n")
+    assert bot.settings.history_limit == 30
+    assert bot.settings.extra == {"greeting": "Hi, you"}
+    rewrite(config, "name,value\nhistory-limit,lots\n")
+    with pytest.raises(BotConfigError, match=r"config\.csv: history-limit must be a whole number"):
+        bot.settings  # noqa: B018
+
+
+# -- dialogs --------------------------------------------------------------------------------------
+
+def test_dialog_names_and_start(bot: BotPackage) -> None:
+    assert bot.name == "demo"
+    assert bot.dialog_names() == ["Refund", "start"]
+    assert bot.has_start
+
+
+def test_no_start_and_no_dialog_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty.gbai").mkdir()
+    bot = BotPackage(tmp_path / "empty.gbai", tmp_path / "data")
+    assert not bot.has_start
+    assert bot.dialog_names() == []
+    assert bot.dialog("start") is None
+
+
+def test_dialog_lookup_is_case_insensitive_and_cached(bot: BotPackage) -> None:
+    program = bot.dialog("refund")
+    assert isinstance(program, Program)
+    assert bot.dialog("REFUND") is program
+    assert bot.dialog("Refund.bas") is program
+    assert bot.dialog("start") is bot.dialog("Start")
+    assert bot.dialog("missing") is None
+    assert bot.dialog("notes") is None
+
+
+def test_dialog_recompiled_after_change(bot: BotPackage) -> None:
+    before = bot.dialog("start")
+    assert before is not None and 'TALK "one"' in before.source
+    rewrite(bot.dialog_dir / "start.bas", 'TALK "two"\n')
+    after = bot.dialog("start")
+    assert after is not None and after is not before
+    assert 'TALK "two"' in after.source
+    assert bot.dialog("start") is after
+
+
+def test_dialog_change_with_same_size_and_mtime_bump(bot: BotPackage) -> None:
+    before = bot.dialog("start")
+    path = bot.dialog_dir / "start.bas"
+    st = path.stat()
+    with path.open("r+", encoding="utf-8") as f:  # same inode, same size
+        f.write('TALK "eno"\n')
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    after = bot.dialog("start")
+    assert after is not before and after is not None and "eno" in after.source
+
+
+def test_new_and_removed_dialogs_seen_without_restart(bot: BotPackage) -> None:
+    assert bot.dialog("order") is None
+    (bot.dialog_dir / "order.bas").write_text('TALK "order"\n')
+    assert bot.dialog("order") is not None
+    assert "order" in bot.dialog_names()
+    (bot.dialog_dir / "order.bas").unlink()
+    assert bot.dialog("order") is None
+
+
+def test_dialog_syntax_error_raises_and_recovers(bot: BotPackage) -> None:
+    rewrite(bot.dialog_dir / "start.bas", 'IF x = 1 THEN\n  TALK "one"\n')
+    with pytest.raises(BasicSyntaxError, match=r"start\.bas:1"):
+        bot.dialog("start")
+    rewrite(bot.dialog_dir / "start.bas", 'TALK "fixed"\n')
+    program = bot.dialog("start")
+    assert program is not None and "fixed" in program.source
+
+
+# -- registry -------------------------------------------------------------------------------------
+
+def test_registry_discovers_new_package_without_restart(tmp_path: Path) -> None:
+    root = tmp_path / "bots"
+    make_bot(root, "default")
+    (root / "not-a-bot").mkdir()
+    (root / "file.gbai").parent.mkdir(exist_ok=True)
+    (root / "file.gbai").write_text("a file, not a folder")
+    registry = BotRegistry(root, tmp_path / "data")
+    assert registry.names() == ["default"]
+    with pytest.raises(UnknownBot):
+        registry.get("support")
+    make_bot(root, "support")
+    assert registry.names() == ["default", "support"]
+    assert registry.get("support").name == "support"
+
+
+def test_registry_get_unknown_lists_known_bots(tmp_path: Path) -> None:
+    make_bot(tmp_path, "alpha")
+    make_bot(tmp_path, "beta")
+    registry = BotRegistry(tmp_path, tmp_path / "data")
+    with pytest.raises(UnknownBot) as info:
+        registry.get("gamma")
+    assert isinstance(info.value, KeyError)
+    assert str(info.value) == f"unknown bot 'gamma' (bots in {tmp_path}: alpha, beta)"
+
+
+def test_registry_keeps_package_objects_and_is_case_insensitive(tmp_path: Path) -> None:
+    make_bot(tmp_path, "Support")
+    registry = BotRegistry(tmp_path, tmp_path / "data")
+    pkg = registry.get("Support")
+    assert registry.get("support") is pkg
+    registry.names()
+    assert registry.get("Support") is pkg  # caches (compiled dialogs) survive a rescan
+
+
+def test_registry_removed_package(tmp_path: Path) -> None:
+    pkg = make_bot(tmp_path, "gone")
+    registry = BotRegistry(tmp_path, tmp_path / "data")
+    registry.get("gone")
+    for f in (pkg / "gone.gbdialog").iterdir():
+        f.unlink()
+    (pkg / "gone.gbdialog").rmdir()
+    pkg.rmdir()
+    with pytest.raises(UnknownBot):
+        registry.get("gone")
+    assert registry.names() == []
+
+
+def test_registry_default(tmp_path: Path) -> None:
+    registry = BotRegistry(tmp_path, tmp_path / "data")
+    assert registry.default is None
+    assert registry.names() == []
+    make_bot(tmp_path, "default")
+    assert registry.default is not None and registry.default.name == "default"
+
+
+# -- knowledge bases ------------------------------------------------------------------------------
+
+@pytest.fixture
+def kb_bot(tmp_path: Path) -> BotPackage:
+    pkg = make_bot(tmp_path, "kb")
+    policies = pkg / "kb.gbkb" / "policies"
+    policies.mkdir(parents=True)
+    (policies / "returns.md").write_text(
+        "# Returns\n\nYou may return an item within 30 days of delivery.\n\n"
+        "Refunds are paid to the original card within 5 business days.\n")
+    (policies / "shipping.txt").write_text("Orders ship within two days.\nExpress delivery costs extra.\n")
+    (policies / "image.png").write_bytes(b"\x89PNG shipping returns refunds")
+    products = pkg / "kb.gbkb" / "products"
+    (products / "sub").mkdir(parents=True)
+    (products / "sub" / "plans.md").write_text(
+        "O plano Pró custa 25 reais por mês.\n\nA política de devolução é simples.\n", encoding="utf-8")
+    return BotPackage(pkg, tmp_path / "data")
+
+
+def test_kb_names(kb_bot: BotPackage) -> None:
+    assert kb_bot.kb_names() == ["policies", "products"]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("How do I return something I bought?", "You may return an item within 30 days of delivery."),
+    ("When will my refund be paid?", "Refunds are paid to the original card within 5 business days."),
+    ("How fast do you ship orders?", "Orders ship within two days.\nExpress delivery costs extra."),
+    ("Is shipping expensive?", "Orders ship within two days.\nExpress delivery costs extra."),
+])
+def test_kb_search_finds_the_right_paragraph(kb_bot: BotPackage, question: str, expected: str) -> None:
+    assert kb_bot.search_kb(["policies"], question) == expected
+
+
+def test_kb_heading_counts_for_the_paragraph_under_it(kb_bot: BotPackage) -> None:
+    assert kb_bot.search_kb(["policies"], "returns?") == "You may return an item within 30 days of delivery."
+
+
+def test_kb_search_strips_accents_and_reads_sub_folders(kb_bot: BotPackage) -> None:
+    assert kb_bot.search_kb(["Products"], "politica de devolucao") == "A política de devolução é simples."
+    assert kb_bot.search_kb(["products"], "Quanto CUSTA o plano PRO?") == "O plano Pró custa 25 reais por mês."
+
+
+def test_kb_search_unrelated_unknown_or_inactive_is_none(kb_bot: BotPackage) -> None:
+    assert kb_bot.search_kb(["policies"], "What is the weather like on Mars?") is None
+    assert kb_bot.search_kb(["policies"], "") is None
+    assert kb_bot.search_kb(["policies"], "is it a an of to") is None
+    assert kb_bot.search_kb([], "return an item") is None
+    assert kb_bot.search_kb(["nope"], "return an item") is None
+    assert kb_bot.search_kb(["products"], "return an item within 30 days") is None
+
+
+def test_kb_search_is_deterministic_across_kbs(kb_bot: BotPackage) -> None:
+    first = kb_bot.search_kb(["policies", "products"], "delivery")
+    assert first == kb_bot.search_kb(["policies", "products"], "delivery")
+    assert first == "You may return an item within 30 days of delivery."
+
+
+def test_kb_file_changes_are_seen(kb_bot: BotPackage) -> None:
+    path = kb_bot.kb_dir / "policies" / "shipping.txt"
+    assert kb_bot.search_kb(["policies"], "pickup points") is None
+    rewrite(path, "You can collect parcels at pickup points.\n")
+    assert kb_bot.search_kb(["policies"], "pickup points") == "You can collect parcels at pickup points."
+
+
+# -- templates ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def tpl_bot(tmp_path: Path) -> BotPackage:
+    pkg = make_bot(tmp_path, "tpl")
+    templates = pkg / "tpl.gbot" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "customer_support.json").write_text(json.dumps(
+        {"kb": ["policies"], "tools": ["weather"], "system_prompt": "Be kind.", "message": "Hello!"}))
+    (templates / "broken.json").write_text('{"kb": [')
+    (templates / "wrong.json").write_text('{"kb": "policies"}')
+    (templates / "list.json").write_text("[]")
+    return BotPackage(pkg, tmp_path / "data")
+
+
+def test_template_loads(tpl_bot: BotPackage) -> None:
+    t = tpl_bot.template("customer_support")
+    assert t == {"kb": ["policies"], "tools": ["weather"], "system_prompt": "Be kind.", "message": "Hello!"}
+    assert tpl_bot.template("Customer_Support") == t
+    t["kb"].append("x")
+    assert tpl_bot.template("customer_support")["kb"] == ["policies"]  # a fresh dict every time
+    assert tpl_bot.template_names() == ["broken", "customer_support", "list", "wrong"]
+
+
+def test_template_not_found(tpl_bot: BotPackage) -> None:
+    with pytest.raises(TemplateNotFound) as info:
+        tpl_bot.template("sales_pitch")
+    assert "template 'sales_pitch' not found in bot 'tpl'" in str(info.value)
+    assert isinstance(info.value, KeyError)
+    with pytest.raises(TemplateNotFound):
+        tpl_bot.template("../tpl.gbot/templates/customer_support")
+
+
+@pytest.mark.parametrize("name,message", [
+    ("broken", r"broken\.json:1: invalid JSON"), ("wrong", "'kb' must be a list"), ("list", "JSON object"),
+])
+def test_template_malformed(tpl_bot: BotPackage, name: str, message: str) -> None:
+    with pytest.raises(BotConfigError, match=message):
+        tpl_bot.template(name)
+
+
+# -- storage --------------------------------------------------------------------------------------
+
+def test_storage_dir_created_on_demand(bot: BotPackage, tmp_path: Path) -> None:
+    expected = tmp_path / "data" / "bots" / "demo" / "files"
+    assert not expected.exists()
+    assert bot.storage_dir == expected
+    assert expected.is_dir()
+
+
+def test_safe_path_allows_names_inside(bot: BotPackage) -> None:
+    base = bot.storage_dir.resolve()
+    assert bot.safe_path("notes/conversation.txt") == base / "notes" / "conversation.txt"
+    assert bot.safe_path("conversation.txt") == base / "conversation.txt"
+    assert bot.safe_path("a/../b.txt") == base / "b.txt"
+
+
+@pytest.mark.parametrize("name", [
+    "../etc/passwd", "/etc/passwd", "a/../../b", "", "   ", ".", "a/..", "..", "..\\..\\x", "C:\\x", "a\x00b",
+])
+def test_safe_path_refuses_names_outside(bot: BotPackage, name: str) -> None:
+    with pytest.raises(BotStorageError) as info:
+        bot.safe_path(name)
+    assert isinstance(info.value, PermissionError)
+
+
+def test_safe_path_refuses_symlinks_out(bot: BotPackage, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (bot.storage_dir / "link").symlink_to(outside, target_is_directory=True)
+    (bot.storage_dir / "file-link").symlink_to(outside / "secret.txt")
+    for name in ("link/secret.txt", "file-link"):
+        with pytest.raises(BotStorageError):
+            bot.safe_path(name)
+    (bot.storage_dir / "inside").mkdir()
+    (bot.storage_dir / "ok-link").symlink_to(bot.storage_dir / "inside", target_is_directory=True)
+    assert bot.safe_path("ok-link/x.txt") == bot.storage_dir.resolve() / "inside" / "x.txt"
+
+
+# -- the example bots -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> BotRegistry:
+    return BotRegistry(BOTS, tmp_path_factory.mktemp("data"))
+
+
+def test_example_bots_load(examples: BotRegistry) -> None:
+    assert examples.names() == ["default", "sales", "support"]
+    assert examples.default is not None and examples.default.name == "default"
+    for name in examples.names():
+        bot = examples.get(name)
+        assert bot.has_start, name
+        assert len(bot.dialog_names()) >= 2, name
+        assert bot.config_path.is_file(), name
+        assert "," in bot.settings.extra["greeting"], name
+
+
+def test_example_configs_have_comments(examples: BotRegistry) -> None:
+    for name in examples.names():
+        text = examples.get(name).config_path.read_text()
+        assert re.search(r"^#", text, re.M), name
+
+
+@pytest.mark.parametrize("name", ["default", "sales", "support"])
+def test_example_dialogs_compile_without_warnings(examples: BotRegistry, name: str) -> None:
+    bot = examples.get(name)
+    for dialog in bot.dialog_names():
+        program = bot.dialog(dialog)
+        assert program is not None
+        assert program.warnings == [], (name, dialog, [w.headline for w in program.warnings])
+
+
+def test_example_dialogs_pass_gb_check() -> None:
+    files = sorted(str(p) for p in BOTS.glob("*.gbai/*.gbdialog/*.bas"))
+    r = subprocess.run([sys.executable, "-m", "gb_basic.cli", "check", *files],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert r.stdout.count(": ok\n") == len(files)
+
+
+def test_example_second_dialogs(examples: BotRegistry) -> None:
+    assert examples.get("support").dialog("refund") is not None
+    assert examples.get("sales").dialog("order") is not None
+    assert examples.get("default").dialog("export") is not None
+
+
+def test_example_kbs_exist_and_answer(examples: BotRegistry) -> None:
+    support, sales, default = examples.get("support"), examples.get("sales"), examples.get("default")
+    assert support.kb_names() == ["policies"]
+    assert sales.kb_names() == ["products"]
+    assert default.kb_names() == ["guide"]
+    for bot in (support, sales, default):
+        for kb in bot.kb_names():
+            assert list((bot.kb_dir / kb).glob("*.md")), (bot.name, kb)
+    assert "30 days" in (support.search_kb(["policies"], "Can I return an item I bought?") or "")
+    assert "business days" in (support.search_kb(["policies"], "How long does shipping take?") or "")
+    assert "25 dollars" in (sales.search_kb(["products"], "How much does the Pro plan cost?") or "")
+    assert sales.search_kb(["products"], "Can I return an item?") is None
+
+
+def test_example_kbs_used_by_dialogs_exist(examples: BotRegistry) -> None:
+    for name in examples.names():
+        bot = examples.get(name)
+        for dialog in bot.dialog_names():
+            program = bot.dialog(dialog)
+            assert program is not None
+            for kb in re.findall(r'USE KB "([^"]+)"', program.source):
+                assert kb in bot.kb_names(), (name, dialog, kb)
+
+
+def test_support_template_refers_to_what_the_bot_ships(examples: BotRegistry) -> None:
+    support = examples.get("support")
+    start = support.dialog("start")
+    assert start is not None and 'LOAD_TEMPLATE "customer_support"' in start.source
+    t = support.template("customer_support")
+    assert set(t["kb"]) <= set(support.kb_names())
+    for tool in t["tools"]:
+        program = support.dialog(tool)
+        assert program is not None and program.params, tool
+    assert t["message"] and t["system_prompt"]
+
+
+def test_example_bots_share_nothing(examples: BotRegistry) -> None:
+    kbs: dict[str, set[str]] = {}
+    variables: dict[str, set[str]] = {}
+    for name in examples.names():
+        bot = examples.get(name)
+        kbs[name] = set(bot.kb_names())
+        sources = "\n".join(bot.dialog(d).source for d in bot.dialog_names())  # type: ignore[union-attr]
+        variables[name] = {v.lower() for v in re.findall(r"^\s*SET (\w+) =", sources, re.M)}
+        assert variables[name], name
+    names = list(kbs)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not kbs[a] & kbs[b], (a, b)
+            assert not variables[a] & variables[b], (a, b)
+
+
+def test_example_settings(examples: BotRegistry) -> None:
+    assert examples.get("support").settings.hear_tries == 4
+    assert examples.get("support").settings.extra["escalation-email"] == "help@example.com"
+    assert examples.get("sales").settings.extra["greeting"] == "Welcome to Sales! Plans, prices and orders: ask away."
+    assert examples.get("default").settings.session_timeout_minutes == 30

@@ -1,0 +1,257 @@
+"""One contract suite, run over every backend: {SQLite, PostgreSQL} x {no cache, Valkey}."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from sqlalchemy import select, text
+
+from gb_sessions import (
+    AuthenticationFailed,
+    CachedStore,
+    ConcurrentUpdate,
+    RateLimited,
+    Session,
+    VariablesTooLarge,
+    utcnow,
+)
+from gb_sessions.config import Stores
+from gb_sessions.schema import User
+from gb_sessions.tokens import hash_token, new_token
+from gb_sessions.users import UserExists
+
+
+def new_session(bot: str = "default", **kw: object) -> tuple[Session, str]:
+    token, token_hash = new_token()
+    now = utcnow()
+    s = Session(id=uuid.uuid4(), bot_id=bot, channel="web", token_hash=token_hash, created_at=now,
+                last_activity=now, expires_at=now + dt.timedelta(days=7), **kw)  # type: ignore[arg-type]
+    return s, token
+
+
+async def test_create_load_roundtrip(stores: Stores) -> None:
+    s, _ = new_session(variables={"name": "Ann", "n": 3, "l": [1, {"a": None}]},
+                       context={"kb": ["policies"]}, dialog={"name": "start", "state": {"frames": []}})
+    s.add("assistant", "Hello!")
+    await stores.store.create(s)
+    got = await stores.store.load(s.id)
+    assert got is not None
+    assert (got.bot_id, got.channel, got.token_hash, got.status) == ("default", "web", s.token_hash, "active")
+    assert got.variables == {"name": "Ann", "n": 3, "l": [1, {"a": None}]}
+    assert got.context == {"kb": ["policies"]}
+    assert got.dialog == {"name": "start", "state": {"frames": []}}
+    assert [(m.role, m.content) for m in got.history] == [("assistant", "Hello!")]
+    assert got.last_activity.tzinfo is not None
+    assert abs((got.last_activity - s.last_activity).total_seconds()) < 1
+    assert await stores.store.load(uuid.uuid4()) is None
+
+
+async def test_save_is_one_turn_in_order_and_bumps_the_version(stores: Stores) -> None:
+    s, _ = new_session()
+    await stores.store.create(s)
+    for i in range(3):
+        got = await stores.store.load(s.id)
+        assert got is not None
+        got.add("user", f"q{i}")
+        got.add("assistant", f"a{i}")
+        got.variables["i"] = i
+        await stores.store.save(got)
+    final = await stores.store.load(s.id)
+    assert final is not None and final.version == 3 and final.variables == {"i": 2} and final.message_count == 3
+    assert [m.content for m in await stores.store.history(s.id)] == ["q0", "a0", "q1", "a1", "q2", "a2"]
+
+
+async def test_history_limit_keeps_the_last_messages_in_context_and_all_in_sql(stores: Stores) -> None:
+    s, _ = new_session()
+    for i in range(60):
+        s.add("user", f"m{i}")
+    await stores.store.create(s)
+    got = await stores.store.load(s.id, history_limit=50)
+    assert got is not None
+    assert [m.content for m in got.history] == [f"m{i}" for i in range(10, 60)]
+    assert len(await stores.store.history(s.id)) == 60
+
+
+async def test_a_stale_copy_cannot_overwrite_a_newer_one(stores: Stores) -> None:
+    s, _ = new_session()
+    await stores.store.create(s)
+    a = await stores.store.load(s.id, fresh=True)
+    b = await stores.store.load(s.id, fresh=True)
+    assert a is not None and b is not None
+    a.variables["x"] = "a"
+    await stores.store.save(a)
+    b.variables["x"] = "b"
+    b.add("user", "lost?")
+    with pytest.raises(ConcurrentUpdate):
+        await stores.store.save(b)
+    got = await stores.store.load(s.id, fresh=True)
+    assert got is not None and got.variables == {"x": "a"}
+    assert [m.content for m in await stores.store.history(s.id)] == []
+
+
+async def test_variables_over_the_limit_are_refused_and_nothing_is_lost(stores: Stores) -> None:
+    s, _ = new_session(variables={"keep": "me"})
+    await stores.store.create(s)
+    got = await stores.store.load(s.id)
+    assert got is not None
+    got.variables["big"] = "x" * (1024 * 1024)
+    got.add("user", "a huge message")
+    with pytest.raises(VariablesTooLarge) as exc:
+        await stores.store.save(got, max_variables_kb=1024)
+    assert exc.value.status == 413 and "1,024 KB" in exc.value.message
+    again = await stores.store.load(s.id, fresh=True)
+    assert again is not None and again.variables == {"keep": "me"} and again.version == 0
+    assert await stores.store.history(s.id) == []
+
+
+async def test_token_lookup_and_delete(stores: Stores) -> None:
+    s, token = new_session()
+    await stores.store.create(s)
+    assert await stores.store.session_id_for_token(hash_token(token)) == s.id
+    assert await stores.store.session_id_for_token(hash_token("forged")) is None
+    await stores.store.delete(s.id)
+    assert await stores.store.load(s.id) is None
+    assert await stores.store.session_id_for_token(hash_token(token)) is None
+    assert await stores.sql.history(s.id) == []
+
+
+async def test_bot_memory_is_per_bot_and_shared_by_its_sessions(stores: Stores) -> None:
+    bot = f"b{uuid.uuid4().hex[:8]}"
+    s1, _ = new_session(bot)
+    s1.memory_writes["last_visit"] = "monday"
+    await stores.store.create(s1)
+    s2, _ = new_session(bot)
+    await stores.store.create(s2)
+    other, _ = new_session(bot + "x")
+    await stores.store.create(other)
+    assert await stores.store.get_bot_memory(bot, "last_visit") == "monday"
+    assert await stores.store.get_bot_memory(bot + "x", "last_visit") is None
+    got = await stores.store.load(s2.id)
+    assert got is not None
+    got.memory_writes["last_visit"] = {"when": "tuesday"}
+    await stores.store.save(got)
+    assert await stores.store.get_bot_memory(bot, "last_visit") == {"when": "tuesday"}
+
+
+async def test_the_lock_serialises_turns_of_one_session_only(stores: Stores) -> None:
+    s, _ = new_session()
+    other, _ = new_session()
+    await stores.store.create(s)
+    await stores.store.create(other)
+    inside, overlaps = 0, 0
+
+    async def turn(sid: uuid.UUID) -> None:
+        nonlocal inside, overlaps
+        async with stores.store.lock(sid):
+            inside += 1
+            overlaps = max(overlaps, inside)
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(turn(s.id) for _ in range(8)))
+    assert overlaps == 1
+    async with stores.store.lock(s.id):  # another session is not blocked by this one
+        await asyncio.wait_for(turn(other.id), timeout=5)
+
+
+async def test_counts_and_expiry(stores: Stores) -> None:
+    bot = f"c{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    old, _ = new_session(bot)
+    old.last_activity = now - dt.timedelta(hours=1)
+    old.expires_at = now - dt.timedelta(minutes=1)
+    await stores.store.create(old)
+    fresh, _ = new_session(bot)
+    fresh.add("user", "hi")
+    await stores.store.create(fresh)
+    assert await stores.store.count_active(now - dt.timedelta(minutes=30), bot) == 1
+    assert await stores.store.count_user_messages(fresh.id, now - dt.timedelta(minutes=1)) == 1
+    assert old.id in await stores.sql.expired(now)
+    assert fresh.id not in await stores.sql.expired(now)
+
+
+async def test_rate_limit_refuses_the_61st_message_in_a_minute(stores: Stores) -> None:
+    s, _ = new_session()
+    await stores.store.create(s)
+    for _ in range(60):
+        await stores.limiter.check(s.id, 60)
+        if stores.redis is None:  # counted in SQL: the messages must be stored
+            got = await stores.store.load(s.id, fresh=True)
+            assert got is not None
+            got.add("user", "x")
+            await stores.store.save(got)
+    with pytest.raises(RateLimited) as exc:
+        await stores.limiter.check(s.id, 60)
+    assert exc.value.status == 429 and exc.value.retry_after is not None and 1 <= exc.value.retry_after <= 60
+
+
+async def test_users_passwords_and_identities(stores: Stores) -> None:
+    name = f"ann{uuid.uuid4().hex[:6]}"
+    user = await stores.users.create(name, "s3cret!", email="ann@example.com")
+    assert (await stores.users.authenticate(name, "s3cret!")).id == user.id
+    with pytest.raises(AuthenticationFailed):
+        await stores.users.authenticate(name, "wrong")
+    with pytest.raises(AuthenticationFailed):
+        await stores.users.authenticate("nobody-" + name, "s3cret!")
+    with pytest.raises(UserExists):
+        await stores.users.create(name, "again")
+    async with stores.engine.connect() as conn:
+        users = User.__table__
+        stored = (await conn.execute(select(users.c.password_hash).where(users.c.id == user.id))).scalar()
+    assert stored.startswith("$argon2") and "s3cret" not in stored
+    await stores.users.link(user.id, "whatsapp", f"+55119{uuid.uuid4().int % 10**8:08d}")
+    phone = f"+1555{uuid.uuid4().int % 10**7:07d}"
+    await stores.users.link(user.id, "sms", phone)
+    found = await stores.users.by_identity("sms", phone)
+    assert found is not None and found.id == user.id
+
+
+async def test_cache_keys_hold_the_seeds_json(cached_stores: Stores) -> None:
+    stores = cached_stores
+    assert isinstance(stores.store, CachedStore)
+    s, _ = new_session(variables={"user_name": "Ann"})
+    s.add("user", "hello")
+    await stores.store.create(s)
+    assert stores.redis is not None
+    assert json.loads(await stores.redis.get(f"session:{s.id}:variables")) == {"user_name": "Ann"}
+    assert json.loads(await stores.redis.get(f"session:{s.id}:context")) == {}
+    assert await stores.redis.get(f"session:{s.id}:last_activity")
+    msgs = await stores.redis.lrange(f"session:{s.id}:messages", 0, -1)
+    assert [json.loads(m)["content"] for m in msgs] == ["hello"]
+    ttl = await stores.redis.ttl(f"session:{s.id}:variables")
+    assert 0 < ttl <= 1800
+
+
+async def test_a_cold_cache_restores_from_sql(cached_stores: Stores) -> None:
+    stores = cached_stores
+    s, _ = new_session(variables={"a": 1})
+    await stores.store.create(s)
+    assert stores.redis is not None
+    await stores.redis.delete(*[k async for k in stores.redis.scan_iter(f"session:{s.id}:*")])
+    got = await stores.store.load(s.id)
+    assert got is not None and got.variables == {"a": 1}
+    assert json.loads(await stores.redis.get(f"session:{s.id}:variables")) == {"a": 1}  # restored into the cache
+
+
+async def test_the_seeds_inspection_queries_run_as_written(pg_stores: Stores) -> None:
+    stores = pg_stores
+    s, _ = new_session()
+    s.add("user", "hello")
+    s.add("assistant", "hi!")
+    await stores.store.create(s)
+    async with stores.engine.connect() as conn:
+        active = (await conn.execute(text(
+            "SELECT id, user_id, last_activity \n"
+            "FROM sessions \n"
+            "WHERE last_activity > NOW() - INTERVAL '30 minutes';"))).all()
+        assert s.id in [r.id for r in active]
+        rows = (await conn.execute(text(
+            "SELECT role, content, timestamp\n"
+            "FROM messages\n"
+            f"WHERE session_id = '{s.id}'\n"
+            "ORDER BY timestamp;"))).all()
+    assert [(r.role, r.content) for r in rows] == [("user", "hello"), ("assistant", "hi!")]
