@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 import redis
+
+from gb_sessions.config import Stores
+from tests.backends import BACKENDS, open_backend
 
 PG_ADMIN = os.environ.get("GB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("GB_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -57,3 +61,28 @@ async def redis_client(redis_url: str) -> AsyncIterator[object]:
     client = Redis.from_url(redis_url)
     yield client
     await client.aclose()
+
+
+# --- the four store backends (see tests/backends.py) ---
+
+
+
+@pytest.fixture(params=BACKENDS)
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    s = await open_backend(request.param, request, tmp_path)
+    yield s
+    await s.close()
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b.endswith("+valkey")])
+async def cached_stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    s = await open_backend(request.param, request, tmp_path)
+    yield s
+    await s.close()
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b.startswith("postgres")])
+async def pg_stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    s = await open_backend(request.param, request, tmp_path)
+    yield s
+    await s.close()

@@ -1,0 +1,155 @@
+"""DialogRuntime over every backend: turns, resuming after a restart, session keywords, limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from gb_runtime import Inbound
+from gb_sessions import (
+    InvalidToken,
+    RateLimited,
+    SessionEnded,
+    SessionExpired,
+    TooManySessions,
+    VariablesTooLarge,
+    WrongBot,
+)
+from gb_sessions.config import Stores, open_stores
+
+from .helpers import Clock, make_bot, runtime_for, write
+
+GREETER = '''TALK "Hi! What is your name?"
+name = HEAR
+SET user_name = name
+HEAR age AS INTEGER WITH "How old are you, " + name + "?"
+TALK "Thanks " + name + ", " + age
+'''
+
+
+def texts(result) -> list[str]:
+    return [r.content for r in result.replies]
+
+
+@pytest.fixture
+def bots(tmp_path: Path) -> Path:
+    root = tmp_path / "bots"
+    make_bot(root, "greeter", {"start": GREETER, "again": 'GET user_name\nTALK "Welcome back, " + user_name'})
+    make_bot(root, "other", {"start": 'TALK "other bot"\nx = HEAR\nTALK "other: " + x'})
+    return root
+
+
+async def test_start_and_talk_through_a_dialog(stores: Stores, bots: Path, tmp_path: Path) -> None:
+    rt = runtime_for(stores, bots, tmp_path / "data")
+    started = await rt.start("greeter")
+    assert texts(started) == ["Hi! What is your name?"]
+    assert started.token and len(started.token) >= 43  # 256 bits, url-safe base64
+    assert started.waiting == {"variable": "name", "type": None, "choices": None, "line": 2}
+    r = await rt.handle(Inbound("greeter", "Ann", token=started.token))
+    assert texts(r) == ["How old are you, Ann?"]
+    assert r.waiting["type"] == "INTEGER"
+    r = await rt.handle(Inbound("greeter", "lots", token=started.token))
+    assert texts(r) == ["Please enter a whole number, like 42."]
+    r = await rt.handle(Inbound("greeter", "41", token=started.token))
+    assert texts(r) == ["Thanks Ann, 41"] and r.waiting is None
+    history = await stores.store.history(started.session_id)
+    assert [(m.role, m.content) for m in history] == [
+        ("assistant", "Hi! What is your name?"), ("user", "Ann"), ("assistant", "How old are you, Ann?"),
+        ("user", "lots"), ("assistant", "Please enter a whole number, like 42."), ("user", "41"),
+        ("assistant", "Thanks Ann, 41")]
+
+
+async def test_a_waiting_dialog_resumes_in_a_brand_new_runtime(stores: Stores, bots: Path, tmp_path: Path,
+                                                               request: pytest.FixtureRequest) -> None:
+    rt = runtime_for(stores, bots, tmp_path / "data")
+    started = await rt.start("greeter")
+    await rt.handle(Inbound("greeter", "Ann", token=started.token))
+    # a restart: new engine, new cache client, new registry, new runtime
+    from tests.backends import settings_for
+    settings = settings_for(request.node.callspec.params["stores"], request, tmp_path)
+    fresh = await open_stores(settings)
+    try:
+        rt2 = runtime_for(fresh, bots, tmp_path / "data")
+        r = await rt2.handle(Inbound("greeter", "30", token=started.token))
+        assert texts(r) == ["Thanks Ann, 30"]
+        r = await rt2.handle(Inbound("greeter", "again", token=started.token))
+        assert texts(r) == ["Welcome back, Ann"]  # the session variable survived
+    finally:
+        await fresh.close()
+
+
+async def test_tokens_are_checked(stores: Stores, bots: Path, tmp_path: Path) -> None:
+    clock = Clock()
+    rt = runtime_for(stores, bots, tmp_path / "data", clock)
+    started = await rt.start("greeter")
+    with pytest.raises(InvalidToken):
+        await rt.handle(Inbound("greeter", "x", token="forged-" + started.token[7:]))
+    with pytest.raises(WrongBot) as wrong:
+        await rt.handle(Inbound("other", "x", token=started.token))
+    assert wrong.value.status == 401
+    with pytest.raises(InvalidToken):
+        await rt.handle(Inbound("greeter", "x"))
+    other = await rt.start("greeter")
+    clock.advance(days=8)  # anonymous sessions expire after 7 days without a message
+    with pytest.raises(SessionExpired):
+        await rt.handle(Inbound("greeter", "Ann", token=started.token))
+    await rt.end(other.session_id)
+    with pytest.raises(SessionEnded):
+        await rt.handle(Inbound("greeter", "x", token=other.token))
+    assert len(await stores.store.history(started.session_id)) == 1  # nothing lost, nothing added
+
+
+async def test_rate_limit_and_nothing_lost(stores: Stores, tmp_path: Path) -> None:
+    root = tmp_path / "bots"
+    make_bot(root, "echo", {"start": 'DO\n  x = HEAR\n  TALK "got " + x\nLOOP'}, config="rate-limit,5\n")
+    rt = runtime_for(stores, root, tmp_path / "data")
+    s = await rt.start("echo")
+    for i in range(5):
+        assert texts(await rt.handle(Inbound("echo", f"m{i}", token=s.token))) == [f"got m{i}"]
+    with pytest.raises(RateLimited) as exc:
+        await rt.handle(Inbound("echo", "m5", token=s.token))
+    assert exc.value.status == 429 and exc.value.retry_after >= 1
+    history = [m.content for m in await stores.store.history(s.session_id)]
+    assert history == [x for i in range(5) for x in (f"m{i}", f"got m{i}")]
+
+
+async def test_variables_limit_refuses_the_turn_and_keeps_the_state(stores: Stores, tmp_path: Path) -> None:
+    root = tmp_path / "bots"
+    make_bot(root, "big", {"start": 'SET small = "ok"\nx = HEAR\ns = ""\nFOR i = 1 TO 2000\n  s = s & x\nNEXT\n'
+                                    'SET big = s\nTALK "set"\n'}, config="max-variables-kb,3\n")
+    rt = runtime_for(stores, root, tmp_path / "data")
+    s = await rt.start("big")
+    with pytest.raises(VariablesTooLarge) as exc:
+        await rt.handle(Inbound("big", "xx", token=s.token))
+    assert exc.value.status == 413
+    session = await stores.store.load(s.session_id, fresh=True)
+    assert session.variables == {"small": "ok"} and session.dialog["waiting"]["var"] == "x"
+    assert [m.content for m in await stores.store.history(s.session_id)] == []
+    r = await rt.handle(Inbound("big", "y", token=s.token))  # still waiting at the same HEAR; 2000 bytes fit
+    assert texts(r) == ["set"]
+
+
+async def test_history_limit_keeps_the_last_50_in_context(stores: Stores, tmp_path: Path) -> None:
+    root = tmp_path / "bots"
+    make_bot(root, "hist", {"start": 'DO\n  x = HEAR\n  n = GET "session.message_count"\n'
+                                     '  h = GET "session.history"\n  TALK n + " " + LEN(SPLIT(h, "\n"))\nLOOP\n'})
+    rt = runtime_for(stores, root, tmp_path / "data")
+    s = await rt.start("hist")
+    for i in range(30):
+        r = await rt.handle(Inbound("hist", f"m{i}", token=s.token))
+    assert texts(r) == ["30 50"]  # 30 user messages, 59 stored before this reply, 50 in context
+    assert len(await stores.store.history(s.session_id)) == 60
+
+
+async def test_max_sessions(stores: Stores, tmp_path: Path) -> None:
+    root = tmp_path / "bots"
+    rt = runtime_for(stores, root, tmp_path / "data")
+    active = await stores.store.count_active(rt.clock() - dt.timedelta(minutes=30))
+    make_bot(root, "tiny", {"start": 'TALK "hi"'}, config=f"max-sessions,{active + 2}\n")
+    for _ in range(2):
+        await rt.start("tiny")
+    with pytest.raises(TooManySessions) as exc:
+        await rt.start("tiny")
+    assert exc.value.status == 503 and exc.value.retry_after
