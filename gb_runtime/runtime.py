@@ -285,11 +285,16 @@ class DialogRuntime:
                 merged.append(await self._merge(s, anonymous_id, user_id))
 
             program = self._login_program(bot)
+            waiting = session.dialog  # the conversation in progress continues after the login
             if program is not None:
                 await self._run(session, bot, program, "on login", None, result, entry="on login", merge=merge,
                                 variables={"anonymous_id": str(session.id), "user_id": str(user.id),
                                            "user_name": user.username})
+            if session.dialog is None:
+                session.dialog = waiting
             target = merged[-1] if merged else session
+            if target is not session and waiting is not None:
+                target.dialog = waiting
             if target is session:
                 session.user_id = user.id
             token, token_hash = new_token()

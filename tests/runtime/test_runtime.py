@@ -19,7 +19,7 @@ from gb_sessions import (
 )
 from gb_sessions.config import Stores, open_stores
 
-from .helpers import Clock, make_bot, runtime_for, write
+from .helpers import Clock, make_bot, runtime_for
 
 GREETER = '''TALK "Hi! What is your name?"
 name = HEAR
