@@ -165,8 +165,8 @@ async def test_fallback_and_dialog_names(stores: Stores, tmp_path: Path) -> None
 async def test_login_merges_the_anonymous_session_into_the_users(stores: Stores, tmp_path: Path) -> None:
     import uuid
     root = tmp_path / "bots"
-    make_bot(root, "acct", {"start": 'HEAR color\nSET color = color\nTALK "noted"\n'
-                                     'ON LOGIN\n  MERGE_SESSION anonymous_id, user_id\n  TALK "welcome " + user_name\nEND\n'})
+    make_bot(root, "acct", {"start": 'HEAR color\nSET color = color\nTALK "noted"\nON LOGIN\n'
+                                     '  MERGE_SESSION anonymous_id, user_id\n  TALK "welcome " + user_name\nEND\n'})
     rt = runtime_for(stores, root, tmp_path / "data")
     name = f"ann{uuid.uuid4().hex[:6]}"
     user = await stores.users.create(name, "pw-123456")
