@@ -94,8 +94,19 @@ def run(file: Path, language: str, max_steps: int) -> None:
         click.echo(f"(end of input: the dialog waits at {result.request.describe()})", err=True)
 
 
+def _plugins() -> None:
+    """Commands of the other gb packages (``gb sessions``, ...), registered by entry point so
+    that the language does not import them."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="gb.commands"):
+        if ep.name not in cli.commands:
+            cli.add_command(ep.load(), ep.name)
+
+
 def main() -> None:
     """Console script entry point."""
+    _plugins()
     cli()
 
 
