@@ -36,7 +36,7 @@ async def test_two_processes_fifty_messages_one_session(stores: Stores, tmp_path
         str(tmp_path / "data"), s.token, "25", tag, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         cwd=str(Path(__file__).resolve().parents[2])) for tag in ("a", "b")]
     outs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), timeout=240)
-    for p, (out, err) in zip(procs, outs):
+    for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0, err.decode()[-3000:]
     replies = sorted(int(line.split()[1]) for out, _ in outs for line in out.decode().split("\n") if line)
     assert replies == list(range(1, 51))  # each message saw the previous one's update

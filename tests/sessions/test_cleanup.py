@@ -22,9 +22,10 @@ from tests.backends import settings_for
 
 def make(bot: str, *, expired: bool, user: uuid.UUID | None = None) -> Session:
     now = utcnow()
+    expiry = now - dt.timedelta(days=1) if expired else now + dt.timedelta(days=7)
     s = Session(id=uuid.uuid4(), bot_id=bot, channel="web", token_hash=new_token()[1], created_at=now,
                 last_activity=now - dt.timedelta(days=8 if expired else 0), user_id=user,
-                expires_at=(now - dt.timedelta(days=1) if expired else now + dt.timedelta(days=7)) if not user else None)
+                expires_at=None if user else expiry)
     s.add("user", "hello")
     s.variables["x"] = 1
     return s
@@ -38,7 +39,8 @@ async def count(stores: Stores, table: object, sid: uuid.UUID) -> int:
 
 async def test_cleanup_deletes_only_expired_anonymous_sessions(stores: Stores) -> None:
     user = await stores.users.create(f"u{uuid.uuid4().hex[:8]}", "pw")
-    old_anon, new_anon, old_user = make("c", expired=True), make("c", expired=False), make("c", expired=True, user=user.id)
+    old_anon, new_anon = make("c", expired=True), make("c", expired=False)
+    old_user = make("c", expired=True, user=user.id)
     for s in (old_anon, new_anon, old_user):
         await stores.store.create(s)
     assert await cleanup(stores) >= 1
