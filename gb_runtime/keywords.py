@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gb_basic import BasicRuntimeError, Request, values
-from gb_sessions.session import Session
+from gb_sessions.session import Message, Session
 from gb_sessions.store import SessionStore
 
 from .bots import BotPackage
@@ -56,6 +56,8 @@ class Fulfiller:
             self.session.variables[str(data["name"]).lower()] = data["value"]
             return None
         if request.kind == "get":
+            if str(data["key"]).lower() == "session.history":
+                return "\n".join(f"{m.role}: {m.content}" for m in await self.history())
             return self.get(str(data["key"]))
         handler = _KEYWORDS.get(str(data["keyword"]))
         if handler is None:
@@ -69,8 +71,6 @@ class Fulfiller:
             return str(s.id)
         if low == "session.message_count":
             return s.message_count
-        if low == "session.history":
-            return "\n".join(f"{m.role}: {m.content}" for m in s.history)
         if low == "session.channel":
             return s.channel
         if low == "session.user":
@@ -78,6 +78,14 @@ class Fulfiller:
         if low == "session.bot":
             return s.bot_id
         return s.variables.get(low)
+
+    async def history(self) -> list[Message]:
+        """The session's recent messages, this turn's included (at most the history limit)."""
+        s = self.session
+        if s.history is not None:
+            return s.history
+        stored = await self.store.history(s.id, limit=s.history_limit)
+        return (stored + s.pending)[-s.history_limit:]
 
     def _need(self, keyword: str, args: list[Any], n: int) -> None:
         if len(args) < n:

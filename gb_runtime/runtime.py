@@ -151,8 +151,9 @@ class DialogRuntime:
             return started.session_id
         raise InvalidToken("a session token is required")
 
-    async def _load(self, sid: uuid.UUID, s: BotSettings, *, fresh: bool = False) -> Session:
-        session = await self.store.load(sid, history_limit=s.history_limit, fresh=fresh)
+    async def _load(self, sid: uuid.UUID, s: BotSettings, *, fresh: bool = False,
+                    with_history: bool = False) -> Session:
+        session = await self.store.load(sid, history_limit=s.history_limit, fresh=fresh, with_history=with_history)
         if session is None:
             raise SessionNotFound(f"session {sid} does not exist")
         self._configure(session, s)
@@ -275,7 +276,7 @@ class DialogRuntime:
             raise InvalidToken("logins are not configured")
         user = await self.users.authenticate(username, password)
         async with self.store.lock(session_id):
-            session = await self._load(session_id, self._default_settings(), fresh=True)
+            session = await self._load(session_id, self._default_settings(), fresh=True, with_history=True)
             bot = self.bots.get(session.bot_id)
             self._configure(session, bot.settings)
             result = Result(session.id, bot.name)
@@ -326,7 +327,7 @@ class DialogRuntime:
             session.user_id = uid
             return session
         target = await self._load(target_id, self.bots.get(session.bot_id).settings, fresh=True)
-        for m in session.history:
+        for m in session.history or []:
             target.add(m.role, m.content, channel=m.channel, at=m.timestamp)
         target.variables.update(session.variables)
         session.status = "ended"

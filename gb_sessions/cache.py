@@ -65,16 +65,30 @@ class ValkeyCache:
             log.warning("valkey unavailable (%s), serving from SQL: %s", what, exc)
             self._down_logged = now
 
-    async def get(self, session_id: uuid.UUID, history_limit: int) -> Session | None:
+    # --- reading ------------------------------------------------------------------------------------
+    @staticmethod
+    def _state_keys(session_id: uuid.UUID) -> list[str]:
         keys = cache_keys(session_id)
+        return [keys["variables"], keys["context"], keys["last_activity"], keys["meta"]]
+
+    async def get(self, session_id: uuid.UUID, history_limit: int, *, with_history: bool = True) -> Session | None:
+        """The cached copy, or None (a miss, or Valkey down)."""
         try:
             pipe = self.client.pipeline(transaction=False)
-            pipe.mget(keys["variables"], keys["context"], keys["last_activity"], keys["meta"])
-            pipe.lrange(keys["messages"], -history_limit, -1)
-            (variables, context, last_activity, meta), messages = await pipe.execute()
+            pipe.mget(*self._state_keys(session_id))
+            if with_history:
+                pipe.lrange(cache_keys(session_id)["messages"], -history_limit, -1)
+            got = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._down("read", exc)
             return None
+        return self.decode(session_id, got[0], got[1] if with_history else None, history_limit)
+
+    @staticmethod
+    def decode(session_id: uuid.UUID, state: list[Any], messages: list[bytes] | None,
+               history_limit: int) -> Session | None:
+        """A Session from the values of the state keys (and the message list)."""
+        variables, context, last_activity, meta = state
         if meta is None or variables is None or context is None or last_activity is None:
             return None
         m = json.loads(meta)
@@ -86,11 +100,24 @@ class ValkeyCache:
             expires_at=dt.datetime.fromisoformat(m["expires_at"]) if m.get("expires_at") else None,
             status=m["status"], variables=json.loads(variables), context=json.loads(context),
             dialog=m.get("dialog"), version=m["version"], message_count=m["message_count"],
-            history=[Message.from_dict(json.loads(x)) for x in messages], history_limit=history_limit,
-            ttl_seconds=m.get("ttl", 1800))
+            history=[Message.from_dict(json.loads(x)) for x in messages] if messages is not None else None,
+            history_limit=history_limit, ttl_seconds=m.get("ttl", 1800))
 
-    async def put(self, session: Session, new_messages: list[Message], *, full: bool = False) -> None:
-        """Write a session through after its commit; `full` rewrites the message list."""
+    async def messages(self, session_id: uuid.UUID, limit: int) -> list[Message] | None:
+        """The cached recent messages, or None when they are not cached."""
+        key = cache_keys(session_id)["messages"]
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.exists(cache_keys(session_id)["meta"])
+            pipe.lrange(key, -limit, -1)
+            present, raw = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._down("read", exc)
+            return None
+        return [Message.from_dict(json.loads(x)) for x in raw] if present else None
+
+    # --- writing -----------------------------------------------------------------------------------
+    def _put(self, pipe: Any, session: Session, new_messages: list[Message], full: bool) -> None:
         keys = cache_keys(session.id)
         ttl = max(int(session.ttl_seconds), 1)
         expires = session.expires_at.isoformat() if session.expires_at else None
@@ -99,20 +126,24 @@ class ValkeyCache:
                 "user_id": str(session.user_id) if session.user_id else None, "expires_at": expires,
                 "status": session.status, "dialog": session.dialog, "version": session.version,
                 "message_count": session.message_count, "ttl": ttl}
+        pipe.set(keys["variables"], json.dumps(session.variables, ensure_ascii=False), ex=ttl)
+        pipe.set(keys["context"], json.dumps(session.context, ensure_ascii=False), ex=ttl)
+        pipe.set(keys["last_activity"], session.last_activity.isoformat(), ex=ttl)
+        pipe.set(keys["meta"], json.dumps(meta, ensure_ascii=False), ex=ttl)
+        msgs = (session.history or []) if full else new_messages
+        if full:
+            pipe.delete(keys["messages"])
+        if msgs:
+            pipe.rpush(keys["messages"], *[json.dumps(m.to_dict(), ensure_ascii=False) for m in msgs])
+        pipe.ltrim(keys["messages"], -session.history_limit, -1)
+        pipe.expire(keys["messages"], ttl)
+        pipe.set(f"token:{session.token_hash}", str(session.id), ex=ttl)
+
+    async def put(self, session: Session, new_messages: list[Message], *, full: bool = False) -> None:
+        """Write a session through after its commit; `full` rewrites the message list."""
         try:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.set(keys["variables"], json.dumps(session.variables, ensure_ascii=False), ex=ttl)
-            pipe.set(keys["context"], json.dumps(session.context, ensure_ascii=False), ex=ttl)
-            pipe.set(keys["last_activity"], session.last_activity.isoformat(), ex=ttl)
-            pipe.set(keys["meta"], json.dumps(meta, ensure_ascii=False), ex=ttl)
-            msgs = session.history if full else new_messages
-            if full:
-                pipe.delete(keys["messages"])
-            if msgs:
-                pipe.rpush(keys["messages"], *[json.dumps(m.to_dict(), ensure_ascii=False) for m in msgs])
-            pipe.ltrim(keys["messages"], -session.history_limit, -1)
-            pipe.expire(keys["messages"], ttl)
-            pipe.set(f"token:{session.token_hash}", str(session.id), ex=ttl)
+            pipe = self.client.pipeline(transaction=False)
+            self._put(pipe, session, new_messages, full)
             await pipe.execute()
         except (RedisError, OSError) as exc:
             self._down("write", exc)
@@ -126,7 +157,7 @@ class ValkeyCache:
         except (RedisError, OSError) as exc:
             self._down("delete", exc)
 
-    async def session_id_for_token(self, token_hash: str) -> uuid.UUID | bool | None:
+    async def session_id_for_token(self, token_hash: str) -> uuid.UUID | None | bool:
         """The cached session id of a token; False when Valkey cannot be asked."""
         try:
             v = await self.client.get(f"token:{token_hash}")
@@ -135,68 +166,111 @@ class ValkeyCache:
             return False
         return uuid.UUID(v.decode() if isinstance(v, bytes) else v) if v else None
 
-    @contextlib.asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[bool]:
-        """A Valkey lock on `key`; yields False (without locking) when Valkey is unreachable."""
-        name, token = f"lock:session:{key}", secrets.token_hex(8)
+    # --- locking -----------------------------------------------------------------------------------
+    async def acquire(self, session_id: uuid.UUID) -> tuple[str, list[Any]] | None:
+        """Take the session's lock and read its cached state in the same round trip.
+
+        Returns (lock token, the state keys' values), or None when Valkey is unreachable."""
+        name, token = f"lock:session:{session_id}", secrets.token_hex(8)
         deadline = time.monotonic() + LOCK_TIMEOUT
         delay = 0.001
         try:
-            while not await self.client.set(name, token, nx=True, px=LOCK_TTL_MS):
+            while True:
+                pipe = self.client.pipeline(transaction=False)
+                pipe.set(name, token, nx=True, px=LOCK_TTL_MS)
+                pipe.mget(*self._state_keys(session_id))
+                locked, state = await pipe.execute()
+                if locked:
+                    return token, state
                 if time.monotonic() > deadline:
                     raise StoreUnavailable("the session is busy (lock timeout)", retry_after=1)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.02)
         except (RedisError, OSError) as exc:
             self._down("lock", exc)
-            yield False
-            return
+            return None
+
+    async def release(self, session_id: uuid.UUID, token: str, write: tuple[Session, list[Message]] | None) -> None:
+        """Write the turn's session through (if it was saved) and unlock: one round trip."""
         try:
-            yield True
-        finally:
-            try:
-                await self.client.eval(_UNLOCK, 1, name, token)
-            except (RedisError, OSError) as exc:
-                self._down("unlock", exc)
+            pipe = self.client.pipeline(transaction=False)
+            if write is not None:
+                self._put(pipe, write[0], write[1], False)
+            pipe.eval(_UNLOCK, 1, f"lock:session:{session_id}", token)
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._down("unlock", exc)
+            if write is not None:
+                await self.forget(session_id)
+
+
+class _Held:
+    """A lock this process holds: its token, the state read with it, the write-through to do."""
+
+    __slots__ = ("token", "state", "write")
+
+    def __init__(self, token: str, state: list[Any]) -> None:
+        self.token = token
+        self.state: list[Any] | None = state
+        self.write: tuple[Session, list[Message]] | None = None
 
 
 class CachedStore:
-    """A SqlStore with a Valkey cache in front (see the module docstring)."""
+    """A SqlStore with a Valkey cache in front (see the module docstring).
+
+    A turn costs two Valkey round trips: the lock with the read of the cached state, and the
+    write-through with the unlock."""
 
     def __init__(self, inner: SqlStore, cache: ValkeyCache) -> None:
         self.inner = inner
         self.cache = cache
         self.local = LocalLocks()
+        self._held: dict[uuid.UUID, _Held] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)  # lookups the cache does not serve go to SQL
 
     @contextlib.asynccontextmanager
-    async def _lock(self, key: str) -> AsyncIterator[None]:
-        async with self.local.get(key), self.cache.lock(key) as locked:
-            if locked:
-                yield
-            else:  # Valkey is down: every process falls back to the SQL lock
-                async with self.inner.lock(uuid.UUID(key)):
+    async def _lock(self, session_id: uuid.UUID) -> AsyncIterator[None]:
+        async with self.local.get(str(session_id)):
+            got = await self.cache.acquire(session_id)
+            if got is None:  # Valkey is down: every process falls back to the SQL lock
+                async with self.inner.lock(session_id):
                     yield
+                return
+            held = _Held(*got)
+            self._held[session_id] = held
+            try:
+                yield
+            finally:
+                del self._held[session_id]
+                await self.cache.release(session_id, held.token, held.write)
 
     def lock(self, session_id: uuid.UUID) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._lock(str(session_id))
+        return self._lock(session_id)
 
     async def create(self, session: Session) -> None:
         new = list(session.pending)
         await self.inner.create(session)
-        await self.cache.put(session, new, full=True)
+        await self.cache.put(session, new, full=session.history is not None)
 
-    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False) -> Session | None:
+    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False,
+                   with_history: bool = True) -> Session | None:
         """From the cache, else from SQL (and then cached). `fresh` skips the cache."""
         if not fresh:
-            cached = await self.cache.get(session_id, history_limit)
+            held = self._held.get(session_id)
+            if held is not None and held.state is not None and not with_history:
+                state, held.state = held.state, None  # read together with the lock: use it once
+                cached = self.cache.decode(session_id, state, None, history_limit)
+            else:
+                cached = await self.cache.get(session_id, history_limit, with_history=with_history)
             if cached is not None:
                 return cached
-        session = await self.inner.load(session_id, history_limit=history_limit)
+        session = await self.inner.load(session_id, history_limit=history_limit)  # with history: refill all
         if session is not None:
             await self.cache.put(session, [], full=True)
+            if not with_history:
+                session.history = None
         return session
 
     async def save(self, session: Session, *, max_variables_kb: int | None = None) -> None:
@@ -206,12 +280,24 @@ class CachedStore:
         except Exception:
             await self.cache.forget(session.id)  # never keep a copy that may be stale
             raise
-        await self.cache.put(session, new)
+        held = self._held.get(session.id)
+        if held is not None:
+            held.write = (session, held.write[1] + new if held.write else new)
+        else:
+            await self.cache.put(session, new)
 
     async def delete(self, session_id: uuid.UUID) -> None:
         old = await self.inner.load(session_id, history_limit=1)
         await self.inner.delete(session_id)
         await self.cache.forget(session_id, old.token_hash if old else None)
+
+    async def history(self, session_id: uuid.UUID, limit: int | None = None) -> list[Message]:
+        """Recent messages from the cache when `limit` fits in it, else from SQL."""
+        if limit is not None:
+            cached = await self.cache.messages(session_id, limit)
+            if cached is not None:
+                return cached
+        return await self.inner.history(session_id, limit)
 
     async def session_id_for_token(self, token_hash: str) -> uuid.UUID | None:
         cached = await self.cache.session_id_for_token(token_hash)

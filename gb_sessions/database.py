@@ -46,7 +46,7 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         return engine
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
-    kw.setdefault("pool_pre_ping", True)
+    kw.setdefault("pool_pre_ping", False)  # a ping per checkout costs a round trip; errors are handled
     return create_async_engine(url, **kw)
 
 

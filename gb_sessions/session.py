@@ -40,7 +40,8 @@ class Message:
 class Session:
     """A persistent conversation: who, which bot, its variables, context and waiting dialog.
 
-    `history` holds the most recent messages (up to the bot's history limit), oldest first;
+    `history` holds the most recent messages (up to the bot's history limit), oldest first,
+    when the session was loaded with them (None otherwise: the store's ``history`` has them);
     `pending` the messages added during this turn, written by the next ``save``;
     `memory_writes` the bot-memory keys set during this turn (saved in the same transaction).
     `version` increases with every save: a save of a stale copy fails with ConcurrentUpdate.
@@ -61,7 +62,7 @@ class Session:
     dialog: dict[str, Any] | None = None
     version: int = 0
     message_count: int = 0
-    history: list[Message] = field(default_factory=list)
+    history: list[Message] | None = field(default_factory=list)
     pending: list[Message] = field(default_factory=list)
     memory_writes: dict[str, Any] = field(default_factory=dict)
     ttl_seconds: int = 1800
@@ -76,9 +77,10 @@ class Session:
         """Record a message of this turn; it is saved with the session."""
         msg = Message(role, content, at or utcnow(), channel or self.channel)
         self.pending.append(msg)
-        self.history.append(msg)
-        if len(self.history) > self.history_limit:
-            del self.history[: len(self.history) - self.history_limit]
+        if self.history is not None:
+            self.history.append(msg)
+            if len(self.history) > self.history_limit:
+                del self.history[: len(self.history) - self.history_limit]
         if role == "user":
             self.message_count += 1
         return msg

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -44,8 +44,8 @@ class SessionStore(Protocol):
     """What the runtime needs from a store; SqlStore implements it, CachedStore wraps it."""
 
     async def create(self, session: Session) -> None: ...
-    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50,
-                   fresh: bool = False) -> Session | None: ...
+    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False,
+                   with_history: bool = True) -> Session | None: ...
     async def save(self, session: Session, *, max_variables_kb: int | None = None) -> None: ...
     async def delete(self, session_id: uuid.UUID) -> None: ...
     def lock(self, session_id: uuid.UUID) -> contextlib.AbstractAsyncContextManager[None]: ...
@@ -105,6 +105,7 @@ class SqlStore:
                 lock_dir or db.with_name(db.name + ".locks"))
         else:
             self._lock = PostgresLock(engine)
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._bots: set[str] = set()
 
     # --- locking ----------------------------------------------------------------------------
@@ -153,8 +154,9 @@ class SqlStore:
         session.pending.clear()
         session.memory_writes.clear()
 
-    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False) -> Session | None:
-        """The session with its state and last `history_limit` messages, or None (always fresh)."""
+    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False,
+                   with_history: bool = True) -> Session | None:
+        """The session with its state (and its last `history_limit` messages), or None; always fresh."""
         async with _unavailable_on_error(), self.engine.connect() as conn:
             row = (await conn.execute(
                 select(S, ST.c.variables, ST.c.context, ST.c.dialog, ST.c.version, ST.c.message_count)
@@ -163,7 +165,8 @@ class SqlStore:
                 return None
             msgs = (await conn.execute(
                 select(M.c.id, M.c.role, M.c.content, M.c.timestamp, M.c.channel)
-                .where(M.c.session_id == session_id).order_by(M.c.id.desc()).limit(history_limit))).all()
+                .where(M.c.session_id == session_id).order_by(M.c.id.desc()).limit(history_limit))).all() \
+                if with_history else None
         session = Session(
             id=row["id"], bot_id=row["bot_id"], channel=row["channel"], token_hash=row["token_hash"],
             created_at=_aware(row["created_at"]), last_activity=_aware(row["last_activity"]),  # type: ignore[arg-type]
@@ -171,7 +174,7 @@ class SqlStore:
             status=row["status"], variables=row["variables"] or {}, context=row["context"] or {},
             dialog=row["dialog"], version=row["version"], message_count=row["message_count"],
             history=[Message(m.role, m.content, _aware(m.timestamp), m.channel, m.id)  # type: ignore[arg-type]
-                     for m in reversed(msgs)],
+                     for m in reversed(msgs)] if msgs is not None else None,
             history_limit=history_limit)
         return session
 
@@ -189,6 +192,9 @@ class SqlStore:
             if size > max_variables_kb * 1024:
                 raise VariablesTooLarge(f"the session's variables take {size:,} bytes, more than the "
                                         f"limit of {max_variables_kb:,} KB; nothing of this message was saved")
+        if not self.sqlite and not session.memory_writes:
+            await self._save_one_statement(session)
+            return
         async with _unavailable_on_error(), self.engine.begin() as conn:
             await self._insert_messages(conn, session)
             result = await conn.execute(
@@ -204,6 +210,38 @@ class SqlStore:
         session.version += 1
         session.pending.clear()
         session.memory_writes.clear()
+
+    async def _save_one_statement(self, session: Session) -> None:
+        """PostgreSQL: the whole turn as ONE statement (atomic on its own, one round trip).
+
+        The state update checks the version; the other two parts read its RETURNING, so a
+        stale copy changes nothing at all."""
+        params: dict[str, Any] = {
+            "id": session.id, "v": session.version, "variables": json.dumps(session.variables),
+            "context": json.dumps(session.context), "dialog": json.dumps(session.dialog),
+            "count": session.message_count, "last": session.last_activity, "user": session.user_id,
+            "token": session.token_hash, "expires": session.expires_at, "status": session.status}
+        rows = []
+        for i, m in enumerate(session.pending):
+            rows.append(f"(:r{i}, :c{i}, CAST(:t{i} AS timestamptz), :ch{i}, {i})")
+            params.update({f"r{i}": m.role, f"c{i}": m.content, f"t{i}": m.timestamp, f"ch{i}": m.channel})
+        insert_messages = (
+            ", m AS (INSERT INTO messages (session_id, role, content, timestamp, channel) "
+            "SELECT st.session_id, v.role, v.content, v.ts, v.ch FROM st, (VALUES " + ", ".join(rows) +
+            ") AS v(role, content, ts, ch, n) ORDER BY v.n)") if rows else ""
+        sql = text(
+            "WITH st AS (UPDATE session_state SET variables = CAST(:variables AS jsonb), "
+            "context = CAST(:context AS jsonb), dialog = CAST(:dialog AS jsonb), version = version + 1, "
+            "message_count = :count WHERE session_id = :id AND version = :v RETURNING session_id), "
+            "s AS (UPDATE sessions SET last_activity = :last, user_id = :user, token_hash = :token, "
+            "expires_at = :expires, status = :status WHERE id IN (SELECT session_id FROM st))"
+            + insert_messages + " SELECT count(*) FROM st")
+        async with _unavailable_on_error(), self._autocommit.connect() as conn:
+            changed = (await conn.execute(sql, params)).scalar()
+        if changed != 1:
+            raise ConcurrentUpdate(f"session {session.id} changed since it was loaded")
+        session.version += 1
+        session.pending.clear()
 
     async def _insert_messages(self, conn: AsyncConnection, session: Session) -> None:
         if session.pending:
