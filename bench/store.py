@@ -27,8 +27,8 @@ from sqlalchemy import insert, update
 from gb_runtime import BotRegistry, DialogRuntime, Inbound
 from gb_sessions.cache import cache_keys
 from gb_sessions.config import Stores, StoreSettings, open_stores
-from gb_sessions.store import M, ST
 from gb_sessions.session import Message, utcnow
+from gb_sessions.store import ST, M
 
 PG = os.environ.get("GB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("GB_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -106,7 +106,7 @@ async def main(quick: bool) -> None:
     stores = await open_stores(StoreSettings(url, REDIS, tmp))
     try:
         make_bots(tmp / "bots")
-        rt = DialogRuntime(stores.store, BotRegistry(tmp / "bots", tmp), limiter=stores.limiter)
+        rt = DialogRuntime(stores.store, BotRegistry(tmp / "bots", tmp))
         started = [await rt.start("bench") for _ in range(clients)]
         tokens = [s.token for s in started if s.token]
         sids = [s.session_id for s in started]

@@ -25,7 +25,6 @@ from gb_sessions.errors import (
     UploadTooLarge,
     WrongBot,
 )
-from gb_sessions.ratelimit import RateLimiter
 from gb_sessions.session import Session, utcnow
 from gb_sessions.store import SessionStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
@@ -48,16 +47,14 @@ class DialogRuntime:
         store: SqlStore or CachedStore.
         bots: the bot packages.
         users: accounts (for login); optional.
-        limiter: the per-session rate limit; optional (then unlimited).
         clock: the current time (tests move it).
     """
 
     def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
-                 limiter: RateLimiter | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.store = store
         self.bots = bots
         self.users = users
-        self.limiter = limiter
         self.clock = clock
 
     # --- sessions ---------------------------------------------------------------------------------
@@ -117,9 +114,7 @@ class DialogRuntime:
         sid = await self._session_for(inbound, bot)
         if inbound.attachment and int(inbound.attachment.get("size", 0)) > s.max_upload_mb * 1024 * 1024:
             raise UploadTooLarge(f"the file is larger than {s.max_upload_mb} MB")
-        if self.limiter is not None:
-            await self.limiter.check(sid, s.rate_limit_per_minute)
-        async with self.store.lock(sid):
+        async with self.store.lock(sid, rate_limit=s.rate_limit_per_minute):
             for attempt in range(MAX_RETRIES):
                 session = await self._load(sid, s, fresh=attempt > 0)
                 if inbound.token is not None and not same_hash(session.token_hash, hash_token(inbound.token)):

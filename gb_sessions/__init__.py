@@ -21,14 +21,13 @@ from .errors import (
     VariablesTooLarge,
     WrongBot,
 )
-from .ratelimit import RateLimiter
 from .session import Message, Session, utcnow
 from .store import SessionStore, SqlStore
 from .users import User, UserStore
 
 __all__ = [
     "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "InvalidToken", "Message", "RateLimited",
-    "RateLimiter", "Session", "SessionEnded", "SessionError", "SessionExpired", "SessionNotFound",
+    "Session", "SessionEnded", "SessionError", "SessionExpired", "SessionNotFound",
     "SessionStore", "SqlStore", "StoreSettings", "StoreUnavailable", "Stores", "TooManySessions",
     "UploadTooLarge", "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WrongBot", "open_stores",
     "utcnow",

@@ -33,12 +33,28 @@ from redis.exceptions import RedisError
 
 from .errors import StoreUnavailable
 from .locks import LOCK_TIMEOUT, LocalLocks
+from .ratelimit import SLIDING_WINDOW_LUA, WINDOW, limited
 from .session import Message, Session
 from .store import SqlStore
 
 __all__ = ["ValkeyCache", "CachedStore", "cache_keys"]
 
 log = logging.getLogger("gb.store")
+
+# KEYS: lock, rate-limit window, the 4 state keys. ARGV: lock token, lock ttl ms, now, window,
+# limit (0: none), member. Returns {-1, wait} when rate limited, {0} when the lock is taken by
+# another turn, {1, state values} when this turn holds the lock.
+_ACQUIRE = SLIDING_WINDOW_LUA + """
+local limit = tonumber(ARGV[5])
+local now = tonumber(ARGV[3])
+if limit > 0 then
+  local wait = over_limit(KEYS[2], now, tonumber(ARGV[4]), limit)
+  if wait > 0 then return {-1, tostring(wait)} end
+end
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
+if limit > 0 then record(KEYS[2], now, tonumber(ARGV[4]), ARGV[6]) end
+return {1, redis.call('mget', KEYS[3], KEYS[4], KEYS[5], KEYS[6])}
+"""
 
 _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
@@ -157,7 +173,7 @@ class ValkeyCache:
         except (RedisError, OSError) as exc:
             self._down("delete", exc)
 
-    async def session_id_for_token(self, token_hash: str) -> uuid.UUID | None | bool:
+    async def session_id_for_token(self, token_hash: str) -> uuid.UUID | bool | None:
         """The cached session id of a token; False when Valkey cannot be asked."""
         try:
             v = await self.client.get(f"token:{token_hash}")
@@ -167,21 +183,27 @@ class ValkeyCache:
         return uuid.UUID(v.decode() if isinstance(v, bytes) else v) if v else None
 
     # --- locking -----------------------------------------------------------------------------------
-    async def acquire(self, session_id: uuid.UUID) -> tuple[str, list[Any]] | None:
-        """Take the session's lock and read its cached state in the same round trip.
+    async def acquire(self, session_id: uuid.UUID, rate_limit: int | None = None) -> tuple[str, list[Any]] | None:
+        """Check the rate limit, take the session's lock and read its cached state: one round trip.
 
-        Returns (lock token, the state keys' values), or None when Valkey is unreachable."""
+        Returns (lock token, the state keys' values), or None when Valkey is unreachable.
+
+        Raises:
+            RateLimited: over `rate_limit` messages in the last minute.
+        """
         name, token = f"lock:session:{session_id}", secrets.token_hex(8)
+        keys = [name, f"ratelimit:{session_id}", *self._state_keys(session_id)]
         deadline = time.monotonic() + LOCK_TIMEOUT
         delay = 0.001
         try:
             while True:
-                pipe = self.client.pipeline(transaction=False)
-                pipe.set(name, token, nx=True, px=LOCK_TTL_MS)
-                pipe.mget(*self._state_keys(session_id))
-                locked, state = await pipe.execute()
-                if locked:
-                    return token, state
+                now = time.time()
+                got = await self.client.eval(_ACQUIRE, len(keys), *keys, token, LOCK_TTL_MS, now, WINDOW,
+                                             rate_limit or 0, f"{now}:{token}")
+                if int(got[0]) == -1:
+                    raise limited(rate_limit or 0, float(got[1]))
+                if int(got[0]) == 1:
+                    return token, list(got[1])
                 if time.monotonic() > deadline:
                     raise StoreUnavailable("the session is busy (lock timeout)", retry_after=1)
                 await asyncio.sleep(delay)
@@ -231,11 +253,11 @@ class CachedStore:
         return getattr(self.inner, name)  # lookups the cache does not serve go to SQL
 
     @contextlib.asynccontextmanager
-    async def _lock(self, session_id: uuid.UUID) -> AsyncIterator[None]:
+    async def _lock(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[None]:
         async with self.local.get(str(session_id)):
-            got = await self.cache.acquire(session_id)
-            if got is None:  # Valkey is down: every process falls back to the SQL lock
-                async with self.inner.lock(session_id):
+            got = await self.cache.acquire(session_id, rate_limit)
+            if got is None:  # Valkey is down: every process falls back to the SQL lock and count
+                async with self.inner.lock(session_id, rate_limit=rate_limit):
                     yield
                 return
             held = _Held(*got)
@@ -246,8 +268,10 @@ class CachedStore:
                 del self._held[session_id]
                 await self.cache.release(session_id, held.token, held.write)
 
-    def lock(self, session_id: uuid.UUID) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._lock(session_id)
+    def lock(self, session_id: uuid.UUID, *, rate_limit: int | None = None
+             ) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold the session for one turn; first refuse it if over `rate_limit` messages a minute."""
+        return self._lock(session_id, rate_limit)
 
     async def create(self, session: Session) -> None:
         new = list(session.pending)

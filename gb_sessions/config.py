@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .cache import CachedStore, ValkeyCache
 from .database import make_engine, migrate, sqlite_url
-from .ratelimit import RateLimiter
 from .store import SessionStore, SqlStore
 from .users import UserStore
 
@@ -51,7 +50,6 @@ class Stores:
     store: SessionStore
     sql: SqlStore
     users: UserStore
-    limiter: RateLimiter
     redis: Redis | None
 
     async def close(self) -> None:
@@ -69,4 +67,4 @@ async def open_stores(settings: StoreSettings, *, run_migrations: bool = True) -
     redis = Redis.from_url(settings.valkey_url, socket_timeout=2, socket_connect_timeout=2) \
         if settings.valkey_url else None
     store: SessionStore = CachedStore(sql, ValkeyCache(redis)) if redis is not None else sql
-    return Stores(engine, store, sql, UserStore(engine), RateLimiter(sql, redis), redis)
+    return Stores(engine, store, sql, UserStore(engine), redis)

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .errors import ConcurrentUpdate, StoreUnavailable, VariablesTooLarge
 from .locks import FileLock, PostgresLock
+from .ratelimit import WINDOW, limited
 from .schema import Bot, BotMemory, MessageRow, SessionRow, SessionState
 from .session import Message, Session, utcnow
 
@@ -48,7 +49,8 @@ class SessionStore(Protocol):
                    with_history: bool = True) -> Session | None: ...
     async def save(self, session: Session, *, max_variables_kb: int | None = None) -> None: ...
     async def delete(self, session_id: uuid.UUID) -> None: ...
-    def lock(self, session_id: uuid.UUID) -> contextlib.AbstractAsyncContextManager[None]: ...
+    def lock(self, session_id: uuid.UUID, *, rate_limit: int | None = None
+             ) -> contextlib.AbstractAsyncContextManager[None]: ...
     async def session_id_for_token(self, token_hash: str) -> uuid.UUID | None: ...
     async def find(self, bot_id: str, channel: str, address: str) -> uuid.UUID | None: ...
     async def history(self, session_id: uuid.UUID, limit: int | None = None) -> list[Message]: ...
@@ -109,16 +111,20 @@ class SqlStore:
         self._bots: set[str] = set()
 
     # --- locking ----------------------------------------------------------------------------
-    def lock(self, session_id: uuid.UUID) -> contextlib.AbstractAsyncContextManager[None]:
-        """Hold the session for one turn (all processes)."""
-        return self._guarded_lock(str(session_id))
+    def lock(self, session_id: uuid.UUID, *, rate_limit: int | None = None
+             ) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold the session for one turn (all processes); first refuse it if the session sent
+        `rate_limit` messages in the last minute (RateLimited, 429)."""
+        return self._guarded_lock(session_id, rate_limit)
 
     @contextlib.asynccontextmanager
-    async def _guarded_lock(self, key: str) -> AsyncIterator[None]:
+    async def _guarded_lock(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[None]:
         async with _unavailable_on_error():
-            cm = self._lock(key)
+            cm = self._lock(str(session_id))
             await cm.__aenter__()
         try:
+            if rate_limit:
+                await self._check_rate(session_id, rate_limit)
             yield
         except BaseException as exc:
             await cm.__aexit__(type(exc), exc, exc.__traceback__)
@@ -304,6 +310,16 @@ class SqlStore:
             q = q.where(S.c.bot_id == bot_id)
         async with _unavailable_on_error(), self.engine.connect() as conn:
             return int((await conn.execute(q)).scalar() or 0)
+
+    async def _check_rate(self, session_id: uuid.UUID, limit: int) -> None:
+        since = utcnow() - dt.timedelta(seconds=WINDOW)
+        q = (select(M.c.timestamp).where(M.c.session_id == session_id, M.c.role == "user", M.c.timestamp > since)
+             .order_by(M.c.id.desc()).limit(limit))
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            stamps = [_aware(r.timestamp) for r in (await conn.execute(q)).all()]
+        if len(stamps) >= limit:
+            oldest = min(t for t in stamps if t is not None)
+            raise limited(limit, WINDOW - (utcnow() - oldest).total_seconds())
 
     async def count_user_messages(self, session_id: uuid.UUID, since: dt.datetime) -> int:
         """User messages of a session after `since` (rate limiting without Valkey)."""

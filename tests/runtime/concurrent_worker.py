@@ -12,7 +12,7 @@ from gb_sessions.config import StoreSettings, open_stores
 
 async def main(database_url: str, valkey_url: str, bots: str, data_dir: str, token: str, n: int, tag: str) -> None:
     stores = await open_stores(StoreSettings(database_url, valkey_url or None, Path(data_dir)), run_migrations=False)
-    rt = DialogRuntime(stores.store, BotRegistry(Path(bots), Path(data_dir)), limiter=None)
+    rt = DialogRuntime(stores.store, BotRegistry(Path(bots), Path(data_dir)))  # 50 messages: under the 60/min limit
     try:
         results = await asyncio.gather(*(rt.handle(Inbound("count", f"{tag}{i}", token=token)) for i in range(n)))
         for r in results:

@@ -52,4 +52,4 @@ class Clock:
 
 def runtime_for(stores: Stores, bots_root: Path, data_dir: Path, clock: Clock | None = None) -> DialogRuntime:
     return DialogRuntime(stores.store, BotRegistry(bots_root, data_dir), users=stores.users,
-                         limiter=stores.limiter, clock=clock or utcnow)
+                         clock=clock or utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,17 @@ async def test_max_sessions(stores: Stores, tmp_path: Path) -> None:
     with pytest.raises(TooManySessions) as exc:
         await rt.start("tiny")
     assert exc.value.status == 503 and exc.value.retry_after
+
+
+async def test_an_idle_session_leaves_the_active_count_and_still_resumes(stores: Stores, bots: Path,
+                                                                          tmp_path: Path) -> None:
+    clock = Clock()
+    name = f"idle{uuid.uuid4().hex[:8]}"  # the PostgreSQL database is shared by the whole run
+    make_bot(bots, name, {"start": GREETER})
+    rt = runtime_for(stores, bots, tmp_path / "data", clock)
+    s = await rt.start(name)
+    assert await stores.store.count_active(clock() - dt.timedelta(minutes=30), name) == 1
+    clock.advance(minutes=45)  # idle: more than session-timeout (30 min) without a message
+    assert await stores.store.count_active(clock() - dt.timedelta(minutes=30), name) == 0
+    r = await rt.handle(Inbound(name, "Ann", token=s.token))
+    assert texts(r) == ["How old are you, Ann?"]  # resumed where it waited

@@ -178,15 +178,17 @@ async def test_rate_limit_refuses_the_61st_message_in_a_minute(stores: Stores) -
     s, _ = new_session()
     await stores.store.create(s)
     for _ in range(60):
-        await stores.limiter.check(s.id, 60)
-        if stores.redis is None:  # counted in SQL: the messages must be stored
+        async with stores.store.lock(s.id, rate_limit=60):
             got = await stores.store.load(s.id, fresh=True)
             assert got is not None
             got.add("user", "x")
             await stores.store.save(got)
     with pytest.raises(RateLimited) as exc:
-        await stores.limiter.check(s.id, 60)
+        async with stores.store.lock(s.id, rate_limit=60):
+            pass
     assert exc.value.status == 429 and exc.value.retry_after is not None and 1 <= exc.value.retry_after <= 60
+    async with stores.store.lock(s.id):  # the lock was not kept by the refused turn
+        assert len(await stores.store.history(s.id)) == 60
 
 
 async def test_users_passwords_and_identities(stores: Stores) -> None:
