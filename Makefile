@@ -35,6 +35,7 @@ serve: install
 
 bench: install
 	$(BIN)/python bench/language.py
+	$(BIN)/python bench/store.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
