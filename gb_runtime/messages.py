@@ -51,6 +51,8 @@ class Result:
     waiting: dict[str, Any] | None = None
     token: str | None = None  # set when a session starts or a login issues a new token
     error: Exception | None = None  # a dialog that failed (the replies say so to the user)
+    value: Any = None  # run_source: the value of the expression of an expression cell
+    variables: dict[str, Any] | None = None  # run_source: the session's variables after the cell
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"session_id": str(self.session_id), "bot": self.bot,

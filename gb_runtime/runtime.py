@@ -9,12 +9,13 @@ return the replies. The kernel, the widget, every channel and the tests call it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gb_basic import BasicError, DialogChanged, Finished, Machine, Program, Suspended
+from gb_basic import BasicError, DialogChanged, Finished, Machine, Program, Suspended, compile_source, values
 from gb_sessions.errors import (
     ConcurrentUpdate,
     InvalidToken,
@@ -172,9 +173,11 @@ class DialogRuntime:
         waiting = session.dialog
         if waiting and waiting.get("state"):
             name = str(waiting.get("name"))
-            program = bot.dialog(name)
+            source = waiting.get("source")  # a notebook cell keeps its own source
+            program = compile_cached(source, name) if source is not None else bot.dialog(name)
             if program is not None:
-                await self._run(session, bot, program, name, waiting["state"], result, answer=answer)
+                await self._run(session, bot, program, name, waiting["state"], result, answer=answer,
+                                source=source)
             else:
                 session.dialog = None
                 self._say(session, result, f"The dialog {name} is gone; starting over.")
@@ -214,7 +217,8 @@ class DialogRuntime:
     async def _run(self, session: Session, bot: BotPackage, program: Program | None, name: str,
                    state: dict[str, Any] | None, result: Result, *, answer: Any = None,
                    fresh_start: bool = False, entry: str = "main", variables: dict[str, Any] | None = None,
-                   merge: Callable[[Session, str, str], Awaitable[None]] | None = None) -> None:
+                   merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
+                   source: str | None = None, result_var: str | None = None) -> None:
         """Run or resume a dialog until it waits at HEAR or ends, answering its requests."""
         if program is None:
             return
@@ -231,9 +235,14 @@ class DialogRuntime:
                 if isinstance(r, Finished):
                     session.dialog = None
                     result.waiting = None
+                    if source is not None:  # a cell: its variables are the session's
+                        result.value = r.variables.pop(result_var, None) if result_var else None
+                        session.variables = {k: values.encode(v) for k, v in r.variables.items() if v is not None}
                     return
                 if r.request.kind == "hear":
                     session.dialog = {"name": name, "state": r.state, "waiting": r.request.to_dict()}
+                    if source is not None:
+                        session.dialog["source"] = source
                     result.waiting = _waiting(r)
                     if result.replies and r.request.data.get("choices") and not result.replies[-1].choices:
                         result.replies[-1].choices = list(r.request.data["choices"])
@@ -262,6 +271,31 @@ class DialogRuntime:
             return None
         user = await self.users.get(session.user_id)
         return user.username if user else None
+
+    # --- notebook cells -------------------------------------------------------------------------------
+    async def run_source(self, session_id: uuid.UUID, source: str, name: str, *,
+                         result_var: str | None = None) -> Result:
+        """Run BASIC source (a notebook cell) in a session: the session's variables are its
+        variables, before and after; a HEAR suspends it like any dialog, and the next message
+        (``handle``) resumes it. A dialog that waited is replaced. `result_var` names a variable
+        whose final value comes back as ``result.value`` (an expression cell) instead of staying.
+
+        Raises:
+            BasicSyntaxError: the source does not compile (nothing runs, nothing is stored).
+        """
+        program = compile_cached(source, name)
+        async with self.store.lock(session_id):
+            session = await self._load(session_id, self._default_settings(), fresh=True)
+            bot = self.bots.get(session.bot_id)
+            self._configure(session, bot.settings)
+            result = Result(session_id, bot.name)
+            session.dialog = None
+            await self._run(session, bot, program, name, None, result, source=source, result_var=result_var,
+                            variables=values.decode(session.variables))
+            session.last_activity = self.clock()
+            await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
+            result.variables = dict(session.variables)
+            return result
 
     # --- login ---------------------------------------------------------------------------------------
     async def login(self, session_id: uuid.UUID, username: str, password: str) -> Result:
@@ -335,6 +369,12 @@ class DialogRuntime:
             return None
         sid: uuid.UUID | None = await finder(user_id, bot_id, exclude=exclude)
         return sid
+
+
+@functools.lru_cache(maxsize=256)
+def compile_cached(source: str, name: str) -> Program:
+    """A notebook cell's program (cells are recompiled after a restart from their source)."""
+    return compile_source(source, name)
 
 
 def _waiting(r: Suspended) -> dict[str, Any]:
