@@ -100,8 +100,22 @@ def _plugins() -> None:
     from importlib.metadata import entry_points
 
     for ep in entry_points(group="gb.commands"):
-        if ep.name not in cli.commands:
+        if ep.name in cli.commands:
+            continue
+        try:
             cli.add_command(ep.load(), ep.name)
+        except Exception as exc:  # a broken plugin fails when used, not every gb command
+            cli.add_command(_broken(ep.name, exc), ep.name)
+
+
+def _broken(name: str, exc: Exception) -> click.Command:
+    @click.command(name, context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1)
+    def command(args: tuple[str, ...]) -> None:
+        click.echo(f"gb {name} is not available: {exc}", err=True)
+        sys.exit(1)
+
+    return command
 
 
 def main() -> None:

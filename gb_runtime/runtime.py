@@ -48,20 +48,24 @@ class DialogRuntime:
         store: SqlStore or CachedStore.
         bots: the bot packages.
         users: accounts (for login); optional.
+        apologize: a failed dialog also tells the user "something went wrong" (the notebook
+            shows the error instead).
         clock: the current time (tests move it).
     """
 
     def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow, apologize: bool = True) -> None:
         self.store = store
         self.bots = bots
         self.users = users
         self.clock = clock
+        self.apologize = apologize
 
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
-                    user_id: uuid.UUID | None = None) -> Result:
-        """A new session (with a token, shown once); start.bas runs and its replies come back."""
+                    user_id: uuid.UUID | None = None, run_start: bool = True) -> Result:
+        """A new session (with a token, shown once); start.bas runs (unless `run_start` is
+        False: a notebook runs what it wants) and its replies come back."""
         bot = self.bots.get(bot_name)
         s = bot.settings
         now = self.clock()
@@ -74,7 +78,7 @@ class DialogRuntime:
                           created_at=now, last_activity=now, user_id=user_id, address=address)
         self._configure(session, s)
         result = Result(session.id, bot.name, token=token)
-        if bot.dialog_names() and "start" in bot.dialog_names():
+        if run_start and "start" in bot.dialog_names():
             await self._run(session, bot, bot.dialog("start"), "start", None, result, fresh_start=True)
         session.expires_at = self._expiry(session, s, now)
         await self.store.create(session)
@@ -264,7 +268,8 @@ class DialogRuntime:
             session.dialog = None
             session.add("system", f"error: {exc.headline}")
             result.error = exc
-            self._say(session, result, "Sorry, something went wrong in this conversation.")
+            if self.apologize:
+                self._say(session, result, "Sorry, something went wrong in this conversation.")
 
     async def _user_name(self, session: Session) -> str | None:
         if session.user_id is None or self.users is None:
@@ -295,6 +300,22 @@ class DialogRuntime:
             session.last_activity = self.clock()
             await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
             result.variables = dict(session.variables)
+            return result
+
+    async def start_dialog(self, session_id: uuid.UUID, name: str) -> Result:
+        """Run one of the bot's dialogs (a .bas of its package) in a session, from its start."""
+        async with self.store.lock(session_id):
+            session = await self._load(session_id, self._default_settings(), fresh=True)
+            bot = self.bots.get(session.bot_id)
+            self._configure(session, bot.settings)
+            program = bot.dialog(name)
+            if program is None:
+                raise SessionNotFound(f"bot {bot.name} has no dialog {name} (it has: {', '.join(bot.dialog_names())})")
+            result = Result(session_id, bot.name)
+            session.dialog = None
+            await self._run(session, bot, program, name.lower(), None, result)
+            session.last_activity = self.clock()
+            await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
             return result
 
     # --- login ---------------------------------------------------------------------------------------

@@ -328,6 +328,13 @@ class SqlStore:
                 select(func.count()).select_from(M).where(M.c.session_id == session_id, M.c.role == "user",
                                                           M.c.timestamp > since))).scalar() or 0)
 
+    async def recent(self, bot_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The bot's most recent sessions: id, channel, address, status, last_activity."""
+        q = (select(S.c.id, S.c.channel, S.c.address, S.c.status, S.c.last_activity).where(S.c.bot_id == bot_id)
+             .order_by(S.c.last_activity.desc()).limit(limit))
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            return [dict(r._mapping) for r in (await conn.execute(q)).all()]
+
     async def user_session(self, user_id: uuid.UUID, bot_id: str, *, exclude: uuid.UUID | None = None
                            ) -> uuid.UUID | None:
         """A user's newest active session with a bot (where ON LOGIN merges into)."""

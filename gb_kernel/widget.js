@@ -1,0 +1,171 @@
+// Chat panel of the gb kernel's ChatWidget: an anywidget ES module, shipped as-is (no build step).
+// Message text and variable values are user data: they are only ever inserted with textContent.
+
+/** Create an element with a class and, for browser tests, a data-testid. */
+function h(tag, className, testid) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (testid) node.dataset.testid = testid;
+  return node;
+}
+
+/** The choices of the last assistant message, unless the user has answered it already. */
+function pendingChoices(messages) {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i];
+    if (message.role === "user") return [];
+    if (message.role === "assistant") return Array.isArray(message.choices) ? message.choices : [];
+  }
+  return [];
+}
+
+/** A value as compact JSON, falling back to String() for what JSON cannot encode. */
+function compactJson(value) {
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : text;
+  } catch {
+    return String(value);
+  }
+}
+
+export default {
+  render({ model, el }) {
+    const root = h("div", "gb-chat", "gb-chat");
+    const header = h("div", "gb-header");
+    const transcript = h("div", "gb-transcript");
+    transcript.setAttribute("role", "log");
+    transcript.setAttribute("aria-live", "polite");
+    const choices = h("div", "gb-choices");
+    const waiting = h("div", "gb-waiting", "gb-waiting");
+    const form = h("div", "gb-form");
+    const input = h("input", "gb-input", "gb-input");
+    input.type = "text";
+    input.placeholder = "Type a message…";
+    input.setAttribute("aria-label", "Message to the bot");
+    const sendButton = h("button", "gb-send", "gb-send");
+    sendButton.type = "button";
+    sendButton.textContent = "Send";
+    form.append(input, sendButton);
+    const vars = h("table", "gb-vars", "gb-vars");
+    root.append(header, transcript, choices, waiting, form, vars);
+    el.append(root);
+
+    // The kernel appends the user's message to `messages`: no optimistic bubble here.
+    function send(text) {
+      if (model.get("busy") || !text.trim()) return false;
+      model.send({ type: "send", text });
+      return true;
+    }
+
+    function sendInput() {
+      if (send(input.value.trim())) input.value = "";
+    }
+
+    function renderHeader() {
+      const sessionId = model.get("session_id") || "";
+      header.replaceChildren();
+      const bot = h("span", "gb-bot");
+      bot.textContent = model.get("bot") || "bot";
+      const session = h("span", "gb-session");
+      session.textContent = sessionId ? `session ${sessionId.slice(0, 8)}` : "no session";
+      session.title = sessionId;
+      header.append(bot, session);
+    }
+
+    function renderMessages() {
+      const messages = model.get("messages") || [];
+      transcript.replaceChildren();
+      for (const message of messages) {
+        const role = ["user", "assistant", "system"].includes(message.role) ? message.role : "system";
+        const bubble = h("div", `gb-message gb-message-${role}`, "gb-message");
+        bubble.dataset.role = role;
+        bubble.textContent = String(message.content ?? "");
+        transcript.append(bubble);
+      }
+      transcript.scrollTop = transcript.scrollHeight;
+      choices.replaceChildren();
+      for (const choice of pendingChoices(messages)) {
+        const button = h("button", "gb-choice", "gb-choice");
+        button.type = "button";
+        button.textContent = String(choice);
+        button.disabled = Boolean(model.get("busy"));
+        button.addEventListener("click", () => send(String(choice)));
+        choices.append(button);
+      }
+      choices.hidden = choices.childElementCount === 0;
+    }
+
+    function renderWaiting() {
+      const what = model.get("waiting") || "";
+      waiting.textContent = what ? `waiting for: ${what}` : "";
+      waiting.hidden = !what;
+    }
+
+    function renderVariables() {
+      const variables = model.get("variables") || {};
+      const names = Object.keys(variables).sort();
+      vars.replaceChildren();
+      vars.hidden = names.length === 0;
+      const head = vars.createTHead().insertRow();
+      for (const title of ["name", "value"]) {
+        const th = h("th");
+        th.textContent = title;
+        head.append(th);
+      }
+      const body = vars.createTBody();
+      for (const name of names) {
+        const row = h("tr", "gb-var-row", "gb-var-row");
+        const nameCell = h("td", "gb-var-name");
+        nameCell.textContent = name;
+        const valueCell = h("td", "gb-var-value");
+        valueCell.textContent = compactJson(variables[name]);
+        row.append(nameCell, valueCell);
+        body.append(row);
+      }
+    }
+
+    let refocus = false;
+    function renderBusy() {
+      const busy = Boolean(model.get("busy"));
+      if (busy && document.activeElement === input) refocus = true;
+      root.classList.toggle("gb-busy", busy);
+      root.setAttribute("aria-busy", String(busy));
+      input.disabled = busy;
+      sendButton.disabled = busy;
+      for (const button of choices.querySelectorAll("button")) button.disabled = busy;
+      if (!busy && refocus) {
+        refocus = false;
+        input.focus();
+      }
+    }
+
+    input.addEventListener("keydown", (event) => {
+      // JupyterLab handles keys at the notebook level: without this, Enter would run the cell.
+      event.stopPropagation();
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        sendInput();
+      }
+    });
+    sendButton.addEventListener("click", sendInput);
+
+    const listeners = [
+      ["change:bot", renderHeader],
+      ["change:session_id", renderHeader],
+      ["change:messages", renderMessages],
+      ["change:waiting", renderWaiting],
+      ["change:variables", renderVariables],
+      ["change:busy", renderBusy],
+    ];
+    for (const [event, callback] of listeners) model.on(event, callback);
+    renderHeader();
+    renderMessages();
+    renderWaiting();
+    renderVariables();
+    renderBusy();
+    return () => {
+      for (const [event, callback] of listeners) model.off(event, callback);
+    };
+  },
+};
