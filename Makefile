@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/gb kernel install --sys-prefix >/dev/null
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -26,7 +27,7 @@ test: install lint
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check gb_basic tests bench
+	$(BIN)/ruff check gb_basic gb_sessions gb_runtime gb_kernel tests bench
 	$(BIN)/mypy
 
 serve: install

@@ -1,0 +1,474 @@
+"""The gb Jupyter kernel: BASIC cells run against a live session of a bot.
+
+Built on ``ipykernel.kernelbase.Kernel`` (the bash_kernel way): the base owns the protocol and
+this class fills the ``do_*`` hooks. Cells go through the same DialogRuntime as the server.
+A HEAR takes its answer from, in order: the cell's ``%answers``, the ``%chat`` widget when one
+is shown, a stdin prompt when the front end allows it; otherwise the dialog suspends and a
+later ``%user`` cell (or the widget) answers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+import signal
+import threading
+import uuid
+from typing import Any
+
+import comm
+from ipykernel.comm.comm import BaseComm
+from ipykernel.comm.manager import CommManager
+from ipykernel.kernelbase import Kernel
+
+from gb_basic import BasicError, BasicSyntaxError, parse, parse_expression, values
+from gb_basic import ast as A
+from gb_runtime import Result
+from gb_sessions import SessionError
+
+from . import docs
+from .kernelspec import LANGUAGE_INFO
+from .notebook import NotebookSession
+from .transcript import TranscriptError, bot_lines, diff, parse_transcript
+
+__all__ = ["GbKernel"]
+
+__version__ = "0.1.0"
+
+# ipykernel's base Kernel has no comm manager: widgets need one (jupyter-notes.md).
+_comm_lock = threading.Lock()
+_comm_manager: CommManager | None = None
+
+
+def _create_comm(*args: Any, **kwargs: Any) -> BaseComm:
+    return BaseComm(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def _get_comm_manager(*args: Any, **kwargs: Any) -> CommManager:
+    global _comm_manager
+    with _comm_lock:
+        if _comm_manager is None:
+            _comm_manager = CommManager(*args, **kwargs)  # type: ignore[no-untyped-call]
+    return _comm_manager
+
+
+comm.create_comm = _create_comm
+comm.get_comm_manager = _get_comm_manager
+
+_WORD = re.compile(r"[%\w.]*$")
+_EXPR_VAR = "expr__"
+
+
+class _Interrupted(Exception):
+    pass
+
+
+class GbKernel(Kernel):
+    """A kernel for General Bots BASIC."""
+
+    implementation = "gb"
+    implementation_version = __version__
+    language = "basic"
+    language_info = LANGUAGE_INFO
+    banner = "gb BASIC: General Bots dialogs, run against a live session (%bot, %session, %chat, %user)"
+
+    def start(self) -> None:
+        """Called once the kernel's sockets are up: wire the comm manager, then start."""
+        self.comm_manager = comm.get_comm_manager()
+        for msg_type in ("comm_open", "comm_msg", "comm_close"):
+            self.shell_handlers[msg_type] = getattr(self.comm_manager, msg_type)
+        import ipywidgets
+
+        ipywidgets.register_comm_target()
+        self.nb = NotebookSession()
+        self.widget: Any = None
+        self.widget_answer: asyncio.Future[str] | None = None
+        super().start()  # type: ignore[no-untyped-call]
+
+    @property
+    def kernel_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = super().kernel_info
+        info["supported_features"] = []  # no debugger, no subshells
+        return info
+
+    # --- output --------------------------------------------------------------------------------------
+    def publish(self, msg_type: str, content: dict[str, Any]) -> None:
+        """Send an iopub message for the current cell."""
+        self.send_response(self.iopub_socket, msg_type, content)  # type: ignore[no-untyped-call]
+
+    def out(self, text: str, name: str = "stdout") -> None:
+        if text:
+            self.publish("stream", {"name": name, "text": text})
+
+    def show(self, data: dict[str, Any]) -> None:
+        self.publish("display_data", {"data": data, "metadata": {}})
+
+    def replies(self, result: Result) -> None:
+        for r in result.replies:
+            prefix = f"(to {r.to}) " if r.to else ""
+            choices = f"\n[{' | '.join(r.choices)}]" if r.choices else ""
+            self.out(prefix + r.content + choices + "\n")
+
+    def error(self, ename: str, evalue: str, tb: list[str] | None = None) -> dict[str, Any]:
+        content = {"ename": ename, "evalue": evalue, "traceback": tb or [evalue]}
+        self.publish("error", content)
+        return {"status": "error", "execution_count": self.execution_count, **content}
+
+    def ok(self, **extra: Any) -> dict[str, Any]:
+        return {"status": "ok", "execution_count": self.execution_count, "payload": [],
+                "user_expressions": {}, **extra}
+
+    # --- execute -------------------------------------------------------------------------------------
+    async def do_execute(self, code: str, silent: bool, store_history: bool = True,
+                         user_expressions: dict[str, Any] | None = None, allow_stdin: bool = False,
+                         *, cell_meta: dict[str, Any] | None = None, cell_id: str | None = None
+                         ) -> dict[str, Any]:
+        """Run a cell; an interrupt (SIGINT) cancels it and leaves the kernel alive."""
+        self._allow_stdin = allow_stdin
+        task = asyncio.ensure_future(self._execute(code))
+        previous = signal.signal(signal.SIGINT, lambda *_: task.cancel())
+        try:
+            return await task
+        except asyncio.CancelledError:
+            return self.error("KeyboardInterrupt", "interrupted: the cell was stopped")
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            if self.widget_answer is not None and not self.widget_answer.done():
+                self.widget_answer.cancel()
+            self.widget_answer = None
+
+    async def _execute(self, code: str) -> dict[str, Any]:
+        try:
+            stripped = code.strip()
+            if stripped.startswith("%%"):
+                return await self.cell_magic(stripped)
+            answers: list[str] = []
+            lines = code.split("\n")
+            while lines and lines[0].strip().startswith("%"):
+                magic = lines.pop(0).strip()
+                if magic.lower().startswith("%answers"):
+                    answers += [a.strip() for a in magic[len("%answers"):].split("|") if a.strip()]
+                else:
+                    reply = await self.line_magic(magic)
+                    if reply["status"] != "ok":
+                        return reply
+            body = "\n".join(lines)
+            if not body.strip():
+                return self.ok()
+            return await self.run_basic(body, answers)
+        except SessionError as exc:
+            return self.error(type(exc).__name__, exc.message)
+        except BasicError as exc:
+            return self.error(type(exc).__name__, exc.headline, str(exc).split("\n"))
+
+    async def run_basic(self, body: str, answers: list[str]) -> dict[str, Any]:
+        name = f"cell[{self.execution_count}]"
+        expression = _expression(body)
+        if expression is not None:
+            result = await self.nb.run_cell(f"{_EXPR_VAR} = {expression}", name, result_var=_EXPR_VAR)
+        else:
+            result = await self.nb.run_cell(body, name)
+        result = await self.converse(result, answers)
+        if result.error is not None:
+            err = result.error
+            headline = err.headline if isinstance(err, BasicError) else str(err)
+            return self.error(type(err).__name__, headline, str(err).split("\n"))
+        await self.refresh_widget(result)
+        if expression is not None and result.waiting is None:
+            data = {"text/plain": _display(result.value)}
+            self.publish("execute_result", {"execution_count": self.execution_count, "data": data, "metadata": {}})
+        return self.ok()
+
+    async def converse(self, result: Result, answers: list[str]) -> Result:
+        """Print the replies; answer each HEAR from the answers, the widget or stdin, else suspend."""
+        while True:
+            self.replies(result)
+            await self.refresh_widget(result)
+            if result.waiting is None or result.error is not None:
+                return result
+            answer = await self.next_answer(result, answers)
+            if answer is None:
+                w = result.waiting
+                what = f"HEAR {w.get('variable')}" + (f" AS {w['type']}" if w.get("type") else "")
+                self.out(f"(waiting for {what}, line {w.get('line')}: answer with %user TEXT or in %chat)\n")
+                return result
+            self.out(f"> {answer}\n")
+            if self.widget is not None:
+                self.widget.add_message("user", answer)
+            result = await self.nb.send(answer)
+
+    async def next_answer(self, result: Result, answers: list[str]) -> str | None:
+        if answers:
+            return answers.pop(0)
+        if self.widget is not None and _alive(self.widget):
+            self.widget_answer = asyncio.get_running_loop().create_future()
+            return await self.widget_answer
+        if self._allow_stdin:
+            return self.ask_stdin(result)
+        return None
+
+    def ask_stdin(self, result: Result) -> str | None:
+        """The front end's input box (input_request); Ctrl-C interrupts it."""
+        w = result.waiting or {}
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            answer: str = self.raw_input(f"{w.get('variable')}? ")  # type: ignore[no-untyped-call]
+            return answer
+        except KeyboardInterrupt:
+            raise asyncio.CancelledError() from None
+        except EOFError:
+            return None
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    # --- magics ----------------------------------------------------------------------------------------
+    async def line_magic(self, line: str) -> dict[str, Any]:
+        name, _, arg = line[1:].partition(" ")
+        name, arg = name.lower(), arg.strip()
+        handler = getattr(self, f"magic_{name}", None)
+        if handler is None:
+            return self.error("UnknownMagic", f"unknown magic %{name} (magics: {', '.join(sorted(docs.MAGICS))})")
+        reply: dict[str, Any] = await handler(arg)
+        return reply
+
+    async def magic_bot(self, arg: str) -> dict[str, Any]:
+        if not arg:
+            await self.nb.open()
+            assert self.nb.bots is not None
+            self.out(f"bot {self.nb.bot} (bots: {', '.join(self.nb.bots.names())})\n")
+            return self.ok()
+        sid = await self.nb.new(arg)
+        self.out(f"bot {self.nb.bot}, new session {sid}\n")
+        return self.ok()
+
+    async def magic_session(self, arg: str) -> dict[str, Any]:
+        verb, _, rest = arg.partition(" ")
+        verb = verb.lower()
+        if verb == "new":
+            self.out(f"new session {await self.nb.new()} with bot {self.nb.bot}\n")
+        elif verb in ("resume", "attach"):
+            try:
+                sid = uuid.UUID(rest.strip())
+            except ValueError:
+                return self.error("ValueError", f"%session {verb} needs a session id, got {rest.strip()!r}")
+            await self.nb.attach(sid)
+            self.out(f"{verb.rstrip('e')}ed session {sid} of bot {self.nb.bot}\n")
+        elif verb == "list":
+            rows = await self.nb.sessions()
+            lines = [f"{r['id']}  {r['channel']:<9} {r['status']:<7} {r['last_activity']:%Y-%m-%d %H:%M}" for r in rows]
+            self.out("\n".join(lines) + "\n" if lines else "no sessions\n")
+        elif verb == "end":
+            await self.nb.end()
+            self.out("session ended\n")
+        elif verb == "":
+            st = await self.nb.state()
+            self.out(f"session {st['id']}\nbot {st['bot']}, channel {st['channel']}, {st['status']}\n"
+                     f"messages from the user: {st['message_count']}\n"
+                     f"waiting for: {st['waiting'] or 'nothing'}\n")
+        else:
+            return self.error("UnknownMagic", "%session [new | resume ID | attach ID | list | end]")
+        return self.ok()
+
+    async def magic_user(self, arg: str) -> dict[str, Any]:
+        if self.widget is not None:
+            self.widget.add_message("user", arg)
+        result = await self.converse(await self.nb.send(arg), [])
+        if result.error is not None:
+            return self.error(type(result.error).__name__, getattr(result.error, "headline", str(result.error)))
+        return self.ok()
+
+    async def magic_vars(self, arg: str) -> dict[str, Any]:
+        variables = (await self.nb.state())["variables"]
+        rows = [(k, values.to_json(v)) for k, v in sorted(variables.items())]
+        plain = "\n".join(f"{k} = {v}" for k, v in rows) or "(no variables)"
+        table = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td><code>{html.escape(v)}</code></td></tr>"
+                        for k, v in rows)
+        self.show({"text/plain": plain, "text/html": f"<table><tr><th>variable</th><th>value</th></tr>{table}</table>"})
+        return self.ok()
+
+    async def magic_history(self, arg: str) -> dict[str, Any]:
+        msgs = await self.nb.history()
+        self.out("\n".join(f"{m.role}: {m.content}" for m in msgs) + "\n" if msgs else "(no messages)\n")
+        return self.ok()
+
+    async def magic_run(self, arg: str) -> dict[str, Any]:
+        if not arg:
+            return self.error("ValueError", f"%run DIALOG (dialogs: {', '.join(self.nb.dialog_names())})")
+        result = await self.converse(await self.nb.run_dialog(arg.strip().removesuffix(".bas")), [])
+        if result.error is not None:
+            return self.error(type(result.error).__name__, getattr(result.error, "headline", str(result.error)))
+        return self.ok()
+
+    async def magic_chat(self, arg: str) -> dict[str, Any]:
+        from .widget import ChatWidget
+
+        st = await self.nb.state()
+        w = ChatWidget(bot=st["bot"], session_id=st["id"])
+        w.set_messages([{"role": m.role, "content": m.content} for m in (await self.nb.history())[-50:]])
+        w.variables = _jsonable(st["variables"])
+        w.waiting = st["waiting"] or ""
+        w.on_send(self.on_widget_send)
+        self.widget = w
+        bundle: Any = w._repr_mimebundle_()
+        self.show(bundle[0] if isinstance(bundle, tuple) else bundle)
+        return self.ok()
+
+    async def magic_answers(self, arg: str) -> dict[str, Any]:
+        return self.error("UsageError", "%answers goes on the first lines of a cell with a HEAR")
+
+    async def cell_magic(self, cell: str) -> dict[str, Any]:
+        first, _, body = cell.partition("\n")
+        name, _, arg = first[2:].partition(" ")
+        if name.lower() != "transcript":
+            return self.error("UnknownMagic", f"unknown cell magic %%{name} (there is %%transcript [BOT] [DIALOG])")
+        return await self.transcript(arg.split(), body)
+
+    async def transcript(self, args: list[str], body: str) -> dict[str, Any]:
+        try:
+            expected = parse_transcript(body)
+        except TranscriptError as exc:
+            return self.error("TranscriptError", str(exc))
+        await self.nb.open()
+        keep = (self.nb.bot, self.nb.session_id)
+        bot = args[0] if args else self.nb.bot
+        dialog = args[1] if len(args) > 1 else "start"
+        actual: list[tuple[str, str]] = []
+        try:
+            await self.nb.new(bot)
+            result = await self.nb.run_dialog(dialog)
+            actual += bot_lines(result)
+            for text in expected.user_lines:
+                actual.append(("user", text))
+                result = await self.nb.send(text)
+                actual += bot_lines(result)
+                if result.error is not None:
+                    break
+        finally:
+            self.nb.bot, self.nb.session_id = keep
+        delta = diff(expected.lines, actual)
+        if delta:
+            return self.error("TranscriptMismatch", "the bot's replies differ from the transcript",
+                              ["The bot's replies differ from the transcript:", delta])
+        self.out(f"transcript ok: {len(expected.lines)} lines, bot {bot}, dialog {dialog}\n")
+        return self.ok()
+
+    # --- the widget ------------------------------------------------------------------------------------
+    async def on_widget_send(self, text: str) -> None:
+        """The user typed into %chat: answer the cell that waits, or run a turn."""
+        w = self.widget
+        if self.widget_answer is not None and not self.widget_answer.done():
+            self.widget_answer.set_result(text)
+            return
+        if w is None:
+            return
+        w.add_message("user", text)
+        w.busy = True
+        try:
+            result = await self.nb.send(text)
+            for r in result.replies:
+                w.add_message("assistant", r.content, r.choices)
+            if result.error is not None:
+                w.add_message("system", getattr(result.error, "headline", str(result.error)))
+            await self.refresh_widget(result, add_replies=False)
+        finally:
+            w.busy = False
+
+    async def refresh_widget(self, result: Result, *, add_replies: bool = True) -> None:
+        w = self.widget
+        if w is None or not _alive(w):
+            return
+        if add_replies and result.replies:
+            for r in result.replies:
+                w.add_message("assistant", r.content, r.choices)
+        st = await self.nb.state()
+        w.variables = _jsonable(st["variables"])
+        w.waiting = st["waiting"] or ""
+
+    # --- completion, inspection, completeness -------------------------------------------------------------
+    async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
+        prefix = _WORD.search(code[:cursor_pos])
+        word = prefix.group() if prefix else ""
+        matches = docs.completions(word, variables=list(self.nb.variables), dialogs=self.nb.dialog_names())
+        return {"status": "ok", "matches": matches, "cursor_start": cursor_pos - len(word),
+                "cursor_end": cursor_pos, "metadata": {}}
+
+    async def do_inspect(self, code: str, cursor_pos: int, detail_level: int = 0,
+                         omit_sections: Any = ()) -> dict[str, Any]:
+        word = _word_at(code, cursor_pos)
+        text = None
+        if word.lower() in self.nb.variables:  # a variable named like a keyword shows its value
+            text = f"{word} = {values.to_json(self.nb.variables[word.lower()])}"
+        elif word:
+            text = docs.help_for(word)
+        if text is None:
+            return {"status": "ok", "found": False, "data": {}, "metadata": {}}
+        return {"status": "ok", "found": True, "data": {"text/plain": text, "text/markdown": text}, "metadata": {}}
+
+    async def do_is_complete(self, code: str) -> dict[str, Any]:
+        if code.strip().startswith("%"):
+            return {"status": "complete"}
+        try:
+            parse(code, "cell")
+        except BasicSyntaxError as exc:
+            if getattr(exc, "incomplete", False) or code.rstrip().endswith(","):
+                return {"status": "incomplete", "indent": "  "}
+            return {"status": "invalid"}
+        return {"status": "complete"}
+
+    async def do_shutdown(self, restart: bool) -> dict[str, Any]:
+        await self.nb.close()
+        return {"status": "ok", "restart": restart}
+
+
+def _expression(body: str) -> str | None:
+    """The expression of a cell that is one bare expression (``1 + 2``, ``name``, ``LEN(x)``)."""
+    text = body.strip()
+    if "\n" in text or not text:
+        return None
+    try:
+        module = parse(text, "cell")
+    except BasicSyntaxError:
+        module = None
+    if module is not None:
+        stmts = module.body
+        single = len(stmts) == 1 and not module.functions
+        bare_word = single and isinstance(stmts[0], A.Keyword) and not stmts[0].supported \
+            and not stmts[0].args and " " not in stmts[0].keyword
+        builtin_call = single and isinstance(stmts[0], A.CallStmt) and stmts[0].name.upper() in _builtin_names()
+        if not (bare_word or builtin_call):
+            return None
+    try:
+        parse_expression(text)
+    except BasicSyntaxError:
+        return None
+    return text
+
+
+def _builtin_names() -> set[str]:
+    from gb_basic.builtins import BUILTINS
+
+    return set(BUILTINS)
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return values.to_str(value) if value is not None else "NULL"
+
+
+def _jsonable(variables: dict[str, Any]) -> dict[str, Any]:
+    return {k: values.encode(v) for k, v in variables.items()}
+
+
+def _word_at(code: str, pos: int) -> str:
+    left = re.search(r"[\w%]*$", code[:pos])
+    right = re.match(r"\w*", code[pos:])
+    return (left.group() if left else "") + (right.group() if right else "")
+
+
+def _alive(widget: Any) -> bool:
+    return getattr(widget, "comm", None) is not None
+
+

@@ -1,0 +1,193 @@
+"""The notebook's session: the same DialogRuntime and store as the server, channel ``notebook``.
+
+A notebook keeps its session across kernel restarts: the session id per notebook (and bot) is
+recorded in ``<data dir>/notebooks.json``. By default the kernel finds the project's ``bots/``
+folder upward from its working directory and uses the ``data/`` folder beside it, so the
+notebook and the bot server share one embedded SQLite file (``make run``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from gb_basic import values
+from gb_runtime import BotRegistry, DialogRuntime, Inbound, Result
+from gb_sessions import Message, SessionNotFound
+from gb_sessions.config import Stores, StoreSettings, open_stores
+
+__all__ = ["NotebookSession", "find_project"]
+
+CHANNEL = "notebook"
+
+
+def find_project(start: Path | None = None) -> tuple[Path, Path]:
+    """(bots folder, data folder): GB_BOTS_DIR / GB_DATA_DIR, else a ``bots/`` folder found
+    upward from `start` and the ``data/`` beside it."""
+    env_bots, env_data = os.environ.get("GB_BOTS_DIR"), os.environ.get("GB_DATA_DIR")
+    here = (start or Path.cwd()).resolve()
+    root = next((p for p in (here, *here.parents) if any((p / "bots").glob("*.gbai"))), here)
+    bots = Path(env_bots) if env_bots else root / "bots"
+    data = Path(env_data) if env_data else root / "data"
+    return bots.resolve(), data.resolve()
+
+
+class NotebookSession:
+    """The bot and session a notebook talks to, and the runtime that runs its cells."""
+
+    def __init__(self, *, bots_dir: Path | None = None, data_dir: Path | None = None,
+                 notebook: str | None = None) -> None:
+        found_bots, found_data = find_project()
+        self.bots_dir = bots_dir or found_bots
+        self.data_dir = data_dir or found_data
+        self.notebook = notebook or os.environ.get("JPY_SESSION_NAME") or "default"
+        self.stores: Stores | None = None
+        self.runtime: DialogRuntime | None = None
+        self.bots: BotRegistry | None = None
+        self.bot = ""
+        self.session_id: uuid.UUID | None = None
+        self.variables: dict[str, Any] = {}  # the last known, for completion
+
+    # --- opening ----------------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self.runtime is not None:
+            return
+        self.stores = await open_stores(StoreSettings.from_env(data_dir=self.data_dir))
+        self.bots = BotRegistry(self.bots_dir, self.data_dir)
+        self.runtime = DialogRuntime(self.stores.store, self.bots, users=self.stores.users, apologize=False)
+        saved = self._mapping().get(self.notebook, {})
+        self.bot = saved.get("bot") or ("default" if "default" in self.bots.names() else (self.bots.names() or [""])[0])
+
+    async def close(self) -> None:
+        if self.stores is not None:
+            await self.stores.close()
+        self.stores = self.runtime = None
+
+    def _mapping_path(self) -> Path:
+        return self.data_dir / "notebooks.json"
+
+    def _mapping(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self._mapping_path().read_text())
+            return data
+        except (OSError, ValueError):
+            return {}
+
+    def _remember(self) -> None:
+        mapping = self._mapping()
+        entry = mapping.setdefault(self.notebook, {})
+        entry["bot"] = self.bot
+        entry.setdefault("sessions", {})[self.bot] = str(self.session_id)
+        path = self._mapping_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(mapping, indent=1))
+        tmp.replace(path)
+
+    # --- the session ---------------------------------------------------------------------------------
+    def _rt(self) -> DialogRuntime:
+        assert self.runtime is not None, "open() first"
+        return self.runtime
+
+    async def ensure(self) -> uuid.UUID:
+        """The notebook's session: the one it had (even before a kernel restart), else a new one."""
+        await self.open()
+        if self.session_id is not None:
+            return self.session_id
+        saved = self._mapping().get(self.notebook, {}).get("sessions", {}).get(self.bot)
+        if saved:
+            session = await self._rt().store.load(uuid.UUID(saved), with_history=False)
+            if session is not None and session.status == "active" and session.bot_id == self.bot:
+                self.session_id = session.id
+                self.variables = values.decode(session.variables)
+                return session.id
+        return await self.new()
+
+    async def new(self, bot: str | None = None) -> uuid.UUID:
+        """A fresh session (start.bas does not run: `%run start` runs it)."""
+        await self.open()
+        if bot is not None:
+            assert self.bots is not None
+            self.bot = self.bots.get(bot).name
+        started = await self._rt().start(self.bot, channel=CHANNEL, run_start=False)
+        self.session_id = started.session_id
+        self.variables = {}
+        self._remember()
+        return started.session_id
+
+    async def attach(self, session_id: uuid.UUID) -> uuid.UUID:
+        """Talk to an existing session (a web chat's, an earlier notebook's)."""
+        await self.open()
+        session = await self._rt().store.load(session_id, with_history=False, fresh=True)
+        if session is None:
+            raise SessionNotFound(f"no session {session_id}")
+        self.bot, self.session_id = session.bot_id, session.id
+        self.variables = values.decode(session.variables)
+        self._remember()
+        return session.id
+
+    async def end(self) -> None:
+        if self.session_id is not None:
+            await self._rt().end(self.session_id)
+        self.session_id = None
+
+    # --- running --------------------------------------------------------------------------------------
+    async def run_cell(self, source: str, name: str, *, result_var: str | None = None) -> Result:
+        sid = await self.ensure()
+        result = await self._rt().run_source(sid, source, name, result_var=result_var)
+        self.variables = values.decode(result.variables or {})
+        return result
+
+    async def send(self, text: str) -> Result:
+        """A user message (the answer to a HEAR, or a message to the bot)."""
+        sid = await self.ensure()
+        assert self.bot
+        return await self._rt().handle(Inbound(self.bot, text, channel=CHANNEL, session_id=sid))
+
+    async def run_dialog(self, name: str) -> Result:
+        sid = await self.ensure()
+        return await self._rt().start_dialog(sid, name)
+
+    # --- looking -----------------------------------------------------------------------------------------
+    async def state(self) -> dict[str, Any]:
+        """id, bot, status, channel, what the dialog waits for, and the variables (the session's,
+        with those of a cell waiting at HEAR on top)."""
+        sid = await self.ensure()
+        session = await self._rt().store.load(sid, with_history=False, fresh=True)
+        assert session is not None
+        variables = values.decode(session.variables)
+        waiting = None
+        if session.dialog:
+            w = session.dialog.get("waiting") or {}
+            waiting = _describe(w)
+            frames = (session.dialog.get("state") or {}).get("frames") or []
+            if frames and session.dialog.get("source") is not None:
+                variables.update({k: v for k, v in values.decode(frames[0].get("vars", {})).items()
+                                  if not k.startswith("$")})
+        self.variables = variables
+        return {"id": str(session.id), "bot": session.bot_id, "status": session.status, "channel": session.channel,
+                "waiting": waiting, "variables": variables, "message_count": session.message_count}
+
+    async def history(self) -> list[Message]:
+        sid = await self.ensure()
+        return await self._rt().store.history(sid)
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        await self.open()
+        assert self.stores is not None
+        return await self.stores.sql.recent(self.bot)
+
+    def dialog_names(self) -> list[str]:
+        return self.bots.get(self.bot).dialog_names() if self.bots is not None and self.bot else []
+
+
+def _describe(w: dict[str, Any]) -> str:
+    what = f"HEAR {w.get('var')}"
+    if w.get("type"):
+        what += f" AS {w['type']}"
+    elif w.get("choices"):
+        what += " AS " + ", ".join(f'"{c}"' for c in w["choices"])
+    return f"{what}, line {w.get('line')}"

@@ -1,0 +1,120 @@
+"""A real gb kernel (jupyter_client), with its own copy of the bots and its own data folder."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def gb_kernelspec() -> str:
+    """The kernelspec in this venv (make test installs it; installed here too for direct pytest runs)."""
+    from gb_kernel.kernelspec import install
+
+    install()
+    return "gb"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "bots", tmp_path / "bots")
+    (tmp_path / "data").mkdir()
+    return tmp_path
+
+
+def start_kernel(project: Path, kernel_name: str) -> tuple[KernelManager, BlockingKernelClient]:
+    env = dict(os.environ, GB_BOTS_DIR=str(project / "bots"), GB_DATA_DIR=str(project / "data"),
+               JPY_SESSION_NAME="test.ipynb")
+    env.pop("GB_DATABASE_URL", None)
+    env.pop("GB_VALKEY_URL", None)
+    km = KernelManager(kernel_name=kernel_name)
+    km.start_kernel(env=env, cwd=str(project))
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    return km, kc
+
+
+@pytest.fixture
+def kernel(project: Path, gb_kernelspec: str) -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
+    km, kc = start_kernel(project, gb_kernelspec)
+    yield km, kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+@dataclass
+class Run:
+    reply: dict[str, Any]
+    stdout: str = ""
+    results: list[dict[str, Any]] = field(default_factory=list)
+    displays: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    comms: list[dict[str, Any]] = field(default_factory=list)
+    prompts: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return str(self.reply["content"]["status"])
+
+
+def run(kc: BlockingKernelClient, code: str, *, allow_stdin: bool = False, stdin: list[str] | None = None,
+        timeout: float = 60, interrupt_after: float | None = None, km: KernelManager | None = None) -> Run:
+    """Execute a cell and collect what it printed, displayed and raised, until the kernel is idle."""
+    msg_id = kc.execute(code, allow_stdin=allow_stdin)
+    out = Run(reply={})
+    answers = list(stdin or [])
+    deadline = time.monotonic() + timeout
+    interrupted = False
+    idle = False
+    while time.monotonic() < deadline and not (idle and out.reply):
+        if allow_stdin:
+            try:
+                req = kc.get_stdin_msg(timeout=0.05)
+                out.prompts.append(req["content"]["prompt"])
+                kc.input(answers.pop(0) if answers else "\x04")
+            except queue.Empty:
+                pass
+        if interrupt_after is not None and not interrupted and time.monotonic() > deadline - timeout + interrupt_after:
+            assert km is not None
+            km.interrupt_kernel()
+            interrupted = True
+        try:
+            msg = kc.get_iopub_msg(timeout=0.05)
+        except queue.Empty:
+            msg = None
+        if msg is not None and msg["parent_header"].get("msg_id") == msg_id:
+            t, c = msg["msg_type"], msg["content"]
+            if t == "stream" and c["name"] == "stdout":
+                out.stdout += c["text"]
+            elif t == "execute_result":
+                out.results.append(c)
+            elif t == "display_data":
+                out.displays.append(c)
+            elif t == "error":
+                out.errors.append(c)
+            elif t.startswith("comm_"):
+                out.comms.append(msg)
+            elif t == "status" and c["execution_state"] == "idle":
+                idle = True
+        if not out.reply:
+            try:
+                r = kc.get_shell_msg(timeout=0.01)
+                if r["parent_header"].get("msg_id") == msg_id:
+                    out.reply = r
+            except queue.Empty:
+                pass
+    assert out.reply, f"no reply to {code!r} within {timeout} s; printed so far: {out.stdout!r}"
+    return out
