@@ -6,7 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.gb-installed
 
-.PHONY: install run test serve bench lint clean
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# make run and make serve share one embedded database: the data/ folder of the project.
+run serve: export GB_DATA_DIR ?= $(CURDIR)/data
+run serve: export GB_BOTS_DIR ?= $(CURDIR)/bots
+
+.PHONY: install run test serve bench lint clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,13 +23,19 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	@echo "gb is installed in $(VENV) (command: $(BIN)/gb)."
-	@echo "Started: the example dialog bots/default.gbai in this terminal (gb run)."
-	@echo "Not yet: the JupyterLab kernel (:8888) and the bot server (:8080) arrive with their issues."
-	$(BIN)/gb run bots/default.gbai/default.gbdialog/start.bas
+	@echo "gb is installed in $(VENV) (command: $(BIN)/gb, kernel 'gb BASIC')."
+	@echo "Starting JupyterLab on http://127.0.0.1:8888 with notebooks/ (open the URL with the token below)."
+	@echo "Sessions live in $(GB_DATA_DIR)/gb.db (embedded SQLite, no cache); bots in $(GB_BOTS_DIR)."
+	@echo "Not yet: the bot server on :8080 (its issue is open)."
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=8888 --ServerApp.root_dir=$(CURDIR)/notebooks $(ROOT_FLAG)
 
-test: install lint
+test: install browser lint
 	$(BIN)/python -m pytest -q
+
+# The browser tests use Debian's chromium (never a browser download); install it when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check gb_basic gb_sessions gb_runtime gb_kernel tests bench
@@ -37,6 +48,7 @@ serve: install
 bench: install
 	$(BIN)/python bench/language.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/kernel.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
