@@ -71,7 +71,8 @@ class Run:
 
 
 def run(kc: BlockingKernelClient, code: str, *, allow_stdin: bool = False, stdin: list[str] | None = None,
-        timeout: float = 60, interrupt_after: float | None = None, km: KernelManager | None = None) -> Run:
+        timeout: float = 60, interrupt_after: float | None = None, km: KernelManager | None = None,
+        answer_stdin: bool = True) -> Run:
     """Execute a cell and collect what it printed, displayed and raised, until the kernel is idle."""
     msg_id = kc.execute(code, allow_stdin=allow_stdin)
     out = Run(reply={})
@@ -84,7 +85,8 @@ def run(kc: BlockingKernelClient, code: str, *, allow_stdin: bool = False, stdin
             try:
                 req = kc.get_stdin_msg(timeout=0.05)
                 out.prompts.append(req["content"]["prompt"])
-                kc.input(answers.pop(0) if answers else "\x04")
+                if answer_stdin:
+                    kc.input(answers.pop(0) if answers else "\x04")
             except queue.Empty:
                 pass
         if interrupt_after is not None and not interrupted and time.monotonic() > deadline - timeout + interrupt_after:

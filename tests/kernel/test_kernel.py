@@ -153,6 +153,14 @@ def test_interrupt_stops_a_running_cell_and_the_kernel_lives(kernel) -> None:
     assert run(kc, 'TALK "alive"').stdout == "alive\n"
 
 
+def test_interrupt_stops_a_cell_waiting_at_the_input_box(kernel) -> None:
+    km, kc = kernel
+    r = run(kc, "HEAR name\nTALK name", allow_stdin=True, answer_stdin=False, interrupt_after=2, km=km, timeout=30)
+    assert r.prompts == ["name? "]
+    assert r.status == "error" and r.reply["content"]["ename"] == "KeyboardInterrupt"
+    assert run(kc, 'TALK "alive"').stdout == "alive\n"
+
+
 def test_completion_inspection_and_is_complete(kernel) -> None:
     _, kc = kernel
     run(kc, "customer_name = 1")
