@@ -10,6 +10,7 @@ later ``%user`` cell (or the widget) answers it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import json
 import re
@@ -85,6 +86,8 @@ class GbKernel(Kernel):
         self.nb = NotebookSession()
         self.widget: Any = None
         self.widget_answer: asyncio.Future[str] | None = None
+        self.answers: list[str] = []
+        self.cell_loop: asyncio.AbstractEventLoop | None = None
         super().start()  # type: ignore[no-untyped-call]
 
     @property
@@ -127,6 +130,7 @@ class GbKernel(Kernel):
                          ) -> dict[str, Any]:
         """Run a cell; an interrupt (SIGINT) cancels it and leaves the kernel alive."""
         self._allow_stdin = allow_stdin
+        self.cell_loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(self._execute(code))
         previous = signal.signal(signal.SIGINT, lambda *_: task.cancel())
         try:
@@ -151,7 +155,7 @@ class GbKernel(Kernel):
                 if magic.lower().startswith("%answers"):
                     answers += [a.strip() for a in magic[len("%answers"):].split("|") if a.strip()]
                 else:
-                    reply = await self.line_magic(magic)
+                    reply = await self.line_magic(magic, answers)
                     if reply["status"] != "ok":
                         return reply
             body = "\n".join(lines)
@@ -162,6 +166,9 @@ class GbKernel(Kernel):
             return self.error(type(exc).__name__, exc.message)
         except BasicError as exc:
             return self.error(type(exc).__name__, exc.headline, str(exc).split("\n"))
+        finally:
+            for warning in self.nb.take_warnings():
+                self.out(warning + "\n", "stderr")
 
     async def run_basic(self, body: str, answers: list[str]) -> dict[str, Any]:
         name = f"cell[{self.execution_count}]"
@@ -191,7 +198,11 @@ class GbKernel(Kernel):
             answer = await self.next_answer(result, answers)
             if answer is None:
                 w = result.waiting
-                what = f"HEAR {w.get('variable')}" + (f" AS {w['type']}" if w.get("type") else "")
+                what = f"HEAR {w.get('variable')}"
+                if w.get("choices"):
+                    what += " AS " + ", ".join(f'"{c}"' for c in w["choices"])
+                elif w.get("type"):
+                    what += f" AS {w['type']}"
                 self.out(f"(waiting for {what}, line {w.get('line')}: answer with %user TEXT or in %chat)\n")
                 return result
             self.out(f"> {answer}\n")
@@ -224,12 +235,14 @@ class GbKernel(Kernel):
             signal.signal(signal.SIGINT, previous)
 
     # --- magics ----------------------------------------------------------------------------------------
-    async def line_magic(self, line: str) -> dict[str, Any]:
+    async def line_magic(self, line: str, answers: list[str]) -> dict[str, Any]:
+        """Run a %magic; `answers` (from %answers lines above it) answer the HEARs it reaches."""
         name, _, arg = line[1:].partition(" ")
         name, arg = name.lower(), arg.strip()
         handler = getattr(self, f"magic_{name}", None)
         if handler is None:
             return self.error("UnknownMagic", f"unknown magic %{name} (magics: {', '.join(sorted(docs.MAGICS))})")
+        self.answers = answers
         reply: dict[str, Any] = await handler(arg)
         return reply
 
@@ -274,7 +287,7 @@ class GbKernel(Kernel):
     async def magic_user(self, arg: str) -> dict[str, Any]:
         if self.widget is not None:
             self.widget.add_message("user", arg)
-        result = await self.converse(await self.nb.send(arg), [])
+        result = await self.converse(await self.nb.send(arg), self.answers)
         if result.error is not None:
             return self.error(type(result.error).__name__, getattr(result.error, "headline", str(result.error)))
         return self.ok()
@@ -296,7 +309,7 @@ class GbKernel(Kernel):
     async def magic_run(self, arg: str) -> dict[str, Any]:
         if not arg:
             return self.error("ValueError", f"%run DIALOG (dialogs: {', '.join(self.nb.dialog_names())})")
-        result = await self.converse(await self.nb.run_dialog(arg.strip().removesuffix(".bas")), [])
+        result = await self.converse(await self.nb.run_dialog(arg.strip().removesuffix(".bas")), self.answers)
         if result.error is not None:
             return self.error(type(result.error).__name__, getattr(result.error, "headline", str(result.error)))
         return self.ok()
@@ -336,7 +349,7 @@ class GbKernel(Kernel):
         dialog = args[1] if len(args) > 1 else "start"
         actual: list[tuple[str, str]] = []
         try:
-            await self.nb.new(bot)
+            await self.nb.new(bot, remember=False)
             result = await self.nb.run_dialog(dialog)
             actual += bot_lines(result)
             for text in expected.user_lines:
@@ -418,10 +431,21 @@ class GbKernel(Kernel):
         return {"status": "complete"}
 
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:
-        await self.nb.close()
+        """Flush the notebook's background saves, on the loop that runs the cells (shutdown
+        requests arrive on ipykernel's control thread, which has a loop of its own)."""
+        loop = self.cell_loop
+        try:
+            if loop is not None and loop.is_running() and loop is not asyncio.get_running_loop():
+                done = asyncio.run_coroutine_threadsafe(self.nb.close(), loop)
+                await asyncio.wait_for(asyncio.wrap_future(done), timeout=30)
+            else:
+                await self.nb.close()
+        except Exception:  # a shutdown must not fail; the error is logged
+            self.log.exception("closing the notebook's session store failed")
         return {"status": "ok", "restart": restart}
 
 
+@functools.lru_cache(maxsize=512)
 def _expression(body: str) -> str | None:
     """The expression of a cell that is one bare expression (``1 + 2``, ``name``, ``LEN(x)``)."""
     text = body.strip()
@@ -434,10 +458,11 @@ def _expression(body: str) -> str | None:
     if module is not None:
         stmts = module.body
         single = len(stmts) == 1 and not module.functions
-        bare_word = single and isinstance(stmts[0], A.Keyword) and not stmts[0].supported \
-            and not stmts[0].args and " " not in stmts[0].keyword
-        builtin_call = single and isinstance(stmts[0], A.CallStmt) and stmts[0].name.upper() in _builtin_names()
-        if not (bare_word or builtin_call):
+        # `seats`, `seats + 1`: a name first parses as an unknown keyword statement
+        unknown_word = single and isinstance(stmts[0], A.Keyword) and not stmts[0].supported \
+            and " " not in stmts[0].keyword
+        function_call = single and isinstance(stmts[0], A.CallStmt) and stmts[0].name.upper() in _functions()
+        if not (unknown_word or function_call):
             return None
     try:
         parse_expression(text)
@@ -446,10 +471,12 @@ def _expression(body: str) -> str | None:
     return text
 
 
-def _builtin_names() -> set[str]:
+def _functions() -> set[str]:
+    """Functions whose call alone is an expression cell: built-ins and runtime functions."""
+    from gb_basic.analysis import REQUEST_FUNCTIONS
     from gb_basic.builtins import BUILTINS
 
-    return set(BUILTINS)
+    return set(BUILTINS) | set(REQUEST_FUNCTIONS)
 
 
 def _display(value: Any) -> str:

@@ -19,6 +19,8 @@ from gb_runtime import BotRegistry, DialogRuntime, Inbound, Result
 from gb_sessions import Message, SessionNotFound
 from gb_sessions.config import Stores, StoreSettings, open_stores
 
+from .writebehind import WriteBehindStore
+
 __all__ = ["NotebookSession", "find_project"]
 
 CHANNEL = "notebook"
@@ -45,6 +47,7 @@ class NotebookSession:
         self.data_dir = data_dir or found_data
         self.notebook = notebook or os.environ.get("JPY_SESSION_NAME") or "default"
         self.stores: Stores | None = None
+        self.store: WriteBehindStore | None = None
         self.runtime: DialogRuntime | None = None
         self.bots: BotRegistry | None = None
         self.bot = ""
@@ -57,13 +60,19 @@ class NotebookSession:
             return
         self.stores = await open_stores(StoreSettings.from_env(data_dir=self.data_dir))
         self.bots = BotRegistry(self.bots_dir, self.data_dir)
-        self.runtime = DialogRuntime(self.stores.store, self.bots, users=self.stores.users, apologize=False)
+        self.store = WriteBehindStore(self.stores.store)
+        self.runtime = DialogRuntime(self.store, self.bots, users=self.stores.users, apologize=False)
         saved = self._mapping().get(self.notebook, {})
         self.bot = saved.get("bot") or ("default" if "default" in self.bots.names() else (self.bots.names() or [""])[0])
 
     async def close(self) -> None:
+        """Flush the background saves, then close the database."""
         if self.stores is not None:
-            await self.stores.close()
+            try:
+                if self.store is not None:
+                    await self.store.flush()
+            finally:
+                await self.stores.close()
         self.stores = self.runtime = None
 
     def _mapping_path(self) -> Path:
@@ -106,8 +115,9 @@ class NotebookSession:
                 return session.id
         return await self.new()
 
-    async def new(self, bot: str | None = None) -> uuid.UUID:
-        """A fresh session (start.bas does not run: `%run start` runs it)."""
+    async def new(self, bot: str | None = None, *, remember: bool = True) -> uuid.UUID:
+        """A fresh session (start.bas does not run: `%run start` runs it); `remember`: the
+        notebook continues it after a kernel restart (a %%transcript's session is not)."""
         await self.open()
         if bot is not None:
             assert self.bots is not None
@@ -115,7 +125,8 @@ class NotebookSession:
         started = await self._rt().start(self.bot, channel=CHANNEL, run_start=False)
         self.session_id = started.session_id
         self.variables = {}
-        self._remember()
+        if remember:
+            self._remember()
         return started.session_id
 
     async def attach(self, session_id: uuid.UUID) -> uuid.UUID:
@@ -177,8 +188,16 @@ class NotebookSession:
 
     async def sessions(self) -> list[dict[str, Any]]:
         await self.open()
-        assert self.stores is not None
+        assert self.stores is not None and self.store is not None
+        await self.store.flush()
         return await self.stores.sql.recent(self.bot)
+
+    def take_warnings(self) -> list[str]:
+        """Messages about cells whose changes could not be saved (shown once)."""
+        if self.store is None:
+            return []
+        out, self.store.warnings = self.store.warnings, []
+        return out
 
     def dialog_names(self) -> list[str]:
         return self.bots.get(self.bot).dialog_names() if self.bots is not None and self.bot else []

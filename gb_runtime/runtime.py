@@ -290,7 +290,7 @@ class DialogRuntime:
         """
         program = compile_cached(source, name)
         async with self.store.lock(session_id):
-            session = await self._load(session_id, self._default_settings(), fresh=True)
+            session = await self._load(session_id, self._default_settings())
             bot = self.bots.get(session.bot_id)
             self._configure(session, bot.settings)
             result = Result(session_id, bot.name)
@@ -305,7 +305,7 @@ class DialogRuntime:
     async def start_dialog(self, session_id: uuid.UUID, name: str) -> Result:
         """Run one of the bot's dialogs (a .bas of its package) in a session, from its start."""
         async with self.store.lock(session_id):
-            session = await self._load(session_id, self._default_settings(), fresh=True)
+            session = await self._load(session_id, self._default_settings())
             bot = self.bots.get(session.bot_id)
             self._configure(session, bot.settings)
             program = bot.dialog(name)

@@ -222,16 +222,17 @@ def _collect_states(kc, model_id: str, want, timeout: float = 30.0) -> list[dict
 
 
 def test_a_second_kernel_uses_the_same_notebook_session(project: Path, gb_kernelspec: str) -> None:
+    """A shutdown right after a cell keeps it: the background save is flushed first."""
     km, kc = start_kernel(project, gb_kernelspec)
+    value = uuid.uuid4().hex
     try:
-        run(kc, 'remember = "' + uuid.uuid4().hex + '"')
-        value = run(kc, "remember").results[0]["data"]["text/plain"]
+        run(kc, f'remember = "{value}"')
     finally:
         kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        km.shutdown_kernel()  # a shutdown request, as JupyterLab sends
     km, kc = start_kernel(project, gb_kernelspec)
     try:
-        assert run(kc, "remember").results[0]["data"]["text/plain"] == value
+        assert run(kc, "remember").results[0]["data"]["text/plain"] == f'"{value}"'
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
