@@ -13,6 +13,7 @@ import asyncio
 import functools
 import html
 import json
+import logging
 import re
 import signal
 import threading
@@ -76,7 +77,13 @@ class GbKernel(Kernel):
     banner = "gb BASIC: General Bots dialogs, run against a live session (%bot, %session, %chat, %user)"
 
     def start(self) -> None:
-        """Called once the kernel's sockets are up: wire the comm manager, then start."""
+        """Called once the kernel's sockets are up: wire the comm manager, then start.
+
+        gb's loggers get the kernel's log handlers: a bare logger would fall back to stderr,
+        which ipykernel publishes on iopub with no parent (a stray output for clients)."""
+        gb_log = logging.getLogger("gb")
+        gb_log.propagate = False
+        gb_log.handlers = list(self.log.handlers) or [logging.NullHandler()]
         self.comm_manager = comm.get_comm_manager()
         for msg_type in ("comm_open", "comm_msg", "comm_close"):
             self.shell_handlers[msg_type] = getattr(self.comm_manager, msg_type)

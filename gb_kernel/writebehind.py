@@ -4,19 +4,20 @@ A kernel talks to one session at a time and runs one cell at a time, so it keeps
 it last saved in memory ("hot") and writes each turn to SQL in the background, one save after
 the other, in order. The reply of a ``TALK "x"`` cell then costs what a ``print("x")`` costs.
 
-What this trades: a kernel that dies (kill -9) in the few milliseconds a save takes loses that
-cell's changes; a shutdown or restart flushes first. A save that finds the session changed by
-another process (an attached web chat) is not retried: the next cell says so and continues
-from the stored state. The server never uses this wrapper: there a reply leaves only after
-its commit.
+What this trades: a kernel that dies (kill -9) within about 50 ms of a cell (WRITE_DELAY,
+plus the save itself) loses that cell's changes; a shutdown or restart flushes first. A save
+that finds the session changed by another process (an attached web chat) is not retried: the
+next cell says so and continues from the stored state. The server never uses this wrapper:
+there a reply leaves only after its commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
+import dataclasses
 import datetime as dt
+import json
 import logging
 import uuid
 from typing import Any
@@ -24,15 +25,25 @@ from typing import Any
 from gb_sessions import ConcurrentUpdate, Message, Session, SessionError, VariablesTooLarge
 from gb_sessions.store import SessionStore, variables_size
 
-__all__ = ["WriteBehindStore", "LostUpdate"]
+__all__ = ["WriteBehindStore", "LostUpdate", "WRITE_DELAY"]
 
 log = logging.getLogger("gb.kernel")
+WRITE_DELAY = 0.05  # seconds between a cell's end and the start of its save (cells in between join it)
 
 
 class LostUpdate(SessionError):
     """The last cell's changes could not be saved: the session changed elsewhere."""
 
     status, code = 409, "lost_update"
+
+
+def _snapshot(session: Session) -> Session:
+    """A copy the writer can save while the kernel goes on changing the session (JSON-only
+    values: a JSON round trip copies them faster than deepcopy)."""
+    return dataclasses.replace(
+        session, variables=json.loads(json.dumps(session.variables)), context=json.loads(json.dumps(session.context)),
+        dialog=json.loads(json.dumps(session.dialog)), pending=list(session.pending),
+        memory_writes=json.loads(json.dumps(session.memory_writes)), history=None)
 
 
 class WriteBehindStore:
@@ -48,6 +59,7 @@ class WriteBehindStore:
         self.base: dict[uuid.UUID, int] = {}  # the version in SQL, as far as this process knows
         self.next: dict[uuid.UUID, Session] = {}  # what the writer writes next, per session
         self.writer: asyncio.Task[None] | None = None
+        self.scheduled: asyncio.TimerHandle | None = None
         self.failure: Exception | None = None
         self.warnings: list[str] = []  # for the kernel to show: a cell whose changes were lost
 
@@ -55,8 +67,16 @@ class WriteBehindStore:
              ) -> contextlib.AbstractAsyncContextManager[None]:
         return self.inner.lock(session_id, rate_limit=rate_limit)
 
+    def _start(self) -> None:
+        self.scheduled = None
+        if self.next and (self.writer is None or self.writer.done()):
+            self.writer = asyncio.ensure_future(self._write())
+
     async def flush(self) -> None:
         """Wait until every background save is in SQL; raise LostUpdate for a failed one."""
+        if self.scheduled is not None:
+            self.scheduled.cancel()
+            self._start()
         while self.writer is not None and not self.writer.done():
             await asyncio.shield(self.writer)
         if self.failure is not None:
@@ -88,7 +108,7 @@ class WriteBehindStore:
                 self.hot.pop(session.id, None)  # the next load reads the stored state again
                 raise VariablesTooLarge(f"the session's variables take {size:,} bytes, more than the limit of "
                                         f"{max_variables_kb:,} KB; nothing of this cell was saved")
-        snapshot = copy.deepcopy(session)
+        snapshot = _snapshot(session)
         earlier = self.next.get(session.id)
         if earlier is not None:  # not written yet: keep its messages and memory writes, in order
             snapshot.pending = earlier.pending + snapshot.pending
@@ -99,11 +119,12 @@ class WriteBehindStore:
         session.pending.clear()
         session.memory_writes.clear()
         self.hot[session.id] = session
-        if self.writer is None or self.writer.done():
-            self.writer = asyncio.ensure_future(self._write())
+        if (self.writer is None or self.writer.done()) and self.scheduled is None:
+            # start after the cell's reply has left: the save does not compete with it
+            self.scheduled = asyncio.get_running_loop().call_later(WRITE_DELAY, self._start)
 
     async def _write(self) -> None:
-        while self.next:
+        while self.next:  # what came while writing is written next (a later state, more messages)
             sid, snapshot = next(iter(self.next.items()))
             del self.next[sid]
             snapshot.version = self.base.get(sid, snapshot.version)

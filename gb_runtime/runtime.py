@@ -8,6 +8,7 @@ return the replies. The kernel, the widget, every channel and the tests call it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -392,10 +393,20 @@ class DialogRuntime:
         return sid
 
 
-@functools.lru_cache(maxsize=256)
 def compile_cached(source: str, name: str) -> Program:
-    """A notebook cell's program (cells are recompiled after a restart from their source)."""
-    return compile_source(source, name)
+    """A notebook cell's program, compiled once per source (a re-run cell, the same cell in
+    a restarted kernel) and named `name` for its messages."""
+    try:
+        program = _compile(source)
+    except BasicError as exc:
+        exc.file = name
+        raise
+    return program if program.name == name else dataclasses.replace(program, name=name)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(source: str) -> Program:
+    return compile_source(source, "cell")
 
 
 def _waiting(r: Suspended) -> dict[str, Any]:
