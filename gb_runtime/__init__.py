@@ -2,6 +2,7 @@
 
 from .bots import BotPackage, BotRegistry, BotSettings, UnknownBot
 from .messages import Inbound, Reply, Result
-from .runtime import DialogRuntime
+from .runtime import DialogRuntime, waiting_of
 
-__all__ = ["BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "Inbound", "Reply", "Result", "UnknownBot"]
+__all__ = ["BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "Inbound", "Reply", "Result", "UnknownBot",
+           "waiting_of"]

@@ -409,6 +409,15 @@ def _compile(source: str) -> Program:
     return compile_source(source, "cell")
 
 
+def waiting_of(dialog: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a stored dialog waits for, as the API shows it: {variable, type, choices, line}."""
+    w = (dialog or {}).get("waiting")
+    if not w:
+        return None
+    return {"variable": w.get("var"), "type": w.get("type") or ("MENU" if w.get("choices") else None),
+            "choices": w.get("choices"), "line": w.get("line")}
+
+
 def _waiting(r: Suspended) -> dict[str, Any]:
     d = r.request.data
     return {"variable": d.get("var"), "type": d.get("type") or ("MENU" if d.get("choices") else None),

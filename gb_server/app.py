@@ -1,0 +1,61 @@
+"""The Tornado application: the HTTP API, the web chat page and its WebSocket, health, metrics.
+
+Every bot is served under ``/<bot>`` (its page, ``/<bot>/api/...``, ``/<bot>/ws``) and the
+``default`` bot also at ``/``. Handlers get their collaborators through ``initialize(ctx=...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+
+from gb_runtime import DialogRuntime
+from gb_sessions.config import Stores
+
+from .hub import Hub
+from .metrics import Metrics
+from .settings import ServerSettings
+
+__all__ = ["Context", "make_app", "STATIC"]
+
+STATIC = Path(__file__).parent / "static"
+BOT = r"(?:(?P<bot>[A-Za-z0-9_-]+)/)?"
+
+
+@dataclass
+class Context:
+    """What the handlers share: the runtime, the stores, settings, metrics, the socket hub."""
+
+    runtime: DialogRuntime
+    stores: Stores
+    settings: ServerSettings
+    metrics: Metrics = field(default_factory=Metrics)
+    hub: Hub = field(default_factory=Hub)
+
+
+def make_app(ctx: Context) -> tornado.web.Application:
+    """The application for one server process."""
+    from .api import ChatHandler, HistoryHandler, SessionHandler
+    from .base import NotFound
+    from .pages import ChatPage, HealthHandler, MetricsHandler, OpenApiHandler
+    from .socket import ChatSocket
+
+    kw: dict[str, Any] = {"ctx": ctx}
+    routes: list[Any] = [
+        (r"/healthz", HealthHandler, kw),
+        (r"/metrics", MetricsHandler, kw),
+        (r"/openapi.json", OpenApiHandler, kw),
+        (r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC)}),
+        (rf"/{BOT}api/session", SessionHandler, kw),
+        (rf"/{BOT}api/session/history", HistoryHandler, kw),
+        (rf"/{BOT}api/chat", ChatHandler, kw),
+        (rf"/{BOT}ws", ChatSocket, kw),
+        (r"/(?P<bot>[A-Za-z0-9_-]+)?/?", ChatPage, kw),
+    ]
+    return tornado.web.Application(
+        routes, template_path=str(STATIC), websocket_max_message_size=ctx.settings.max_body_bytes,
+        default_handler_class=NotFound,
+        websocket_ping_interval=30, compress_response=True)

@@ -1,0 +1,59 @@
+"""The web chat page, ``/healthz``, ``/metrics`` and ``/openapi.json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import text
+
+from gb_sessions import utcnow
+
+from .base import BaseHandler
+from .openapi import OPENAPI
+
+__all__ = ["ChatPage", "HealthHandler", "MetricsHandler", "OpenApiHandler"]
+
+
+class ChatPage(BaseHandler):
+    """``/`` (the default bot) and ``/<bot>``: the chat page; its script keeps the token."""
+
+    async def get(self, bot: str | None = None) -> None:
+        async def work() -> None:
+            name = self.bot_name(bot)
+            base = "" if not bot else f"/{name}"
+            self.set_header("Cache-Control", "no-store")
+            self.set_header("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:")
+            self.render("chat.html", bot=name, base=base)
+
+        await self.guarded(work)
+
+
+class HealthHandler(BaseHandler):
+    """200 when the database answers, 503 with Retry-After when it does not."""
+
+    async def get(self) -> None:
+        try:
+            async with self.ctx.stores.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to reach the database means: not healthy now
+            self.fail(503, "store_unavailable", f"the database is unavailable: {type(exc).__name__}", 2)
+            return
+        self.send_json({"status": "ok", "sockets": self.ctx.hub.count()})
+
+
+class MetricsHandler(BaseHandler):
+    """Prometheus text format."""
+
+    async def get(self) -> None:
+        try:
+            since = utcnow() - dt.timedelta(minutes=30)
+            self.ctx.metrics.active_sessions.set(await self.ctx.runtime.store.count_active(since))
+        except Exception:  # metrics must not fail because the database is away
+            pass
+        self.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        self.finish(self.ctx.metrics.render())
+
+
+class OpenApiHandler(BaseHandler):
+    async def get(self) -> None:
+        self.send_json(OPENAPI)

@@ -1,0 +1,50 @@
+"""Server settings, read once from the environment into a frozen ServerSettings.
+
+``GB_BOTS_DIR`` (default ``./bots``), ``GB_PORT`` (8080), ``GB_CORS_ORIGINS`` (comma separated;
+default none: the API is same-origin), ``GB_MAX_BODY_KB`` (64: requests and socket messages),
+``GB_MAX_MESSAGE_CHARS`` (4000: one user message). Storage: see gb_sessions.config.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gb_sessions.config import StoreSettings
+
+__all__ = ["ServerSettings"]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    bots_dir: Path
+    store: StoreSettings
+    port: int = 8080
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 64 * 1024
+    max_message_chars: int = 4000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ, *, bots_dir: Path | None = None,
+                 port: int | None = None) -> ServerSettings:
+        """Read the settings; a malformed number fails loudly with its variable's name."""
+        def number(name: str, default: int) -> int:
+            raw = environ.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+        origins = tuple(o.strip().rstrip("/") for o in environ.get("GB_CORS_ORIGINS", "").split(",") if o.strip())
+        return cls(
+            bots_dir=(bots_dir or Path(environ.get("GB_BOTS_DIR") or "bots")).resolve(),
+            store=StoreSettings.from_env(environ),
+            port=port if port is not None else number("GB_PORT", 8080),
+            cors_origins=origins,
+            max_body_bytes=number("GB_MAX_BODY_KB", 64) * 1024,
+            max_message_chars=number("GB_MAX_MESSAGE_CHARS", 4000),
+        )

@@ -1,0 +1,248 @@
+// General Bots web chat: one bot's conversation, live over a WebSocket.
+//
+// The token is kept in localStorage under "gb.token.<bot>"; it is sent only in the body of
+// POST {base}/api/session's answer and inside the socket's first frame (never in a URL, never logged).
+//   POST {base}/api/session {}            -> 201 {session_id, token, bot, messages, waiting}
+//   WS {base}/ws  client: {"type": "hello", "token"} first, then {"type": "message", "text"}
+//                 server: {"type": "ready", session_id, messages, waiting}  (the whole history)
+//                         {"type": "reply", messages, waiting, echo?}        (echo: sent by another tab)
+//                         {"type": "error", error: {code, message}}
+// Texts are inserted with textContent only: messages are user data.
+
+const root = document.getElementById("gb-chat");
+const bot = root.dataset.bot || "default";
+const base = (root.dataset.base || "").replace(/\/+$/, "");
+const part = (id) => root.querySelector(`[data-testid="${id}"]`);
+const transcript = part("transcript");
+const choicesBox = part("choices");
+const waitingLine = part("waiting");
+const errorBox = part("error");
+const statusEl = part("status");
+const form = part("form");
+const input = part("input");
+const sendButton = part("send");
+
+const TOKEN_KEY = `gb.token.${bot}`;
+const NEW_SESSION_CODES = new Set(["invalid_token", "session_expired", "session_ended", "wrong_bot"]);
+const ROLES = new Set(["user", "assistant", "system"]);
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 10000;
+
+let token = loadToken();
+let socket = null; // the current WebSocket (older ones are ignored)
+let ready = false; // hello answered by "ready"
+let pending = false; // a message was sent, its reply has not come yet
+let attempt = 0; // reconnect attempts since the last "ready"
+let timer = null;
+let history = []; // the messages shown, in order
+let waiting = null; // {variable, type, choices, line} when the bot waits on a HEAR
+
+// --- token storage (localStorage; memory only when the browser refuses it) ---
+
+function loadToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function saveToken(value) {
+  try {
+    if (value) localStorage.setItem(TOKEN_KEY, value);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // private mode or storage disabled: the conversation lasts as long as the page
+  }
+}
+
+// --- rendering ---
+
+function bubble(message) {
+  const role = ROLES.has(message.role) ? message.role : "system";
+  const el = document.createElement("div");
+  el.className = `gb-message gb-${role}`;
+  el.dataset.testid = "message";
+  el.dataset.role = role;
+  el.textContent = String(message.content ?? "");
+  if (message.timestamp) {
+    const when = new Date(message.timestamp);
+    if (!Number.isNaN(when.getTime())) el.title = when.toLocaleString();
+  }
+  return el;
+}
+
+function renderAll(messages) {
+  history = Array.isArray(messages) ? messages.slice() : [];
+  transcript.replaceChildren(...history.map(bubble));
+  refresh();
+}
+
+function append(messages) {
+  for (const message of messages) {
+    history.push(message);
+    transcript.append(bubble(message));
+  }
+  refresh();
+}
+
+function currentChoices() {
+  const last = history[history.length - 1];
+  if (pending || !last || last.role === "user") return [];
+  if (last.role === "assistant" && Array.isArray(last.choices) && last.choices.length) return last.choices;
+  return Array.isArray(waiting?.choices) ? waiting.choices : [];
+}
+
+function choiceButton(choice) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "gb-choice";
+  button.dataset.testid = "choice";
+  button.textContent = String(choice);
+  button.addEventListener("click", () => send(String(choice)));
+  return button;
+}
+
+function refresh() {
+  const choices = ready ? currentChoices() : [];
+  choicesBox.replaceChildren(...choices.map(choiceButton));
+  choicesBox.hidden = choices.length === 0;
+  let line = "";
+  if (pending) line = `${bot} is typing…`;
+  else if (waiting) line = `${bot} is waiting for your answer${waiting.type ? ` (${String(waiting.type).toLowerCase()})` : ""}`;
+  waitingLine.textContent = line;
+  waitingLine.hidden = !line;
+  sendButton.disabled = !ready;
+  transcript.scrollTop = transcript.scrollHeight;
+}
+
+function setStatus(state) {
+  statusEl.textContent = state;
+  statusEl.dataset.state = state;
+}
+
+function showError(text) {
+  errorBox.textContent = text || "";
+  errorBox.hidden = !text;
+}
+
+// --- session and socket ---
+
+async function newSession() {
+  const response = await fetch(`${base}/api/session`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: "{}",
+    credentials: "same-origin",
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || typeof body.token !== "string") {
+    throw new Error(body.error?.message || `Could not start a conversation (HTTP ${response.status}).`);
+  }
+  token = body.token;
+  saveToken(token);
+  waiting = body.waiting ?? null;
+  renderAll(body.messages);
+}
+
+async function start() {
+  timer = null;
+  try {
+    if (!token) await newSession();
+  } catch (err) {
+    showError(err.message || "Could not start a conversation.");
+    scheduleReconnect();
+    return;
+  }
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const sock = new WebSocket(`${scheme}://${location.host}${base}/ws`);
+  socket = sock;
+  sock.onopen = () => sock.send(JSON.stringify({ type: "hello", token }));
+  sock.onmessage = (event) => {
+    if (sock === socket) receive(event.data);
+  };
+  sock.onclose = () => {
+    if (sock !== socket) return; // replaced on purpose
+    socket = null;
+    ready = false;
+    scheduleReconnect();
+  };
+}
+
+function scheduleReconnect() {
+  setStatus("reconnecting");
+  refresh();
+  const delay = Math.min(FIRST_DELAY_MS * 2 ** attempt, MAX_DELAY_MS);
+  attempt += 1;
+  clearTimeout(timer);
+  timer = setTimeout(start, delay);
+}
+
+function startNewSession() {
+  token = null;
+  saveToken(null);
+  const old = socket;
+  socket = null;
+  ready = false;
+  if (old) old.close();
+  scheduleReconnect(); // start() posts a new session, then says hello
+}
+
+function receive(data) {
+  let frame;
+  try {
+    frame = JSON.parse(data);
+  } catch {
+    return;
+  }
+  if (frame.type === "ready") {
+    ready = true;
+    pending = false;
+    attempt = 0;
+    setStatus("connected");
+    waiting = frame.waiting ?? null;
+    renderAll(frame.messages);
+  } else if (frame.type === "reply") {
+    pending = false;
+    waiting = frame.waiting ?? null;
+    const echo = typeof frame.echo === "string" ? [{ role: "user", content: frame.echo }] : [];
+    append([...echo, ...(Array.isArray(frame.messages) ? frame.messages : [])]);
+  } else if (frame.type === "error") {
+    const error = frame.error || {};
+    pending = false;
+    showError(error.message || error.code || "Something went wrong.");
+    if (NEW_SESSION_CODES.has(error.code)) startNewSession();
+    else refresh();
+  }
+}
+
+function send(text) {
+  const clean = text.trim();
+  if (!clean) return false;
+  if (!ready || !socket || socket.readyState !== WebSocket.OPEN) {
+    showError("Not connected yet; please try again in a moment.");
+    return false;
+  }
+  socket.send(JSON.stringify({ type: "message", text: clean }));
+  showError("");
+  pending = true;
+  append([{ role: "user", content: clean }]);
+  return true;
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault(); // Enter in the input submits the form
+  if (send(input.value)) input.value = "";
+  input.focus();
+});
+
+window.addEventListener("online", () => {
+  if (timer !== null) {
+    clearTimeout(timer);
+    start();
+  }
+});
+
+refresh();
+start();
+input.focus();

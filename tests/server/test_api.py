@@ -1,0 +1,191 @@
+"""The HTTP API, the WebSocket, health, metrics and OpenAPI: a real server over every backend."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import tornado.httpserver
+import tornado.netutil
+import websockets
+
+from gb_runtime import BotRegistry, DialogRuntime
+from gb_server import Context, ServerSettings, make_app
+from gb_sessions.config import Stores, StoreSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def base(stores: Stores, tmp_path: Path) -> AsyncIterator[str]:
+    bots = tmp_path / "bots"
+    shutil.copytree(ROOT / "bots", bots)
+    tiny = bots / "tiny.gbai"
+    (tiny / "tiny.gbdialog").mkdir(parents=True)
+    (tiny / "tiny.gbdialog" / "start.bas").write_text('DO\n  x = HEAR\n  TALK "echo " + x\nLOOP\n')
+    (tiny / "tiny.gbot").mkdir()
+    (tiny / "tiny.gbot" / "config.csv").write_text("name,value\nrate-limit,3\n")
+    settings = ServerSettings(bots_dir=bots, store=StoreSettings("(the stores fixture)", None, tmp_path),
+                              max_body_bytes=8 * 1024, max_message_chars=500)
+    runtime = DialogRuntime(stores.store, BotRegistry(bots, tmp_path / "data"), users=stores.users)
+    app = make_app(Context(runtime, stores, settings))
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server = tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_bytes * 2)
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+    await server.close_all_connections()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_conversation_over_the_api(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as c:
+        r = await c.post("/api/session", json={})
+        assert r.status_code == 201
+        s = r.json()
+        assert s["bot"] == "default" and len(s["token"]) >= 43
+        assert s["messages"][-1]["content"] == "What is your name?"
+        assert s["waiting"]["variable"] == "name"
+        r = await c.post("/api/chat", json={"message": "Ann"}, headers=bearer(s["token"]))
+        assert r.status_code == 200
+        body = r.json()
+        assert body["messages"][-1]["content"] == "Hi Ann, what would you like to know about?"
+        assert body["messages"][-1]["choices"] == ["Sessions", "Channels", "Nothing, thanks"]
+        assert body["waiting"]["type"] == "MENU"
+        r = await c.get("/api/session", headers=bearer(s["token"]))
+        assert r.json()["session_id"] == s["session_id"] and r.json()["waiting"]["variable"] == "topic"
+        r = await c.get("/api/session/history", headers=bearer(s["token"]))
+        contents = [m["content"] for m in r.json()["messages"]]
+        assert "Ann" in contents and contents[-1] == "Hi Ann, what would you like to know about?"
+        r = await c.delete("/api/session", headers=bearer(s["token"]))
+        assert r.status_code == 204
+        r = await c.post("/api/chat", json={"message": "x"}, headers=bearer(s["token"]))
+        assert r.status_code == 401 and r.json()["error"]["code"] == "session_ended"
+
+
+async def test_each_bot_has_its_own_sessions(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as c:
+        support = (await c.post("/support/api/session")).json()
+        assert support["bot"] == "support"
+        r = await c.post("/api/chat", json={"message": "hi"}, headers=bearer(support["token"]))
+        assert r.status_code == 401 and r.json()["error"]["code"] == "wrong_bot"
+        r = await c.post("/api/session", json={"bot": "sales"})
+        assert r.status_code == 201 and r.json()["bot"] == "sales"
+        r = await c.post("/nope/api/session")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_bot"
+
+
+async def test_bad_requests_get_clear_errors(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as c:
+        s = (await c.post("/tiny/api/session")).json()
+        r = await c.post("/tiny/api/chat", json={"message": "x"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "missing_token"
+        r = await c.post("/tiny/api/chat", json={"message": "x"}, headers=bearer("forged"))
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
+        r = await c.post("/tiny/api/chat", content=b'{"message": ', headers=bearer(s["token"]))
+        assert r.status_code == 400 and r.json()["error"]["message"] == "the body is not valid JSON at line 1 column 13"
+        r = await c.post("/tiny/api/chat", json={"text": "x"}, headers=bearer(s["token"]))
+        assert r.status_code == 400
+        r = await c.post("/tiny/api/chat", json={"message": "x" * 600}, headers=bearer(s["token"]))
+        assert r.status_code == 413 and r.json()["error"]["code"] == "message_too_long"
+        r = await c.post("/tiny/api/chat", content=b"{" + b" " * 9000 + b"}", headers=bearer(s["token"]))
+        assert r.status_code == 413
+        for i in range(3):
+            r = await c.post("/tiny/api/chat", json={"message": f"m{i}"}, headers=bearer(s["token"]))
+            assert r.json()["messages"] == [{"role": "assistant", "content": f"echo m{i}"}]
+        r = await c.post("/tiny/api/chat", json={"message": "m3"}, headers=bearer(s["token"]))
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+        r = await c.get("/tiny/api/session/history", headers=bearer(s["token"]))
+        assert [m["content"] for m in r.json()["messages"]] == [x for i in range(3) for x in (f"m{i}", f"echo m{i}")]
+        r = await c.get("/api/nothing-here")
+        assert r.status_code == 404 and "error" in r.json()
+
+
+async def test_health_metrics_openapi_and_page(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as c:
+        assert (await c.get("/healthz")).json()["status"] == "ok"
+        s = (await c.post("/api/session")).json()
+        await c.post("/api/chat", json={"message": "Ann"}, headers=bearer(s["token"]))
+        metrics = (await c.get("/metrics")).text
+        assert 'gb_messages_total{bot="default",channel="web"} 1.0' in metrics
+        assert "gb_message_seconds_bucket" in metrics and "gb_active_sessions" in metrics
+        spec = (await c.get("/openapi.json")).json()
+        assert spec["openapi"].startswith("3.") and {"/api/session", "/api/chat"} <= set(spec["paths"])
+        page = await c.get("/support")
+        assert page.status_code == 200 and 'data-bot="support"' in page.text and 'data-base="/support"' in page.text
+        assert 'data-base=""' in (await c.get("/")).text
+
+
+async def test_websocket_hello_reply_and_replies_from_the_api(base: str) -> None:
+    ws_url = base.replace("http", "ws") + "/ws"
+    async with httpx.AsyncClient(base_url=base) as c:
+        s = (await c.post("/api/session")).json()
+        async with websockets.connect(ws_url, origin=base) as ws:
+            await ws.send(json.dumps({"type": "hello", "token": s["token"]}))
+            ready = json.loads(await ws.recv())
+            assert ready["type"] == "ready" and ready["session_id"] == s["session_id"]
+            assert ready["messages"][-1]["content"] == "What is your name?" and ready["waiting"]["variable"] == "name"
+            await ws.send(json.dumps({"type": "message", "text": "Bo"}))
+            reply = json.loads(await ws.recv())
+            assert reply["type"] == "reply" and reply["messages"][-1]["content"].startswith("Hi Bo")
+            # a message posted over HTTP reaches the open socket of the same session
+            await c.post("/api/chat", json={"message": "Channels"}, headers=bearer(s["token"]))
+            pushed = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert pushed["echo"] == "Channels" and "WhatsApp" in pushed["messages"][-1]["content"]
+        async with websockets.connect(ws_url, origin=base) as ws:
+            await ws.send(json.dumps({"type": "hello", "token": "forged"}))
+            assert json.loads(await ws.recv())["error"]["code"] == "invalid_token"
+
+
+async def test_websocket_refuses_another_origin(base: str) -> None:
+    with pytest.raises(websockets.exceptions.InvalidStatus) as exc:
+        async with websockets.connect(base.replace("http", "ws") + "/ws", origin="https://evil.example"):
+            pass
+    assert exc.value.response.status_code == 403
+
+
+def test_gb_serve_starts_and_stops(tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(os.environ, GB_DATA_DIR=str(tmp_path / "data"), GB_BOTS_DIR=str(ROOT / "bots"))
+    env.pop("GB_DATABASE_URL", None)
+    env.pop("GB_VALKEY_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "gb_basic.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(200):
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("gb serve did not start")
+        assert r.json()["status"] == "ok"
+        s = httpx.post(f"http://127.0.0.1:{port}/api/session").json()
+        assert s["messages"][-1]["content"] == "What is your name?"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert s["token"] not in out  # tokens never in the logs
