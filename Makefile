@@ -24,10 +24,12 @@ install: $(STAMP)
 
 run: install
 	@echo "gb is installed in $(VENV) (command: $(BIN)/gb, kernel 'gb BASIC')."
-	@echo "Starting JupyterLab on http://127.0.0.1:8888 with notebooks/ (open the URL with the token below)."
-	@echo "Sessions live in $(GB_DATA_DIR)/gb.db (embedded SQLite, no cache); bots in $(GB_BOTS_DIR)."
-	@echo "Not yet: the bot server on :8080 (its issue is open)."
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=8888 --ServerApp.root_dir=$(CURDIR)/notebooks $(ROOT_FLAG)
+	@echo "Starting the bot server on http://127.0.0.1:8080 (web chat: /, /support, /sales)"
+	@echo "and JupyterLab on http://127.0.0.1:8888 with notebooks/ (open the URL with the token below)."
+	@echo "Both use $(GB_DATA_DIR)/gb.db (embedded SQLite, no cache): %session attach ID in a notebook"
+	@echo "takes over a session started in the browser. Ctrl-C stops both."
+	@$(BIN)/gb serve --port 8080 & server=$$!; trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=8888 --ServerApp.root_dir=$(CURDIR)/notebooks $(ROOT_FLAG)
 
 test: install browser lint
 	$(BIN)/python -m pytest -q
@@ -42,8 +44,7 @@ lint: install
 	$(BIN)/mypy
 
 serve: install
-	@echo "The bot server (gb_server) is not built yet; see the open issues." >&2
-	@exit 2
+	$(BIN)/gb serve --host $${GB_HOST:-0.0.0.0} --port $${GB_PORT:-8080} --workers $${GB_WORKERS:-1}
 
 bench: install
 	$(BIN)/python bench/language.py
