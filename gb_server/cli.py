@@ -13,9 +13,11 @@ import tornado.netutil
 import tornado.process
 
 from gb_runtime import BotRegistry, DialogRuntime
-from gb_sessions.config import open_stores
+from gb_sessions.cleanup import cleanup
+from gb_sessions.config import Stores, open_stores
 
 from .app import Context, make_app
+from .hub import Hub
 from .settings import ServerSettings
 
 __all__ = ["serve", "run_server"]
@@ -46,7 +48,9 @@ async def run_server(settings: ServerSettings, sockets: list) -> None:  # type: 
     stores = await open_stores(settings.store)
     runtime = DialogRuntime(stores.store, BotRegistry(settings.bots_dir, settings.store.data_dir),
                             users=stores.users)
-    app = make_app(Context(runtime, stores, settings))
+    hub = Hub(stores.redis)
+    hub.start()
+    app = make_app(Context(runtime, stores, settings, hub=hub))
     server = tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_bytes * 2, xheaders=True)
     server.add_sockets(sockets)
     stop = asyncio.Event()
@@ -55,7 +59,24 @@ async def run_server(settings: ServerSettings, sockets: list) -> None:  # type: 
         loop.add_signal_handler(sig, stop.set)
     logging.getLogger("gb.server").info("serving bots %s from %s on port %d (%s)", ", ".join(runtime.bots.names()),
                                         settings.bots_dir, settings.port, settings.store.describe)
+    cleaner = asyncio.ensure_future(clean_periodically(stores))
     await stop.wait()
+    cleaner.cancel()
     server.stop()
     await server.close_all_connections()
+    await hub.stop()
     await stores.close()
+
+
+CLEANUP_EVERY = 600.0  # seconds between cleanups of expired anonymous sessions
+
+
+async def clean_periodically(stores: Stores) -> None:
+    """Delete expired anonymous sessions now and then; one process at a time does it."""
+    log = logging.getLogger("gb.server")
+    while True:
+        await asyncio.sleep(CLEANUP_EVERY)
+        try:
+            await cleanup(stores)
+        except Exception:  # the next round tries again; the server keeps serving
+            log.exception("cleanup failed")
