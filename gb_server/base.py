@@ -50,7 +50,8 @@ class BaseHandler(tornado.web.RequestHandler):
     def initialize(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def set_default_headers(self) -> None:
+    def cors(self) -> None:
+        """CORS headers for an allowed cross-origin caller (GB_CORS_ORIGINS)."""
         origin = self.request.headers.get("Origin")
         if origin and self.ctx.settings.cors_origins and allowed_origin(
                 origin, self.request.host, self.ctx.settings.cors_origins):
@@ -63,6 +64,7 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_status(204)
 
     def prepare(self) -> None:
+        self.cors()
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > self.ctx.settings.max_body_bytes:
             self.fail(413, "body_too_large",

@@ -212,6 +212,7 @@ function receive(data) {
     pending = false;
     showError(error.message || error.code || "Something went wrong.");
     if (NEW_SESSION_CODES.has(error.code)) startNewSession();
+    else if (!ready && socket) socket.close(); // hello refused (server busy...): retry with backoff
     else refresh();
   }
 }
@@ -237,10 +238,9 @@ form.addEventListener("submit", (event) => {
 });
 
 window.addEventListener("online", () => {
-  if (timer !== null) {
-    clearTimeout(timer);
-    start();
-  }
+  if (timer === null) return;
+  clearTimeout(timer); // back online: retry now
+  start();
 });
 
 refresh();

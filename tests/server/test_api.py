@@ -122,6 +122,15 @@ async def test_bad_requests_get_clear_errors(base: str) -> None:
         assert r.status_code == 404 and "error" in r.json()
 
 
+async def test_browser_origins_and_cors(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as c:
+        r = await c.post("/api/session", headers={"Origin": base})  # same origin, as the chat page
+        assert r.status_code == 201 and "Access-Control-Allow-Origin" not in r.headers
+        r = await c.options("/api/chat", headers={"Origin": "https://other.example",
+                                                    "Access-Control-Request-Method": "POST"})
+        assert r.status_code == 204 and "Access-Control-Allow-Origin" not in r.headers  # no CORS configured
+
+
 async def test_health_metrics_openapi_and_page(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
         assert (await c.get("/healthz")).json()["status"] == "ok"
