@@ -40,6 +40,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
     """The application for one server process."""
     from .api import ChatHandler, HistoryHandler, SessionHandler
     from .base import NotFound
+    from .channels.directline import directline_routes
     from .pages import ChatPage, HealthHandler, MetricsHandler, OpenApiHandler
     from .socket import ChatSocket
 
@@ -53,6 +54,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
         (rf"/{BOT}api/session/history", HistoryHandler, kw),
         (rf"/{BOT}api/chat", ChatHandler, kw),
         (rf"/{BOT}ws", ChatSocket, kw),
+        *directline_routes(ctx),
         (r"/(?P<bot>[A-Za-z0-9_-]+)?/?", ChatPage, kw),
     ]
     return tornado.web.Application(

@@ -1,0 +1,1 @@
+"""Channels: other clients' protocols mapped onto gb sessions."""

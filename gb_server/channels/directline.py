@@ -1,0 +1,460 @@
+"""A Direct Line 3.0 subset, so Microsoft's ``botframework-webchat`` talks to a gb bot unchanged.
+
+Mounted under ``/v3/directline`` (the default bot) and ``/<bot>/v3/directline``; give Web Chat
+``createDirectLine({token, domain: "https://<host>/v3/directline"})``.
+
+* ``POST tokens/generate`` (no secret: it is the public door, like ``POST /api/session``) starts a
+  gb session on channel ``directline`` and **runs start.bas right away**: its replies are stored
+  and are the first activities the client receives. Body (optional) ``{"user": {"id"}}``.
+  Answer ``{conversationId, token, expires_in}``; the token is gb's session token.
+* ``POST tokens/refresh`` (Bearer) -> the same token (gb tokens do not rotate) and a new lifetime.
+* ``POST conversations`` (Bearer) -> 201 ``{conversationId, token, expires_in, streamUrl}``;
+  ``GET conversations/{id}?watermark=`` (Bearer) -> the same with a fresh ``streamUrl`` (reconnects).
+* ``GET conversations/{id}/activities?watermark=`` (Bearer) -> ``{activities, watermark}``, built
+  from the session's stored messages; a message's SQL row id is its watermark position.
+* ``POST conversations/{id}/activities`` (Bearer) a ``message`` activity -> one gb turn -> ``{id}``;
+  the user's activity comes back (the echo Web Chat waits for, with its ``channelData``), then the
+  bot's replies (a menu's choices as ``suggestedActions``). Other activity types are acknowledged.
+* WebSocket ``conversations/{id}/stream?watermark=&t=<ticket>``: frames ``{activities, watermark}``
+  after each turn and an empty frame every 20 s. The official client opens ``streamUrl`` as given,
+  so the credential must be in the URL (Direct Line's own protocol): it is NOT the session token
+  but a stream ticket, ``<session>.<expiry>.<HMAC-SHA256 keyed by the token's stored hash>``,
+  valid for 5 minutes to open a socket, stateless (any process checks it).
+
+Errors keep gb's shape ``{"error": {"code", "message"}}`` (that is Direct Line's shape too) with
+Direct Line's codes: 401 ``Unauthorized`` (missing, unknown or other bot's token), 403
+``TokenExpired`` (the client reports ExpiredToken), 404 ``NotFound`` (unknown or ended
+conversation: the client reports Ended), 400 ``BadArgument``/``BadSyntax``, 429 ``TooManyRequests``.
+
+Process-local: the client's ``from``/``channelData`` of each activity and the menus' choices are
+remembered in memory (the messages table keeps only text); after a restart or on another process
+activities are rebuilt from the stored text with ``from: {id: <the conversation's user>}`` and
+the current menu's choices on the last bot message.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+import tornado.ioloop
+import tornado.web
+import tornado.websocket
+
+from gb_runtime import Inbound, waiting_of
+from gb_sessions import Message, SessionError
+
+from ..api import reply_payload
+from ..app import Context
+from ..base import ApiError, BaseHandler, allowed_origin
+
+__all__ = ["directline_routes", "DirectLineState"]
+
+PREFIX = r"/(?:(?P<bot>[A-Za-z0-9_-]+)/)?v3/directline"
+CONV = r"(?P<cid>[0-9a-fA-F-]{32,36})"
+CHANNEL = "directline"
+EXPIRES_IN = 1800  # seconds; the client refreshes at half of it
+TICKET_SECONDS = 300
+KEEPALIVE_MS = 20_000
+MAX_REMEMBERED = 10_000  # conversations whose activity details this process remembers
+
+CODES = {400: "BadArgument", 401: "Unauthorized", 403: "TokenExpired", 404: "NotFound", 405: "BadArgument",
+         409: "Conflict", 413: "MessageSizeTooBig", 429: "TooManyRequests"}
+
+
+def directline_routes(ctx: Context) -> list[Any]:
+    """Tornado routes of the Direct Line subset, to add to ``make_app``'s list."""
+    kw: dict[str, Any] = {"ctx": ctx, "dl": DirectLineState()}
+    return [
+        (rf"{PREFIX}/tokens/generate", TokenGenerate, kw),
+        (rf"{PREFIX}/tokens/refresh", TokenRefresh, kw),
+        (rf"{PREFIX}/conversations", Conversations, kw),
+        (rf"{PREFIX}/conversations/{CONV}", Conversation, kw),
+        (rf"{PREFIX}/conversations/{CONV}/activities", Activities, kw),
+        (rf"{PREFIX}/conversations/{CONV}/stream", Stream, kw),
+    ]
+
+
+class DirectLineState:
+    """What this process remembers of Direct Line conversations (details the store does not keep)."""
+
+    def __init__(self, limit: int = MAX_REMEMBERED) -> None:
+        self.limit = limit
+        self._extras: OrderedDict[uuid.UUID, dict[int, dict[str, Any]]] = OrderedDict()
+        self._users: OrderedDict[uuid.UUID, dict[str, Any]] = OrderedDict()
+
+    def remember(self, sid: uuid.UUID, row: int, extra: dict[str, Any]) -> None:
+        rows = self._extras.setdefault(sid, {})
+        rows[row] = extra
+        self._extras.move_to_end(sid)
+        while len(self._extras) > self.limit:
+            self._extras.popitem(last=False)
+
+    def extra(self, sid: uuid.UUID, row: int) -> dict[str, Any] | None:
+        return self._extras.get(sid, {}).get(row)
+
+    def set_user(self, sid: uuid.UUID, user: dict[str, Any]) -> None:
+        self._users[sid] = user
+        self._users.move_to_end(sid)
+        while len(self._users) > self.limit:
+            self._users.popitem(last=False)
+
+    def user(self, sid: uuid.UUID) -> dict[str, Any]:
+        return self._users.get(sid) or {"id": "user", "role": "user"}
+
+
+# --- activities ------------------------------------------------------------------------------------
+def _iso(t: dt.datetime) -> str:
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def activity_id(sid: uuid.UUID, row: int) -> str:
+    return f"{sid}|{row:010d}"
+
+
+def suggested(choices: list[str]) -> dict[str, Any]:
+    return {"actions": [{"type": "imBack", "title": c, "value": c} for c in choices]}
+
+
+def to_activity(dl: DirectLineState, sid: uuid.UUID, bot: str, msg: Message) -> dict[str, Any]:
+    row = int(msg.id or 0)
+    extra = dl.extra(sid, row) or {}
+    act: dict[str, Any] = {"type": "message", "id": activity_id(sid, row), "timestamp": _iso(msg.timestamp),
+                           "channelId": CHANNEL, "conversation": {"id": str(sid)}, "text": msg.content}
+    bot_account = {"id": bot, "name": bot, "role": "bot"}
+    if msg.role == "user":
+        act["from"] = extra.get("from") or dl.user(sid)
+        act["recipient"] = bot_account
+        for key in ("channelData", "locale", "localTimestamp", "entities"):
+            if key in extra:
+                act[key] = extra[key]
+    else:
+        act["from"] = bot_account
+        act["recipient"] = dl.user(sid)
+        act["textFormat"] = "markdown"
+        if extra.get("choices"):
+            act["suggestedActions"] = {**suggested(extra["choices"]), "to": [dl.user(sid)["id"]]}
+    return act
+
+
+def parse_watermark(raw: str | None) -> int:
+    try:
+        return max(0, int(raw or 0))
+    except ValueError:  # DirectLineJS sends "undefined" before it has seen a watermark
+        return 0
+
+
+async def activities_after(ctx: Context, dl: DirectLineState, sid: uuid.UUID, bot: str,
+                           watermark: int) -> tuple[list[dict[str, Any]], int]:
+    """The conversation's activities after `watermark` (a message row id), and the new watermark."""
+    messages = [m for m in await ctx.runtime.store.history(sid) if m.role in ("user", "assistant")]
+    fresh = [m for m in messages if int(m.id or 0) > watermark]
+    acts = [to_activity(dl, sid, bot, m) for m in fresh]
+    if acts and fresh[-1].role == "assistant" and "suggestedActions" not in acts[-1] \
+            and dl.extra(sid, int(fresh[-1].id or 0)) is None:
+        # nothing remembered (a restart, another process): the menu the dialog waits at now
+        session = await ctx.runtime.store.load(sid, with_history=False, fresh=True)
+        waiting = waiting_of(session.dialog) if session is not None else None
+        if waiting and waiting.get("choices"):
+            acts[-1]["suggestedActions"] = suggested([str(c) for c in waiting["choices"]])
+    last = max([int(m.id or 0) for m in messages] + [watermark])
+    return acts, last
+
+
+async def remember_turn(ctx: Context, dl: DirectLineState, sid: uuid.UUID, user_text: str | None,
+                        user_extra: dict[str, Any] | None, choices: list[list[str] | None]) -> int | None:
+    """Attach the client's activity details and the menus' choices to the stored rows of a turn;
+    the user message's row id (None for a turn without one: start.bas)."""
+    messages = [m for m in await ctx.runtime.store.history(sid) if m.role in ("user", "assistant")]
+    start = 0
+    user_row: int | None = None
+    if user_text is not None:
+        for i in range(len(messages) - 1, -1, -1):
+            if messages[i].role == "user" and messages[i].content == user_text:
+                user_row, start = int(messages[i].id or 0), i + 1
+                dl.remember(sid, user_row, user_extra or {})
+                break
+    replies = [m for m in messages[start:] if m.role == "assistant"][:len(choices)]
+    for m, c in zip(replies, choices, strict=False):
+        dl.remember(sid, int(m.id or 0), {"choices": c} if c else {})
+    return user_row
+
+
+# --- stream tickets ---------------------------------------------------------------------------------
+def _mac(token_hash: str, message: str) -> str:
+    digest = hmac.new(token_hash.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def stream_ticket(sid: uuid.UUID, token_hash: str, now: float | None = None) -> str:
+    body = f"{sid.hex}.{int((now or time.time()) + TICKET_SECONDS)}"
+    return f"{body}.{_mac(token_hash, body)}"
+
+
+async def check_ticket(ctx: Context, ticket: str, bot: str, cid: str) -> uuid.UUID:
+    parts = ticket.split(".")
+    try:
+        sid, expiry = uuid.UUID(hex=parts[0]), int(parts[1])
+        wanted = uuid.UUID(cid)
+    except (ValueError, IndexError):
+        raise ApiError(401, "invalid_token", "the stream ticket is not valid") from None
+    if len(parts) != 3 or sid != wanted:
+        raise ApiError(401, "invalid_token", "the stream ticket is not valid")
+    if expiry < time.time():
+        raise ApiError(403, "session_expired", "the stream ticket has expired; get a new streamUrl")
+    session = await ctx.runtime.store.load(sid, history_limit=1, fresh=True)
+    if session is None or not hmac.compare_digest(_mac(session.token_hash, f"{parts[0]}.{parts[1]}"), parts[2]):
+        raise ApiError(401, "invalid_token", "the stream ticket is not valid")
+    if session.bot_id != bot:
+        raise ApiError(401, "wrong_bot", f"this conversation belongs to another bot ({session.bot_id})")
+    if session.status != "active":
+        raise ApiError(404, "session_ended", "this conversation has ended")
+    return sid
+
+
+# --- handlers ---------------------------------------------------------------------------------------
+class DirectLineHandler(BaseHandler):
+    """Direct Line's error codes, CORS for its headers, the conversation behind a Bearer token."""
+
+    def initialize(self, ctx: Context, dl: DirectLineState | None = None) -> None:
+        super().initialize(ctx)
+        self.dl = dl or DirectLineState()
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        if self._headers.get("Access-Control-Allow-Origin"):
+            self.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, x-ms-bot-agent")
+
+    def fail(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
+        if code == "session_expired":
+            status = 403
+        elif code in ("session_ended", "session_not_found", "unknown_bot"):
+            status = 404
+        dl_code = "BadSyntax" if code == "bad_json" else CODES.get(status, "ServiceError")
+        super().fail(status, dl_code, message, retry_after)
+
+    def base_path(self, bot: str | None) -> str:
+        return f"/{bot}/v3/directline" if bot else "/v3/directline"
+
+    async def conversation(self, bot: str | None, cid: str | None = None) -> tuple[str, uuid.UUID, str]:
+        """The bot, the session and the token of the request (Bearer), checked against `cid`."""
+        name = self.bot_name(bot)
+        token = self.bearer()
+        sid = await self.ctx.runtime.authenticate(token, name)
+        if cid is not None and cid.lower() != str(sid):
+            raise ApiError(404, "not_found", f"no conversation {cid} for this token")
+        return name, sid, token
+
+    async def conversation_info(self, bot: str | None, sid: uuid.UUID, token: str) -> dict[str, Any]:
+        session = await self.ctx.runtime.store.load(sid, history_limit=1, fresh=True)
+        if session is None:
+            raise ApiError(404, "not_found", "no such conversation")
+        scheme = "wss" if self.request.protocol == "https" else "ws"
+        watermark = self.get_query_argument("watermark", None)
+        query = f"watermark={parse_watermark(watermark)}&" if watermark and watermark.isdigit() else ""
+        ticket = stream_ticket(sid, session.token_hash)
+        stream = f"{scheme}://{self.request.host}{self.base_path(bot)}/conversations/{sid}/stream?{query}t={ticket}"
+        return {"conversationId": str(sid), "token": token, "expires_in": EXPIRES_IN, "streamUrl": stream}
+
+
+class TokenGenerate(DirectLineHandler):
+    """``POST tokens/generate``: a new conversation (start.bas runs now) and its token."""
+
+    async def post(self, bot: str | None = None) -> None:
+        async def work() -> None:
+            name = self.bot_name(bot)
+            body = self.json_body()
+            user = body.get("user")
+            result = await self.ctx.runtime.start(name, channel=CHANNEL, run_start=True)
+            self.ctx.metrics.sessions_started.labels(name).inc()
+            if isinstance(user, dict) and isinstance(user.get("id"), str):
+                self.dl.set_user(result.session_id, {"id": user["id"], "role": "user"})
+            await remember_turn(self.ctx, self.dl, result.session_id, None, None,
+                                [r.choices for r in result.replies if r.to is None])
+            assert result.token is not None
+            self.send_json({"conversationId": str(result.session_id), "token": result.token,
+                            "expires_in": EXPIRES_IN})
+
+        await self.guarded(work)
+
+
+class TokenRefresh(DirectLineHandler):
+    """``POST tokens/refresh``: gb tokens do not rotate; the same token, a new lifetime."""
+
+    async def post(self, bot: str | None = None) -> None:
+        async def work() -> None:
+            _, sid, token = await self.conversation(bot)
+            self.send_json({"conversationId": str(sid), "token": token, "expires_in": EXPIRES_IN})
+
+        await self.guarded(work)
+
+
+class Conversations(DirectLineHandler):
+    """``POST conversations`` (Bearer): the token's conversation and its stream URL."""
+
+    async def post(self, bot: str | None = None) -> None:
+        async def work() -> None:
+            _, sid, token = await self.conversation(bot)
+            body = self.json_body()
+            user = body.get("user")
+            if isinstance(user, dict) and isinstance(user.get("id"), str):
+                self.dl.set_user(sid, {"id": user["id"], "role": "user"})
+            self.send_json(await self.conversation_info(bot, sid, token), 201)
+
+        await self.guarded(work)
+
+
+class Conversation(DirectLineHandler):
+    """``GET conversations/{id}?watermark=`` (Bearer): a fresh stream URL (the client's reconnect)."""
+
+    async def get(self, bot: str | None = None, cid: str = "") -> None:
+        async def work() -> None:
+            _, sid, token = await self.conversation(bot, cid)
+            self.send_json(await self.conversation_info(bot, sid, token))
+
+        await self.guarded(work)
+
+
+class Activities(DirectLineHandler):
+    """``GET`` (polling) and ``POST`` (send) a conversation's activities."""
+
+    async def get(self, bot: str | None = None, cid: str = "") -> None:
+        async def work() -> None:
+            name, sid, _ = await self.conversation(bot, cid)
+            acts, last = await activities_after(self.ctx, self.dl, sid, name,
+                                                parse_watermark(self.get_query_argument("watermark", None)))
+            self.send_json({"activities": acts, "watermark": str(last)})
+
+        await self.guarded(work)
+
+    async def post(self, bot: str | None = None, cid: str = "") -> None:
+        async def work() -> None:
+            name, sid, token = await self.conversation(bot, cid)
+            act = self.json_body()
+            kind = act.get("type")
+            if not isinstance(kind, str):
+                raise ApiError(400, "bad_request", 'an activity needs a "type"')
+            if kind != "message":  # typing, event, conversationUpdate: acknowledged, not a turn
+                self.send_json({"id": f"{sid}|{kind}-{uuid.uuid4().hex[:12]}"})
+                return
+            text = act.get("text")
+            if text is None:
+                value = act.get("value")
+                text = value if isinstance(value, str) else ""
+            if not isinstance(text, str):
+                raise ApiError(400, "bad_request", 'a message activity\'s "text" must be a string')
+            if len(text) > self.ctx.settings.max_message_chars:
+                raise ApiError(413, "message_too_long",
+                               f"the message has {len(text):,} characters, more than "
+                               f"{self.ctx.settings.max_message_chars:,}")
+            sender = act.get("from")
+            extra: dict[str, Any] = {k: act[k] for k in ("channelData", "locale", "localTimestamp", "entities")
+                                     if k in act}
+            if isinstance(sender, dict) and isinstance(sender.get("id"), str):
+                extra["from"] = {"id": sender["id"], "role": "user",
+                                 **({"name": sender["name"]} if isinstance(sender.get("name"), str) else {})}
+                self.dl.set_user(sid, {"id": sender["id"], "role": "user"})
+            started = time.perf_counter()
+            result = await self.ctx.runtime.handle(Inbound(name, text, channel=CHANNEL, token=token))
+            self.ctx.metrics.latency.labels(name).observe(time.perf_counter() - started)
+            self.ctx.metrics.messages.labels(name, CHANNEL).inc()
+            row = await remember_turn(self.ctx, self.dl, sid, text, extra,
+                                      [r.choices for r in result.replies if r.to is None])
+            self.ctx.hub.publish(result.session_id, {"type": "reply", "echo": text, **reply_payload(result)})
+            self.send_json({"id": activity_id(sid, row or 0)})
+
+        await self.guarded(work)
+
+
+class Stream(tornado.websocket.WebSocketHandler):
+    """``conversations/{id}/stream?t=<ticket>&watermark=``: ``{activities, watermark}`` frames."""
+
+    def initialize(self, ctx: Context, dl: DirectLineState | None = None) -> None:
+        self.ctx = ctx
+        self.dl = dl or DirectLineState()
+        self.sid: uuid.UUID | None = None
+        self.bot = "default"
+        self.watermark = 0
+        self.keepalive: tornado.ioloop.PeriodicCallback | None = None
+        self.flushing = False
+        self.again = False
+
+    def check_origin(self, origin: str) -> bool:
+        return allowed_origin(origin, self.request.host, self.ctx.settings.cors_origins)
+
+    async def prepare(self) -> None:
+        """Check the ticket before the upgrade: a refused stream is a plain HTTP error."""
+        kwargs = self.path_kwargs
+        try:
+            self.bot = self.ctx.runtime.bots.get(kwargs.get("bot") or "default").name
+            ticket = self.get_query_argument("t", "")
+            if not ticket:
+                raise ApiError(401, "missing_token", "the stream URL needs its t= ticket")
+            self.sid = await check_ticket(self.ctx, ticket, self.bot, kwargs.get("cid") or "")
+        except (ApiError, SessionError) as exc:
+            status = 403 if exc.code == "session_expired" else exc.status
+            self.set_status(status)
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.finish(json.dumps({"error": {"code": CODES.get(status, "ServiceError"), "message": exc.message}}))
+        except Exception as exc:  # an unknown bot
+            self.set_status(404)
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.finish(json.dumps({"error": {"code": "NotFound", "message": str(exc)}}))
+        self.watermark = parse_watermark(self.get_query_argument("watermark", None))
+
+    async def open(self, *args: Any, **kwargs: Any) -> None:
+        assert self.sid is not None
+        self.ctx.metrics.sockets.inc()
+        self.ctx.hub.subscribe(self.sid, self.notify)
+        self.keepalive = tornado.ioloop.PeriodicCallback(self.ping_empty, KEEPALIVE_MS)
+        self.keepalive.start()
+        await self.send_new()
+
+    def on_close(self) -> None:
+        if self.keepalive is not None:
+            self.keepalive.stop()
+        if self.sid is not None:
+            self.ctx.metrics.sockets.dec()
+            self.ctx.hub.unsubscribe(self.sid, self.notify)
+
+    def on_message(self, message: str | bytes) -> None:
+        """The client's pings are empty strings; nothing else is expected on this socket."""
+
+    def ping_empty(self) -> None:
+        if self.ws_connection is not None:
+            self.write_message("")
+
+    def notify(self, payload: dict[str, Any]) -> None:
+        """A turn of this session was committed (here or by gb's own API): send what is new."""
+        tornado.ioloop.IOLoop.current().add_callback(self.send_new)
+
+    async def send_new(self) -> None:
+        if self.flushing:  # one at a time; a notification meanwhile means one more
+            self.again = True
+            return
+        self.flushing = True
+        try:
+            while True:
+                self.again = False
+                if self.sid is None or self.ws_connection is None:
+                    return
+                acts, last = await activities_after(self.ctx, self.dl, self.sid, self.bot, self.watermark)
+                if acts and self.ws_connection is not None:
+                    self.watermark = last
+                    self.write_message(json.dumps({"activities": acts, "watermark": str(last)},
+                                                  ensure_ascii=False, default=str))
+                if not self.again:
+                    return
+        except tornado.websocket.WebSocketClosedError:
+            return
+        finally:
+            self.flushing = False
