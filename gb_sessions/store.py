@@ -135,18 +135,20 @@ class SqlStore:
 
     # --- create / load ----------------------------------------------------------------------------
     async def ensure_bot(self, conn: AsyncConnection, bot_id: str) -> None:
+        """Insert the bot's row if it is new (remembered once its transaction committed)."""
         if bot_id in self._bots:
             return
         bots = cast(Table, Bot.__table__)
         ins = (pg_insert(bots) if not self.sqlite else sqlite_insert(bots)).values(
             id=bot_id, created_at=utcnow()).on_conflict_do_nothing()
         await conn.execute(ins)
-        self._bots.add(bot_id)
+        conn.sync_connection.info.setdefault("gb_new_bots", set()).add(bot_id)  # type: ignore[union-attr]
 
     async def create(self, session: Session) -> None:
         """Insert a new session (and its bot, first time) with empty state."""
         async with _unavailable_on_error(), self.engine.begin() as conn:
             await self.ensure_bot(conn, session.bot_id)
+            new_bots = conn.sync_connection.info.pop("gb_new_bots", set())  # type: ignore[union-attr]
             await conn.execute(insert(S).values(
                 id=session.id, user_id=session.user_id, bot_id=session.bot_id, channel=session.channel,
                 address=session.address, token_hash=session.token_hash, created_at=session.created_at,
@@ -156,6 +158,7 @@ class SqlStore:
                 dialog=session.dialog, version=0, message_count=0))
             await self._insert_messages(conn, session)
             await self._write_memory(conn, session)
+        self._bots |= new_bots  # committed: other requests may skip the insert now
         session.version = 0
         session.pending.clear()
         session.memory_writes.clear()

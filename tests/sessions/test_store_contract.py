@@ -257,3 +257,12 @@ async def test_the_seeds_inspection_queries_run_as_written(pg_stores: Stores) ->
             f"WHERE session_id = '{s.id}'\n"
             "ORDER BY timestamp;"))).all()
     assert [(r.role, r.content) for r in rows] == [("user", "hello"), ("assistant", "hi!")]
+
+
+async def test_concurrent_first_sessions_of_a_new_bot(stores: Stores) -> None:
+    """The bot's row is known to exist only once its transaction committed (found by bench/server.py)."""
+    bot = f"new{uuid.uuid4().hex[:8]}"
+    sessions = [new_session(bot)[0] for _ in range(8)]
+    await asyncio.gather(*(stores.store.create(s) for s in sessions))
+    for s in sessions:
+        assert await stores.store.load(s.id, fresh=True) is not None
