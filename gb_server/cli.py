@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -36,6 +37,8 @@ def serve(bots_dir: Path | None, port: int | None, host: str, workers: int) -> N
     GB_DATABASE_URL and a Valkey cache with GB_VALKEY_URL.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not os.environ.get("GB_ACCESS_LOG"):  # every request logged only on demand; errors always are
+        logging.getLogger("tornado.access").setLevel(logging.WARNING)
     settings = ServerSettings.from_env(bots_dir=bots_dir, port=port)
     sockets = tornado.netutil.bind_sockets(settings.port, host)
     if workers > 1:

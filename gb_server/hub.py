@@ -2,9 +2,10 @@
 
 In one process the hub calls the session's listeners directly. With Valkey configured
 (several ``gb serve`` processes or machines), a reply is also published on the Valkey channel
-``gb:replies:<session id>`` after its commit, and every process delivers what it receives to
-its own sockets: no sticky sessions. Pub/sub is best effort: a socket that misses a reply
-catches up from the history when it reconnects.
+``gb:replies:<session id>`` after its commit; a process subscribes to the channels of the
+sessions it holds sockets for and delivers what it receives to them: no sticky sessions, and
+no work for the processes (or the publisher) that hold no socket of that session. Pub/sub is
+best effort: a socket that misses a reply catches up from the history when it reconnects.
 """
 
 from __future__ import annotations
@@ -36,10 +37,14 @@ class Hub:
         self.redis = redis
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._task: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
+        self._sending: set[asyncio.Task[Any]] = set()
+        self._pubsub: Any = None
 
     def subscribe(self, session_id: uuid.UUID, listener: Listener) -> None:
+        first = session_id not in self._listeners
         self._listeners[session_id].add(listener)
+        if first:
+            self._channel(session_id, subscribe=True)
 
     def unsubscribe(self, session_id: uuid.UUID, listener: Listener) -> None:
         listeners = self._listeners.get(session_id)
@@ -47,6 +52,15 @@ class Hub:
             listeners.discard(listener)
             if not listeners:
                 del self._listeners[session_id]
+                self._channel(session_id, subscribe=False)
+
+    def _channel(self, session_id: uuid.UUID, *, subscribe: bool) -> None:
+        if self._pubsub is None:
+            return
+        name = f"{CHANNEL}{session_id}"
+        task = asyncio.ensure_future(self._pubsub.subscribe(name) if subscribe else self._pubsub.unsubscribe(name))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     def deliver(self, session_id: uuid.UUID, payload: dict[str, Any], skip: Listener | None = None) -> None:
         for listener in list(self._listeners.get(session_id, ())):
@@ -92,14 +106,16 @@ class Hub:
         assert self.redis is not None
         while True:
             try:
-                pubsub = self.redis.pubsub()
-                await pubsub.psubscribe(f"{CHANNEL}*")
+                self._pubsub = pubsub = self.redis.pubsub()
+                # a channel per session with a socket here; "gb:hub" keeps the connection busy
+                await pubsub.subscribe(f"{CHANNEL}hub", *(f"{CHANNEL}{sid}" for sid in list(self._listeners)))
                 async for msg in pubsub.listen():
-                    if msg.get("type") == "pmessage":
+                    if msg.get("type") == "message":
                         self._received(msg)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
+                self._pubsub = None
                 log.warning("valkey pub/sub lost (%s); retrying in 1 s", exc)
                 await asyncio.sleep(1)
 
