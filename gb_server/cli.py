@@ -42,8 +42,22 @@ def serve(bots_dir: Path | None, port: int | None, host: str, workers: int) -> N
     settings = ServerSettings.from_env(bots_dir=bots_dir, port=port)
     sockets = tornado.netutil.bind_sockets(settings.port, host)
     if workers > 1:
+        parent = os.getpid()
         tornado.process.fork_processes(workers)  # returns in each worker
+        _die_with_parent(parent)
     asyncio.run(run_server(settings, sockets))
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker gets SIGTERM when the supervising process goes (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own signal handling applies
+        return
+    if os.getppid() != parent:  # the supervisor went before prctl took effect
+        os._exit(0)
 
 
 async def run_server(settings: ServerSettings, sockets: list) -> None:  # type: ignore[type-arg]

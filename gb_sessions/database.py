@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import logging
 from pathlib import Path
 from typing import Any
@@ -58,11 +60,20 @@ def _upgrade(connection: Connection) -> None:
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration; safe when several processes start at once."""
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
+    """Bring the schema to the newest migration; safe when several processes start at once
+    (PostgreSQL: an advisory lock; SQLite: a lock file beside the database)."""
+    if engine.dialect.name == "sqlite":
+        db = Path(str(engine.url.database or "gb.db"))
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with open(db.with_name(db.name + ".migrate.lock"), "w") as lock:
+            await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
+            try:
+                async with engine.begin() as conn:
+                    await conn.run_sync(_upgrade)
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    else:
+        async with engine.begin() as conn:
             await conn.execute(text("SELECT pg_advisory_xact_lock(4711000)"))  # one migrator at a time
-        else:
-            await conn.execute(text("SELECT 1"))
-        await conn.run_sync(_upgrade)
+            await conn.run_sync(_upgrade)
     log.info("schema up to date")

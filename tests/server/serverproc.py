@@ -23,8 +23,8 @@ def free_port() -> int:
 class Server:
     """A real `gb serve` process."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
+    def __init__(self, env: dict[str, str], log: Path, extra: list[str] | None = None) -> None:
+        self.env, self.log, self.extra = env, log, extra or []
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -33,7 +33,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        self.proc = subprocess.Popen([sys.executable, "-m", "gb_basic.cli", "serve", "--port", str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "gb_basic.cli", "serve", "--port", str(self.port),
+                                      *self.extra],
                                      env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         for _ in range(300):
             try:

@@ -56,3 +56,30 @@ async def test_kill_9_while_a_dialog_waits_then_restart(env: dict[str, str], tmp
         assert contents[-4:-1] == ["Ann", "Hi Ann, what would you like to know about?", "Channels"]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_workers_share_the_port(database: str, env: dict[str, str], tmp_path: Path) -> None:
+    """`gb serve --workers 2`: two serving processes, one port, one conversation across them."""
+    import subprocess
+
+    if database == "sqlite":
+        env = {k: v for k, v in env.items() if k not in ("GB_DATABASE_URL", "GB_VALKEY_URL")}
+    server = Server(env, tmp_path / "workers.log", extra=["--workers", "2"]).start()
+    try:
+        children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True)
+        assert len(children.stdout.split()) == 2, server.log.read_text()[-2000:]
+        async with httpx.AsyncClient() as c:
+            s = (await c.post(f"{server.url}/api/session")).json()
+            for text in ("Ann", "Sessions"):
+                r = await c.post(f"{server.url}/api/chat", json={"message": text}, headers=bearer(s["token"]))
+                assert r.status_code == 200
+            assert "I will remember you, Ann" in r.json()["messages"][-1]["content"]
+    finally:
+        server.stop()
+    for _ in range(100):  # the workers go with their supervisor
+        if not subprocess.run(["pgrep", "-f", f"serve --port {server.port}"], capture_output=True).stdout:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("a worker outlived gb serve")

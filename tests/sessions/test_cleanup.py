@@ -73,3 +73,20 @@ async def test_gb_sessions_cleanup_command(kind: str, request: pytest.FixtureReq
         assert await stores.store.load(s.id, fresh=True) is None
     finally:
         await stores.close()
+
+
+async def test_cleanup_runs_in_one_process_at_a_time(pg_stores: Stores) -> None:
+    """While another process holds the cleanup lock, a second cleanup does nothing."""
+    from sqlalchemy import text as sql
+
+    from gb_sessions.cleanup import _CLEANUP_LOCK
+
+    s = make("once", expired=True)
+    await pg_stores.store.create(s)
+    async with pg_stores.engine.connect() as other:  # "another process" running the cleanup
+        await other.execute(sql("SELECT pg_advisory_lock(:k)"), {"k": _CLEANUP_LOCK})
+        assert await cleanup(pg_stores) == 0
+        assert await pg_stores.store.load(s.id, fresh=True) is not None
+        await other.execute(sql("SELECT pg_advisory_unlock(:k)"), {"k": _CLEANUP_LOCK})
+    assert await cleanup(pg_stores) >= 1
+    assert await pg_stores.store.load(s.id, fresh=True) is None
