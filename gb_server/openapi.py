@@ -8,19 +8,40 @@ __all__ = ["OPENAPI"]
 
 _ERROR = {"description": "an error",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_RETRY = {**_ERROR, "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}}
 _MESSAGES = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
+_UUID = {"type": "string", "format": "uuid"}
+_TIME = {"type": "string", "format": "date-time"}
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(c): _ERROR for c in codes}
+    return {str(c): _RETRY if c in (429, 503) else _ERROR for c in codes}
 
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_SESSION = {"type": "object", "required": ["session_id", "bot", "channel", "status"], "properties": {
+    "session_id": _UUID, "bot": {"type": "string"}, "channel": {"type": "string"}, "status": {"type": "string"},
+    "created_at": _TIME, "last_activity": _TIME, "message_count": {"type": "integer"},
+    "waiting": {"$ref": "#/components/schemas/Waiting"}}}
+_STARTED = {"type": "object", "required": ["session_id", "token", "bot", "messages", "waiting"], "properties": {
+    "session_id": _UUID, "token": {"type": "string"}, "bot": {"type": "string"}, "messages": _MESSAGES,
+    "waiting": {"$ref": "#/components/schemas/Waiting"}}}
+_REPLIES = {"type": "object", "required": ["session_id", "messages", "waiting"], "properties": {
+    "session_id": _UUID, "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"}}}
+_HISTORY = {"type": "object", "required": ["session_id", "messages"], "properties": {
+    "session_id": _UUID, "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"}}}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "gb bot server", "version": "0.1.0",
-             "description": "Sessions and chat with General Bots BASIC bots. Every path also exists under "
-                            "/{bot}/ for a bot other than `default`."},
+             "description": "Sessions and chat with General Bots BASIC bots. Every /api path also exists under "
+                            "/{bot}/ for a bot other than `default` (404 `unknown_bot` for a bot that does not "
+                            "exist). Live replies: the WebSocket /ws (/{bot}/ws): send "
+                            '{"type": "hello", "token": ...} first, then {"type": "message", "text": ...}.'},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
@@ -30,7 +51,7 @@ OPENAPI: dict[str, Any] = {
             "Message": {"type": "object", "required": ["role", "content"], "properties": {
                 "role": {"type": "string", "enum": ["user", "assistant", "system"]},
                 "content": {"type": "string"}, "choices": {"type": "array", "items": {"type": "string"}},
-                "to": {"type": "string"}, "timestamp": {"type": "string"}}},
+                "to": {"type": "string"}, "timestamp": _TIME}},
             "Waiting": {"type": ["object", "null"], "properties": {
                 "variable": {"type": ["string", "null"]}, "type": {"type": ["string", "null"]},
                 "choices": {"type": ["array", "null"], "items": {"type": "string"}},
@@ -40,33 +61,29 @@ OPENAPI: dict[str, Any] = {
     "paths": {
         "/api/session": {
             "post": {"summary": "Start a session; start.bas runs", "requestBody": {"required": False, "content": {
-                "application/json": {"schema": {"type": "object", "properties": {"bot": {"type": "string"}}}}}},
-                "responses": {"201": {"description": "the session, its token (shown once) and the first replies",
-                                      "content": {"application/json": {"schema": {"type": "object", "properties": {
-                                          "session_id": {"type": "string"}, "token": {"type": "string"},
-                                          "bot": {"type": "string"},
-                                          "messages": _MESSAGES,
-                                          "waiting": {"$ref": "#/components/schemas/Waiting"}}}}}},
-                              **_errors(400, 404, 413, 503)}},
+                "application/json": {"schema": {"type": "object", "properties": {
+                    "bot": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}}}}}},
+                "responses": {"201": _json(_STARTED, "the session, its token (shown once) and the first replies"),
+                              **_errors(400, 404, 413, 500, 503)}},
             "get": {"summary": "The session of the token", "security": _BEARER,
-                    "responses": {"200": {"description": "the session"}, **_errors(401, 503)}},
+                    "responses": {"200": _json(_SESSION, "the session"), **_errors(401, 503)}},
             "delete": {"summary": "End the session", "security": _BEARER,
                        "responses": {"204": {"description": "ended"}, **_errors(401, 503)}},
         },
         "/api/chat": {"post": {
             "summary": "Send a message; the replies come back once stored", "security": _BEARER,
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}}}},
-            "responses": {"200": {"description": "the bot's replies", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {
-                    "session_id": {"type": "string"},
-                    "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                    "waiting": {"$ref": "#/components/schemas/Waiting"}}}}}},
-                **_errors(400, 401, 413, 429, 503)}}},
+                "type": "object", "required": ["message"],
+                "properties": {"message": {"type": "string", "maxLength": 4000}}}}}},
+            "responses": {"200": _json(_REPLIES, "the bot's replies"), **_errors(400, 401, 413, 429, 500, 503)}}},
         "/api/session/history": {"get": {
             "summary": "Every message of the session", "security": _BEARER,
-            "responses": {"200": {"description": "the history"}, **_errors(401, 503)}}},
-        "/healthz": {"get": {"summary": "Health", "responses": {"200": {"description": "healthy"}, **_errors(503)}}},
-        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "metrics"}}}},
+            "responses": {"200": _json(_HISTORY, "the history"), **_errors(401, 503)}}},
+        "/healthz": {"get": {"summary": "Health", "responses": {
+            "200": _json({"type": "object", "properties": {"status": {"type": "string"},
+                                                           "sockets": {"type": "integer"}}}, "healthy"),
+            **_errors(503)}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
+            "description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
     },
 }
