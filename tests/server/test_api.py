@@ -131,6 +131,30 @@ async def test_browser_origins_and_cors(base: str) -> None:
         assert r.status_code == 204 and "Access-Control-Allow-Origin" not in r.headers  # no CORS configured
 
 
+async def test_configured_cors_origins(stores: Stores, tmp_path: Path) -> None:
+    settings = ServerSettings(bots_dir=ROOT / "bots", store=StoreSettings("(the stores fixture)", None, tmp_path),
+                              cors_origins=("https://shop.example",))
+    runtime = DialogRuntime(stores.store, BotRegistry(ROOT / "bots", tmp_path / "data"))
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server = tornado.httpserver.HTTPServer(make_app(Context(runtime, stores, settings)))
+    server.add_sockets(sockets)
+    url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as c:
+            r = await c.options("/api/chat", headers={"Origin": "https://shop.example",
+                                                        "Access-Control-Request-Method": "POST"})
+            assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+            assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+            r = await c.post("/api/session", headers={"Origin": "https://evil.example"})
+            assert "Access-Control-Allow-Origin" not in r.headers
+        async with websockets.connect(url.replace("http", "ws") + "/ws", origin="https://shop.example") as ws:
+            await ws.send(json.dumps({"type": "hello", "token": "x"}))
+            assert json.loads(await ws.recv())["error"]["code"] == "invalid_token"
+    finally:
+        server.stop()
+        await server.close_all_connections()
+
+
 async def test_health_metrics_openapi_and_page(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
         assert (await c.get("/healthz")).json()["status"] == "ok"
