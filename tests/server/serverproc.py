@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,13 +10,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.browser import free_port
+
 __all__ = ["Server", "free_port", "bearer"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:

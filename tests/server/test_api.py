@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,14 +22,10 @@ import websockets
 from gb_runtime import BotRegistry, DialogRuntime
 from gb_server import Context, ServerSettings, make_app
 from gb_sessions.config import Stores, StoreSettings
+from tests.browser import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -29,12 +29,10 @@ from websockets.typing import Origin
 from gb_runtime import BotRegistry, DialogRuntime
 from gb_server import Context, ServerSettings, make_app
 from gb_sessions.config import Stores, StoreSettings, open_stores
+from tests.browser import CHROMIUM, FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--no-first-run"]
 WEBCHAT_VERSION = "4.18.1"
 WEBCHAT_CACHE = Path(os.environ.get("GB_WEBCHAT_CACHE", "/tmp/gb-webchat-cache")) / WEBCHAT_VERSION
 DL = "/v3/directline"

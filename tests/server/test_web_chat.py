@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, FLAGS
+
 from .serverproc import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--no-first-run"]
 
 
 @pytest.fixture

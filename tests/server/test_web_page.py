@@ -13,8 +13,6 @@ import datetime as dt
 import json
 import os
 import secrets
-import shutil
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,12 +25,11 @@ import tornado.template
 import tornado.web
 import tornado.websocket
 
+from tests.browser import CHROMIUM, FLAGS, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "gb_server" / "static"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--no-first-run"]
 CSP = "default-src 'self'; connect-src 'self' ws: wss:"  # the real server's header: no inline code allowed
 T = TypeVar("T")
 
@@ -194,11 +191,6 @@ class ChatSocket(Recorded, tornado.websocket.WebSocketHandler):
         else:
             self.error("bad_request", "say hello first")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
