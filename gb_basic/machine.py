@@ -73,6 +73,12 @@ class Request:
         """Plain JSON data."""
         return {"kind": self.kind, "line": self.line, "column": self.column, **self.data}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Request:
+        """Inverse of :meth:`to_dict` (a state's ``waiting``)."""
+        data = {k: v for k, v in d.items() if k not in ("kind", "line", "column")}
+        return cls(d["kind"], d.get("line", 0), d.get("column", 0), data)
+
     def describe(self) -> str:
         """One line for people: ``HEAR name AS EMAIL, line 3``."""
         if self.kind == "hear":
@@ -199,7 +205,7 @@ class Machine:
             ok, value = self._check_answer(ctx, waiting, input)
             if not ok:
                 retry = dict(state, waiting=dict(waiting, tries=waiting.get("tries", 0) + 1))
-                return Suspended(retry, ctx.outputs, self._request_of(retry["waiting"]))
+                return Suspended(retry, ctx.outputs, Request.from_dict(retry["waiting"]))
             input = value
         else:
             input = values.decode(input)
@@ -288,10 +294,6 @@ class Machine:
     def _request(self, unit: str, site: int, kind: str, payload: dict[str, Any]) -> Request:
         line, col = self.program.position(unit, site)
         return Request(kind, line, col, values.encode(payload))
-
-    def _request_of(self, waiting: dict[str, Any]) -> Request:
-        data = {k: v for k, v in waiting.items() if k not in ("kind", "line", "column")}
-        return Request(waiting["kind"], waiting.get("line", 0), waiting.get("column", 0), data)
 
     def _state(self, frames: list[dict[str, Any]], waiting: dict[str, Any] | None) -> dict[str, Any]:
         return {

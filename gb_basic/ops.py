@@ -12,7 +12,7 @@ from .errors import BasicRuntimeError, UnsupportedKeyword
 from .values import describe, eq, ge, gt, le, lt, ne, number_or_none, to_number, to_str
 
 __all__ = ["attr", "index", "set_attr", "set_item", "iterate", "case_match", "unsupported",
-           "num", "length", "Stop"]
+           "num", "Stop"]
 
 
 class Stop(Exception):
@@ -105,11 +105,6 @@ def iterate(x: Any) -> list[Any]:
 def num(x: Any, what: str) -> int | float:
     """A number for a FOR bound; `what` names it in the error."""
     return to_number(x, f"a number ({what})")
-
-
-def length(x: Any) -> int:
-    """Length of a list or text."""
-    return len(x) if x is not None else 0
 
 
 _IS = {"=": eq, "<>": ne, "<": lt, ">": gt, "<=": le, ">=": ge}

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from gb_basic import values
+from gb_basic import Request, values
 from gb_runtime import BotRegistry, DialogRuntime, Inbound, Result
 from gb_sessions import Message, SessionNotFound
 from gb_sessions.config import Stores, StoreSettings, open_stores
@@ -173,7 +173,7 @@ class NotebookSession:
         waiting = None
         if session.dialog:
             w = session.dialog.get("waiting") or {}
-            waiting = _describe(w)
+            waiting = Request.from_dict(w).describe() if w else None
             frames = (session.dialog.get("state") or {}).get("frames") or []
             if frames and session.dialog.get("source") is not None:
                 variables.update({k: v for k, v in values.decode(frames[0].get("vars", {})).items()
@@ -202,11 +202,3 @@ class NotebookSession:
     def dialog_names(self) -> list[str]:
         return self.bots.get(self.bot).dialog_names() if self.bots is not None and self.bot else []
 
-
-def _describe(w: dict[str, Any]) -> str:
-    what = f"HEAR {w.get('var')}"
-    if w.get("type"):
-        what += f" AS {w['type']}"
-    elif w.get("choices"):
-        what += " AS " + ", ".join(f'"{c}"' for c in w["choices"])
-    return f"{what}, line {w.get('line')}"

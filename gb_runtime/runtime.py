@@ -419,6 +419,6 @@ def waiting_of(dialog: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _waiting(r: Suspended) -> dict[str, Any]:
-    d = r.request.data
-    return {"variable": d.get("var"), "type": d.get("type") or ("MENU" if d.get("choices") else None),
-            "choices": d.get("choices"), "line": r.request.line}
+    waiting = waiting_of({"waiting": r.request.to_dict()})
+    assert waiting is not None
+    return waiting
