@@ -40,7 +40,7 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 lint: install
-	$(BIN)/ruff check gb_basic gb_sessions gb_runtime gb_kernel tests bench
+	$(BIN)/ruff check gb_basic gb_sessions gb_runtime gb_kernel gb_server tests bench
 	$(BIN)/mypy
 
 serve: install

@@ -5,7 +5,7 @@ The language is pure: :meth:`Machine.run` returns :class:`Suspended` with a :cla
 never does I/O. The state it returns is plain JSON data.
 """
 
-from .compiler import Program, compile_source
+from .compiler import Program, check_source, compile_source
 from .errors import (
     BasicError,
     BasicRuntimeError,
@@ -32,6 +32,7 @@ __all__ = [
     "Request",
     "Suspended",
     "UnsupportedKeyword",
+    "check_source",
     "compile_source",
     "converse",
     "parse",

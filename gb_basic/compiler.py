@@ -30,10 +30,10 @@ from . import builtins as B
 from . import ops, values
 from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, REQUEST_KEYWORDS, Analysis, assigned_names, read_names
 from .errors import BasicError, BasicSyntaxError
-from .parser import parse
+from .parser import MAX_ERRORS, parse, parse_all
 from .validators import HEAR_TYPES
 
-__all__ = ["Program", "Unit", "compile_source", "compile_module", "MAIN", "ON_LOGIN"]
+__all__ = ["Program", "Unit", "check_source", "compile_source", "compile_module", "MAIN", "ON_LOGIN"]
 
 MAIN = "main"
 ON_LOGIN = "on login"
@@ -1122,3 +1122,32 @@ def compile_source(text: str, name: str = "<dialog>") -> Program:
         BasicSyntaxError: the text does not parse or compile.
     """
     return compile_module(parse(text, name))
+
+
+def check_source(text: str, name: str = "<dialog>", *,
+                 max_errors: int = MAX_ERRORS) -> tuple[Program | None, list[BasicSyntaxError]]:
+    """Parse and compile BASIC source text, reporting every syntax error (``gb check``).
+
+    :func:`compile_source` raises the first error; this goes on after it, at the next statement
+    line (see :func:`~gb_basic.parser.parse_all`), so a file's errors are all reported at once,
+    the one :func:`compile_source` raises among them. The compiler's own checks
+    (a GOTO without its label, a call with the wrong number of arguments) run on a source that
+    parses, and stop at their first error.
+
+    Args:
+        text: the .bas source.
+        name: the file name the errors carry.
+        max_errors: the errors to report at most; past them, a note (of kind ``Note``) says
+            where reporting stopped.
+
+    Returns:
+        ``(program, [])`` when the text compiles (warnings are in ``program.warnings``), else
+        ``(None, errors)`` in source order.
+    """
+    module, errors = parse_all(text, name, max_errors=max_errors)
+    if module is None:
+        return None, errors
+    try:
+        return compile_module(module), []
+    except BasicSyntaxError as exc:
+        return None, [exc]

@@ -25,7 +25,7 @@ from lark.lexer import Lexer, Token
 
 from .errors import BasicSyntaxError
 
-__all__ = ["tokenize", "BasicLexer", "STATEMENT_KEYWORDS", "KEYWORD_STATEMENTS", "HEAR_WORDS"]
+__all__ = ["tokenize", "tokenize_recovering", "BasicLexer", "STATEMENT_KEYWORDS", "KEYWORD_STATEMENTS", "HEAR_WORDS"]
 
 # Words that are keywords where a statement starts.
 STATEMENT_KEYWORDS = {
@@ -163,12 +163,52 @@ class _Lexer:
         return self.text[p : p + 2]
 
     # --- main loop ------------------------------------------------------------------
-    def tokens(self) -> Iterator[Token]:
+    def tokens_recovering(self) -> Iterator[Token | BasicSyntaxError]:
+        """The tokens of :meth:`tokens`, where a lexical error does not end the stream.
+
+        The error is yielded where it occurs and lexing goes on past it, so that its line still
+        ends with its ``_NL`` and the rest of it can be looked at (``gb check`` reports every
+        error of a file, not only the first).
+
+        Yields:
+            Tokens, and a :class:`BasicSyntaxError` at each lexical error.
+        """
+        at_line_start = True
+        while True:
+            try:
+                yield from self.tokens(at_line_start)
+                return
+            except BasicSyntaxError as exc:
+                yield exc
+                if not self.skip_error(exc):
+                    return
+                at_line_start = False
+
+    def skip_error(self, exc: BasicSyntaxError) -> bool:
+        """Move past a lexical error: a bad character, or an unterminated string with the rest of
+        its line.
+
+        Args:
+            exc: the error, raised by :meth:`error` on the current line.
+
+        Returns:
+            False when nothing is left to lex.
+        """
+        if self.pos >= len(self.text):  # a BEGIN TALK without END TALK takes the rest of the file
+            return False
+        pos = self.line_pos + exc.column - 1
+        if exc.token in ("'", '"', "\u201c", "\u201d"):
+            self.pos = _eol(self.text, pos)
+        else:
+            self.pos = pos + 1
+        self.prev = "ERROR"  # the line has something on it: it ends with its _NL
+        return True
+
+    def tokens(self, at_line_start: bool = True) -> Iterator[Token]:
         text = self.text
         n = len(text)
         match = _TOKEN_RE.match
         ops = _OPS
-        at_line_start = True
         while self.pos < n:
             if at_line_start:
                 at_line_start = False
@@ -408,6 +448,7 @@ class _Lexer:
                 return tok
             lines.append(raw.rstrip("\r"))
             p = q + 1
+        self.pos = len(text)  # the block runs to the end of the file: nothing is left to lex
         raise self.error(f"{text[pos:end].upper()} has no {closer}", pos, text[pos:end])
 
 
@@ -420,6 +461,12 @@ def _dedent(lines: list[str]) -> str:
 def tokenize(text: str, file: str = "<dialog>") -> Iterator[Token]:
     """Yield the lark tokens of a BASIC source text."""
     return _Lexer(text, file).tokens()
+
+
+def tokenize_recovering(text: str, file: str = "<dialog>") -> Iterator[Token | BasicSyntaxError]:
+    """Yield the lark tokens of a BASIC source text, and each lexical error where it occurs
+    (see :meth:`_Lexer.tokens_recovering`)."""
+    return _Lexer(text, file).tokens_recovering()
 
 
 class BasicLexer(Lexer):

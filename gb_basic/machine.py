@@ -30,7 +30,7 @@ from .errors import BasicError, BasicRuntimeError, BudgetExceeded, DialogChanged
 from .ops import Stop
 from .validators import giveup_message, retry_message, validate
 
-__all__ = ["Machine", "Suspended", "Finished", "Request", "Output", "STATE_FORMAT"]
+__all__ = ["Machine", "Suspended", "Finished", "Request", "Output", "STATE_FORMAT", "state_variables"]
 
 STATE_FORMAT = 1
 MAX_FRAMES = 200
@@ -91,6 +91,15 @@ class Request:
         if self.kind == "keyword":
             return f"{self.data.get('keyword')}, line {self.line}"
         return f"{self.kind.upper()} {self.data.get('name') or self.data.get('key')}, line {self.line}"
+
+
+def state_variables(state: dict[str, Any] | None) -> dict[str, Any]:
+    """The variables of a suspended state's main unit (decoded values; none of the machine's
+    own ``$`` slots): what a dialog waiting at HEAR holds so far."""
+    frames = (state or {}).get("frames") or []
+    if not frames:
+        return {}
+    return {k: v for k, v in values.decode(frames[0].get("vars") or {}).items() if not k.startswith("$")}
 
 
 @dataclass

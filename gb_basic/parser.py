@@ -3,12 +3,14 @@
 lark's LALR(1) parser reads the token stream of :mod:`gb_basic.lexer` with ``grammar.lark``;
 an inline transformer builds AST nodes and block markers line by line, and :class:`_Nester`
 nests the block lines (``IF``/``END IF``, ``FOR``/``NEXT``, ...) with a stack.
+:func:`parse` raises the first error; :func:`parse_all` (``gb check``) goes on after each.
 """
 
 from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
@@ -18,9 +20,9 @@ from lark.grammar import Rule
 
 from . import ast as A
 from .errors import BasicSyntaxError
-from .lexer import BasicLexer
+from .lexer import BasicLexer, tokenize_recovering
 
-__all__ = ["parse", "parse_expression", "Mark"]
+__all__ = ["parse", "parse_all", "parse_expression", "Mark", "MAX_ERRORS"]
 
 
 class Mark:
@@ -488,11 +490,18 @@ class _Open:
 
 
 class _Nester:
-    """Turns the flat list of lines into nested blocks, with friendly errors."""
+    """Turns the flat list of lines into nested blocks, with friendly errors.
 
-    def __init__(self, module: A.Module) -> None:
+    It raises its first error, or, given an ``errors`` list (``gb check``), records each error
+    there and repairs the nesting so that one mistake is reported once: a closer closes the
+    blocks left open inside its own, a line that closes nothing is dropped, and the statements
+    of a misplaced branch are dropped with it.
+    """
+
+    def __init__(self, module: A.Module, errors: list[BasicSyntaxError] | None = None) -> None:
         self.module = module
         self.stack: list[_Open] = []
+        self.errors = errors
 
     def error(self, message: str, line: int, col: int, token: str | None = None,
               incomplete: bool = False) -> BasicSyntaxError:
@@ -501,12 +510,24 @@ class _Nester:
         err.incomplete = incomplete  # type: ignore[attr-defined]
         return err
 
+    def fail(self, message: str, line: int, col: int, token: str | None = None, incomplete: bool = False) -> None:
+        """Raise the error, or record it when collecting every error; the caller then repairs.
+
+        Raises:
+            BasicSyntaxError: unless the nester collects errors.
+        """
+        err = self.error(message, line, col, token, incomplete)
+        if self.errors is None:
+            raise err
+        self.errors.append(err)
+
     def current(self, at: Any) -> list[Any]:
         if not self.stack:
             return self.module.body
         top = self.stack[-1]
         if top.body is None:
-            raise self.error("expected CASE after SELECT CASE", at.line, at.col)
+            self.fail("expected CASE after SELECT CASE", at.line, at.col)
+            top.body = []  # the statements up to the first CASE are dropped, with one error
         return top.body
 
     def run(self, lines: list[Any]) -> None:
@@ -518,14 +539,14 @@ class _Nester:
                     self.add(s)
             else:
                 self.add(item)
-        if self.stack:
-            top = self.stack[-1]
+        while self.stack:  # each block still open lacks its closer: one error each
+            top = self.stack.pop()
             closer = _CLOSE_NAME[top.kind]
             hint = ""
             if top.kind == "if" and not top.node.bare:
                 hint = " (a bare END stops the dialog)"
-            raise self.error(f"the {_OPEN_NAME[top.kind]} at line {top.mark.line} has no {closer}{hint}",
-                             top.mark.line, top.mark.col, _OPEN_NAME[top.kind], incomplete=True)
+            self.fail(f"the {_OPEN_NAME[top.kind]} at line {top.mark.line} has no {closer}{hint}",
+                      top.mark.line, top.mark.col, _OPEN_NAME[top.kind], incomplete=True)
 
     def add(self, stmt: Any) -> None:
         if isinstance(stmt, A.Param):
@@ -538,16 +559,40 @@ class _Nester:
         self.current(mark)  # a block cannot start between SELECT CASE and its first CASE
         self.stack.append(_Open(kind, mark, node, body))
 
-    def top(self, mark: Mark, *kinds: str, what: str) -> _Open:
+    def top(self, mark: Mark, *kinds: str, what: str) -> _Open | None:
+        """The open block a closer or branch line belongs to.
+
+        Returns:
+            The block, or None (after an error was recorded) when the line is to be dropped.
+        """
         if self.stack and self.stack[-1].kind in kinds:
             return self.stack[-1]
         if self.stack:
             o = self.stack[-1]
-            raise self.error(f"{what} found while the {_OPEN_NAME[o.kind]} at line {o.mark.line} "
-                             f"is still open (missing {_CLOSE_NAME[o.kind]}?)", mark.line, mark.col, what)
+            self.fail(f"{what} found while the {_OPEN_NAME[o.kind]} at line {o.mark.line} "
+                      f"is still open (missing {_CLOSE_NAME[o.kind]}?)", mark.line, mark.col, what)
+            return self.unwind(kinds)
         opener = {"if": "IF", "for": "FOR", "each": "FOR", "do": "DO", "while": "WHILE",
                   "select": "SELECT CASE", "with": "WITH", "function": "FUNCTION", "sub": "SUB"}
-        raise self.error(f"{what} without {opener[kinds[0]]}", mark.line, mark.col, what)
+        self.fail(f"{what} without {opener[kinds[0]]}", mark.line, mark.col, what)
+        return None
+
+    def unwind(self, kinds: tuple[str, ...]) -> _Open | None:
+        """Close the blocks opened inside the innermost block of one of `kinds`: their missing
+        closers were just reported. None, and nothing closed, if no such block is open."""
+        for depth in range(len(self.stack) - 1, -1, -1):
+            if self.stack[depth].kind in kinds:
+                while len(self.stack) > depth + 1:
+                    self.close_top()
+                return self.stack[depth]
+        return None
+
+    def close_top(self) -> None:
+        """Close the innermost block as if its closer had been read."""
+        if self.stack[-1].kind in ("function", "sub"):
+            self.define(self.stack.pop())
+        else:
+            self.pop()
 
     def pop(self) -> None:
         o = self.stack.pop()
@@ -561,21 +606,29 @@ class _Nester:
 
     def on_elseif(self, m: Mark) -> None:
         o = self.top(m, "if", what="ELSE IF")
+        if o is None:
+            return
         if o.node.orelse is not None:
-            raise self.error("ELSE IF after ELSE", m.line, m.col, "ELSE IF")
+            self.fail("ELSE IF after ELSE", m.line, m.col, "ELSE IF")
+            o.body = []  # the branch is dropped
+            return
         o.node.branches.append((m.args[0], []))
         o.body = o.node.branches[-1][1]
 
     def on_else(self, m: Mark) -> None:
         o = self.top(m, "if", what="ELSE")
+        if o is None:
+            return
         if o.node.orelse is not None:
-            raise self.error(f"a second ELSE for the IF at line {o.mark.line}", m.line, m.col, "ELSE")
+            self.fail(f"a second ELSE for the IF at line {o.mark.line}", m.line, m.col, "ELSE")
+            o.body = []  # the branch is dropped
+            return
         o.node.orelse = []
         o.body = o.node.orelse
 
     def on_end_if(self, m: Mark) -> None:
-        self.top(m, "if", what="END IF")
-        self.pop()
+        if self.top(m, "if", what="END IF") is not None:
+            self.pop()
 
     def on_end(self, m: Mark) -> None:
         if self.stack and (self.stack[-1].kind == "login" or
@@ -596,10 +649,12 @@ class _Nester:
 
     def on_next(self, m: Mark) -> None:
         o = self.top(m, "for", "each", what="NEXT")
+        if o is None:
+            return
         name = m.args[0]
-        if name is not None and name != o.node.var:
-            raise self.error(f"NEXT {name} does not match FOR {o.node.var} at line {o.mark.line}",
-                             m.line, m.col, "NEXT")
+        if name is not None and o.node.var and name != o.node.var:  # no var: a FOR line that did not parse
+            self.fail(f"NEXT {name} does not match FOR {o.node.var} at line {o.mark.line}",
+                      m.line, m.col, "NEXT")
         self.pop()
 
     def on_do(self, m: Mark) -> None:
@@ -609,11 +664,14 @@ class _Nester:
 
     def on_loop(self, m: Mark) -> None:
         o = self.top(m, "do", what="LOOP")
+        if o is None:
+            return
         cond, until = m.args
         if cond is not None:
             if o.node.pre is not None:
-                raise self.error("a DO WHILE/UNTIL loop cannot also test at LOOP", m.line, m.col, "LOOP")
-            o.node.post, o.node.until = cond, until
+                self.fail("a DO WHILE/UNTIL loop cannot also test at LOOP", m.line, m.col, "LOOP")
+            else:
+                o.node.post, o.node.until = cond, until
         self.pop()
 
     def on_while(self, m: Mark) -> None:
@@ -621,8 +679,8 @@ class _Nester:
         self.push("while", m, node, node.body)
 
     def on_wend(self, m: Mark) -> None:
-        self.top(m, "while", what="WEND")
-        self.pop()
+        if self.top(m, "while", what="WEND") is not None:
+            self.pop()
 
     # select
     def on_select(self, m: Mark) -> None:
@@ -631,19 +689,25 @@ class _Nester:
 
     def on_case(self, m: Mark) -> None:
         o = self.top(m, "select", what="CASE")
+        if o is None:
+            return
         if o.node.orelse is not None:
-            raise self.error("CASE after CASE ELSE", m.line, m.col, "CASE")
+            self.fail("CASE after CASE ELSE", m.line, m.col, "CASE")
+            o.body = []  # the case is dropped
+            return
         o.node.cases.append((list(m.args[0]), []))
         o.body = o.node.cases[-1][1]
 
     def on_case_else(self, m: Mark) -> None:
         o = self.top(m, "select", what="CASE ELSE")
+        if o is None:
+            return
         o.node.orelse = []
         o.body = o.node.orelse
 
     def on_end_select(self, m: Mark) -> None:
-        self.top(m, "select", what="END SELECT")
-        self.pop()
+        if self.top(m, "select", what="END SELECT") is not None:
+            self.pop()
 
     # with, functions, login
     def on_with(self, m: Mark) -> None:
@@ -651,16 +715,18 @@ class _Nester:
         self.push("with", m, node, node.body)
 
     def on_end_with(self, m: Mark) -> None:
-        self.top(m, "with", what="END WITH")
-        self.pop()
+        if self.top(m, "with", what="END WITH") is not None:
+            self.pop()
 
     def on_function(self, m: Mark, is_sub: bool = False) -> None:
         kind = "sub" if is_sub else "function"
         name_tok = m.args[0]
         if self.stack:
             o = self.stack[-1]
-            raise self.error(f"{kind.upper()} {name_tok} inside the {_OPEN_NAME[o.kind]} at line "
-                             f"{o.mark.line} (missing {_CLOSE_NAME[o.kind]}?)", m.line, m.col, kind.upper())
+            self.fail(f"{kind.upper()} {name_tok} inside the {_OPEN_NAME[o.kind]} at line "
+                      f"{o.mark.line} (missing {_CLOSE_NAME[o.kind]}?)", m.line, m.col, kind.upper())
+            while self.stack:  # the blocks left open end where the function starts
+                self.close_top()
         node = A.Function(m.line, m.col, str(name_tok).lower(), list(m.args[1]), [], is_sub,
                           str(name_tok), (name_tok.line, name_tok.column))
         self.stack.append(_Open(kind, m, node, node.body))
@@ -670,13 +736,19 @@ class _Nester:
 
     def _end_function(self, m: Mark, kind: str) -> None:
         o = self.top(m, kind, what=f"END {kind.upper()}")
-        self.stack.pop()
+        if o is not None:
+            self.stack.pop()
+            self.define(o)
+
+    def define(self, o: _Open) -> None:
+        """Register a FUNCTION or SUB that was just closed."""
         name = o.node.name
         if name in self.module.functions:
             prev = self.module.functions[name]
             line, col = o.node.name_at
-            raise self.error(f"{kind.upper()} {o.node.spelling} is already defined at line {prev.line}",
-                             line, col, o.node.spelling)
+            self.fail(f"{o.kind.upper()} {o.node.spelling} is already defined at line {prev.line}",
+                      line, col, o.node.spelling)
+            return
         self.module.functions[name] = o.node
 
     def on_end_function(self, m: Mark) -> None:
@@ -824,20 +896,32 @@ def _end_of_line(source: str, tok: Token) -> tuple[int, int]:
     return line, col
 
 
+def _as_syntax_error(exc: Exception, name: str, source: str) -> BasicSyntaxError | None:
+    """The error of the lexer, lark or the transformer that `exc` is, placed in file `name`.
+
+    Returns:
+        The BasicSyntaxError, or None when `exc` is a bug rather than an error of the source.
+    """
+    if isinstance(exc, VisitError) and isinstance(exc.orig_exc, BasicSyntaxError):
+        exc = exc.orig_exc
+    if isinstance(exc, BasicSyntaxError):
+        exc.file = name
+        return exc
+    if isinstance(exc, UnexpectedInput):
+        return _syntax_error(exc, name, source)
+    return None
+
+
 def _run_lark(source: str, name: str) -> list[Any]:
     try:
         return _LARK.parse(source)  # type: ignore[return-value]
-    except BasicSyntaxError as exc:
-        exc.file = name
-        raise
-    except VisitError as exc:
-        inner = exc.orig_exc
-        if isinstance(inner, BasicSyntaxError):
-            inner.file = name
-            raise inner from None
-        raise
-    except UnexpectedInput as exc:
-        raise _syntax_error(exc, name, source) from None
+    except (BasicSyntaxError, VisitError, UnexpectedInput) as exc:
+        err = _as_syntax_error(exc, name, source)
+        if err is None:
+            raise
+        if err is exc:
+            raise
+        raise err from None
 
 
 def parse(source: str, name: str = "<dialog>") -> A.Module:
@@ -857,6 +941,208 @@ def parse(source: str, name: str = "<dialog>") -> A.Module:
         if collecting:
             gc.enable()
     return module
+
+
+# --- every error of a file (gb check) -------------------------------------------------------
+
+MAX_ERRORS = 50  # errors reported per file; a file with more is likely not BASIC at all
+
+
+def parse_all(source: str, name: str = "<dialog>", *,
+              max_errors: int = MAX_ERRORS) -> tuple[A.Module | None, list[BasicSyntaxError]]:
+    """Parse a .bas source, collecting every syntax error instead of stopping at the first.
+
+    After an error the parser resynchronises at the next statement line: each line is parsed
+    on its own (the grammar's statements are single lines; blocks are nested afterwards), a
+    line that does not lex or parse gives one error and is dropped, and a broken block line
+    (``IF x = THEN``) still opens or closes its block so that its END IF is not an error too.
+    The nesting then reports each block error once. :func:`parse` raises the first of these
+    errors, and is the fast path this tries first.
+
+    Args:
+        source: the .bas text.
+        name: the file name the errors carry.
+        max_errors: the errors to report at most; past them, a note (an error of kind
+            ``Note``) says where reporting stopped.
+
+    Returns:
+        ``(module, [])`` when the source parses, else ``(None, errors)`` in source order.
+    """
+    source = source.replace("\r\n", "\n")
+    try:
+        return parse(source, name), []
+    except BasicSyntaxError as exc:
+        first = exc
+    errors: list[BasicSyntaxError] = []
+    collecting = gc.isenabled()
+    gc.disable()  # as in parse
+    try:
+        lines = _parse_lines(source, name, errors, max_errors)
+        if len(errors) <= max_errors:  # past the cap the rest of the file was not read: no EOF checks
+            _Nester(A.Module(name, source, []), errors).run(lines)
+    finally:
+        if collecting:
+            gc.enable()
+    errors.sort(key=lambda e: (e.line, e.column))
+    return None, _capped(errors or [first], max_errors)
+
+
+def _capped(errors: list[BasicSyntaxError], max_errors: int) -> list[BasicSyntaxError]:
+    """The first `max_errors` errors, and a note at the first one left out."""
+    if len(errors) <= max_errors:
+        return errors
+    cut = errors[max_errors]
+    note = BasicSyntaxError(f"more than {max_errors} errors: stopped reporting here", file=cut.file,
+                            line=cut.line, column=cut.column)
+    note.kind = "Note"
+    return [*errors[:max_errors], note]
+
+
+def _parse_lines(source: str, name: str, errors: list[BasicSyntaxError], max_errors: int) -> list[Any]:
+    """Parse `source` one statement line at a time.
+
+    Returns:
+        The items of the lines that parse (statements and block marks), with a stand-in mark
+        for each broken block line; an error for each other line goes to `errors`, up to one
+        more than `max_errors`.
+    """
+    items: list[Any] = []
+    depth = 0  # brackets a broken line left open: `x = CALL "f", {` goes on to its `}`
+    for before, after, lexical in _statement_lines(source, name):
+        line = before + after
+        if depth > 0 and not (line and line[0].type in _BLOCK_LINES):
+            depth += _brackets(line)
+            continue  # inside the broken statement, whose error is reported
+        depth = 0
+        result = _parse_line(before, lexical, name, source)
+        if not isinstance(result, BasicSyntaxError):
+            items.extend(result)
+            continue
+        errors.append(result)
+        if len(errors) > max_errors:
+            break
+        stand_in = _stand_in(line)
+        if stand_in is not None:
+            items.append(stand_in)
+        if len(line) > 1 and line[-1].type == "_NL" and line[-2].type in ("LPAR", "LSQB", "LBRACE"):
+            depth = _brackets(line)
+    return items
+
+
+def _statement_lines(source: str, name: str) -> Iterator[tuple[list[Token], list[Token], BasicSyntaxError | None]]:
+    """The statement lines of `source`, each up to and with its ``_NL``.
+
+    Yields:
+        ``(before, after, error)``: the tokens before the line's first lexical error, the
+        tokens after it, and the error (None, and no tokens after, for a line that lexes).
+    """
+    before: list[Token] = []
+    after: list[Token] = []
+    lexical: BasicSyntaxError | None = None
+    for tok in tokenize_recovering(source, name):
+        if isinstance(tok, BasicSyntaxError):
+            lexical = lexical or tok  # a line's later errors are likely the first one's doing
+            continue
+        (before if lexical is None else after).append(tok)
+        if tok.type == "_NL":
+            yield before, after, lexical
+            before, after, lexical = [], [], None
+    if before or after or lexical:  # the last statement runs into the end of the file (a trailing comma)
+        yield before, after, lexical
+
+
+def _brackets(line: list[Token]) -> int:
+    """Opening brackets minus closing ones."""
+    return sum(_BRACKET.get(t.type, 0) for t in line)
+
+
+_BRACKET = {"LPAR": 1, "LSQB": 1, "LBRACE": 1, "RPAR": -1, "RSQB": -1, "RBRACE": -1}
+
+
+def _parse_line(line: list[Token], lexical: BasicSyntaxError | None, name: str,
+                source: str) -> list[Any] | BasicSyntaxError:
+    """Feed one line's tokens to a fresh LALR parser: the same steps as :func:`parse` takes on
+    that line, so the first error of a file is the one :func:`parse` raises.
+
+    Args:
+        line: the tokens, up to the line's ``_NL`` or its first lexical error (never empty
+            without one).
+        lexical: that error, if any: the line's error unless lark finds one before it.
+        name: the file name.
+        source: the whole source (for the messages and positions).
+
+    Returns:
+        The line's items, or its error.
+    """
+    parser = _LARK.parse_interactive()
+    try:
+        for tok in line:
+            parser.feed_token(tok)
+        if lexical is not None:
+            return lexical
+        return parser.feed_eof(line[-1])  # type: ignore[no-untyped-call,no-any-return]
+    except (BasicSyntaxError, VisitError, UnexpectedInput) as exc:
+        err = _as_syntax_error(exc, name, source)
+        if err is None:
+            raise
+        return err
+
+
+# The first token of a block line that does not parse -> the kind of block line it stands for.
+_BLOCK_LINES = {
+    "IF": "if", "ELSEIF": "elseif", "ELSE": "else", "END_IF": "end_if", "END": "end", "FOR": "for",
+    "FOR_EACH": "each", "NEXT": "next", "DO": "do", "DO_WHILE": "do", "DO_UNTIL": "do", "LOOP": "loop",
+    "LOOP_WHILE": "loop", "LOOP_UNTIL": "loop", "WHILE": "while", "WEND": "wend", "SELECT_CASE": "select",
+    "CASE": "case", "CASE_ELSE": "case_else", "END_SELECT": "end_select", "WITH": "with",
+    "END_WITH": "end_with", "FUNCTION": "function", "SUB": "sub", "END_FUNCTION": "end_function",
+    "END_SUB": "end_sub", "ON_LOGIN": "login",
+}
+
+
+# END followed by these words closes a loop (other BASICs write END FOR; gb does not parse it).
+_END_WORDS = {"FOR": "next", "DO": "loop", "LOOP": "loop"}
+
+
+def _stand_in(line: list[Token]) -> Mark | None:
+    """A mark for a block line that does not parse, so that its block still opens or closes.
+
+    Args:
+        line: the line's tokens, the ones after a lexical error too.
+
+    Returns:
+        The mark, or None for a line that is not a block line (or is a one-line IF).
+    """
+    if not line or line[0].type not in _BLOCK_LINES:
+        return None
+    first = line[0]
+    kind = _BLOCK_LINES[first.type]
+    if kind == "end" and len(line) > 1:
+        kind = _END_WORDS.get(str(line[1]).upper(), kind)  # END FOR: NEXT written another way
+    anything = A.Const(first.line or 0, first.column or 0, True)  # never compiled: the file has errors
+    if kind == "if":
+        return _if_stand_in(line, anything)
+    named = line[1] if len(line) > 1 and line[1].type == "NAME" else None
+    if kind in ("function", "sub"):  # without a name, one that no other function can have
+        name = named or Token("NAME", f"(line {first.line})", 0, first.line, first.column)
+        return Mark(kind, first, name, [])
+    var = str(named).lower() if named else ""  # "": a NEXT with any name closes the loop
+    args: tuple[Any, ...] = {
+        "for": (var, anything, anything, None), "each": (var, anything), "elseif": (anything,),
+        "next": (None,), "do": (None, False), "loop": (None, False), "while": (anything,),
+        "select": (anything,), "case": ([],), "with": (anything,),
+    }.get(kind, ())
+    return Mark(kind, first, *args)
+
+
+def _if_stand_in(line: list[Token], cond: A.Expr) -> Mark | None:
+    """The mark for a broken IF line: a block IF, or None for a one-line ``IF x THEN TALK "a"``.
+
+    An IF without THEN is taken as the bare form, which END IF and END both close.
+    """
+    types = [t.type for t in line if t.type != "_NL"]
+    if "THEN" in types and types.index("THEN") < len(types) - 1:
+        return None
+    return Mark("if", line[0], cond, "THEN" not in types)
 
 
 def parse_expression(text: str, *, line: int = 1, col: int = 1, name: str = "<dialog>") -> A.Expr:

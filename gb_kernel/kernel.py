@@ -204,13 +204,7 @@ class GbKernel(Kernel):
                 return result
             answer = await self.next_answer(result, answers)
             if answer is None:
-                w = result.waiting
-                what = f"HEAR {w.get('variable')}"
-                if w.get("choices"):
-                    what += " AS " + ", ".join(f'"{c}"' for c in w["choices"])
-                elif w.get("type"):
-                    what += f" AS {w['type']}"
-                self.out(f"(waiting for {what}, line {w.get('line')}: answer with %user TEXT or in %chat)\n")
+                self.out(f"(waiting for {result.waiting.describe()}: answer with %user TEXT or in %chat)\n")
                 return result
             self.out(f"> {answer}\n")
             if self.widget is not None:
@@ -229,10 +223,10 @@ class GbKernel(Kernel):
 
     def ask_stdin(self, result: Result) -> str | None:
         """The front end's input box (input_request); Ctrl-C interrupts it."""
-        w = result.waiting or {}
+        variable = result.waiting.variable if result.waiting else None
         previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            answer: str = self.raw_input(f"{w.get('variable')}? ")  # type: ignore[no-untyped-call]
+            answer: str = self.raw_input(f"{variable}? ")  # type: ignore[no-untyped-call]
             return answer
         except KeyboardInterrupt:
             raise asyncio.CancelledError() from None
@@ -277,7 +271,7 @@ class GbKernel(Kernel):
             self.out(f"{verb.rstrip('e')}ed session {sid} of bot {self.nb.bot}\n")
         elif verb == "list":
             rows = await self.nb.sessions()
-            lines = [f"{r['id']}  {r['channel']:<9} {r['status']:<7} {r['last_activity']:%Y-%m-%d %H:%M}" for r in rows]
+            lines = [f"{r.id}  {r.channel:<9} {r.status:<7} {r.last_activity:%Y-%m-%d %H:%M}" for r in rows]
             self.out("\n".join(lines) + "\n" if lines else "no sessions\n")
         elif verb == "end":
             await self.nb.end()

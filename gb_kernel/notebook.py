@@ -14,12 +14,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from gb_basic import Request, values
-from gb_runtime import BotRegistry, DialogRuntime, Inbound, Result
-from gb_sessions import Message, SessionNotFound
-from gb_sessions.config import Stores, StoreSettings, open_stores
-
-from .writebehind import WriteBehindStore
+from gb_basic.values import decode
+from gb_runtime import (
+    BotRegistry,
+    DialogRuntime,
+    Inbound,
+    Message,
+    Result,
+    SessionNotFound,
+    SessionRecord,
+    StoreSettings,
+)
+from gb_runtime.setup import Services, open_services
 
 __all__ = ["NotebookSession", "find_project"]
 
@@ -46,8 +52,7 @@ class NotebookSession:
         self.bots_dir = bots_dir or found_bots
         self.data_dir = data_dir or found_data
         self.notebook = notebook or os.environ.get("JPY_SESSION_NAME") or "default"
-        self.stores: Stores | None = None
-        self.store: WriteBehindStore | None = None
+        self.services: Services | None = None
         self.runtime: DialogRuntime | None = None
         self.bots: BotRegistry | None = None
         self.bot = ""
@@ -58,22 +63,18 @@ class NotebookSession:
     async def open(self) -> None:
         if self.runtime is not None:
             return
-        self.stores = await open_stores(StoreSettings.from_env(data_dir=self.data_dir))
-        self.bots = BotRegistry(self.bots_dir, self.data_dir)
-        self.store = WriteBehindStore(self.stores.store)
-        self.runtime = DialogRuntime(self.store, self.bots, users=self.stores.users, apologize=False)
+        self.services = await open_services(StoreSettings.from_env(data_dir=self.data_dir), self.bots_dir,
+                                            write_behind=True, apologize=False)
+        self.runtime = self.services.runtime
+        self.bots = self.runtime.bots
         saved = self._mapping().get(self.notebook, {})
         self.bot = saved.get("bot") or ("default" if "default" in self.bots.names() else (self.bots.names() or [""])[0])
 
     async def close(self) -> None:
         """Flush the background saves, then close the database."""
-        if self.stores is not None:
-            try:
-                if self.store is not None:
-                    await self.store.flush()
-            finally:
-                await self.stores.close()
-        self.stores = self.runtime = None
+        if self.services is not None:
+            await self.services.close()
+        self.services = self.runtime = None
 
     def _mapping_path(self) -> Path:
         return self.data_dir / "notebooks.json"
@@ -108,11 +109,14 @@ class NotebookSession:
             return self.session_id
         saved = self._mapping().get(self.notebook, {}).get("sessions", {}).get(self.bot)
         if saved:
-            session = await self._rt().store.load(uuid.UUID(saved), with_history=False)
-            if session is not None and session.status == "active" and session.bot_id == self.bot:
-                self.session_id = session.id
-                self.variables = values.decode(session.variables)
-                return session.id
+            try:
+                summary = await self._rt().summary(uuid.UUID(saved))
+            except SessionNotFound:
+                summary = None
+            if summary is not None and summary.status == "active" and summary.bot == self.bot:
+                self.session_id = summary.id
+                self.variables = await self._rt().variables(summary.id)
+                return summary.id
         return await self.new()
 
     async def new(self, bot: str | None = None, *, remember: bool = True) -> uuid.UUID:
@@ -132,13 +136,11 @@ class NotebookSession:
     async def attach(self, session_id: uuid.UUID) -> uuid.UUID:
         """Talk to an existing session (a web chat's, an earlier notebook's)."""
         await self.open()
-        session = await self._rt().store.load(session_id, with_history=False, fresh=True)
-        if session is None:
-            raise SessionNotFound(f"no session {session_id}")
-        self.bot, self.session_id = session.bot_id, session.id
-        self.variables = values.decode(session.variables)
+        summary = await self._rt().summary(session_id)
+        self.bot, self.session_id = summary.bot, summary.id
+        self.variables = await self._rt().variables(summary.id)
         self._remember()
-        return session.id
+        return summary.id
 
     async def end(self) -> None:
         if self.session_id is not None:
@@ -149,7 +151,7 @@ class NotebookSession:
     async def run_cell(self, source: str, name: str, *, result_var: str | None = None) -> Result:
         sid = await self.ensure()
         result = await self._rt().run_source(sid, source, name, result_var=result_var)
-        self.variables = values.decode(result.variables or {})
+        self.variables = decode(result.variables or {})
         return result
 
     async def send(self, text: str) -> Result:
@@ -167,37 +169,23 @@ class NotebookSession:
         """id, bot, status, channel, what the dialog waits for, and the variables (the session's,
         with those of a cell waiting at HEAR on top)."""
         sid = await self.ensure()
-        session = await self._rt().store.load(sid, with_history=False, fresh=True)
-        assert session is not None
-        variables = values.decode(session.variables)
-        waiting = None
-        if session.dialog:
-            w = session.dialog.get("waiting") or {}
-            waiting = Request.from_dict(w).describe() if w else None
-            frames = (session.dialog.get("state") or {}).get("frames") or []
-            if frames and session.dialog.get("source") is not None:
-                variables.update({k: v for k, v in values.decode(frames[0].get("vars", {})).items()
-                                  if not k.startswith("$")})
-        self.variables = variables
-        return {"id": str(session.id), "bot": session.bot_id, "status": session.status, "channel": session.channel,
-                "waiting": waiting, "variables": variables, "message_count": session.message_count}
+        summary = await self._rt().summary(sid)
+        self.variables = await self._rt().variables(sid)
+        waiting = summary.waiting.describe() if summary.waiting else None
+        return {"id": str(summary.id), "bot": summary.bot, "status": summary.status, "channel": summary.channel,
+                "waiting": waiting, "variables": self.variables, "message_count": summary.message_count}
 
     async def history(self) -> list[Message]:
         sid = await self.ensure()
-        return await self._rt().store.history(sid)
+        return await self._rt().history(sid, roles=("user", "assistant", "system"))
 
-    async def sessions(self) -> list[dict[str, Any]]:
+    async def sessions(self) -> list[SessionRecord]:
         await self.open()
-        assert self.stores is not None and self.store is not None
-        await self.store.flush()
-        return await self.stores.sql.recent(self.bot)
+        return await self._rt().recent(self.bot)
 
     def take_warnings(self) -> list[str]:
         """Messages about cells whose changes could not be saved (shown once)."""
-        if self.store is None:
-            return []
-        out, self.store.warnings = self.store.warnings, []
-        return out
+        return self.services.take_warnings() if self.services is not None else []
 
     def dialog_names(self) -> list[str]:
         return self.bots.get(self.bot).dialog_names() if self.bots is not None and self.bot else []

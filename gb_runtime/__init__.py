@@ -1,8 +1,34 @@
-"""gb_runtime: bot packages and the DialogRuntime, the one door into a bot."""
+"""gb_runtime: bot packages and the DialogRuntime, the one door into a bot.
 
-from .bots import BotPackage, BotRegistry, BotSettings, UnknownBot
-from .messages import Inbound, Reply, Result
-from .runtime import DialogRuntime, waiting_of
+The fronts (the kernel, the server and its channels) import what they need from here: the
+runtime and its types, the errors they turn into responses (``REFUSED``), and the message
+and session types of gb_sessions that the runtime's read API returns.
+"""
 
-__all__ = ["BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "Inbound", "Reply", "Result", "UnknownBot",
-           "waiting_of"]
+from gb_sessions import Message, SessionError, SessionRecord, StoreSettings, StoreUnavailable
+
+from .bots import BotPackage, BotRegistry, BotSettings
+from .errors import (
+    REFUSED,
+    BotError,
+    DialogRuntimeError,
+    InvalidToken,
+    SessionEnded,
+    SessionExpired,
+    SessionNotFound,
+    TemplateNotFound,
+    TooManySessions,
+    UnknownBot,
+    UnknownDialog,
+    UploadTooLarge,
+    WrongBot,
+)
+from .messages import DialogState, Inbound, Reply, Result, SessionSummary, Waiting
+from .runtime import DialogRuntime
+
+__all__ = [
+    "REFUSED", "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
+    "DialogState", "Inbound", "InvalidToken", "Message", "Reply", "Result", "SessionEnded", "SessionError",
+    "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings", "StoreUnavailable",
+    "TemplateNotFound", "TooManySessions", "UnknownBot", "UnknownDialog", "UploadTooLarge", "Waiting", "WrongBot",
+]

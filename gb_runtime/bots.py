@@ -11,13 +11,7 @@ Layout of a package::
 Files are re-read when their mtime, size or inode changes: editing a .bas or config.csv takes
 effect on the next call, without a restart.
 
-Errors::
-
-    BotError                          every error of this module
-    ├── BotConfigError (ValueError)   bad config.csv line or value, bad template JSON
-    ├── BotStorageError (PermissionError)  a file name that leaves the bot's storage folder
-    ├── UnknownBot (KeyError)         no package with that name
-    └── TemplateNotFound (KeyError)   no template with that name in the bot
+Errors: ``BotError`` and its subclasses (errors.py draws the tree).
 """
 
 from __future__ import annotations
@@ -35,6 +29,8 @@ from typing import Any
 
 from gb_basic import Program, compile_source
 
+from .errors import BotConfigError, BotError, BotStorageError, TemplateNotFound, UnknownBot
+
 __all__ = [
     "BotConfigError",
     "BotError",
@@ -51,33 +47,6 @@ log = logging.getLogger("gb.bots")
 
 # (mtime_ns, size, inode): a file counts as changed when any of them changes.
 _Signature = tuple[int, int, int]
-
-
-class BotError(Exception):
-    """Root of the bot package errors."""
-
-
-class BotConfigError(BotError, ValueError):
-    """config.csv or a template is malformed; the message names the file (and line)."""
-
-
-class BotStorageError(BotError, PermissionError):
-    """A file name resolves outside the bot's storage folder."""
-
-
-class _NamedLookupError(BotError, KeyError):
-    """A KeyError whose str() is its message, not the repr of its key."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class UnknownBot(_NamedLookupError):
-    """No bot package with that name."""
-
-
-class TemplateNotFound(_NamedLookupError):
-    """No session template with that name in the bot."""
 
 
 def _signature(path: Path) -> _Signature | None:
@@ -557,7 +526,7 @@ class BotRegistry:
         pkg = packages.get(name) or {k.lower(): v for k, v in packages.items()}.get(name.lower())
         if pkg is None:
             known = ", ".join(sorted(packages)) or "none"
-            raise UnknownBot(f"unknown bot {name!r} (bots in {self.root}: {known})")
+            raise UnknownBot(f"unknown bot {name!r} (bots: {known})")
         return pkg
 
     @property

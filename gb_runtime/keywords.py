@@ -14,8 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gb_basic import BasicRuntimeError, Request, values
-from gb_sessions.session import Message, Session
-from gb_sessions.store import SessionStore
+from gb_sessions import Message, Session, SessionStore
 
 from .bots import BotPackage
 

@@ -1,36 +1,132 @@
-"""What goes into the runtime (Inbound) and what comes out (Reply, Result)."""
+"""What goes into the runtime (Inbound), what comes out (Reply, Result), and what a front sees
+of a session (SessionSummary, DialogState, Waiting): typed, so no front reads stored dicts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Inbound", "Reply", "Result"]
+from gb_basic import Request
+from gb_sessions import Message, Session
+
+__all__ = ["Inbound", "Reply", "Result", "Waiting", "DialogState", "SessionSummary"]
 
 
 @dataclass
 class Inbound:
     """One message for a bot. The session comes from `token` (web, API), from `session_id`
-    (a trusted caller such as the notebook kernel) or from (`channel`, `address`)."""
+    (a trusted caller such as the notebook kernel) or from (`channel`, `address`).
 
-    bot: str
+    `bot` None means the bot of the token's session. `origin` is an opaque name of the
+    sender (a socket, a kernel): the session event of this turn carries it, so the sender can
+    skip its own echo."""
+
+    bot: str | None
     text: str
     channel: str = "web"
     token: str | None = None
     session_id: uuid.UUID | None = None
     address: str | None = None
     attachment: dict[str, Any] | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What a dialog waits for: the HEAR's variable, its type (or MENU), the menu's choices, line."""
+
+    variable: str | None
+    type: str | None
+    choices: list[str] | None
+    line: int | None
+
+    @classmethod
+    def of_request(cls, request: dict[str, Any] | None) -> Waiting | None:
+        """From a suspended machine's HEAR request (``Request.to_dict()``), or None."""
+        if not request:
+            return None
+        choices = [str(c) for c in request["choices"]] if request.get("choices") else None
+        return cls(request.get("var"), request.get("type") or ("MENU" if choices else None), choices,
+                   request.get("line"))
+
+    def describe(self) -> str:
+        """One line for people: ``HEAR name AS EMAIL, line 3``."""
+        return Request("hear", self.line or 0, 0, {"var": self.variable, "type": self.type if self.type != "MENU"
+                                                   else None, "choices": self.choices}).describe()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's shape: ``{variable, type, choices, line}``."""
+        return {"variable": self.variable, "type": self.type, "choices": self.choices, "line": self.line}
+
+
+@dataclass(frozen=True)
+class DialogState:
+    """The dialog a session is in: its name, what it waits for, and whether it is a notebook cell."""
+
+    name: str
+    waiting: Waiting | None
+    cell: bool
+
+    @classmethod
+    def of(cls, dialog: dict[str, Any] | None) -> DialogState | None:
+        """From a session's stored dialog, or None when no dialog waits."""
+        if not dialog or not dialog.get("state"):
+            return None
+        return cls(str(dialog.get("name")), Waiting.of_request(dialog.get("waiting")), dialog.get("source") is not None)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A session as a front sees it (``DialogRuntime.summary``)."""
+
+    id: uuid.UUID
+    bot: str
+    channel: str
+    status: str
+    user_id: uuid.UUID | None
+    address: str | None
+    created_at: dt.datetime
+    last_activity: dt.datetime
+    message_count: int
+    dialog: DialogState | None
+
+    @property
+    def waiting(self) -> Waiting | None:
+        return self.dialog.waiting if self.dialog else None
+
+    @classmethod
+    def of(cls, s: Session) -> SessionSummary:
+        return cls(s.id, s.bot_id, s.channel, s.status, s.user_id, s.address, s.created_at, s.last_activity,
+                   s.message_count, DialogState.of(s.dialog))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's shape (``GET /api/session``)."""
+        return {"session_id": str(self.id), "bot": self.bot, "channel": self.channel, "status": self.status,
+                "created_at": self.created_at.isoformat(), "last_activity": self.last_activity.isoformat(),
+                "message_count": self.message_count, "waiting": self.waiting.to_dict() if self.waiting else None}
 
 
 @dataclass
 class Reply:
-    """One outbound message. `to` is set for TALK TO (another address)."""
+    """One outbound message. `to` is set for TALK TO (another address). `message` is the stored
+    message it became: its row id and timestamp once the turn is saved."""
 
     content: str
     role: str = "assistant"
     choices: list[str] | None = None
     to: str | None = None
+    message: Message | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def id(self) -> int | None:
+        """The stored message's row id (None until saved, or where saves are in the background)."""
+        return self.message.id if self.message is not None else None
+
+    @property
+    def timestamp(self) -> dt.datetime | None:
+        return self.message.timestamp if self.message is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"role": self.role, "content": self.content}
@@ -38,25 +134,34 @@ class Reply:
             d["choices"] = self.choices
         if self.to:
             d["to"] = self.to
+        if self.message is not None:
+            if self.message.id is not None:
+                d["id"] = self.message.id
+            d["timestamp"] = self.message.timestamp.isoformat()
         return d
 
 
 @dataclass
 class Result:
-    """The outcome of one message: the replies, and what the dialog now waits for."""
+    """The outcome of one message: the replies, and what the dialog now waits for.
+
+    `received` is the user's message as stored (row id and timestamp once saved)."""
 
     session_id: uuid.UUID
     bot: str
     replies: list[Reply] = field(default_factory=list)
-    waiting: dict[str, Any] | None = None
+    waiting: Waiting | None = None
     token: str | None = None  # set when a session starts or a login issues a new token
     error: Exception | None = None  # a dialog that failed (the replies say so to the user)
     value: Any = None  # run_source: the value of the expression of an expression cell
     variables: dict[str, Any] | None = None  # run_source: the session's variables after the cell
+    received: Message | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The API's reply shape: ``{session_id, bot, messages, waiting}`` (and the token once)."""
         d: dict[str, Any] = {"session_id": str(self.session_id), "bot": self.bot,
-                             "messages": [r.to_dict() for r in self.replies], "waiting": self.waiting}
+                             "messages": [r.to_dict() for r in self.replies],
+                             "waiting": self.waiting.to_dict() if self.waiting else None}
         if self.token:
             d["token"] = self.token
         return d

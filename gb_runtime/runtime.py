@@ -8,57 +8,74 @@ return the replies. The kernel, the widget, every channel and the tests call it.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
+import hmac
 import logging
+import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
 
 from gb_basic import BasicError, DialogChanged, Finished, Machine, Program, Suspended, compile_source, values
-from gb_sessions.errors import (
-    ConcurrentUpdate,
+from gb_basic.machine import state_variables
+from gb_sessions import ConcurrentUpdate, Message, Session, SessionRecord, SessionStore, UserStore, utcnow
+from gb_sessions.tokens import hash_token, new_token, same_hash
+
+from .bots import BotPackage, BotRegistry, BotSettings
+from .errors import (
     InvalidToken,
     SessionEnded,
     SessionExpired,
     SessionNotFound,
     TooManySessions,
+    UnknownDialog,
     UploadTooLarge,
     WrongBot,
 )
-from gb_sessions.session import Session, utcnow
-from gb_sessions.store import SessionStore
-from gb_sessions.tokens import hash_token, new_token, same_hash
-from gb_sessions.users import UserStore
-
-from .bots import BotPackage, BotRegistry, BotSettings
 from .keywords import Fulfiller
-from .messages import Inbound, Reply, Result
+from .messages import Inbound, Reply, Result, SessionSummary, Waiting
 
-__all__ = ["DialogRuntime"]
+__all__ = ["DialogRuntime", "compile_cached"]
 
 log = logging.getLogger("gb.dialog")
+Listener = Callable[[dict[str, Any]], None]
 MAX_RETRIES = 5  # a turn that meets a concurrent update is run again on fresh state
+
+
+class Events(Protocol):
+    """Where committed turns go (``gb_runtime.events.SessionEvents``)."""
+
+    def publish(self, session_id: uuid.UUID, payload: dict[str, Any]) -> None: ...
+    def subscribe(self, session_id: uuid.UUID, listener: Listener) -> None: ...
+    def unsubscribe(self, session_id: uuid.UUID, listener: Listener) -> None: ...
 
 
 class DialogRuntime:
     """Runs bots' dialogs against a session store.
 
     Args:
-        store: SqlStore or CachedStore.
+        store: a SessionStore (SqlStore, CachedStore, WriteBehindStore, MemoryStore).
         bots: the bot packages.
         users: accounts (for login); optional.
+        events: where each committed turn is published (live sockets, widgets, other
+            processes); optional.
         apologize: a failed dialog also tells the user "something went wrong" (the notebook
             shows the error instead).
         clock: the current time (tests move it).
     """
 
     def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow, apologize: bool = True) -> None:
+                 events: Events | None = None, clock: Callable[[], dt.datetime] = utcnow,
+                 apologize: bool = True) -> None:
         self.store = store
         self.bots = bots
         self.users = users
+        self.events = events
         self.clock = clock
         self.apologize = apologize
 
@@ -66,7 +83,12 @@ class DialogRuntime:
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
                     user_id: uuid.UUID | None = None, run_start: bool = True) -> Result:
         """A new session (with a token, shown once); start.bas runs (unless `run_start` is
-        False: a notebook runs what it wants) and its replies come back."""
+        False: a notebook runs what it wants) and its replies come back.
+
+        Raises:
+            UnknownBot: no such bot.
+            TooManySessions: `max-sessions` sessions are active (503, retry in a minute).
+        """
         bot = self.bots.get(bot_name)
         s = bot.settings
         now = self.clock()
@@ -83,22 +105,30 @@ class DialogRuntime:
             await self._run(session, bot, bot.dialog("start"), "start", None, result, fresh_start=True)
         session.expires_at = self._expiry(session, s, now)
         await self.store.create(session)
+        self._publish(result, None)
         return result
 
-    async def authenticate(self, token: str, bot_name: str) -> uuid.UUID:
-        """The session of a token, checked: exists, not expired, this bot, still active."""
+    async def authenticate(self, token: str, bot_name: str | None = None) -> uuid.UUID:
+        """The session of a token, checked: exists, not expired, still active, and of bot
+        `bot_name` (None: any bot; the token names its session and so its bot).
+
+        Raises:
+            InvalidToken, WrongBot, SessionEnded, SessionExpired: the token does not admit.
+        """
+        session = await self._token_session(token)
+        self._check(session, bot_name)
+        return session.id
+
+    async def _token_session(self, token: str) -> Session:
         token_hash = hash_token(token)
-        sid = await self.store.session_id_for_token(token_hash)
-        if sid is None:
-            raise InvalidToken("unknown session token")
-        session = await self.store.load(sid, history_limit=1)
+        owner = await self.store.find_token(token_hash)
+        session = await self.store.load(owner[0], history_limit=1, with_history=False) if owner else None
         if session is None or not same_hash(session.token_hash, token_hash):
             raise InvalidToken("unknown session token")
-        self._check(session, bot_name)
-        return sid
+        return session
 
-    def _check(self, session: Session, bot_name: str) -> None:
-        if session.bot_id != bot_name:
+    def _check(self, session: Session, bot_name: str | None) -> None:
+        if bot_name is not None and session.bot_id != bot_name:
             raise WrongBot(f"this token belongs to another bot ({session.bot_id}), not {bot_name}")
         if session.status != "active":
             raise SessionEnded("this session has ended; start a new one")
@@ -107,22 +137,121 @@ class DialogRuntime:
 
     async def end(self, session_id: uuid.UUID) -> None:
         """End a session (DELETE /api/session): its token stops working, its history stays."""
-        async with self.store.lock(session_id):
-            session = await self._load(session_id, self._default_settings(), fresh=True)
+        async with self.store.lock(session_id) as session:
+            if session is None:
+                raise SessionNotFound(f"session {session_id} does not exist")
             session.status = "ended"
             await self.store.save(session)
 
+    # --- reading ------------------------------------------------------------------------------------
+    async def summary(self, session_id: uuid.UUID) -> SessionSummary:
+        """Bot, channel, status, user, message count, last activity and the waiting dialog.
+
+        Raises:
+            SessionNotFound: no such session.
+        """
+        return SessionSummary.of(await self._stored(session_id))
+
+    async def history(self, session_id: uuid.UUID, *, after: int | None = None, limit: int | None = None,
+                      roles: tuple[str, ...] = ("user", "assistant")) -> list[Message]:
+        """A page of the session's stored messages, oldest first: those after row id `after`,
+        or the last `limit`, or all; only the given roles (system notes are left out)."""
+        return [m for m in await self.store.history(session_id, limit, after=after) if m.role in roles]
+
+    async def variables(self, session_id: uuid.UUID) -> dict[str, Any]:
+        """The session's variables (decoded values), with those of a notebook cell waiting at
+        HEAR on top (they become the session's when the cell ends)."""
+        session = await self._stored(session_id)
+        variables: dict[str, Any] = values.decode(session.variables)
+        dialog = session.dialog or {}
+        if dialog.get("source") is not None:
+            variables.update(state_variables(dialog.get("state")))
+        return variables
+
+    async def recent(self, bot: str | None = None, limit: int = 20) -> list[SessionRecord]:
+        """The most recent sessions (of one bot, or of all), newest first."""
+        return await self.store.recent(bot, limit)
+
+    async def active_sessions(self, idle_minutes: float = 30) -> int:
+        """Sessions with a message within `idle_minutes`."""
+        return await self.store.count_active(self.clock() - dt.timedelta(minutes=idle_minutes))
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers (health checks)."""
+        await self.store.ping()
+
+    async def stream_ticket(self, session_id: uuid.UUID) -> str:
+        """A short-lived credential to open a session's stream where a client can only put it
+        in a URL (Direct Line's ``streamUrl``): not the token, valid for TICKET_SECONDS."""
+        return make_ticket(session_id, (await self._stored(session_id)).token_hash)
+
+    async def check_ticket(self, ticket: str, session_id: uuid.UUID, bot: str | None = None) -> uuid.UUID:
+        """The session a stream ticket opens, checked like a token.
+
+        Raises:
+            InvalidToken: forged, malformed, or of another session.
+            SessionExpired: the ticket's time is over (get a new one).
+            WrongBot, SessionEnded: as for a token.
+        """
+        parts = ticket.split(".")
+        try:
+            sid, expiry = uuid.UUID(hex=parts[0]), int(parts[1])
+        except (ValueError, IndexError):
+            raise InvalidToken("the stream ticket is not valid") from None
+        if len(parts) != 3 or sid != session_id:
+            raise InvalidToken("the stream ticket is not valid")
+        if expiry < time.time():
+            raise SessionExpired("the stream ticket has expired; get a new streamUrl")
+        session = await self.store.load(sid, history_limit=1, with_history=False, fresh=True)
+        if session is None or not hmac.compare_digest(_mac(session.token_hash, f"{parts[0]}.{parts[1]}"), parts[2]):
+            raise InvalidToken("the stream ticket is not valid")
+        self._check(session, bot)
+        return sid
+
+    async def _stored(self, session_id: uuid.UUID) -> Session:
+        session = await self.store.load(session_id, with_history=False, fresh=True)
+        if session is None:
+            raise SessionNotFound(f"session {session_id} does not exist")
+        return session
+
+    # --- live events ----------------------------------------------------------------------------------
+    def subscribe(self, session_id: uuid.UUID, listener: Listener) -> None:
+        """Call `listener` with each committed turn of the session, from any process."""
+        if self.events is not None:
+            self.events.subscribe(session_id, listener)
+
+    def unsubscribe(self, session_id: uuid.UUID, listener: Listener) -> None:
+        if self.events is not None:
+            self.events.unsubscribe(session_id, listener)
+
+    def _publish(self, result: Result, inbound: Inbound | None) -> None:
+        """After the commit: the turn as an event ``{type: "turn", session_id, bot, received,
+        messages, waiting, origin}`` for the session's listeners everywhere."""
+        if self.events is None:
+            return
+        payload = {"type": "turn", **result.to_dict(), "origin": inbound.origin if inbound else None,
+                   "received": _message_dict(result.received)}
+        payload.pop("token", None)
+        self.events.publish(result.session_id, payload)
+
     # --- messages -------------------------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Result:
-        """One user message: the bot's replies, after they are stored."""
-        bot = self.bots.get(inbound.bot)
+        """One user message: the bot's replies, after they are stored (and published).
+
+        Raises:
+            InvalidToken, WrongBot, SessionEnded, SessionExpired: the token does not admit.
+            UploadTooLarge, RateLimited, VariablesTooLarge, StoreUnavailable, UnknownBot.
+        """
+        sid, bot = await self._session_for(inbound)
         s = bot.settings
-        sid = await self._session_for(inbound, bot)
         if inbound.attachment and int(inbound.attachment.get("size", 0)) > s.max_upload_mb * 1024 * 1024:
             raise UploadTooLarge(f"the file is larger than {s.max_upload_mb} MB")
-        async with self.store.lock(sid, rate_limit=s.rate_limit_per_minute):
+        async with self.store.lock(sid, rate_limit=s.rate_limit_per_minute, history_limit=s.history_limit) as held:
+            session = held
             for attempt in range(MAX_RETRIES):
-                session = await self._load(sid, s, fresh=attempt > 0)
+                if session is None:
+                    raise SessionNotFound(f"session {sid} does not exist")
+                self._configure(session, s)
                 if inbound.token is not None and not same_hash(session.token_hash, hash_token(inbound.token)):
                     raise InvalidToken("unknown session token")
                 self._check(session, bot.name)
@@ -131,25 +260,36 @@ class DialogRuntime:
                 try:
                     await self.store.save(session, max_variables_kb=s.max_variables_kb)
                 except ConcurrentUpdate:
-                    log.info("session %s changed under this turn; running it again on fresh state", sid)
+                    log.info("session %s changed under this turn (attempt %d); running it again on fresh state",
+                             sid, attempt + 1)
+                    session = await self.store.load(sid, history_limit=s.history_limit, fresh=True,
+                                                    with_history=False)
                     continue
+                self._publish(result, inbound)
                 return result
         raise ConcurrentUpdate(f"session {sid} kept changing; try again")
 
-    async def _session_for(self, inbound: Inbound, bot: BotPackage) -> uuid.UUID:
-        if inbound.token is not None:  # checked against the loaded session under the lock
-            sid = await self.store.session_id_for_token(hash_token(inbound.token))
-            if sid is None:
+    async def _session_for(self, inbound: Inbound) -> tuple[uuid.UUID, BotPackage]:
+        """The session and bot of a message (a token's is checked again under the lock)."""
+        if inbound.token is not None:  # status and expiry are checked under the lock
+            owner = await self.store.find_token(hash_token(inbound.token))
+            if owner is None:
                 raise InvalidToken("unknown session token")
-            return sid
+            sid, bot_id = owner
+            if inbound.bot is not None and bot_id != inbound.bot:
+                raise WrongBot(f"this token belongs to another bot ({bot_id}), not {inbound.bot}")
+            return sid, self.bots.get(bot_id)
+        if inbound.bot is None:
+            raise InvalidToken("a session token is required")
+        bot = self.bots.get(inbound.bot)
         if inbound.session_id is not None:
-            return inbound.session_id
+            return inbound.session_id, bot
         if inbound.address is not None:
-            sid = await self.store.find(bot.name, inbound.channel, inbound.address)
-            if sid is not None:
-                return sid
+            found = await self.store.find(bot.name, inbound.channel, inbound.address)
+            if found is not None:
+                return found, bot
             started = await self.start(bot.name, channel=inbound.channel, address=inbound.address)
-            return started.session_id
+            return started.session_id, bot
         raise InvalidToken("a session token is required")
 
     async def _load(self, sid: uuid.UUID, s: BotSettings, *, fresh: bool = False,
@@ -167,13 +307,10 @@ class DialogRuntime:
     def _expiry(self, session: Session, s: BotSettings, now: dt.datetime) -> dt.datetime | None:
         return now + dt.timedelta(days=s.session_expiry_days) if session.anonymous else None
 
-    def _default_settings(self) -> BotSettings:
-        return BotSettings()
-
     async def _turn(self, session: Session, bot: BotPackage, inbound: Inbound, result: Result) -> None:
         """Record the user's message, then resume the waiting dialog or start one, or fall back."""
         now = self.clock()
-        session.add("user", inbound.text, channel=inbound.channel, at=now)
+        result.received = session.add("user", inbound.text, channel=inbound.channel, at=now)
         answer: Any = inbound.attachment if inbound.attachment else inbound.text
         waiting = session.dialog
         if waiting and waiting.get("state"):
@@ -208,10 +345,10 @@ class DialogRuntime:
     def _say(self, session: Session, result: Result, text: str, *, choices: list[str] | None = None,
              to: str | None = None) -> None:
         if to is None:
-            session.add("assistant", text)
+            message = session.add("assistant", text)
         else:
-            session.add("system", f"TALK TO {to}: {text}")
-        result.replies.append(Reply(text, choices=choices, to=to))
+            message = session.add("system", f"TALK TO {to}: {text}")
+        result.replies.append(Reply(text, choices=choices, to=to, message=message))
 
     # --- running a dialog --------------------------------------------------------------------------------
     def _machine(self, program: Program, session: Session, s: BotSettings) -> Machine:
@@ -248,7 +385,7 @@ class DialogRuntime:
                     session.dialog = {"name": name, "state": r.state, "waiting": r.request.to_dict()}
                     if source is not None:
                         session.dialog["source"] = source
-                    result.waiting = _waiting(r)
+                    result.waiting = Waiting.of_request(r.request.to_dict())
                     if result.replies and r.request.data.get("choices") and not result.replies[-1].choices:
                         result.replies[-1].choices = list(r.request.data["choices"])
                     return
@@ -279,6 +416,22 @@ class DialogRuntime:
         return user.username if user else None
 
     # --- notebook cells -------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _held(self, session_id: uuid.UUID, *, with_history: bool = False
+                    ) -> AsyncIterator[tuple[Session, BotPackage]]:
+        """A session under its lock, with its bot (configured by the bot's settings)."""
+        async with self.store.lock(session_id, with_history=with_history) as session:
+            if session is None:
+                raise SessionNotFound(f"session {session_id} does not exist")
+            bot = self.bots.get(session.bot_id)
+            self._configure(session, bot.settings)
+            yield session, bot
+
+    async def _commit(self, session: Session, bot: BotPackage, result: Result) -> None:
+        session.last_activity = self.clock()
+        await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
+        self._publish(result, None)
+
     async def run_source(self, session_id: uuid.UUID, source: str, name: str, *,
                          result_var: str | None = None) -> Result:
         """Run BASIC source (a notebook cell) in a session: the session's variables are its
@@ -290,33 +443,29 @@ class DialogRuntime:
             BasicSyntaxError: the source does not compile (nothing runs, nothing is stored).
         """
         program = compile_cached(source, name)
-        async with self.store.lock(session_id):
-            session = await self._load(session_id, self._default_settings())
-            bot = self.bots.get(session.bot_id)
-            self._configure(session, bot.settings)
+        async with self._held(session_id) as (session, bot):
             result = Result(session_id, bot.name)
             session.dialog = None
             await self._run(session, bot, program, name, None, result, source=source, result_var=result_var,
                             variables=values.decode(session.variables))
-            session.last_activity = self.clock()
-            await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
+            await self._commit(session, bot, result)
             result.variables = dict(session.variables)
             return result
 
     async def start_dialog(self, session_id: uuid.UUID, name: str) -> Result:
-        """Run one of the bot's dialogs (a .bas of its package) in a session, from its start."""
-        async with self.store.lock(session_id):
-            session = await self._load(session_id, self._default_settings())
-            bot = self.bots.get(session.bot_id)
-            self._configure(session, bot.settings)
+        """Run one of the bot's dialogs (a .bas of its package) in a session, from its start.
+
+        Raises:
+            UnknownDialog: the bot has no such dialog.
+        """
+        async with self._held(session_id) as (session, bot):
             program = bot.dialog(name)
             if program is None:
-                raise SessionNotFound(f"bot {bot.name} has no dialog {name} (it has: {', '.join(bot.dialog_names())})")
+                raise UnknownDialog(f"bot {bot.name} has no dialog {name} (it has: {', '.join(bot.dialog_names())})")
             result = Result(session_id, bot.name)
             session.dialog = None
             await self._run(session, bot, program, name.lower(), None, result)
-            session.last_activity = self.clock()
-            await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
+            await self._commit(session, bot, result)
             return result
 
     # --- login ---------------------------------------------------------------------------------------
@@ -326,10 +475,7 @@ class DialogRuntime:
         if self.users is None:
             raise InvalidToken("logins are not configured")
         user = await self.users.authenticate(username, password)
-        async with self.store.lock(session_id):
-            session = await self._load(session_id, self._default_settings(), fresh=True, with_history=True)
-            bot = self.bots.get(session.bot_id)
-            self._configure(session, bot.settings)
+        async with self._held(session_id, with_history=True) as (session, bot):
             result = Result(session.id, bot.name)
             merged: list[Session] = []
 
@@ -373,7 +519,7 @@ class DialogRuntime:
         anon_id = uuid.UUID(anonymous_id)
         if anon_id != session.id:
             raise BasicError("MERGE_SESSION: only the session that logs in can be merged")
-        target_id = await self._user_session(uid, session.bot_id, exclude=session.id)
+        target_id = await self.store.user_session(uid, session.bot_id, exclude=session.id)
         if target_id is None:
             session.user_id = uid
             return session
@@ -384,13 +530,6 @@ class DialogRuntime:
         session.status = "ended"
         session.user_id = uid
         return target
-
-    async def _user_session(self, user_id: uuid.UUID, bot_id: str, *, exclude: uuid.UUID) -> uuid.UUID | None:
-        finder = getattr(self.store, "user_session", None)
-        if finder is None:
-            return None
-        sid: uuid.UUID | None = await finder(user_id, bot_id, exclude=exclude)
-        return sid
 
 
 def compile_cached(source: str, name: str) -> Program:
@@ -409,16 +548,21 @@ def _compile(source: str) -> Program:
     return compile_source(source, "cell")
 
 
-def waiting_of(dialog: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What a stored dialog waits for, as the API shows it: {variable, type, choices, line}."""
-    w = (dialog or {}).get("waiting")
-    if not w:
-        return None
-    return {"variable": w.get("var"), "type": w.get("type") or ("MENU" if w.get("choices") else None),
-            "choices": w.get("choices"), "line": w.get("line")}
+def _message_dict(message: Message | None) -> dict[str, Any] | None:
+    return message.to_dict() if message is not None else None
 
 
-def _waiting(r: Suspended) -> dict[str, Any]:
-    waiting = waiting_of({"waiting": r.request.to_dict()})
-    assert waiting is not None
-    return waiting
+# --- stream tickets ---------------------------------------------------------------------------------
+TICKET_SECONDS = 300  # how long a ticket opens a socket
+
+
+def _mac(token_hash: str, message: str) -> str:
+    digest = hmac.new(token_hash.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def make_ticket(session_id: uuid.UUID, token_hash: str, now: float | None = None) -> str:
+    """``<session>.<expiry>.<HMAC-SHA256 keyed by the token's stored hash>``: stateless, any
+    process checks it; a new token (a login) invalidates the tickets of the old one."""
+    body = f"{session_id.hex}.{int((now or time.time()) + TICKET_SECONDS)}"
+    return f"{body}.{_mac(token_hash, body)}"

@@ -6,18 +6,20 @@ Every bot is served under ``/<bot>`` (its page, ``/<bot>/api/...``, ``/<bot>/ws`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tornado.web
 
 from gb_runtime import DialogRuntime
-from gb_sessions.config import Stores
 
-from .hub import Hub
 from .metrics import Metrics
 from .settings import ServerSettings
+
+if TYPE_CHECKING:
+    from .turns import Turns
 
 __all__ = ["Context", "make_app", "STATIC"]
 
@@ -27,19 +29,24 @@ BOT = r"(?:(?P<bot>[A-Za-z0-9_-]+)/)?"
 
 @dataclass
 class Context:
-    """What the handlers share: the runtime, the stores, settings, metrics, the socket hub."""
+    """What the handlers share: the runtime (their only door into the bots), settings, metrics."""
 
     runtime: DialogRuntime
-    stores: Stores
     settings: ServerSettings
     metrics: Metrics = field(default_factory=Metrics)
-    hub: Hub = field(default_factory=Hub)
+
+    @functools.cached_property
+    def turns(self) -> Turns:
+        """The one turn path (turns.py)."""
+        from .turns import Turns
+
+        return Turns(self)
 
 
 def make_app(ctx: Context) -> tornado.web.Application:
     """The application for one server process."""
     from .api import ChatHandler, HistoryHandler, SessionHandler
-    from .base import NotFound
+    from .base import NotFound, StaticFiles
     from .channels.directline import directline_routes
     from .pages import ChatPage, HealthHandler, MetricsHandler, OpenApiHandler
     from .socket import ChatSocket
@@ -49,7 +56,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
         (r"/healthz", HealthHandler, kw),
         (r"/metrics", MetricsHandler, kw),
         (r"/openapi.json", OpenApiHandler, kw),
-        (r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC)}),
+        (r"/static/(.*)", StaticFiles, {"path": str(STATIC)}),
         (rf"/{BOT}api/session", SessionHandler, kw),
         (rf"/{BOT}api/session/history", HistoryHandler, kw),
         (rf"/{BOT}api/chat", ChatHandler, kw),

@@ -1,24 +1,34 @@
-"""The handlers' base: JSON errors ``{"error": {"code", "message"}}``, CORS, bearer tokens, limits."""
+"""The handlers' base: JSON errors ``{"error": {"code", "message"}}`` in one place, CORS, bearer
+tokens, and the body cap.
+
+A handler raises; :meth:`BaseHandler.write_error` turns what it raised into the JSON error
+with its status (and Retry-After): an :class:`ApiError`, a refusal of the runtime or the
+store (``gb_runtime.REFUSED``: each carries status and code), a dialog that does not compile,
+and anything else as a 500 whose body says nothing of the server's insides.
+
+Bodies are streamed (``stream_request_body``), so a body over the cap is refused with the JSON
+413 as soon as its headers (or its first chunks) arrive, whatever its size, and is never held
+in memory.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any
 
 import tornado.web
 
 from gb_basic import BasicError
-from gb_runtime import UnknownBot
-from gb_sessions import SessionError
+from gb_runtime import REFUSED, UnknownBot
 
 from .app import Context
 
-__all__ = ["BaseHandler", "ApiError", "NotFound", "allowed_origin"]
+__all__ = ["BaseHandler", "ApiError", "NotFound", "allowed_origin", "error_of"]
 
 log = logging.getLogger("gb.access")
-T = TypeVar("T")
+DISCARD_BYTES = 64 * 1024 * 1024  # a body up to this size over the cap is read (and dropped) before the 413
 
 
 class ApiError(Exception):
@@ -29,26 +39,122 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
+def error_of(exc: BaseException | None, status: int = 500, reason: str = "error") -> ApiError:
+    """The API error an exception means (for HTTP responses and socket frames alike)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, REFUSED):
+        e: Any = exc
+        return ApiError(e.status, e.code, e.message, e.retry_after)
+    if isinstance(exc, BasicError):
+        return ApiError(500, "dialog_error", exc.headline)
+    if isinstance(exc, tornado.web.HTTPError):
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+        return ApiError(exc.status_code, code.get(exc.status_code, "error"), exc.log_message or reason)
+    if status >= 500:
+        return ApiError(500, "internal_error", "the server failed to handle this request; it is logged")
+    return ApiError(status, {404: "not_found", 405: "method_not_allowed"}.get(status, "error"), reason)
+
+
 def allowed_origin(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
     """Same host, or an origin configured in GB_CORS_ORIGINS."""
     bare = origin.rstrip("/")
     return bare.split("://", 1)[-1] == host or bare in allowed or "*" in allowed
 
 
-class NotFound(tornado.web.RequestHandler):
+@tornado.web.stream_request_body
+class JsonHandler(tornado.web.RequestHandler):
+    """JSON errors and the streamed, capped body; no runtime needed (see BaseHandler)."""
+
+    max_body_bytes = 64 * 1024
+    _chunks: list[bytes] | None = None
+    _received = 0
+    _unread_body = False
+
+    def prepare(self) -> None:
+        """Refuse at once a body declared larger than DISCARD_BYTES (and close the connection);
+        a smaller one over the cap is read and dropped, then refused (a client still sending
+        its body would not see a response sent before it is done)."""
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > DISCARD_BYTES:
+            self._unread_body = True
+            raise self.too_large()
+
+    def data_received(self, chunk: bytes) -> None:
+        """A chunk of the body: kept up to the cap; past it, dropped, and reading the body
+        raises the 413."""
+        self._received += len(chunk)
+        if self._received > self.max_body_bytes:
+            self._chunks = None
+            return
+        if self._chunks is None:
+            self._chunks = []
+        self._chunks.append(chunk)
+
+    def too_large(self) -> ApiError:
+        return ApiError(413, "body_too_large", f"the request body is larger than {self.max_body_bytes // 1024} KB")
+
+    @property
+    def body(self) -> bytes:
+        """The request body (raises the 413 when it was over the cap)."""
+        if self._received > self.max_body_bytes:
+            raise self.too_large()
+        return b"".join(self._chunks or [])
+
+    def send_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(data, ensure_ascii=False, default=str))
+
+    def count_error(self, code: str) -> None:
+        """Hook: count a refused request (BaseHandler counts in the metrics)."""
+
+    def error_body(self, error: ApiError) -> dict[str, Any]:
+        """Hook: the JSON body of an error; a channel may use its platform's codes."""
+        return {"error": {"code": error.code, "message": error.message}}
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Every error response: the JSON body of what was raised, with its status."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        error = self.map_error(error_of(exc, status_code, self._reason))
+        self.count_error(error.code)
+        self.set_status(error.status)
+        self.clear_header("Content-Encoding")
+        if self._unread_body:
+            self.set_header("Connection", "close")  # the body was not read: the connection cannot go on
+        if error.retry_after is not None:
+            self.set_header("Retry-After", str(max(1, int(error.retry_after + 0.999))))
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(self.error_body(error), ensure_ascii=False))
+
+    def map_error(self, error: ApiError) -> ApiError:
+        """Hook: change an error's status or code (Direct Line's conventions)."""
+        return error
+
+    def log_exception(self, typ: type[BaseException] | None, value: BaseException | None,
+                      tb: TracebackType | None) -> None:
+        """Refusals are answers, not failures: only unexpected errors are logged with a traceback."""
+        if isinstance(value, (ApiError, tornado.web.HTTPError, *REFUSED)):
+            return
+        if isinstance(value, BasicError):
+            log.error("bot dialog error: %s", value.headline)
+            return
+        super().log_exception(typ, value, tb)
+
+
+class NotFound(JsonHandler):
     """Anything no route matches: a JSON 404."""
 
     def prepare(self) -> None:
-        self.set_status(404)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": {"code": "not_found", "message": f"nothing at {self.request.path}"}}))
+        raise ApiError(404, "not_found", f"nothing at {self.request.path}")
 
 
-class BaseHandler(tornado.web.RequestHandler):
-    """Wires the context in; turns every error into the API's JSON error."""
+class BaseHandler(JsonHandler):
+    """Wires the context in (``initialize``), CORS, the bearer token, the JSON body."""
 
     def initialize(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.max_body_bytes = ctx.settings.max_body_bytes
 
     def cors(self) -> None:
         """CORS headers for an allowed cross-origin caller (GB_CORS_ORIGINS)."""
@@ -65,18 +171,23 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def prepare(self) -> None:
         self.cors()
-        length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > self.ctx.settings.max_body_bytes:
-            self.fail(413, "body_too_large",
-                      f"the request body is larger than {self.ctx.settings.max_body_bytes // 1024} KB")
+        super().prepare()
+
+    def count_error(self, code: str) -> None:
+        self.ctx.metrics.errors.labels(code).inc()
 
     # --- inputs -------------------------------------------------------------------------------------
     def bot_name(self, bot: str | None) -> str:
+        """The bot a URL names (``/<bot>/...``), else ``default``."""
         name = bot or "default"
         try:
             return self.ctx.runtime.bots.get(name).name
         except UnknownBot as exc:
             raise ApiError(404, "unknown_bot", str(exc)) from None
+
+    def url_bot(self, bot: str | None) -> str | None:
+        """The bot of a ``/<bot>/...`` URL, or None for an unprefixed one (the token's bot)."""
+        return self.bot_name(bot) if bot else None
 
     def bearer(self) -> str:
         auth = self.request.headers.get("Authorization", "")
@@ -86,7 +197,7 @@ class BaseHandler(tornado.web.RequestHandler):
         return token.strip()
 
     def json_body(self) -> dict[str, Any]:
-        raw = self.request.body
+        raw = self.body
         if not raw.strip():
             return {}
         try:
@@ -98,35 +209,17 @@ class BaseHandler(tornado.web.RequestHandler):
             raise ApiError(400, "bad_json", "the body must be a JSON object")
         return body
 
-    # --- outputs ------------------------------------------------------------------------------------
-    def send_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(data, ensure_ascii=False, default=str))
 
-    async def guarded(self, work: Callable[[], Awaitable[T]]) -> T | None:
-        """Run the handler's work; translate every known error into its JSON response."""
-        try:
-            return await work()
-        except ApiError as exc:
-            self.fail(exc.status, exc.code, exc.message, exc.retry_after)
-        except SessionError as exc:
-            self.fail(exc.status, exc.code, exc.message, exc.retry_after)
-        except BasicError as exc:
-            log.error("bot dialog error: %s", exc.headline)
-            self.fail(500, "dialog_error", exc.headline)
-        return None
+@tornado.web.stream_request_body
+class StaticFiles(tornado.web.StaticFileHandler):
+    """The page's scripts and styles; a request with a body is refused without reading it."""
 
-    def fail(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
-        self.ctx.metrics.errors.labels(code).inc()
-        if retry_after is not None:
-            self.set_header("Retry-After", str(max(1, int(retry_after + 0.999))))
-        self.send_json({"error": {"code": code, "message": message}}, status)
+    def prepare(self) -> None:
+        if self.request.headers.get("Content-Length", "0") not in ("", "0") \
+                or self.request.headers.get("Transfer-Encoding"):
+            self.set_status(413)
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.finish(json.dumps({"error": {"code": "body_too_large", "message": "static files take no body"}}))
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ApiError):
-            self.fail(exc.status, exc.code, exc.message, exc.retry_after)
-            return
-        reason = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(status_code, "error")
-        self.fail(status_code, reason, self._reason)
+    def data_received(self, chunk: bytes) -> None:
+        """Bodies are not read."""

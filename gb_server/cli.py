@@ -13,12 +13,9 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.process
 
-from gb_runtime import BotRegistry, DialogRuntime
-from gb_sessions.cleanup import cleanup
-from gb_sessions.config import Stores, open_stores
+from gb_runtime.setup import Services, open_services
 
 from .app import Context, make_app
-from .hub import Hub
 from .settings import ServerSettings
 
 __all__ = ["serve", "run_server"]
@@ -60,40 +57,39 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+MAX_WIRE_BODY = 1 << 30  # bytes Tornado itself lets through; the handlers refuse over GB_MAX_BODY_KB (JSON 413)
+
+
 async def run_server(settings: ServerSettings, sockets: list) -> None:  # type: ignore[type-arg]
     """Open the stores, serve on `sockets` until SIGTERM or SIGINT, then close cleanly."""
-    stores = await open_stores(settings.store)
-    runtime = DialogRuntime(stores.store, BotRegistry(settings.bots_dir, settings.store.data_dir),
-                            users=stores.users)
-    hub = Hub(stores.redis)
-    hub.start()
-    app = make_app(Context(runtime, stores, settings, hub=hub))
-    server = tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_bytes * 2, xheaders=True)
+    services = await open_services(settings.storage, settings.bots_dir)
+    app = make_app(Context(services.runtime, settings))
+    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY, xheaders=True)
     server.add_sockets(sockets)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    logging.getLogger("gb.server").info("serving bots %s from %s on port %d (%s)", ", ".join(runtime.bots.names()),
-                                        settings.bots_dir, settings.port, settings.store.describe)
-    cleaner = asyncio.ensure_future(clean_periodically(stores))
+    logging.getLogger("gb.server").info("serving bots %s from %s on port %d (%s)",
+                                        ", ".join(services.runtime.bots.names()), settings.bots_dir, settings.port,
+                                        settings.storage.describe)
+    cleaner = asyncio.ensure_future(clean_periodically(services))
     await stop.wait()
     cleaner.cancel()
     server.stop()
     await server.close_all_connections()
-    await hub.stop()
-    await stores.close()
+    await services.close()
 
 
 CLEANUP_EVERY = 600.0  # seconds between cleanups of expired anonymous sessions
 
 
-async def clean_periodically(stores: Stores) -> None:
+async def clean_periodically(services: Services) -> None:
     """Delete expired anonymous sessions now and then; one process at a time does it."""
     log = logging.getLogger("gb.server")
     while True:
         await asyncio.sleep(CLEANUP_EVERY)
         try:
-            await cleanup(stores)
+            await services.cleanup()
         except Exception:  # the next round tries again; the server keeps serving
             log.exception("cleanup failed")

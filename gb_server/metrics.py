@@ -24,5 +24,15 @@ class Metrics:
                                  registry=self.registry,
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
+        self.open_sockets = 0
+
+    def socket_opened(self) -> None:
+        self.open_sockets += 1
+        self.sockets.inc()
+
+    def socket_closed(self) -> None:
+        self.open_sockets -= 1
+        self.sockets.dec()
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from sqlalchemy import text
-
-from gb_sessions import utcnow
-
-from .base import BaseHandler
+from .base import ApiError, BaseHandler
 from .openapi import OPENAPI
 
 __all__ = ["ChatPage", "HealthHandler", "MetricsHandler", "OpenApiHandler"]
@@ -18,14 +12,11 @@ class ChatPage(BaseHandler):
     """``/`` (the default bot) and ``/<bot>``: the chat page; its script keeps the token."""
 
     async def get(self, bot: str | None = None) -> None:
-        async def work() -> None:
-            name = self.bot_name(bot)
-            base = "" if not bot else f"/{name}"
-            self.set_header("Cache-Control", "no-store")
-            self.set_header("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:")
-            self.render("chat.html", bot=name, base=base)
-
-        await self.guarded(work)
+        name = self.bot_name(bot)
+        base = "" if not bot else f"/{name}"
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:")
+        self.render("chat.html", bot=name, base=base)
 
 
 class HealthHandler(BaseHandler):
@@ -33,12 +24,11 @@ class HealthHandler(BaseHandler):
 
     async def get(self) -> None:
         try:
-            async with self.ctx.stores.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await self.ctx.runtime.ping()
         except Exception as exc:  # any failure to reach the database means: not healthy now
-            self.fail(503, "store_unavailable", f"the database is unavailable: {type(exc).__name__}", 2)
-            return
-        self.send_json({"status": "ok", "sockets": self.ctx.hub.count()})
+            raise ApiError(503, "store_unavailable", f"the database is unavailable: {type(exc).__name__}", 2) \
+                from None
+        self.send_json({"status": "ok", "sockets": self.ctx.metrics.open_sockets})
 
 
 class MetricsHandler(BaseHandler):
@@ -46,8 +36,7 @@ class MetricsHandler(BaseHandler):
 
     async def get(self) -> None:
         try:
-            since = utcnow() - dt.timedelta(minutes=30)
-            self.ctx.metrics.active_sessions.set(await self.ctx.runtime.store.count_active(since))
+            self.ctx.metrics.active_sessions.set(await self.ctx.runtime.active_sessions())
         except Exception:  # metrics must not fail because the database is away
             pass
         self.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

@@ -2,7 +2,7 @@
 
 ``GB_BOTS_DIR`` (default ``./bots``), ``GB_PORT`` (8080), ``GB_CORS_ORIGINS`` (comma separated;
 default none: the API is same-origin), ``GB_MAX_BODY_KB`` (64: requests and socket messages),
-``GB_MAX_MESSAGE_CHARS`` (4000: one user message). Storage: see gb_sessions.config.
+``GB_MAX_MESSAGE_CHARS`` (4000: one user message). Storage: see gb_sessions/config.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gb_sessions.config import StoreSettings
+from gb_runtime import StoreSettings
 
 __all__ = ["ServerSettings"]
 
@@ -20,7 +20,7 @@ __all__ = ["ServerSettings"]
 @dataclass(frozen=True)
 class ServerSettings:
     bots_dir: Path
-    store: StoreSettings
+    storage: StoreSettings
     port: int = 8080
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
@@ -42,7 +42,7 @@ class ServerSettings:
         origins = tuple(o.strip().rstrip("/") for o in environ.get("GB_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
             bots_dir=(bots_dir or Path(environ.get("GB_BOTS_DIR") or "bots")).resolve(),
-            store=StoreSettings.from_env(environ),
+            storage=StoreSettings.from_env(environ),
             port=port if port is not None else number("GB_PORT", 8080),
             cors_origins=origins,
             max_body_bytes=number("GB_MAX_BODY_KB", 64) * 1024,

@@ -2,27 +2,36 @@
 
 Client -> server: ``{"type": "hello", "token"}`` first, then ``{"type": "message", "text"}``.
 Server -> client: ``{"type": "ready", "session_id", "messages", "waiting"}`` (the history: the
-catch-up after a reload or a reconnect), ``{"type": "reply", "messages", "waiting"}``,
-``{"type": "error", "error": {"code", "message"}}``.
+catch-up after a reload or a reconnect), ``{"type": "reply", "messages", "waiting"}`` (with
+``"echo"``, the user's text, when the turn came from elsewhere: another tab, the API, a
+notebook attached to the session), ``{"type": "error", "error": {"code", "message"}}``.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
 import tornado.websocket
 
-from gb_runtime import Inbound, UnknownBot
-from gb_sessions import SessionError
+from gb_runtime import Inbound
 
-from .api import history_payload, reply_payload
+from .api import history_payload
 from .app import Context
-from .base import allowed_origin
+from .base import ApiError, allowed_origin, error_of
 
-__all__ = ["ChatSocket"]
+__all__ = ["ChatSocket", "reply_frame"]
+
+
+def reply_frame(event: dict[str, Any]) -> dict[str, Any]:
+    """A committed turn (the runtime's event, or a Result's dict) as the socket's reply frame."""
+    frame = {"type": "reply", "session_id": event.get("session_id"), "messages": event.get("messages", []),
+             "waiting": event.get("waiting")}
+    received = event.get("received")
+    if received:
+        frame["echo"] = received.get("content")
+    return frame
 
 
 class ChatSocket(tornado.websocket.WebSocketHandler):
@@ -32,57 +41,64 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.ctx = ctx
         self.token: str | None = None
         self.session_id: uuid.UUID | None = None
-        self.bot = "default"
+        self.bot: str | None = None
+        self.origin = f"ws-{uuid.uuid4().hex}"
 
     def check_origin(self, origin: str) -> bool:
         return allowed_origin(origin, self.request.host, self.ctx.settings.cors_origins)
 
     def open(self, bot: str | None = None) -> None:
-        self.bot = bot or "default"
-        self.ctx.metrics.sockets.inc()
+        self.bot = bot
+        self.ctx.metrics.socket_opened()
 
     def on_close(self) -> None:
-        self.ctx.metrics.sockets.dec()
+        self.ctx.metrics.socket_closed()
         if self.session_id is not None:
-            self.ctx.hub.unsubscribe(self.session_id, self.push)
+            self.ctx.runtime.unsubscribe(self.session_id, self.on_event)
 
     def push(self, payload: dict[str, Any]) -> None:
         if self.ws_connection is not None:
             self.write_message(json.dumps(payload, ensure_ascii=False, default=str))
 
-    def error(self, code: str, message: str) -> None:
-        self.ctx.metrics.errors.labels(code).inc()
-        self.push({"type": "error", "error": {"code": code, "message": message}})
+    def on_event(self, event: dict[str, Any]) -> None:
+        """A turn of this session committed by anyone but this socket."""
+        if event.get("origin") != self.origin:
+            self.push(reply_frame(event))
 
     async def on_message(self, raw: str | bytes) -> None:
         try:
-            msg = json.loads(raw)
+            try:
+                msg = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ApiError(400, "bad_json", "a message must be a JSON object") from None
             kind = msg.get("type") if isinstance(msg, dict) else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self.error("bad_json", "a message must be a JSON object")
-            return
-        try:
             if kind == "hello":
                 await self.hello(msg)
             elif kind == "message":
                 await self.message(msg)
             else:
                 self.error("bad_request", 'expected {"type": "hello"} or {"type": "message"}')
-        except SessionError as exc:
-            self.error(exc.code, exc.message)
-        except UnknownBot as exc:
-            self.error("unknown_bot", str(exc))
+        except Exception as exc:  # every failure becomes an error frame; the socket stays open
+            error = error_of(exc)
+            if error.status >= 500 and error.code == "internal_error":
+                self.log_exception(type(exc), exc, exc.__traceback__)
+            self.error(error.code, error.message)
+
+    def error(self, code: str, message: str) -> None:
+        self.ctx.metrics.errors.labels(code).inc()
+        self.push({"type": "error", "error": {"code": code, "message": message}})
 
     async def hello(self, msg: dict[str, Any]) -> None:
         token = msg.get("token")
         if not isinstance(token, str) or not token:
             self.error("missing_token", "the first message must be {\"type\": \"hello\", \"token\": ...}")
             return
-        sid = await self.ctx.runtime.authenticate(token, self.ctx.runtime.bots.get(self.bot).name)
+        bot = self.ctx.runtime.bots.get(self.bot).name if self.bot else None
+        sid = await self.ctx.runtime.authenticate(token, bot)
         if self.session_id is not None:
-            self.ctx.hub.unsubscribe(self.session_id, self.push)
+            self.ctx.runtime.unsubscribe(self.session_id, self.on_event)
         self.token, self.session_id = token, sid
-        self.ctx.hub.subscribe(sid, self.push)
+        self.ctx.runtime.subscribe(sid, self.on_event)
         self.push({"type": "ready", **await history_payload(self.ctx.runtime, sid)})
 
     async def message(self, msg: dict[str, Any]) -> None:
@@ -93,15 +109,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if not isinstance(text, str):
             self.error("bad_request", 'expected {"type": "message", "text": "..."}')
             return
-        if len(text) > self.ctx.settings.max_message_chars:
-            self.error("message_too_long", f"the message is longer than {self.ctx.settings.max_message_chars:,} "
-                                           "characters")
-            return
-        started = time.perf_counter()
-        bot = self.ctx.runtime.bots.get(self.bot).name
-        result = await self.ctx.runtime.handle(Inbound(bot, text, channel="web", token=self.token))
-        self.ctx.metrics.latency.labels(bot).observe(time.perf_counter() - started)
-        self.ctx.metrics.messages.labels(bot, "web").inc()
-        payload = {"type": "reply", **reply_payload(result)}
-        self.push(payload)
-        self.ctx.hub.publish(result.session_id, {**payload, "echo": text}, skip=self.push)
+        bot = self.ctx.runtime.bots.get(self.bot).name if self.bot else None
+        result = await self.ctx.turns.message(Inbound(bot, text, channel="web", token=self.token,
+                                                      origin=self.origin))
+        frame = reply_frame(result.to_dict())
+        self.push(frame)

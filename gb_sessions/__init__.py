@@ -1,34 +1,29 @@
 """gb_sessions: sessions on PostgreSQL or SQLite, with an optional Valkey cache.
 
-See store.py (the SQL store and the turn protocol), cache.py (the Valkey wrapper),
-ratelimit.py, users.py and tokens.py.
+See base.py (the turn protocol), store.py (SQL), memory.py, cache.py (the Valkey wrapper),
+writebehind.py (the notebook's background saves), ratelimit.py, users.py and tokens.py.
 """
 
+from .base import SessionRecord, SessionStore, variables_size
 from .cache import CachedStore, ValkeyCache
 from .config import Stores, StoreSettings, open_stores
 from .errors import (
     AuthenticationFailed,
     ConcurrentUpdate,
-    InvalidToken,
     RateLimited,
-    SessionEnded,
     SessionError,
-    SessionExpired,
-    SessionNotFound,
     StoreUnavailable,
-    TooManySessions,
-    UploadTooLarge,
     VariablesTooLarge,
-    WrongBot,
 )
+from .memory import MemoryStore
 from .session import Message, Session, utcnow
-from .store import SessionStore, SqlStore
+from .store import SqlStore
 from .users import User, UserStore
+from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
-    "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "InvalidToken", "Message", "RateLimited",
-    "Session", "SessionEnded", "SessionError", "SessionExpired", "SessionNotFound",
-    "SessionStore", "SqlStore", "StoreSettings", "StoreUnavailable", "Stores", "TooManySessions",
-    "UploadTooLarge", "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WrongBot", "open_stores",
-    "utcnow",
+    "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LostUpdate", "MemoryStore", "Message",
+    "RateLimited", "Session", "SessionError", "SessionRecord", "SessionStore", "SqlStore", "StoreSettings",
+    "StoreUnavailable", "Stores", "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore",
+    "open_stores", "utcnow", "variables_size",
 ]

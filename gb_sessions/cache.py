@@ -7,7 +7,7 @@ Keys keep the seed's names, so ``valkey-cli GET session:<uuid>:variables`` shows
     session:<uuid>:last_activity  ISO time
     session:<uuid>:messages       list of recent messages (JSON each), capped at the history limit
     session:<uuid>:meta           the rest (bot, token hash, dialog state, version, ...)
-    token:<sha256>                the session id of a token
+    token:<sha256>                the session id and bot of a token ("<uuid> <bot>")
 
 Every key lives for the session's idle timeout. Valkey unreachable means slower, never
 wrong: each operation falls back to SQL and logs; a cached copy is only trusted together with
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -31,6 +32,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from .base import Lease, SessionRecord, SessionStore
 from .errors import StoreUnavailable
 from .locks import LOCK_TIMEOUT, LocalLocks
 from .ratelimit import SLIDING_WINDOW_LUA, WINDOW, limited
@@ -153,7 +155,7 @@ class ValkeyCache:
             pipe.rpush(keys["messages"], *[json.dumps(m.to_dict(), ensure_ascii=False) for m in msgs])
         pipe.ltrim(keys["messages"], -session.history_limit, -1)
         pipe.expire(keys["messages"], ttl)
-        pipe.set(f"token:{session.token_hash}", str(session.id), ex=ttl)
+        pipe.set(f"token:{session.token_hash}", f"{session.id} {session.bot_id}", ex=ttl)
 
     async def put(self, session: Session, new_messages: list[Message], *, full: bool = False) -> None:
         """Write a session through after its commit; `full` rewrites the message list."""
@@ -173,14 +175,15 @@ class ValkeyCache:
         except (RedisError, OSError) as exc:
             self._down("delete", exc)
 
-    async def session_id_for_token(self, token_hash: str) -> uuid.UUID | bool | None:
-        """The cached session id of a token; False when Valkey cannot be asked."""
+    async def find_token(self, token_hash: str) -> tuple[uuid.UUID, str] | None:
+        """The cached (session id, bot id) of a token; None on a miss or when Valkey is down."""
         try:
             v = await self.client.get(f"token:{token_hash}")
         except (RedisError, OSError) as exc:
             self._down("read", exc)
-            return False
-        return uuid.UUID(v.decode() if isinstance(v, bytes) else v) if v else None
+            return None
+        sid, _, bot = (v.decode() if isinstance(v, bytes) else (v or "")).partition(" ")
+        return (uuid.UUID(sid), bot) if sid and bot else None
 
     # --- locking -----------------------------------------------------------------------------------
     async def acquire(self, session_id: uuid.UUID, rate_limit: int | None = None) -> tuple[str, list[Any]] | None:
@@ -226,105 +229,125 @@ class ValkeyCache:
                 await self.forget(session_id)
 
 
-class _Held:
-    """A lock this process holds: its token, the state read with it, the write-through to do."""
+class _ValkeyLease(Lease):
+    """A lock held in Valkey: the state read with it; the write-through to do with the unlock."""
 
-    __slots__ = ("token", "state", "write")
-
-    def __init__(self, token: str, state: list[Any]) -> None:
-        self.token = token
-        self.state: list[Any] | None = state
-        self.write: tuple[Session, list[Message]] | None = None
+    __slots__ = ()
 
 
-class CachedStore:
+class CachedStore(SessionStore):
     """A SqlStore with a Valkey cache in front (see the module docstring).
 
     A turn costs two Valkey round trips: the lock with the read of the cached state, and the
-    write-through with the unlock."""
+    write-through with the unlock. The write-through of a copy saved under its lock waits for
+    the unlock (it travels with it); any other save writes through at once. Lookups the cache
+    does not serve go to the inner store."""
 
     def __init__(self, inner: SqlStore, cache: ValkeyCache) -> None:
         self.inner = inner
         self.cache = cache
         self.local = LocalLocks()
-        self._held: dict[uuid.UUID, _Held] = {}
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)  # lookups the cache does not serve go to SQL
-
+    # --- primitives ------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
-    async def _lock(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[None]:
+    async def _acquire(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[Lease]:
         async with self.local.get(str(session_id)):
             got = await self.cache.acquire(session_id, rate_limit)
             if got is None:  # Valkey is down: every process falls back to the SQL lock and count
-                async with self.inner.lock(session_id, rate_limit=rate_limit):
-                    yield
+                async with self.inner._acquire(session_id, rate_limit) as lease:
+                    yield lease
                 return
-            held = _Held(*got)
-            self._held[session_id] = held
+            token, state = got
+            lease = _ValkeyLease(session_id, state)
             try:
-                yield
+                yield lease
             finally:
-                del self._held[session_id]
-                await self.cache.release(session_id, held.token, held.write)
+                await self.cache.release(session_id, token, lease.write)
 
-    def lock(self, session_id: uuid.UUID, *, rate_limit: int | None = None
-             ) -> contextlib.AbstractAsyncContextManager[None]:
-        """Hold the session for one turn; first refuse it if over `rate_limit` messages a minute."""
-        return self._lock(session_id, rate_limit)
-
-    async def create(self, session: Session) -> None:
+    async def _insert(self, session: Session) -> None:
         new = list(session.pending)
-        await self.inner.create(session)
+        await self.inner._insert(session)
+        session.version = 0
         await self.cache.put(session, new, full=session.history is not None)
 
-    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False,
-                   with_history: bool = True) -> Session | None:
-        """From the cache, else from SQL (and then cached). `fresh` skips the cache."""
+    async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
+                    lease: Lease | None) -> Session | None:
+        """From the cache (the state read with the lock, once), else from SQL (then cached)."""
         if not fresh:
-            held = self._held.get(session_id)
-            if held is not None and held.state is not None and not with_history:
-                state, held.state = held.state, None  # read together with the lock: use it once
+            if lease is not None and isinstance(lease.state, list) and not with_history:
+                state, lease.state = lease.state, None
                 cached = self.cache.decode(session_id, state, None, history_limit)
             else:
                 cached = await self.cache.get(session_id, history_limit, with_history=with_history)
             if cached is not None:
                 return cached
-        session = await self.inner.load(session_id, history_limit=history_limit)  # with history: refill all
+        session = await self.inner._read(session_id, history_limit=history_limit, with_history=True, fresh=True,
+                                         lease=None)  # with history: the cache gets all of it
         if session is not None:
             await self.cache.put(session, [], full=True)
             if not with_history:
                 session.history = None
         return session
 
-    async def save(self, session: Session, *, max_variables_kb: int | None = None) -> None:
+    async def _write(self, session: Session) -> None:
         new = list(session.pending)
         try:
-            await self.inner.save(session, max_variables_kb=max_variables_kb)
+            await self.inner._write(session)
         except Exception:
             await self.cache.forget(session.id)  # never keep a copy that may be stale
             raise
-        held = self._held.get(session.id)
-        if held is not None:
-            held.write = (session, held.write[1] + new if held.write else new)
+        written = dataclasses.replace(session, version=session.version + 1, pending=[], memory_writes={},
+                                      lease=None)
+        lease = session.lease
+        if isinstance(lease, _ValkeyLease) and lease.session_id == session.id:
+            earlier: list[Message] = lease.write[1] if lease.write else []
+            lease.write = (written, earlier + new)  # written through together with the unlock
         else:
-            await self.cache.put(session, new)
+            await self.cache.put(written, new)
 
+    async def _user_messages_since(self, session_id: uuid.UUID, since: dt.datetime, limit: int
+                                   ) -> list[dt.datetime]:
+        return await self.inner._user_messages_since(session_id, since, limit)
+
+    # --- lookups ------------------------------------------------------------------------------------------
     async def delete(self, session_id: uuid.UUID) -> None:
-        old = await self.inner.load(session_id, history_limit=1)
+        old = await self.inner.load(session_id, history_limit=1, with_history=False)
         await self.inner.delete(session_id)
         await self.cache.forget(session_id, old.token_hash if old else None)
 
-    async def history(self, session_id: uuid.UUID, limit: int | None = None) -> list[Message]:
+    async def history(self, session_id: uuid.UUID, limit: int | None = None, *, after: int | None = None
+                      ) -> list[Message]:
         """Recent messages from the cache when `limit` fits in it, else from SQL."""
-        if limit is not None:
+        if limit is not None and after is None:
             cached = await self.cache.messages(session_id, limit)
             if cached is not None:
                 return cached
-        return await self.inner.history(session_id, limit)
+        return await self.inner.history(session_id, limit, after=after)
 
-    async def session_id_for_token(self, token_hash: str) -> uuid.UUID | None:
-        cached = await self.cache.session_id_for_token(token_hash)
-        if isinstance(cached, uuid.UUID):
+    async def find_token(self, token_hash: str) -> tuple[uuid.UUID, str] | None:
+        cached = await self.cache.find_token(token_hash)
+        if cached is not None:
             return cached
-        return await self.inner.session_id_for_token(token_hash)
+        return await self.inner.find_token(token_hash)
+
+    async def find(self, bot_id: str, channel: str, address: str) -> uuid.UUID | None:
+        return await self.inner.find(bot_id, channel, address)
+
+    async def user_session(self, user_id: uuid.UUID, bot_id: str, *, exclude: uuid.UUID | None = None
+                           ) -> uuid.UUID | None:
+        return await self.inner.user_session(user_id, bot_id, exclude=exclude)
+
+    async def get_bot_memory(self, bot_id: str, key: str) -> Any:
+        return await self.inner.get_bot_memory(bot_id, key)
+
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
+        return await self.inner.count_active(since, bot_id)
+
+    async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:
+        return await self.inner.recent(bot_id, limit)
+
+    async def expired(self, now: dt.datetime, limit: int = 1000) -> list[uuid.UUID]:
+        return await self.inner.expired(now, limit)
+
+    async def ping(self) -> None:
+        await self.inner.ping()

@@ -14,9 +14,10 @@ from pathlib import Path
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .base import SessionStore
 from .cache import CachedStore, ValkeyCache
 from .database import make_engine, migrate, sqlite_url
-from .store import SessionStore, SqlStore
+from .store import SqlStore
 from .users import UserStore
 
 __all__ = ["StoreSettings", "Stores", "open_stores"]

@@ -26,14 +26,17 @@ class Message:
     id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data."""
-        return {"role": self.role, "content": self.content, "timestamp": self.timestamp.isoformat(),
-                "channel": self.channel}
+        """Plain JSON data (with the row id once the message is stored)."""
+        d: dict[str, Any] = {"role": self.role, "content": self.content, "timestamp": self.timestamp.isoformat(),
+                             "channel": self.channel}
+        if self.id is not None:
+            d["id"] = self.id
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Message:
         """Inverse of :meth:`to_dict`."""
-        return cls(d["role"], d["content"], dt.datetime.fromisoformat(d["timestamp"]), d["channel"])
+        return cls(d["role"], d["content"], dt.datetime.fromisoformat(d["timestamp"]), d["channel"], d.get("id"))
 
 
 @dataclass
@@ -45,6 +48,8 @@ class Session:
     `pending` the messages added during this turn, written by the next ``save``;
     `memory_writes` the bot-memory keys set during this turn (saved in the same transaction).
     `version` increases with every save: a save of a stale copy fails with ConcurrentUpdate.
+    `lease` is set on the copy ``SessionStore.lock`` yields: the lock it was loaded under (a
+    store may finish that copy's save when the lock is released); never stored.
     """
 
     id: uuid.UUID
@@ -67,6 +72,7 @@ class Session:
     memory_writes: dict[str, Any] = field(default_factory=dict)
     ttl_seconds: int = 1800
     history_limit: int = 50
+    lease: Any = field(default=None, repr=False, compare=False)
 
     @property
     def anonymous(self) -> bool:
@@ -84,3 +90,9 @@ class Session:
         if role == "user":
             self.message_count += 1
         return msg
+
+    def committed(self) -> None:
+        """Called by the store once this turn is written: a new version, nothing pending."""
+        self.version += 1
+        self.pending.clear()
+        self.memory_writes.clear()

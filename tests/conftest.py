@@ -15,8 +15,9 @@ import psycopg
 import pytest
 import redis
 
+from gb_sessions import SessionStore
 from gb_sessions.config import Stores
-from tests.backends import BACKENDS, open_backend
+from tests.backends import BACKENDS, STORE_BACKENDS, open_backend, open_store
 
 PG_ADMIN = os.environ.get("GB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("GB_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -63,8 +64,7 @@ async def redis_client(redis_url: str) -> AsyncIterator[object]:
     await client.aclose()
 
 
-# --- the four store backends (see tests/backends.py) ---
-
+# --- the store backends (see tests/backends.py) ---
 
 
 @pytest.fixture(params=BACKENDS)
@@ -72,6 +72,13 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     s = await open_backend(request.param, request, tmp_path)
     yield s
     await s.close()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
+    """Every SessionStore the code builds (the protocol's contract suite)."""
+    async with open_store(request.param, request, tmp_path) as s:
+        yield s
 
 
 @pytest.fixture(params=[b for b in BACKENDS if b.endswith("+valkey")])

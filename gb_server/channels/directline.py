@@ -34,12 +34,8 @@ the current menu's choices on the last bot message.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
-import time
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -48,12 +44,10 @@ import tornado.ioloop
 import tornado.web
 import tornado.websocket
 
-from gb_runtime import Inbound, waiting_of
-from gb_sessions import Message, SessionError
+from gb_runtime import Inbound, Message, Result
 
-from ..api import reply_payload
 from ..app import Context
-from ..base import ApiError, BaseHandler, allowed_origin
+from ..base import ApiError, BaseHandler, allowed_origin, error_of
 
 __all__ = ["directline_routes", "DirectLineState"]
 
@@ -61,7 +55,6 @@ PREFIX = r"/(?:(?P<bot>[A-Za-z0-9_-]+)/)?v3/directline"
 CONV = r"(?P<cid>[0-9a-fA-F-]{32,36})"
 CHANNEL = "directline"
 EXPIRES_IN = 1800  # seconds; the client refreshes at half of it
-TICKET_SECONDS = 300
 KEEPALIVE_MS = 20_000
 MAX_REMEMBERED = 10_000  # conversations whose activity details this process remembers
 
@@ -156,69 +149,41 @@ def parse_watermark(raw: str | None) -> int:
 async def activities_after(ctx: Context, dl: DirectLineState, sid: uuid.UUID, bot: str,
                            watermark: int) -> tuple[list[dict[str, Any]], int]:
     """The conversation's activities after `watermark` (a message row id), and the new watermark."""
-    messages = [m for m in await ctx.runtime.store.history(sid) if m.role in ("user", "assistant")]
-    fresh = [m for m in messages if int(m.id or 0) > watermark]
+    fresh = await ctx.runtime.history(sid, after=watermark)
     acts = [to_activity(dl, sid, bot, m) for m in fresh]
     if acts and fresh[-1].role == "assistant" and "suggestedActions" not in acts[-1] \
             and dl.extra(sid, int(fresh[-1].id or 0)) is None:
         # nothing remembered (a restart, another process): the menu the dialog waits at now
-        session = await ctx.runtime.store.load(sid, with_history=False, fresh=True)
-        waiting = waiting_of(session.dialog) if session is not None else None
-        if waiting and waiting.get("choices"):
-            acts[-1]["suggestedActions"] = suggested([str(c) for c in waiting["choices"]])
-    last = max([int(m.id or 0) for m in messages] + [watermark])
+        waiting = (await ctx.runtime.summary(sid)).waiting
+        if waiting and waiting.choices:
+            acts[-1]["suggestedActions"] = suggested(waiting.choices)
+    last = max([int(m.id or 0) for m in fresh] + [watermark])
     return acts, last
 
 
-async def remember_turn(ctx: Context, dl: DirectLineState, sid: uuid.UUID, user_text: str | None,
-                        user_extra: dict[str, Any] | None, choices: list[list[str] | None]) -> int | None:
-    """Attach the client's activity details and the menus' choices to the stored rows of a turn;
-    the user message's row id (None for a turn without one: start.bas)."""
-    messages = [m for m in await ctx.runtime.store.history(sid) if m.role in ("user", "assistant")]
-    start = 0
-    user_row: int | None = None
-    if user_text is not None:
-        for i in range(len(messages) - 1, -1, -1):
-            if messages[i].role == "user" and messages[i].content == user_text:
-                user_row, start = int(messages[i].id or 0), i + 1
-                dl.remember(sid, user_row, user_extra or {})
-                break
-    replies = [m for m in messages[start:] if m.role == "assistant"][:len(choices)]
-    for m, c in zip(replies, choices, strict=False):
-        dl.remember(sid, int(m.id or 0), {"choices": c} if c else {})
+def remember_turn(dl: DirectLineState, result: Result, user_extra: dict[str, Any] | None) -> int | None:
+    """Attach the client's activity details and the menus' choices to the stored rows of a turn
+    (the result knows their ids); the user message's row id (None for start.bas's turn)."""
+    sid = result.session_id
+    user_row = result.received.id if result.received is not None else None
+    if user_row is not None:
+        dl.remember(sid, user_row, user_extra or {})
+    for reply in result.replies:
+        if reply.to is None and reply.id is not None:
+            dl.remember(sid, reply.id, {"choices": reply.choices} if reply.choices else {})
     return user_row
 
 
-# --- stream tickets ---------------------------------------------------------------------------------
-def _mac(token_hash: str, message: str) -> str:
-    digest = hmac.new(token_hash.encode(), message.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def stream_ticket(sid: uuid.UUID, token_hash: str, now: float | None = None) -> str:
-    body = f"{sid.hex}.{int((now or time.time()) + TICKET_SECONDS)}"
-    return f"{body}.{_mac(token_hash, body)}"
-
-
-async def check_ticket(ctx: Context, ticket: str, bot: str, cid: str) -> uuid.UUID:
-    parts = ticket.split(".")
-    try:
-        sid, expiry = uuid.UUID(hex=parts[0]), int(parts[1])
-        wanted = uuid.UUID(cid)
-    except (ValueError, IndexError):
-        raise ApiError(401, "invalid_token", "the stream ticket is not valid") from None
-    if len(parts) != 3 or sid != wanted:
-        raise ApiError(401, "invalid_token", "the stream ticket is not valid")
-    if expiry < time.time():
-        raise ApiError(403, "session_expired", "the stream ticket has expired; get a new streamUrl")
-    session = await ctx.runtime.store.load(sid, history_limit=1, fresh=True)
-    if session is None or not hmac.compare_digest(_mac(session.token_hash, f"{parts[0]}.{parts[1]}"), parts[2]):
-        raise ApiError(401, "invalid_token", "the stream ticket is not valid")
-    if session.bot_id != bot:
-        raise ApiError(401, "wrong_bot", f"this conversation belongs to another bot ({session.bot_id})")
-    if session.status != "active":
-        raise ApiError(404, "session_ended", "this conversation has ended")
-    return sid
+def dl_error(error: ApiError) -> ApiError:
+    """gb's error in Direct Line's conventions: its codes, 403 for an expired token (the client
+    reports ExpiredToken), 404 for an ended or unknown conversation (the client reports Ended)."""
+    status = error.status
+    if error.code == "session_expired":
+        status = 403
+    elif error.code in ("session_ended", "session_not_found", "unknown_bot"):
+        status = 404
+    code = "BadSyntax" if error.code == "bad_json" else CODES.get(status, "ServiceError")
+    return ApiError(status, code, error.message, error.retry_after)
 
 
 # --- handlers ---------------------------------------------------------------------------------------
@@ -234,13 +199,8 @@ class DirectLineHandler(BaseHandler):
         if self._headers.get("Access-Control-Allow-Origin"):
             self.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, x-ms-bot-agent")
 
-    def fail(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
-        if code == "session_expired":
-            status = 403
-        elif code in ("session_ended", "session_not_found", "unknown_bot"):
-            status = 404
-        dl_code = "BadSyntax" if code == "bad_json" else CODES.get(status, "ServiceError")
-        super().fail(status, dl_code, message, retry_after)
+    def map_error(self, error: ApiError) -> ApiError:
+        return dl_error(error)
 
     def base_path(self, bot: str | None) -> str:
         return f"/{bot}/v3/directline" if bot else "/v3/directline"
@@ -255,13 +215,10 @@ class DirectLineHandler(BaseHandler):
         return name, sid, token
 
     async def conversation_info(self, bot: str | None, sid: uuid.UUID, token: str) -> dict[str, Any]:
-        session = await self.ctx.runtime.store.load(sid, history_limit=1, fresh=True)
-        if session is None:
-            raise ApiError(404, "not_found", "no such conversation")
         scheme = "wss" if self.request.protocol == "https" else "ws"
         watermark = self.get_query_argument("watermark", None)
         query = f"watermark={parse_watermark(watermark)}&" if watermark and watermark.isdigit() else ""
-        ticket = stream_ticket(sid, session.token_hash)
+        ticket = await self.ctx.runtime.stream_ticket(sid)
         stream = f"{scheme}://{self.request.host}{self.base_path(bot)}/conversations/{sid}/stream?{query}t={ticket}"
         return {"conversationId": str(sid), "token": token, "expires_in": EXPIRES_IN, "streamUrl": stream}
 
@@ -270,109 +227,76 @@ class TokenGenerate(DirectLineHandler):
     """``POST tokens/generate``: a new conversation (start.bas runs now) and its token."""
 
     async def post(self, bot: str | None = None) -> None:
-        async def work() -> None:
-            name = self.bot_name(bot)
-            body = self.json_body()
-            user = body.get("user")
-            result = await self.ctx.runtime.start(name, channel=CHANNEL, run_start=True)
-            self.ctx.metrics.sessions_started.labels(name).inc()
-            if isinstance(user, dict) and isinstance(user.get("id"), str):
-                self.dl.set_user(result.session_id, {"id": user["id"], "role": "user"})
-            await remember_turn(self.ctx, self.dl, result.session_id, None, None,
-                                [r.choices for r in result.replies if r.to is None])
-            assert result.token is not None
-            self.send_json({"conversationId": str(result.session_id), "token": result.token,
-                            "expires_in": EXPIRES_IN})
-
-        await self.guarded(work)
+        name = self.bot_name(bot)
+        user = self.json_body().get("user")
+        result = await self.ctx.turns.start(name, CHANNEL)
+        if isinstance(user, dict) and isinstance(user.get("id"), str):
+            self.dl.set_user(result.session_id, {"id": user["id"], "role": "user"})
+        remember_turn(self.dl, result, None)
+        self.send_json({"conversationId": str(result.session_id), "token": result.token, "expires_in": EXPIRES_IN})
 
 
 class TokenRefresh(DirectLineHandler):
     """``POST tokens/refresh``: gb tokens do not rotate; the same token, a new lifetime."""
 
     async def post(self, bot: str | None = None) -> None:
-        async def work() -> None:
-            _, sid, token = await self.conversation(bot)
-            self.send_json({"conversationId": str(sid), "token": token, "expires_in": EXPIRES_IN})
-
-        await self.guarded(work)
+        _, sid, token = await self.conversation(bot)
+        self.send_json({"conversationId": str(sid), "token": token, "expires_in": EXPIRES_IN})
 
 
 class Conversations(DirectLineHandler):
     """``POST conversations`` (Bearer): the token's conversation and its stream URL."""
 
     async def post(self, bot: str | None = None) -> None:
-        async def work() -> None:
-            _, sid, token = await self.conversation(bot)
-            body = self.json_body()
-            user = body.get("user")
-            if isinstance(user, dict) and isinstance(user.get("id"), str):
-                self.dl.set_user(sid, {"id": user["id"], "role": "user"})
-            self.send_json(await self.conversation_info(bot, sid, token), 201)
-
-        await self.guarded(work)
+        _, sid, token = await self.conversation(bot)
+        user = self.json_body().get("user")
+        if isinstance(user, dict) and isinstance(user.get("id"), str):
+            self.dl.set_user(sid, {"id": user["id"], "role": "user"})
+        self.send_json(await self.conversation_info(bot, sid, token), 201)
 
 
 class Conversation(DirectLineHandler):
     """``GET conversations/{id}?watermark=`` (Bearer): a fresh stream URL (the client's reconnect)."""
 
     async def get(self, bot: str | None = None, cid: str = "") -> None:
-        async def work() -> None:
-            _, sid, token = await self.conversation(bot, cid)
-            self.send_json(await self.conversation_info(bot, sid, token))
-
-        await self.guarded(work)
+        _, sid, token = await self.conversation(bot, cid)
+        self.send_json(await self.conversation_info(bot, sid, token))
 
 
 class Activities(DirectLineHandler):
     """``GET`` (polling) and ``POST`` (send) a conversation's activities."""
 
     async def get(self, bot: str | None = None, cid: str = "") -> None:
-        async def work() -> None:
-            name, sid, _ = await self.conversation(bot, cid)
-            acts, last = await activities_after(self.ctx, self.dl, sid, name,
-                                                parse_watermark(self.get_query_argument("watermark", None)))
-            self.send_json({"activities": acts, "watermark": str(last)})
-
-        await self.guarded(work)
+        name, sid, _ = await self.conversation(bot, cid)
+        acts, last = await activities_after(self.ctx, self.dl, sid, name,
+                                            parse_watermark(self.get_query_argument("watermark", None)))
+        self.send_json({"activities": acts, "watermark": str(last)})
 
     async def post(self, bot: str | None = None, cid: str = "") -> None:
-        async def work() -> None:
-            name, sid, token = await self.conversation(bot, cid)
-            act = self.json_body()
-            kind = act.get("type")
-            if not isinstance(kind, str):
-                raise ApiError(400, "bad_request", 'an activity needs a "type"')
-            if kind != "message":  # typing, event, conversationUpdate: acknowledged, not a turn
-                self.send_json({"id": f"{sid}|{kind}-{uuid.uuid4().hex[:12]}"})
-                return
-            text = act.get("text")
-            if text is None:
-                value = act.get("value")
-                text = value if isinstance(value, str) else ""
-            if not isinstance(text, str):
-                raise ApiError(400, "bad_request", 'a message activity\'s "text" must be a string')
-            if len(text) > self.ctx.settings.max_message_chars:
-                raise ApiError(413, "message_too_long",
-                               f"the message has {len(text):,} characters, more than "
-                               f"{self.ctx.settings.max_message_chars:,}")
-            sender = act.get("from")
-            extra: dict[str, Any] = {k: act[k] for k in ("channelData", "locale", "localTimestamp", "entities")
-                                     if k in act}
-            if isinstance(sender, dict) and isinstance(sender.get("id"), str):
-                extra["from"] = {"id": sender["id"], "role": "user",
-                                 **({"name": sender["name"]} if isinstance(sender.get("name"), str) else {})}
-                self.dl.set_user(sid, {"id": sender["id"], "role": "user"})
-            started = time.perf_counter()
-            result = await self.ctx.runtime.handle(Inbound(name, text, channel=CHANNEL, token=token))
-            self.ctx.metrics.latency.labels(name).observe(time.perf_counter() - started)
-            self.ctx.metrics.messages.labels(name, CHANNEL).inc()
-            row = await remember_turn(self.ctx, self.dl, sid, text, extra,
-                                      [r.choices for r in result.replies if r.to is None])
-            self.ctx.hub.publish(result.session_id, {"type": "reply", "echo": text, **reply_payload(result)})
-            self.send_json({"id": activity_id(sid, row or 0)})
-
-        await self.guarded(work)
+        name, sid, token = await self.conversation(bot, cid)
+        act = self.json_body()
+        kind = act.get("type")
+        if not isinstance(kind, str):
+            raise ApiError(400, "bad_request", 'an activity needs a "type"')
+        if kind != "message":  # typing, event, conversationUpdate: acknowledged, not a turn
+            self.send_json({"id": f"{sid}|{kind}-{uuid.uuid4().hex[:12]}"})
+            return
+        text = act.get("text")
+        if text is None:
+            value = act.get("value")
+            text = value if isinstance(value, str) else ""
+        if not isinstance(text, str):
+            raise ApiError(400, "bad_request", 'a message activity\'s "text" must be a string')
+        sender = act.get("from")
+        extra: dict[str, Any] = {k: act[k] for k in ("channelData", "locale", "localTimestamp", "entities")
+                                 if k in act}
+        if isinstance(sender, dict) and isinstance(sender.get("id"), str):
+            extra["from"] = {"id": sender["id"], "role": "user",
+                             **({"name": sender["name"]} if isinstance(sender.get("name"), str) else {})}
+            self.dl.set_user(sid, {"id": sender["id"], "role": "user"})
+        result = await self.ctx.turns.message(Inbound(name, text, channel=CHANNEL, token=token))
+        row = remember_turn(self.dl, result, extra)
+        self.send_json({"id": activity_id(sid, row or 0)})
 
 
 class Stream(tornado.websocket.WebSocketHandler):
@@ -399,22 +323,22 @@ class Stream(tornado.websocket.WebSocketHandler):
             ticket = self.get_query_argument("t", "")
             if not ticket:
                 raise ApiError(401, "missing_token", "the stream URL needs its t= ticket")
-            self.sid = await check_ticket(self.ctx, ticket, self.bot, kwargs.get("cid") or "")
-        except (ApiError, SessionError) as exc:
-            status = 403 if exc.code == "session_expired" else exc.status
-            self.set_status(status)
+            try:
+                cid = uuid.UUID(kwargs.get("cid") or "")
+            except ValueError:
+                raise ApiError(404, "not_found", "no such conversation") from None
+            self.sid = await self.ctx.runtime.check_ticket(ticket, cid, self.bot)
+        except Exception as exc:  # every refusal (and a failure) is a plain HTTP error before the upgrade
+            error = dl_error(error_of(exc))
+            self.set_status(error.status)
             self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.finish(json.dumps({"error": {"code": CODES.get(status, "ServiceError"), "message": exc.message}}))
-        except Exception as exc:  # an unknown bot
-            self.set_status(404)
-            self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.finish(json.dumps({"error": {"code": "NotFound", "message": str(exc)}}))
+            self.finish(json.dumps({"error": {"code": error.code, "message": error.message}}))
         self.watermark = parse_watermark(self.get_query_argument("watermark", None))
 
     async def open(self, *args: Any, **kwargs: Any) -> None:
         assert self.sid is not None
-        self.ctx.metrics.sockets.inc()
-        self.ctx.hub.subscribe(self.sid, self.notify)
+        self.ctx.metrics.socket_opened()
+        self.ctx.runtime.subscribe(self.sid, self.notify)
         self.keepalive = tornado.ioloop.PeriodicCallback(self.ping_empty, KEEPALIVE_MS)
         self.keepalive.start()
         await self.send_new()
@@ -423,8 +347,8 @@ class Stream(tornado.websocket.WebSocketHandler):
         if self.keepalive is not None:
             self.keepalive.stop()
         if self.sid is not None:
-            self.ctx.metrics.sockets.dec()
-            self.ctx.hub.unsubscribe(self.sid, self.notify)
+            self.ctx.metrics.socket_closed()
+            self.ctx.runtime.unsubscribe(self.sid, self.notify)
 
     def on_message(self, message: str | bytes) -> None:
         """The client's pings are empty strings; nothing else is expected on this socket."""

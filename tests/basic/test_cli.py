@@ -80,3 +80,66 @@ def test_console_script_is_installed() -> None:
     r = subprocess.run([str(gb_cmd), "--help"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0
     assert "check" in r.stdout and "run" in r.stdout
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """Bots in nested folders, with files gb check must skip."""
+    (tmp_path / "a.gbai" / "a.gbdialog").mkdir(parents=True)
+    (tmp_path / "b.gbai" / "b.gbdialog" / "deep").mkdir(parents=True)
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "a.gbai" / "a.gbdialog" / "start.bas").write_text('TALK "a"\n')
+    (tmp_path / "b.gbai" / "b.gbdialog" / "start.bas").write_text('TALK "b"\nSEND SMS "+55", "hi"\n')
+    (tmp_path / "b.gbai" / "b.gbdialog" / "deep" / "bad.bas").write_text('x = = 1\n')
+    (tmp_path / "b.gbai" / "notes.txt").write_text('x = = 1\n')
+    (tmp_path / ".ipynb_checkpoints" / "start-checkpoint.bas").write_text('x = = 1\n')
+    return tmp_path
+
+
+def test_check_a_folder_recursively_in_sorted_order(tree: Path) -> None:
+    r = gb("check", str(tree))
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == [f"{tree / 'a.gbai/a.gbdialog/start.bas'}: ok",
+                                     f"{tree / 'b.gbai/b.gbdialog/start.bas'}: ok (1 warning(s))"]
+    bad = tree / "b.gbai/b.gbdialog/deep/bad.bas"
+    assert f"[{bad}:1:5] Error at '=': expected an expression" in r.stderr  # named by its path
+    assert "checkpoint" not in r.stderr and "notes" not in r.stderr
+    assert r.stderr.endswith("1 file(s) with errors\n")
+
+
+def test_check_reports_every_error_of_a_file(tmp_path: Path) -> None:
+    (tmp_path / "three.bas").write_text('TALK "a"\nx = = 1\nTALK "b"\ny = 1 +\nTALK "c" "d"\n')
+    r = gb("check", str(tmp_path / "three.bas"))
+    assert r.returncode == 1
+    assert "[three.bas:2:5] Error at '=': expected an expression\n    x = = 1\n        ^" in r.stderr
+    assert "[three.bas:4:8] Error at 'end of line': expected an expression\n    y = 1 +\n           ^" in r.stderr
+    assert "[three.bas:5:10] Error at '\"d\"': expected ',' between arguments" in r.stderr
+    assert r.stderr.count("Error at") == 3
+    assert "1 file(s) with errors" in r.stderr
+
+
+def test_check_reports_an_unclosed_block_once_and_the_errors_after_it(tmp_path: Path) -> None:
+    (tmp_path / "block.bas").write_text('IF x = 1 THEN\n  TALK "one"\n  y = = 2\nFOR i = 1 TO\nNEXT\n')
+    r = gb("check", str(tmp_path / "block.bas"))
+    assert r.returncode == 1
+    assert r.stderr.count("Error at") == 3
+    assert "[block.bas:1:1] Error at 'IF': the IF at line 1 has no END IF" in r.stderr
+    assert "[block.bas:3:7] Error at '=': expected an expression" in r.stderr
+    assert "[block.bas:4:13] Error at 'end of line': expected an expression" in r.stderr
+
+
+def test_check_folders_and_files_together(tree: Path, files: Path) -> None:
+    r = gb("check", str(files / "good.bas"), str(tree / "a.gbai"), str(files / "warn.bas"), str(files / "good.bas"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"{files / 'good.bas'}: ok", f"{tree / 'a.gbai/a.gbdialog/start.bas'}: ok",
+                                     f"{files / 'warn.bas'}: ok (1 warning(s))"]
+
+
+def test_check_a_missing_path_or_a_folder_without_bas_files(tmp_path: Path) -> None:
+    r = gb("check", str(tmp_path / "nope.bas"))
+    assert r.returncode == 2
+    assert "does not exist" in r.stderr
+    (tmp_path / "empty").mkdir()
+    r = gb("check", str(tmp_path / "empty"))
+    assert r.returncode == 1
+    assert r.stderr == f"{tmp_path / 'empty'}: no .bas files\n"

@@ -7,7 +7,7 @@ def test_exported_members():
     assert sorted(gb_basic.__all__) == sorted([
         "BasicError", "BasicRuntimeError", "BasicSyntaxError", "BudgetExceeded", "DialogChanged",
         "Finished", "Machine", "MemoryHost", "Output", "Program", "Request", "Suspended",
-        "UnsupportedKeyword", "compile_source", "converse", "parse", "parse_expression",
+        "UnsupportedKeyword", "check_source", "compile_source", "converse", "parse", "parse_expression",
     ])
     for name in gb_basic.__all__:
         assert getattr(gb_basic, name) is not None

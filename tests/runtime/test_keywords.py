@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gb_runtime import Inbound
-from gb_sessions import InvalidToken, SessionEnded
+from gb_runtime import Inbound, InvalidToken, SessionEnded
 from gb_sessions.config import Stores
 
 from .helpers import make_bot, runtime_for, write
@@ -35,7 +34,7 @@ async def test_support_bot_end_to_end(stores: Stores, example_bots: Path, tmp_pa
     assert "Welcome to Support! First time here?" in replies
     assert replies[-1] == "How can I help?"
     assert s.replies[-1].choices == ["Returns", "Shipping", "Refund", "Something else"]
-    assert s.waiting["type"] == "MENU"
+    assert s.waiting is not None and s.waiting.type == "MENU"
     r = await rt.handle(Inbound("support", "3", token=s.token))  # a menu answers by number too
     assert texts(r) == ["Type 'refund' to start a refund."]
     r = await rt.handle(Inbound("support", "refund", token=s.token))  # a dialog started by its name

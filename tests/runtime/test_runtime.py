@@ -8,16 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gb_runtime import Inbound
-from gb_sessions import (
-    InvalidToken,
-    RateLimited,
-    SessionEnded,
-    SessionExpired,
-    TooManySessions,
-    VariablesTooLarge,
-    WrongBot,
-)
+from gb_runtime import Inbound, InvalidToken, SessionEnded, SessionExpired, TooManySessions, Waiting, WrongBot
+from gb_sessions import RateLimited, VariablesTooLarge
 from gb_sessions.config import Stores, open_stores
 
 from .helpers import Clock, make_bot, runtime_for
@@ -47,10 +39,11 @@ async def test_start_and_talk_through_a_dialog(stores: Stores, bots: Path, tmp_p
     started = await rt.start("greeter")
     assert texts(started) == ["Hi! What is your name?"]
     assert started.token and len(started.token) >= 43  # 256 bits, url-safe base64
-    assert started.waiting == {"variable": "name", "type": None, "choices": None, "line": 2}
+    assert started.waiting == Waiting("name", None, None, 2)
+    assert started.waiting.to_dict() == {"variable": "name", "type": None, "choices": None, "line": 2}
     r = await rt.handle(Inbound("greeter", "Ann", token=started.token))
     assert texts(r) == ["How old are you, Ann?"]
-    assert r.waiting["type"] == "INTEGER"
+    assert r.waiting is not None and r.waiting.type == "INTEGER"
     r = await rt.handle(Inbound("greeter", "lots", token=started.token))
     assert texts(r) == ["Please enter a whole number, like 42."]
     r = await rt.handle(Inbound("greeter", "41", token=started.token))

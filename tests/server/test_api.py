@@ -15,14 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import tornado.httpserver
-import tornado.netutil
 import websockets
 
-from gb_runtime import BotRegistry, DialogRuntime
-from gb_server import Context, ServerSettings, make_app
-from gb_sessions.config import Stores, StoreSettings
+from gb_sessions.config import Stores
 from tests.browser import free_port
+from tests.server.inproc import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,17 +34,8 @@ async def base(stores: Stores, tmp_path: Path) -> AsyncIterator[str]:
     (tiny / "tiny.gbdialog" / "start.bas").write_text('DO\n  x = HEAR\n  TALK "echo " + x\nLOOP\n')
     (tiny / "tiny.gbot").mkdir()
     (tiny / "tiny.gbot" / "config.csv").write_text("name,value\nrate-limit,3\n")
-    settings = ServerSettings(bots_dir=bots, store=StoreSettings("(the stores fixture)", None, tmp_path),
-                              max_body_bytes=8 * 1024, max_message_chars=500)
-    runtime = DialogRuntime(stores.store, BotRegistry(bots, tmp_path / "data"), users=stores.users)
-    app = make_app(Context(runtime, stores, settings))
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_bytes * 2)
-    server.add_sockets(sockets)
-    port = sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-    await server.close_all_connections()
+    async with serving(stores, bots, tmp_path / "data", max_body_bytes=8 * 1024, max_message_chars=500) as srv:
+        yield srv.url
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -83,12 +71,64 @@ async def test_each_bot_has_its_own_sessions(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
         support = (await c.post("/support/api/session")).json()
         assert support["bot"] == "support"
-        r = await c.post("/api/chat", json={"message": "hi"}, headers=bearer(support["token"]))
+        r = await c.post("/default/api/chat", json={"message": "hi"}, headers=bearer(support["token"]))
+        assert r.status_code == 401 and r.json()["error"]["code"] == "wrong_bot"
+        r = await c.get("/sales/api/session/history", headers=bearer(support["token"]))
         assert r.status_code == 401 and r.json()["error"]["code"] == "wrong_bot"
         r = await c.post("/api/session", json={"bot": "sales"})
         assert r.status_code == 201 and r.json()["bot"] == "sales"
         r = await c.post("/nope/api/session")
         assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_bot"
+
+
+async def test_the_seeds_curl_flow_with_a_non_default_bot(base: str) -> None:
+    """POST /api/session {"bot": "support"}, then /api/chat with that token: a token names its
+    session and so its bot (the seed's flow, as written)."""
+    async with httpx.AsyncClient(base_url=base) as c:
+        s = (await c.post("/api/session", json={"bot": "support"})).json()
+        assert s["bot"] == "support"
+        r = await c.post("/api/chat", json={"message": "hello"}, headers=bearer(s["token"]))
+        assert r.status_code == 200, r.text
+        assert r.json()["bot"] == "support" and r.json()["session_id"] == s["session_id"]
+        assert (await c.get("/api/session", headers=bearer(s["token"]))).json()["bot"] == "support"
+        history = (await c.get("/api/session/history", headers=bearer(s["token"]))).json()
+        assert [m["content"] for m in history["messages"]][-2] == "hello"
+        assert all(isinstance(m["id"], int) for m in history["messages"])
+        assert (await c.delete("/api/session", headers=bearer(s["token"]))).status_code == 204
+
+
+async def test_a_server_without_a_default_bot(stores: Stores, tmp_path: Path) -> None:
+    bots = tmp_path / "bots"
+    shutil.copytree(ROOT / "bots" / "support.gbai", bots / "support.gbai")
+    async with serving(stores, bots, tmp_path / "data") as srv, httpx.AsyncClient(base_url=srv.url) as c:
+        s = (await c.post("/api/session", json={"bot": "support"})).json()
+        r = await c.post("/api/chat", json={"message": "hello"}, headers=bearer(s["token"]))
+        assert r.status_code == 200 and r.json()["bot"] == "support"
+        r = await c.post("/api/session")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_bot"
+        assert str(bots) not in r.json()["error"]["message"]  # the server's paths stay inside
+
+
+async def test_every_body_over_the_cap_gets_the_json_413(base: str) -> None:
+    """Tornado's own limit must not answer first with a bare 400: 128 KB, 1 MB, 20 MB, chunked."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+        s = (await c.post("/api/session")).json()
+        for size in (9 * 1024, 128 * 1024 + 1, 1024 * 1024, 20 * 1024 * 1024):
+            body = b'{"message": "' + b"x" * size + b'"}'
+            r = await c.post("/api/chat", content=body, headers=bearer(s["token"]))
+            assert r.status_code == 413, (size, r.status_code, r.text)
+            assert r.json()["error"]["code"] == "body_too_large"
+
+        async def chunks():  # no Content-Length: Transfer-Encoding: chunked
+            for _ in range(64):
+                yield b"x" * 1024
+
+        r = await c.post("/api/chat", content=chunks(), headers=bearer(s["token"]))
+        assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+        r = await c.post("/api/session/nothing-here", content=b"x" * (2 * 1024 * 1024))
+        assert r.status_code in (404, 413) and r.headers["Content-Type"].startswith("application/json")
+        r = await c.post("/api/chat", json={"message": "still fine"}, headers=bearer(s["token"]))
+        assert r.status_code == 200
 
 
 async def test_bad_requests_get_clear_errors(base: str) -> None:
@@ -108,7 +148,9 @@ async def test_bad_requests_get_clear_errors(base: str) -> None:
         assert r.status_code == 413
         for i in range(3):
             r = await c.post("/tiny/api/chat", json={"message": f"m{i}"}, headers=bearer(s["token"]))
-            assert r.json()["messages"] == [{"role": "assistant", "content": f"echo m{i}"}]
+            [reply] = r.json()["messages"]
+            assert (reply["role"], reply["content"]) == ("assistant", f"echo m{i}")
+            assert isinstance(reply["id"], int) and reply["timestamp"].startswith("20")  # stored: its row, its time
         r = await c.post("/tiny/api/chat", json={"message": "m3"}, headers=bearer(s["token"]))
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
         r = await c.get("/tiny/api/session/history", headers=bearer(s["token"]))
@@ -127,27 +169,17 @@ async def test_browser_origins_and_cors(base: str) -> None:
 
 
 async def test_configured_cors_origins(stores: Stores, tmp_path: Path) -> None:
-    settings = ServerSettings(bots_dir=ROOT / "bots", store=StoreSettings("(the stores fixture)", None, tmp_path),
-                              cors_origins=("https://shop.example",))
-    runtime = DialogRuntime(stores.store, BotRegistry(ROOT / "bots", tmp_path / "data"))
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = tornado.httpserver.HTTPServer(make_app(Context(runtime, stores, settings)))
-    server.add_sockets(sockets)
-    url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
-    try:
-        async with httpx.AsyncClient(base_url=url) as c:
+    async with serving(stores, ROOT / "bots", tmp_path / "data", cors_origins=("https://shop.example",)) as srv:
+        async with httpx.AsyncClient(base_url=srv.url) as c:
             r = await c.options("/api/chat", headers={"Origin": "https://shop.example",
                                                         "Access-Control-Request-Method": "POST"})
             assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == "https://shop.example"
             assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
             r = await c.post("/api/session", headers={"Origin": "https://evil.example"})
             assert "Access-Control-Allow-Origin" not in r.headers
-        async with websockets.connect(url.replace("http", "ws") + "/ws", origin="https://shop.example") as ws:
+        async with websockets.connect(srv.url.replace("http", "ws") + "/ws", origin="https://shop.example") as ws:
             await ws.send(json.dumps({"type": "hello", "token": "x"}))
             assert json.loads(await ws.recv())["error"]["code"] == "invalid_token"
-    finally:
-        server.stop()
-        await server.close_all_connections()
 
 
 async def test_health_metrics_openapi_and_page(base: str) -> None:

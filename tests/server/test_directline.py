@@ -26,10 +26,10 @@ import tornado.web
 import websockets
 from websockets.typing import Origin
 
-from gb_runtime import BotRegistry, DialogRuntime
-from gb_server import Context, ServerSettings, make_app
+from gb_server import Context
 from gb_sessions.config import Stores, StoreSettings, open_stores
 from tests.browser import CHROMIUM, FLAGS
+from tests.server.inproc import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -81,32 +81,22 @@ async def sqlite_stores(tmp_path: Path) -> AsyncIterator[Stores]:
     await stores.close()
 
 
-def make_app_with_directline(ctx: Context, webchat_dist: Path | None = None) -> tornado.web.Application:
-    """make_app(ctx) (which mounts Direct Line) plus, for the browser test, Web Chat and its page."""
-    app = make_app(ctx)
+def add_webchat(app: tornado.web.Application, webchat_dist: Path | None) -> None:
+    """make_app mounts Direct Line; for the browser test, Web Chat and its page too."""
     assert any("directline" in str(rule.matcher.regex.pattern) for rule in app.default_router.rules[0].target.rules)
     extra: list[Any] = []
     if webchat_dist is not None:
         extra += [(r"/webchat/test/page.html", DirectLinePage),
                   (r"/webchat/(.*)", tornado.web.StaticFileHandler, {"path": str(webchat_dist)})]
     app.add_handlers(r".*", extra)  # looked at when make_app's own routes match nothing
-    return app
 
 
 async def serve(stores: Stores, tmp_path: Path, webchat_dist: Path | None = None) -> AsyncIterator[Server]:
     bots = tmp_path / "bots"
     shutil.copytree(ROOT / "bots", bots)
-    settings = ServerSettings(bots_dir=bots, store=StoreSettings("(sqlite)", None, tmp_path),
-                              max_body_bytes=8 * 1024, max_message_chars=500)
-    runtime = DialogRuntime(stores.store, BotRegistry(bots, tmp_path / "data"), users=stores.users)
-    ctx = Context(runtime, stores, settings)
-    app = make_app_with_directline(ctx, webchat_dist)
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_bytes * 2)
-    server.add_sockets(sockets)
-    yield Server(f"http://127.0.0.1:{sockets[0].getsockname()[1]}", ctx)
-    server.stop()
-    await server.close_all_connections()
+    async with serving(stores, bots, tmp_path / "data", routes=lambda ctx, app: add_webchat(app, webchat_dist),
+                       max_body_bytes=8 * 1024, max_message_chars=500) as srv:
+        yield Server(srv.url, srv.ctx)
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ async def traffic(url: str, token: str, seconds: float, during) -> tuple[list[st
             else:
                 statuses.append(r.status_code)
                 if r.status_code == 200:
-                    assert r.json()["messages"] == [{"role": "assistant", "content": f"echo {text}"}]
+                    assert [(m["role"], m["content"]) for m in r.json()["messages"]] == [("assistant", f"echo {text}")]
                     acked.append(text)
                 elif "Retry-After" in r.headers:
                     retry_after[r.status_code] = r.headers["Retry-After"]

@@ -1,4 +1,5 @@
-"""One contract suite, run over every backend: {SQLite, PostgreSQL} x {no cache, Valkey}."""
+"""One contract suite, run over every store: {SQLite, PostgreSQL} x {no cache, Valkey}, the in-memory
+store and the write-behind store (tests/backends.py); the users and SQL parts over the SQL ones."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gb_sessions import (
     ConcurrentUpdate,
     RateLimited,
     Session,
+    SessionStore,
     VariablesTooLarge,
     utcnow,
 )
@@ -23,6 +25,7 @@ from gb_sessions.config import Stores
 from gb_sessions.schema import User
 from gb_sessions.tokens import hash_token, new_token
 from gb_sessions.users import UserExists
+from tests.backends import settled
 
 
 def new_session(bot: str = "default", **kw: object) -> tuple[Session, str]:
@@ -33,12 +36,12 @@ def new_session(bot: str = "default", **kw: object) -> tuple[Session, str]:
     return s, token
 
 
-async def test_create_load_roundtrip(stores: Stores) -> None:
+async def test_create_load_roundtrip(store: SessionStore) -> None:
     s, _ = new_session(variables={"name": "Ann", "n": 3, "l": [1, {"a": None}]},
                        context={"kb": ["policies"]}, dialog={"name": "start", "state": {"frames": []}})
     s.add("assistant", "Hello!")
-    await stores.store.create(s)
-    got = await stores.store.load(s.id)
+    await store.create(s)
+    got = await store.load(s.id)
     assert got is not None
     assert (got.bot_id, got.channel, got.token_hash, got.status) == ("default", "web", s.token_hash, "active")
     assert got.variables == {"name": "Ann", "n": 3, "l": [1, {"a": None}]}
@@ -47,106 +50,107 @@ async def test_create_load_roundtrip(stores: Stores) -> None:
     assert [(m.role, m.content) for m in got.history] == [("assistant", "Hello!")]
     assert got.last_activity.tzinfo is not None
     assert abs((got.last_activity - s.last_activity).total_seconds()) < 1
-    assert await stores.store.load(uuid.uuid4()) is None
+    assert await store.load(uuid.uuid4()) is None
 
 
-async def test_save_is_one_turn_in_order_and_bumps_the_version(stores: Stores) -> None:
+async def test_save_is_one_turn_in_order_and_bumps_the_version(store: SessionStore) -> None:
     s, _ = new_session()
-    await stores.store.create(s)
+    await store.create(s)
     for i in range(3):
-        got = await stores.store.load(s.id)
+        got = await store.load(s.id)
         assert got is not None
         got.add("user", f"q{i}")
         got.add("assistant", f"a{i}")
         got.variables["i"] = i
-        await stores.store.save(got)
-    final = await stores.store.load(s.id)
+        await store.save(got)
+    final = await store.load(s.id)
     assert final is not None and final.version == 3 and final.variables == {"i": 2} and final.message_count == 3
-    assert [m.content for m in await stores.store.history(s.id)] == ["q0", "a0", "q1", "a1", "q2", "a2"]
+    assert [m.content for m in await store.history(s.id)] == ["q0", "a0", "q1", "a1", "q2", "a2"]
 
 
-async def test_history_limit_keeps_the_last_messages_in_context_and_all_in_sql(stores: Stores) -> None:
+async def test_history_limit_keeps_the_last_messages_in_context_and_all_in_sql(store: SessionStore) -> None:
     s, _ = new_session()
     for i in range(60):
         s.add("user", f"m{i}")
-    await stores.store.create(s)
-    got = await stores.store.load(s.id, history_limit=50)
+    await store.create(s)
+    got = await store.load(s.id, history_limit=50)
     assert got is not None
     assert [m.content for m in got.history] == [f"m{i}" for i in range(10, 60)]
-    assert len(await stores.store.history(s.id)) == 60
+    assert len(await store.history(s.id)) == 60
 
 
-async def test_a_stale_copy_cannot_overwrite_a_newer_one(stores: Stores) -> None:
+async def test_a_stale_copy_cannot_overwrite_a_newer_one(store: SessionStore) -> None:
     s, _ = new_session()
-    await stores.store.create(s)
-    a = await stores.store.load(s.id, fresh=True)
-    b = await stores.store.load(s.id, fresh=True)
+    await store.create(s)
+    a = await store.load(s.id, fresh=True)
+    b = await store.load(s.id, fresh=True)
     assert a is not None and b is not None
     a.variables["x"] = "a"
-    await stores.store.save(a)
+    await store.save(a)
     b.variables["x"] = "b"
     b.add("user", "lost?")
-    with pytest.raises(ConcurrentUpdate):
-        await stores.store.save(b)
-    got = await stores.store.load(s.id, fresh=True)
+    with pytest.raises(ConcurrentUpdate):  # at the save, or at the flush of a write-behind store
+        await store.save(b)
+        await settled(store)
+    got = await store.load(s.id, fresh=True)
     assert got is not None and got.variables == {"x": "a"}
-    assert [m.content for m in await stores.store.history(s.id)] == []
+    assert [m.content for m in await store.history(s.id)] == []
 
 
-async def test_variables_over_the_limit_are_refused_and_nothing_is_lost(stores: Stores) -> None:
+async def test_variables_over_the_limit_are_refused_and_nothing_is_lost(store: SessionStore) -> None:
     s, _ = new_session(variables={"keep": "me"})
-    await stores.store.create(s)
-    got = await stores.store.load(s.id)
+    await store.create(s)
+    got = await store.load(s.id)
     assert got is not None
     got.variables["big"] = "x" * (1024 * 1024)
     got.add("user", "a huge message")
     with pytest.raises(VariablesTooLarge) as exc:
-        await stores.store.save(got, max_variables_kb=1024)
+        await store.save(got, max_variables_kb=1024)
     assert exc.value.status == 413 and "1,024 KB" in exc.value.message
-    again = await stores.store.load(s.id, fresh=True)
+    again = await store.load(s.id, fresh=True)
     assert again is not None and again.variables == {"keep": "me"} and again.version == 0
-    assert await stores.store.history(s.id) == []
+    assert await store.history(s.id) == []
 
 
-async def test_token_lookup_and_delete(stores: Stores) -> None:
+async def test_token_lookup_and_delete(store: SessionStore) -> None:
     s, token = new_session()
-    await stores.store.create(s)
-    assert await stores.store.session_id_for_token(hash_token(token)) == s.id
-    assert await stores.store.session_id_for_token(hash_token("forged")) is None
-    await stores.store.delete(s.id)
-    assert await stores.store.load(s.id) is None
-    assert await stores.store.session_id_for_token(hash_token(token)) is None
-    assert await stores.sql.history(s.id) == []
+    await store.create(s)
+    assert await store.find_token(hash_token(token)) == (s.id, "default")
+    assert await store.find_token(hash_token("forged")) is None
+    await store.delete(s.id)
+    assert await store.load(s.id) is None
+    assert await store.find_token(hash_token(token)) is None
+    assert await store.history(s.id) == []
 
 
-async def test_bot_memory_is_per_bot_and_shared_by_its_sessions(stores: Stores) -> None:
+async def test_bot_memory_is_per_bot_and_shared_by_its_sessions(store: SessionStore) -> None:
     bot = f"b{uuid.uuid4().hex[:8]}"
     s1, _ = new_session(bot)
     s1.memory_writes["last_visit"] = "monday"
-    await stores.store.create(s1)
+    await store.create(s1)
     s2, _ = new_session(bot)
-    await stores.store.create(s2)
+    await store.create(s2)
     other, _ = new_session(bot + "x")
-    await stores.store.create(other)
-    assert await stores.store.get_bot_memory(bot, "last_visit") == "monday"
-    assert await stores.store.get_bot_memory(bot + "x", "last_visit") is None
-    got = await stores.store.load(s2.id)
+    await store.create(other)
+    assert await store.get_bot_memory(bot, "last_visit") == "monday"
+    assert await store.get_bot_memory(bot + "x", "last_visit") is None
+    got = await store.load(s2.id)
     assert got is not None
     got.memory_writes["last_visit"] = {"when": "tuesday"}
-    await stores.store.save(got)
-    assert await stores.store.get_bot_memory(bot, "last_visit") == {"when": "tuesday"}
+    await store.save(got)
+    assert await store.get_bot_memory(bot, "last_visit") == {"when": "tuesday"}
 
 
-async def test_the_lock_serialises_turns_of_one_session_only(stores: Stores) -> None:
+async def test_the_lock_serialises_turns_of_one_session_only(store: SessionStore) -> None:
     s, _ = new_session()
     other, _ = new_session()
-    await stores.store.create(s)
-    await stores.store.create(other)
+    await store.create(s)
+    await store.create(other)
     inside, overlaps = 0, 0
 
     async def turn(sid: uuid.UUID) -> None:
         nonlocal inside, overlaps
-        async with stores.store.lock(sid):
+        async with store.lock(sid):
             inside += 1
             overlaps = max(overlaps, inside)
             await asyncio.sleep(0.01)
@@ -154,41 +158,43 @@ async def test_the_lock_serialises_turns_of_one_session_only(stores: Stores) -> 
 
     await asyncio.gather(*(turn(s.id) for _ in range(8)))
     assert overlaps == 1
-    async with stores.store.lock(s.id):  # another session is not blocked by this one
+    async with store.lock(s.id):  # another session is not blocked by this one
         await asyncio.wait_for(turn(other.id), timeout=5)
 
 
-async def test_counts_and_expiry(stores: Stores) -> None:
+async def test_counts_and_expiry(store: SessionStore) -> None:
     bot = f"c{uuid.uuid4().hex[:8]}"
     now = utcnow()
     old, _ = new_session(bot)
     old.last_activity = now - dt.timedelta(hours=1)
     old.expires_at = now - dt.timedelta(minutes=1)
-    await stores.store.create(old)
+    await store.create(old)
     fresh, _ = new_session(bot)
     fresh.add("user", "hi")
-    await stores.store.create(fresh)
-    assert await stores.store.count_active(now - dt.timedelta(minutes=30), bot) == 1
-    assert await stores.store.count_user_messages(fresh.id, now - dt.timedelta(minutes=1)) == 1
-    assert old.id in await stores.sql.expired(now)
-    assert fresh.id not in await stores.sql.expired(now)
+    await store.create(fresh)
+    assert await store.count_active(now - dt.timedelta(minutes=30), bot) == 1
+    assert [r.id for r in await store.recent(bot)] == [fresh.id, old.id]
+    assert (await store.recent(bot))[0].message_count == 1 and (await store.recent(bot))[0].bot_id == bot
+    assert [m.content for m in await store.history(fresh.id, after=0)] == ["hi"]
+    assert old.id in await store.expired(now)
+    assert fresh.id not in await store.expired(now)
 
 
-async def test_rate_limit_refuses_the_61st_message_in_a_minute(stores: Stores) -> None:
+async def test_rate_limit_refuses_the_61st_message_in_a_minute(store: SessionStore) -> None:
     s, _ = new_session()
-    await stores.store.create(s)
+    await store.create(s)
     for _ in range(60):
-        async with stores.store.lock(s.id, rate_limit=60):
-            got = await stores.store.load(s.id, fresh=True)
+        async with store.lock(s.id, rate_limit=60):
+            got = await store.load(s.id, fresh=True)
             assert got is not None
             got.add("user", "x")
-            await stores.store.save(got)
+            await store.save(got)
     with pytest.raises(RateLimited) as exc:
-        async with stores.store.lock(s.id, rate_limit=60):
+        async with store.lock(s.id, rate_limit=60):
             pass
     assert exc.value.status == 429 and exc.value.retry_after is not None and 1 <= exc.value.retry_after <= 60
-    async with stores.store.lock(s.id):  # the lock was not kept by the refused turn
-        assert len(await stores.store.history(s.id)) == 60
+    async with store.lock(s.id):  # the lock was not kept by the refused turn
+        assert len(await store.history(s.id)) == 60
 
 
 async def test_users_passwords_and_identities(stores: Stores) -> None:
@@ -259,10 +265,10 @@ async def test_the_seeds_inspection_queries_run_as_written(pg_stores: Stores) ->
     assert [(r.role, r.content) for r in rows] == [("user", "hello"), ("assistant", "hi!")]
 
 
-async def test_concurrent_first_sessions_of_a_new_bot(stores: Stores) -> None:
+async def test_concurrent_first_sessions_of_a_new_bot(store: SessionStore) -> None:
     """The bot's row is known to exist only once its transaction committed (found by bench/server.py)."""
     bot = f"new{uuid.uuid4().hex[:8]}"
     sessions = [new_session(bot)[0] for _ in range(8)]
-    await asyncio.gather(*(stores.store.create(s) for s in sessions))
+    await asyncio.gather(*(store.create(s) for s in sessions))
     for s in sessions:
-        assert await stores.store.load(s.id, fresh=True) is not None
+        assert await store.load(s.id, fresh=True) is not None

@@ -1,12 +1,11 @@
-"""The notebook's write-behind store over a real SQLite database."""
+"""The write-behind store (the notebook's) over a real SQLite database: what only it does."""
 
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
 
-from gb_kernel.writebehind import WriteBehindStore
-from gb_sessions import Session, utcnow
+from gb_sessions import Session, WriteBehindStore, utcnow
 from gb_sessions.config import StoreSettings, open_stores
 from gb_sessions.tokens import new_token
 

@@ -20,18 +20,20 @@ import datetime as dt
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
-from gb_sessions import ConcurrentUpdate, Message, Session, SessionError, VariablesTooLarge
-from gb_sessions.store import SessionStore, variables_size
+from .base import Lease, SessionRecord, SessionStore
+from .errors import ConcurrentUpdate, SessionError
+from .session import Message, Session
 
 __all__ = ["WriteBehindStore", "LostUpdate", "WRITE_DELAY"]
 
-log = logging.getLogger("gb.kernel")
+log = logging.getLogger("gb.store")
 WRITE_DELAY = 0.05  # seconds between a cell's end and the start of its save (cells in between join it)
 
 
-class LostUpdate(SessionError):
+class LostUpdate(ConcurrentUpdate):
     """The last cell's changes could not be saved: the session changed elsewhere."""
 
     status, code = 409, "lost_update"
@@ -43,34 +45,33 @@ def _snapshot(session: Session) -> Session:
     return dataclasses.replace(
         session, variables=json.loads(json.dumps(session.variables)), context=json.loads(json.dumps(session.context)),
         dialog=json.loads(json.dumps(session.dialog)), pending=list(session.pending),
-        memory_writes=json.loads(json.dumps(session.memory_writes)), history=None)
+        memory_writes=json.loads(json.dumps(session.memory_writes)), history=None, lease=None)
 
 
-class WriteBehindStore:
-    """Wraps a SessionStore: loads from the hot copy, saves in the background.
+class WriteBehindStore(SessionStore):
+    """Wraps a SessionStore: reads the hot copy, saves in the background.
 
     One writer task writes, per session, the newest state together with every message not
     written yet: a burst of cells becomes one save, so no backlog grows however fast cells
-    come, and the cell never waits for SQL."""
+    come, and the cell never waits for SQL. The hot copy is lent to one turn (a read takes
+    it) and comes back with that turn's save: a turn that fails to save leaves nothing hot,
+    and the next read gets the stored session."""
 
     def __init__(self, inner: SessionStore) -> None:
         self.inner = inner
         self.hot: dict[uuid.UUID, Session] = {}
         self.base: dict[uuid.UUID, int] = {}  # the version in SQL, as far as this process knows
+        self.latest: dict[uuid.UUID, int] = {}  # the version after the last save queued here
         self.next: dict[uuid.UUID, Session] = {}  # what the writer writes next, per session
         self.writer: asyncio.Task[None] | None = None
         self.scheduled: asyncio.TimerHandle | None = None
         self.failure: Exception | None = None
         self.warnings: list[str] = []  # for the kernel to show: a cell whose changes were lost
 
-    def lock(self, session_id: uuid.UUID, *, rate_limit: int | None = None
-             ) -> contextlib.AbstractAsyncContextManager[None]:
-        return self.inner.lock(session_id, rate_limit=rate_limit)
-
     def _start(self) -> None:
         self.scheduled = None
         if self.next and (self.writer is None or self.writer.done()):
-            self.writer = asyncio.ensure_future(self._write())
+            self.writer = asyncio.ensure_future(self._write_all())
 
     async def flush(self) -> None:
         """Wait until every background save is in SQL; raise LostUpdate for a failed one."""
@@ -83,31 +84,47 @@ class WriteBehindStore:
             failure, self.failure = self.failure, None
             raise LostUpdate(f"the last cell's changes were not saved: {failure}") from failure
 
-    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False,
-                   with_history: bool = True) -> Session | None:
-        session = self.hot.get(session_id)
-        if session is not None and not fresh and not with_history and self.failure is None:
-            session.history_limit = history_limit
-            return session
+    async def _flushed(self) -> None:
+        """Flush before a read of the inner store; a lost update becomes a warning."""
         try:
             await self.flush()
         except LostUpdate as exc:
             self.warnings.append(exc.message + "; continuing from the stored session")
-        loaded = await self.inner.load(session_id, history_limit=history_limit, fresh=True,
-                                       with_history=with_history)
-        self.hot.pop(session_id, None)
+
+    # --- primitives ------------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _acquire(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[Lease]:
+        """The inner store's lock; the rate limit counted here, after the background saves."""
+        async with self.inner._acquire(session_id, None) as lease:
+            if rate_limit:
+                await self._check_rate(session_id, rate_limit)
+            yield lease
+
+    async def _insert(self, session: Session) -> None:
+        await self.flush()
+        await self.inner._insert(session)
+        self.base[session.id] = self.latest[session.id] = 0
+
+    async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
+                    lease: Lease | None) -> Session | None:
+        session = self.hot.pop(session_id, None)
+        if session is not None and not fresh and not with_history and self.failure is None:
+            session.history_limit = history_limit
+            return session
+        await self._flushed()
+        loaded = await self.inner._read(session_id, history_limit=history_limit, with_history=with_history,
+                                        fresh=True, lease=None)
         if loaded is not None:
-            self.base[session_id] = loaded.version
+            self.base[session_id] = self.latest[session_id] = loaded.version
         return loaded
 
-    async def save(self, session: Session, *, max_variables_kb: int | None = None) -> None:
-        """Check the limits now; the writer writes it (with earlier unwritten messages) soon."""
-        if max_variables_kb is not None:
-            size = variables_size(session.variables)
-            if size > max_variables_kb * 1024:
-                self.hot.pop(session.id, None)  # the next load reads the stored state again
-                raise VariablesTooLarge(f"the session's variables take {size:,} bytes, more than the limit of "
-                                        f"{max_variables_kb:,} KB; nothing of this cell was saved")
+    async def _write(self, session: Session) -> None:
+        """Queue the turn; the writer writes it (with earlier unwritten messages) soon. A copy
+        older than the last save queued here is refused now, as SQL would refuse it."""
+        latest = self.latest.get(session.id)
+        if latest is not None and session.version != latest:
+            raise ConcurrentUpdate(f"session {session.id} changed since it was loaded")
+        self.latest[session.id] = session.version + 1
         snapshot = _snapshot(session)
         earlier = self.next.get(session.id)
         if earlier is not None:  # not written yet: keep its messages and memory writes, in order
@@ -115,15 +132,12 @@ class WriteBehindStore:
             snapshot.memory_writes = {**earlier.memory_writes, **snapshot.memory_writes}
         self.base.setdefault(session.id, session.version)
         self.next[session.id] = snapshot
-        session.version += 1
-        session.pending.clear()
-        session.memory_writes.clear()
-        self.hot[session.id] = session
+        self.hot[session.id] = session  # committed() by the caller: the version after this save
         if (self.writer is None or self.writer.done()) and self.scheduled is None:
             # start after the cell's reply has left: the save does not compete with it
             self.scheduled = asyncio.get_running_loop().call_later(WRITE_DELAY, self._start)
 
-    async def _write(self) -> None:
+    async def _write_all(self) -> None:
         while self.next:  # what came while writing is written next (a later state, more messages)
             sid, snapshot = next(iter(self.next.items()))
             del self.next[sid]
@@ -131,43 +145,57 @@ class WriteBehindStore:
             try:
                 await self.inner.save(snapshot)
                 self.base[sid] = snapshot.version
-            except (ConcurrentUpdate, SessionError) as exc:
+            except SessionError as exc:
                 log.warning("session %s: a cell's changes were not saved: %s", sid, exc)
                 self.failure = exc
                 self.hot.pop(sid, None)
                 self.base.pop(sid, None)
+                self.latest.pop(sid, None)
 
-    async def history(self, session_id: uuid.UUID, limit: int | None = None) -> list[Message]:
-        await self.flush()
-        return await self.inner.history(session_id, limit)
+    async def _user_messages_since(self, session_id: uuid.UUID, since: dt.datetime, limit: int
+                                   ) -> list[dt.datetime]:
+        await self._flushed()
+        return await self.inner._user_messages_since(session_id, since, limit)
 
-    # Every other read goes to SQL after the background saves: it must see them.
-    async def get_bot_memory(self, bot_id: str, key: str) -> Any:
-        await self.flush()
-        return await self.inner.get_bot_memory(bot_id, key)
-
-    async def session_id_for_token(self, token_hash: str) -> uuid.UUID | None:
-        await self.flush()
-        return await self.inner.session_id_for_token(token_hash)
-
-    async def find(self, bot_id: str, channel: str, address: str) -> uuid.UUID | None:
-        await self.flush()
-        return await self.inner.find(bot_id, channel, address)
-
-    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
-        await self.flush()
-        return await self.inner.count_active(since, bot_id)
-
-    async def count_user_messages(self, session_id: uuid.UUID, since: dt.datetime) -> int:
-        await self.flush()
-        return await self.inner.count_user_messages(session_id, since)
-
-    async def create(self, session: Session) -> None:
-        await self.flush()
-        await self.inner.create(session)
-        self.base[session.id] = session.version
-
+    # --- lookups: each goes to the inner store after the background saves (it must see them) ------------
     async def delete(self, session_id: uuid.UUID) -> None:
-        await self.flush()
+        await self._flushed()
         self.hot.pop(session_id, None)
         await self.inner.delete(session_id)
+
+    async def history(self, session_id: uuid.UUID, limit: int | None = None, *, after: int | None = None
+                      ) -> list[Message]:
+        await self._flushed()
+        return await self.inner.history(session_id, limit, after=after)
+
+    async def get_bot_memory(self, bot_id: str, key: str) -> Any:
+        await self._flushed()
+        return await self.inner.get_bot_memory(bot_id, key)
+
+    async def find_token(self, token_hash: str) -> tuple[uuid.UUID, str] | None:
+        await self._flushed()
+        return await self.inner.find_token(token_hash)
+
+    async def find(self, bot_id: str, channel: str, address: str) -> uuid.UUID | None:
+        await self._flushed()
+        return await self.inner.find(bot_id, channel, address)
+
+    async def user_session(self, user_id: uuid.UUID, bot_id: str, *, exclude: uuid.UUID | None = None
+                           ) -> uuid.UUID | None:
+        await self._flushed()
+        return await self.inner.user_session(user_id, bot_id, exclude=exclude)
+
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
+        await self._flushed()
+        return await self.inner.count_active(since, bot_id)
+
+    async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:
+        await self._flushed()
+        return await self.inner.recent(bot_id, limit)
+
+    async def expired(self, now: dt.datetime, limit: int = 1000) -> list[uuid.UUID]:
+        await self._flushed()
+        return await self.inner.expired(now, limit)
+
+    async def ping(self) -> None:
+        await self.inner.ping()

@@ -1,0 +1,121 @@
+"""Errors of the runtime. Each class carries its consequence: an HTTP status and a stable code.
+
+Tree::
+
+    DialogRuntimeError                    every error the runtime raises itself
+    ├── InvalidToken         401          unknown token, or none
+    ├── SessionExpired       401          an anonymous session past its expiry
+    ├── WrongBot             401          a token of another bot
+    ├── SessionEnded         401          the session was ended (DELETE /api/session)
+    ├── SessionNotFound      404
+    ├── UnknownDialog        404          the bot has no dialog of that name
+    ├── UploadTooLarge       413          over max-upload-mb
+    ├── TooManySessions      503          over max-sessions active sessions of a bot (retry_after)
+    └── BotError             500          a bot package (bots.py)
+        ├── BotConfigError   500          config.csv or a template is malformed (also ValueError)
+        ├── BotStorageError  403          a file name outside the bot's storage (also PermissionError)
+        ├── UnknownBot       404          no package with that name (also KeyError)
+        └── TemplateNotFound 404          no template with that name in the bot (also KeyError)
+
+Errors from below pass through the runtime unchanged: gb_sessions' ``SessionError`` tree
+(RateLimited 429, VariablesTooLarge 413, StoreUnavailable 503, ...) and gb_basic's
+``BasicError`` (a dialog that does not compile). ``REFUSED`` is the tuple of roots a front
+turns into an error response: each has ``status``, ``code``, ``message`` and ``retry_after``.
+"""
+
+from __future__ import annotations
+
+from gb_sessions.errors import SessionError
+
+__all__ = [
+    "DialogRuntimeError", "InvalidToken", "SessionExpired", "WrongBot", "SessionEnded", "SessionNotFound",
+    "UnknownDialog", "UploadTooLarge", "TooManySessions", "BotError", "BotConfigError", "BotStorageError",
+    "UnknownBot", "TemplateNotFound", "REFUSED",
+]
+
+
+class DialogRuntimeError(Exception):
+    """Root of the runtime's errors; `status` is the HTTP status, `code` a stable name."""
+
+    status = 500
+    code = "runtime_error"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidToken(DialogRuntimeError):
+    status, code = 401, "invalid_token"
+
+
+class SessionExpired(DialogRuntimeError):
+    status, code = 401, "session_expired"
+
+
+class WrongBot(DialogRuntimeError):
+    status, code = 401, "wrong_bot"
+
+
+class SessionEnded(DialogRuntimeError):
+    status, code = 401, "session_ended"
+
+
+class SessionNotFound(DialogRuntimeError):
+    status, code = 404, "session_not_found"
+
+
+class UnknownDialog(DialogRuntimeError):
+    status, code = 404, "unknown_dialog"
+
+
+class UploadTooLarge(DialogRuntimeError):
+    status, code = 413, "upload_too_large"
+
+
+class TooManySessions(DialogRuntimeError):
+    status, code = 503, "too_many_sessions"
+
+
+class BotError(DialogRuntimeError):
+    """Root of the bot package errors."""
+
+    code = "bot_error"
+
+
+class BotConfigError(BotError, ValueError):
+    """config.csv or a template is malformed; the message names the file (and line)."""
+
+    code = "bot_config_error"
+
+
+class BotStorageError(BotError, PermissionError):
+    """A file name resolves outside the bot's storage folder."""
+
+    status, code = 403, "bot_storage_refused"
+
+
+class _NamedLookupError(BotError, KeyError):
+    """A KeyError whose str() is its message, not the repr of its key."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownBot(_NamedLookupError):
+    """No bot package with that name."""
+
+    status, code = 404, "unknown_bot"
+
+
+class TemplateNotFound(_NamedLookupError):
+    """No session template with that name in the bot."""
+
+    status, code = 404, "template_not_found"
+
+
+REFUSED: tuple[type[Exception], ...] = (DialogRuntimeError, SessionError)

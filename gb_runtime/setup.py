@@ -1,0 +1,74 @@
+"""The composition root: storage, live events and the runtime, opened together, closed together.
+
+``gb serve`` and the notebook kernel both start here, so they build the same runtime the same
+way; they differ only in the notebook's write-behind store (a cell's reply does not wait for
+SQL) and in whether a failed dialog apologises to the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gb_sessions import StoreSettings, WriteBehindStore, open_stores
+from gb_sessions.cleanup import cleanup
+from gb_sessions.config import Stores
+
+from .bots import BotRegistry
+from .events import SessionEvents
+from .runtime import DialogRuntime
+
+__all__ = ["Services", "open_services"]
+
+
+@dataclass
+class Services:
+    """What a front runs on. Only the composition root touches `stores`."""
+
+    runtime: DialogRuntime
+    stores: Stores
+    events: SessionEvents
+    write_behind: WriteBehindStore | None = None
+
+    async def flush(self) -> None:
+        """Wait for background saves (the notebook's), raising LostUpdate for a failed one."""
+        if self.write_behind is not None:
+            await self.write_behind.flush()
+
+    def take_warnings(self) -> list[str]:
+        """Notes about background saves that could not be made (shown once)."""
+        if self.write_behind is None:
+            return []
+        out, self.write_behind.warnings = self.write_behind.warnings, []
+        return out
+
+    async def cleanup(self) -> int:
+        """Delete expired anonymous sessions (once across processes); how many."""
+        return await cleanup(self.stores)
+
+    async def close(self) -> None:
+        """Flush, stop the events, close the database and the cache."""
+        try:
+            await self.flush()
+        finally:
+            await self.events.stop()
+            await self.stores.close()
+
+
+async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind: bool = False,
+                        apologize: bool = True) -> Services:
+    """Open the database (migrated), the cache and the live events, and build the runtime.
+
+    Args:
+        settings: where the data is.
+        bots_dir: the bots folder.
+        write_behind: save in the background (the notebook); the server never does.
+        apologize: a failed dialog tells the user "something went wrong".
+    """
+    stores = await open_stores(settings)
+    events = SessionEvents.for_storage(stores.redis, settings.data_dir)
+    await events.start()
+    wb = WriteBehindStore(stores.store) if write_behind else None
+    runtime = DialogRuntime(wb or stores.store, BotRegistry(bots_dir, settings.data_dir), users=stores.users,
+                            events=events, apologize=apologize)
+    return Services(runtime, stores, events, wb)

@@ -1,0 +1,209 @@
+"""The session store: the turn protocol in one place, storage primitives in the backends.
+
+One turn of a conversation is::
+
+    async with store.lock(session_id, rate_limit=60) as session:  # one turn at a time, across processes
+        ...                                     # run the dialog; session.add(...) messages
+        await store.save(session)               # ONE transaction: messages, state, last_activity
+
+:class:`SessionStore` owns the algorithm: the rate limit checked under the lock, the limit on
+the variables' size, the version check that refuses a stale copy (ConcurrentUpdate, nothing
+written), and what a committed turn means for the copy in hand. A backend implements the
+storage primitives (``_acquire``, ``_insert``, ``_read``, ``_write``, ``_user_messages_since``)
+and the lookups. Backends: :class:`~gb_sessions.store.SqlStore` (PostgreSQL or SQLite, the
+source of truth) and :class:`~gb_sessions.memory.MemoryStore` (tests, ``gb run``). Wrappers
+are stores too and implement the same primitives over an inner store:
+:class:`~gb_sessions.cache.CachedStore` (Valkey, write-through after the commit) and
+:class:`~gb_sessions.writebehind.WriteBehindStore` (the notebook: saves in the background).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import VariablesTooLarge
+from .ratelimit import WINDOW, limited
+from .session import Message, Session, utcnow
+
+__all__ = ["SessionStore", "SessionRecord", "Lease", "variables_size"]
+
+
+def variables_size(variables: dict[str, Any]) -> int:
+    """Bytes the variables take as JSON (what max-variables-kb limits)."""
+    return len(json.dumps(variables, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session as a listing shows it (``recent``): no state, no history."""
+
+    id: uuid.UUID
+    bot_id: str
+    channel: str
+    address: str | None
+    status: str
+    user_id: uuid.UUID | None
+    created_at: dt.datetime
+    last_activity: dt.datetime
+    message_count: int
+
+
+class Lease:
+    """A held session lock. A backend may keep with it what it read together with the lock
+    (`state`) and what to write when it is released (`write`)."""
+
+    __slots__ = ("session_id", "state", "write")
+
+    def __init__(self, session_id: uuid.UUID, state: Any = None) -> None:
+        self.session_id = session_id
+        self.state = state
+        self.write: Any = None
+
+
+class SessionStore(abc.ABC):
+    """The turn protocol over a storage backend (see the module docstring)."""
+
+    # --- the algorithm ------------------------------------------------------------------------------
+    async def create(self, session: Session, *, max_variables_kb: int | None = None) -> None:
+        """Insert a new session (its bot's row the first time) with its first messages.
+
+        Raises:
+            VariablesTooLarge: over `max_variables_kb` (nothing is written).
+            StoreUnavailable: the database cannot be reached.
+        """
+        self._check_size(session, max_variables_kb)
+        await self._insert(session)
+        session.version = -1
+        session.committed()  # version 0, nothing pending
+
+    async def save(self, session: Session, *, max_variables_kb: int | None = None) -> None:
+        """Write this turn in one transaction; the session's version must be the stored one.
+        Stored messages get their row ids (``Message.id``) where the backend knows them now.
+
+        Raises:
+            VariablesTooLarge: the variables exceed `max_variables_kb` (nothing is written).
+            ConcurrentUpdate: the stored session changed since it was loaded (nothing is written).
+            StoreUnavailable: the database cannot be reached.
+        """
+        self._check_size(session, max_variables_kb)
+        await self._write(session)
+        session.committed()
+
+    @contextlib.asynccontextmanager
+    async def lock(self, session_id: uuid.UUID, *, rate_limit: int | None = None, history_limit: int = 50,
+                   with_history: bool = False) -> AsyncIterator[Session | None]:
+        """Hold a session for one turn (in all processes) and yield it, loaded (None when it does
+        not exist). First refuse the turn if the session sent `rate_limit` messages in the
+        last minute.
+
+        Raises:
+            RateLimited: over `rate_limit` (429, with Retry-After).
+            StoreUnavailable: the lock could not be taken in time, or the database is down.
+        """
+        async with self._acquire(session_id, rate_limit) as lease:
+            session = await self._read(session_id, history_limit=history_limit, with_history=with_history,
+                                       fresh=False, lease=lease)
+            if session is not None:
+                session.lease = lease
+            try:
+                yield session
+            finally:
+                if session is not None:
+                    session.lease = None
+
+    async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False,
+                   with_history: bool = True) -> Session | None:
+        """The session with its state (and its last `history_limit` messages), or None.
+        `fresh` skips every copy but the source of truth."""
+        return await self._read(session_id, history_limit=history_limit, with_history=with_history, fresh=fresh,
+                                lease=None)
+
+    def _check_size(self, session: Session, max_variables_kb: int | None) -> None:
+        if max_variables_kb is None:
+            return
+        size = variables_size(session.variables)
+        if size > max_variables_kb * 1024:
+            raise VariablesTooLarge(f"the session's variables take {size:,} bytes, more than the "
+                                    f"limit of {max_variables_kb:,} KB; nothing of this message was saved")
+
+    async def _check_rate(self, session_id: uuid.UUID, limit: int) -> None:
+        """The rate limit from the stored user messages (backends without a shared counter)."""
+        now = utcnow()
+        stamps = await self._user_messages_since(session_id, now - dt.timedelta(seconds=WINDOW), limit)
+        if len(stamps) >= limit:
+            raise limited(limit, WINDOW - (now - min(stamps)).total_seconds())
+
+    # --- storage primitives (backends) ----------------------------------------------------------------
+    @abc.abstractmethod
+    def _acquire(self, session_id: uuid.UUID, rate_limit: int | None
+                 ) -> contextlib.AbstractAsyncContextManager[Lease]:
+        """Exclusive access to a session across processes; checks `rate_limit` once held."""
+
+    @abc.abstractmethod
+    async def _insert(self, session: Session) -> None:
+        """Write a new session: identity, state (version 0), pending messages, memory writes."""
+
+    @abc.abstractmethod
+    async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
+                    lease: Lease | None) -> Session | None:
+        """The stored session; `lease` is the lock it is read under, if any."""
+
+    @abc.abstractmethod
+    async def _write(self, session: Session) -> None:
+        """Write a turn if the stored version is ``session.version``, else raise ConcurrentUpdate."""
+
+    @abc.abstractmethod
+    async def _user_messages_since(self, session_id: uuid.UUID, since: dt.datetime, limit: int
+                                   ) -> list[dt.datetime]:
+        """Timestamps of the session's user messages after `since` (at most `limit`)."""
+
+    # --- lookups (backends) ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def delete(self, session_id: uuid.UUID) -> None:
+        """Delete a session with its messages and state."""
+
+    @abc.abstractmethod
+    async def find_token(self, token_hash: str) -> tuple[uuid.UUID, str] | None:
+        """The session a token hash belongs to, and that session's bot: (session id, bot id)."""
+
+    @abc.abstractmethod
+    async def find(self, bot_id: str, channel: str, address: str) -> uuid.UUID | None:
+        """The newest active session of a channel address (a phone, an email) with a bot."""
+
+    @abc.abstractmethod
+    async def user_session(self, user_id: uuid.UUID, bot_id: str, *, exclude: uuid.UUID | None = None
+                           ) -> uuid.UUID | None:
+        """A user's newest active session with a bot (where ON LOGIN merges into)."""
+
+    @abc.abstractmethod
+    async def history(self, session_id: uuid.UUID, limit: int | None = None, *, after: int | None = None
+                      ) -> list[Message]:
+        """The session's messages, oldest first: all, the last `limit`, or those whose row id
+        is greater than `after`."""
+
+    @abc.abstractmethod
+    async def get_bot_memory(self, bot_id: str, key: str) -> Any:
+        """A bot-memory value (shared by the bot's sessions), or None."""
+
+    @abc.abstractmethod
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
+        """Active sessions with a message after `since` (the others are idle)."""
+
+    @abc.abstractmethod
+    async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:
+        """The most recent sessions (of one bot, or of all), newest first."""
+
+    @abc.abstractmethod
+    async def expired(self, now: dt.datetime, limit: int = 1000) -> list[uuid.UUID]:
+        """Anonymous sessions whose expiry passed."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the source of truth answers."""

@@ -1,0 +1,130 @@
+"""MemoryStore: the sessions of one process in memory (golden tests, ``gb run``).
+
+It is a backend like SqlStore: the turn protocol is the base's, and every copy goes through
+JSON on the way in and out, so what a dialog stores behaves as it does in SQL (a value JSON
+cannot hold fails here too). Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .base import Lease, SessionRecord, SessionStore
+from .errors import ConcurrentUpdate
+from .locks import LocalLocks
+from .session import Message, Session
+
+__all__ = ["MemoryStore"]
+
+
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+class MemoryStore(SessionStore):
+    """Sessions, messages and bot memory in dicts of this process."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[uuid.UUID, Session] = {}
+        self.messages: dict[uuid.UUID, list[Message]] = {}
+        self.bot_memory: dict[tuple[str, str], Any] = {}
+        self._ids = itertools.count(1)
+        self._locks = LocalLocks()
+
+    def _stored(self, session: Session) -> Session:
+        return dataclasses.replace(
+            session, variables=_copy(session.variables), context=_copy(session.context), dialog=_copy(session.dialog),
+            history=None, pending=[], memory_writes={}, lease=None)
+
+    def _append(self, session: Session) -> None:
+        stored = self.messages.setdefault(session.id, [])
+        for m in session.pending:
+            m.id = next(self._ids)
+            stored.append(dataclasses.replace(m))
+        for key, value in session.memory_writes.items():
+            self.bot_memory[(session.bot_id, key)] = _copy(value)
+
+    # --- primitives ------------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _acquire(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[Lease]:
+        async with self._locks.get(str(session_id)):
+            if rate_limit:
+                await self._check_rate(session_id, rate_limit)
+            yield Lease(session_id)
+
+    async def _insert(self, session: Session) -> None:
+        self._append(session)
+        self.sessions[session.id] = dataclasses.replace(self._stored(session), version=0)
+
+    async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
+                    lease: Lease | None) -> Session | None:
+        stored = self.sessions.get(session_id)
+        if stored is None:
+            return None
+        history = [dataclasses.replace(m) for m in self.messages.get(session_id, [])[-history_limit:]] \
+            if with_history else None
+        return dataclasses.replace(self._stored(stored), history=history, history_limit=history_limit)
+
+    async def _write(self, session: Session) -> None:
+        stored = self.sessions.get(session.id)
+        if stored is None or stored.version != session.version:
+            raise ConcurrentUpdate(f"session {session.id} changed since it was loaded")
+        new = self._stored(session)
+        self._append(session)
+        self.sessions[session.id] = dataclasses.replace(new, version=session.version + 1)
+
+    async def _user_messages_since(self, session_id: uuid.UUID, since: dt.datetime, limit: int
+                                   ) -> list[dt.datetime]:
+        stamps = [m.timestamp for m in self.messages.get(session_id, []) if m.role == "user" and m.timestamp > since]
+        return stamps[-limit:]
+
+    # --- lookups ----------------------------------------------------------------------------------------
+    async def delete(self, session_id: uuid.UUID) -> None:
+        self.sessions.pop(session_id, None)
+        self.messages.pop(session_id, None)
+
+    def _active(self, bot_id: str | None = None) -> list[Session]:
+        found = [s for s in self.sessions.values() if s.status == "active" and bot_id in (None, s.bot_id)]
+        return sorted(found, key=lambda s: s.last_activity, reverse=True)
+
+    async def find_token(self, token_hash: str) -> tuple[uuid.UUID, str] | None:
+        return next(((s.id, s.bot_id) for s in self.sessions.values() if s.token_hash == token_hash), None)
+
+    async def find(self, bot_id: str, channel: str, address: str) -> uuid.UUID | None:
+        return next((s.id for s in self._active(bot_id) if (s.channel, s.address) == (channel, address)), None)
+
+    async def user_session(self, user_id: uuid.UUID, bot_id: str, *, exclude: uuid.UUID | None = None
+                           ) -> uuid.UUID | None:
+        return next((s.id for s in self._active(bot_id) if s.user_id == user_id and s.id != exclude), None)
+
+    async def history(self, session_id: uuid.UUID, limit: int | None = None, *, after: int | None = None
+                      ) -> list[Message]:
+        msgs = [dataclasses.replace(m) for m in self.messages.get(session_id, [])
+                if after is None or (m.id or 0) > after]
+        return msgs[-limit:] if limit else msgs
+
+    async def get_bot_memory(self, bot_id: str, key: str) -> Any:
+        return _copy(self.bot_memory.get((bot_id, key)))
+
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
+        return sum(1 for s in self._active(bot_id) if s.last_activity > since)
+
+    async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:
+        found = sorted((s for s in self.sessions.values() if bot_id in (None, s.bot_id)),
+                       key=lambda s: s.last_activity, reverse=True)[:limit]
+        return [SessionRecord(s.id, s.bot_id, s.channel, s.address, s.status, s.user_id, s.created_at,
+                              s.last_activity, s.message_count) for s in found]
+
+    async def expired(self, now: dt.datetime, limit: int = 1000) -> list[uuid.UUID]:
+        return [s.id for s in self.sessions.values()
+                if s.user_id is None and s.expires_at is not None and s.expires_at < now][:limit]
+
+    async def ping(self) -> None:
+        return None

@@ -1,0 +1,57 @@
+"""A gb server inside the test process, on a given Stores: the app exactly as ``gb serve`` builds it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+from gb_runtime import BotRegistry, DialogRuntime
+from gb_runtime.events import SessionEvents
+from gb_server import Context, ServerSettings, make_app
+from gb_server.cli import MAX_WIRE_BODY
+from gb_sessions.config import Stores, StoreSettings
+
+
+@dataclass
+class InProcess:
+    url: str
+    ctx: Context
+
+    @property
+    def runtime(self) -> DialogRuntime:
+        return self.ctx.runtime
+
+
+@asynccontextmanager
+async def serving(stores: Stores, bots: Path, data: Path, *,
+                  routes: Callable[[Context, tornado.web.Application], None] | None = None,
+                  **settings: Any) -> AsyncIterator[InProcess]:
+    """Serve `bots` on `stores` (events within this process) until the block ends.
+
+    Args:
+        routes: adds routes to the app (test pages).
+        settings: ServerSettings fields (max_body_bytes, cors_origins, ...).
+    """
+    server_settings = ServerSettings(bots_dir=bots, storage=StoreSettings("(the test's stores)", None, data),
+                                     **settings)
+    events = SessionEvents()
+    runtime = DialogRuntime(stores.store, BotRegistry(bots, data), users=stores.users, events=events)
+    ctx = Context(runtime, server_settings)
+    app = make_app(ctx)
+    if routes is not None:
+        routes(ctx, app)
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY)
+    server.add_sockets(sockets)
+    try:
+        yield InProcess(f"http://127.0.0.1:{sockets[0].getsockname()[1]}", ctx)
+    finally:
+        server.stop()
+        await server.close_all_connections()
