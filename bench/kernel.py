@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,11 @@ from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for tests/helpers
+from tests.helpers.bots import copy_example_bots
+from tests.helpers.kernels import start_kernel, stop_kernel
+from tests.helpers.servers import gb_environ
+
 TARGET = 1.2
 
 
@@ -42,15 +45,6 @@ def ensure_kernelspecs() -> None:
     if "python3" not in specs:
         subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix"], check=True,
                        stdout=subprocess.DEVNULL)
-
-
-def start(kernel_name: str, env: dict[str, str], cwd: Path) -> tuple[KernelManager, BlockingKernelClient]:
-    km = KernelManager(kernel_name=kernel_name)
-    km.start_kernel(env=env, cwd=str(cwd))
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    return km, kc
 
 
 class Timer:
@@ -118,22 +112,18 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="gb-bench-kernel-") as tmp:
         root = Path(tmp)
-        shutil.copytree(ROOT / "bots", root / "bots")
         (root / "data").mkdir()
         (root / "ipython").mkdir()
-        gb_env = dict(os.environ, GB_BOTS_DIR=str(root / "bots"), GB_DATA_DIR=str(root / "data"),
-                      JPY_SESSION_NAME="bench.ipynb")
-        gb_env.pop("GB_DATABASE_URL", None)
-        gb_env.pop("GB_VALKEY_URL", None)
+        gb_env = gb_environ(copy_example_bots(root / "bots"), root / "data", JPY_SESSION_NAME="bench.ipynb")
         py_env = dict(os.environ, IPYTHONDIR=str(root / "ipython"))  # its own history database
 
         kernels: list[tuple[KernelManager, BlockingKernelClient]] = []
         try:
             t0 = time.perf_counter()
-            kernels.append(start("gb", gb_env, root))
+            kernels.append(start_kernel("gb", gb_env, root))
             t_gb_start = time.perf_counter() - t0
             t0 = time.perf_counter()
-            kernels.append(start("python3", py_env, root))
+            kernels.append(start_kernel("python3", py_env, root))
             t_py_start = time.perf_counter() - t0
             gb, py = Timer(kernels[0][1]), Timer(kernels[1][1])
             gb.drain()
@@ -164,8 +154,7 @@ def main() -> None:
                 breakdown.append((kernel, code, timer.times(code, breakdown_n)))
         finally:
             for km, kc in kernels:
-                kc.stop_channels()
-                km.shutdown_kernel(now=True)
+                stop_kernel(km, kc)
 
     n = rounds * per_round
     gb_med, py_med = ms(t_gb), ms(t_py)

@@ -18,26 +18,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for tests/helpers
+from tests.helpers.bots import make_bot
+from tests.helpers.servers import Server, bearer, gb_environ
+from tests.helpers.stores import create_database, drop_database
 
 PG = os.environ.get("GB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("GB_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -108,13 +109,12 @@ def floor_server(port: int, db_url: str) -> None:
     asyncio.run(serve())
 
 
+def floor_command(port: int, db_url: str) -> list[str]:
+    """The command line of the floor server (this file, --floor-server)."""
+    return [sys.executable, str(HERE), "--floor-server", str(port), db_url]
+
+
 # --- helpers ---------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def raise_file_limit() -> int:
     """Soft RLIMIT_NOFILE up to the hard limit (subprocesses inherit it)."""
@@ -136,47 +136,6 @@ def cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def make_bots(root: Path) -> None:
-    d = root / "default.gbai" / "default.gbdialog"
-    d.mkdir(parents=True)
-    (d / "start.bas").write_text(ECHO)
-    (root / "default.gbai" / "default.gbot").mkdir()
-    (root / "default.gbai" / "default.gbot" / "config.csv").write_text("name,value\nrate-limit,1000000\n")
-
-
-@contextlib.contextmanager
-def process(args: list[str], env: dict[str, str], log: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """A server subprocess, its output in `log`; waits for /healthz, SIGTERM at the end."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=HERE.parents[1])
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{args} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{args} did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        try:
-            yield proc
-        except BaseException:
-            print(f"--- the end of {log.name}:\n{log.read_text()[-4000:]}", file=sys.stderr)
-            raise
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 async def create_sessions(base: str, n: int, concurrency: int = 16) -> list[dict[str, Any]]:
@@ -285,23 +244,17 @@ async def main(quick: bool, n_sockets: int, py_spy: str | None) -> None:
         print(f"warning: open file limit {limit} < {n_sockets} sockets; lowering the socket count")
         n_sockets = max(50, limit - 500)
     name = f"gb_bench_server_{os.getpid()}"
-    with psycopg.connect(PG, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    db_url = create_database(PG, name)
     tmp = Path(tempfile.mkdtemp(prefix="gb-bench-server-"))
-    db_url = PG.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
     try:
-        make_bots(tmp / "bots")
-        gb_port, floor_port = free_port(), free_port()
-        env = dict(os.environ, GB_DATABASE_URL=db_url, GB_VALKEY_URL=REDIS, GB_BOTS_DIR=str(tmp / "bots"),
-                   GB_DATA_DIR=str(tmp / "data"))
-        gb_args = [sys.executable, "-m", "gb_basic.cli", "serve", "--port", str(gb_port)]
-        floor_args = [sys.executable, str(HERE), "--floor-server", str(floor_port), db_url]
-        gb_base, floor_base = f"http://127.0.0.1:{gb_port}", f"http://127.0.0.1:{floor_port}"
-        with process(gb_args, env, tmp / "gb.log", gb_port) as gb:
-            with process(floor_args, env, tmp / "floor.log", floor_port) as floor:
+        make_bot(tmp / "bots", "default", {"start": ECHO}, config="rate-limit,1000000\n")
+        env = gb_environ(tmp / "bots", tmp / "data", database_url=db_url, valkey_url=REDIS)
+        with Server(env, tmp / "gb.log") as gb:
+            with Server(env, tmp / "floor.log", command=lambda port: floor_command(port, db_url)) as floor:
+                gb_base, floor_base = gb.url, floor.url
                 gb_tokens = [s["token"] for s in await create_sessions(gb_base, clients)]
                 floor_sids = [s["session_id"] for s in await create_sessions(gb_base, clients)]
-                gb_headers = [{"Authorization": f"Bearer {t}"} for t in gb_tokens]
+                gb_headers = [bearer(t) for t in gb_tokens]
                 floor_headers = [{"X-Session": s} for s in floor_sids]
                 await drive(gb_base, gb_headers, 5)  # warm up both
                 await drive(floor_base, floor_headers, 5)
@@ -353,8 +306,7 @@ async def main(quick: bool, n_sockets: int, py_spy: str | None) -> None:
                   f"gb_cpu_ms_per_msg={gb_cpu_ms:.2f} floor_cpu_ms_per_msg={floor_cpu_ms:.2f} "
                   f"sockets={ws['sockets']:.0f} kb_per_socket={ws['kb_per_socket']:.1f}")
     finally:
-        with psycopg.connect(PG, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(PG, name)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -16,31 +16,27 @@ import asyncio
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import insert, update
 
-from gb_runtime import BotRegistry, DialogRuntime, Inbound
+from gb_runtime import DialogRuntime, Inbound
 from gb_sessions.cache import cache_keys
-from gb_sessions.config import Stores, StoreSettings, open_stores
+from gb_sessions.config import Stores, StoreSettings
 from gb_sessions.session import Message, utcnow
 from gb_sessions.store import ST, M
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for tests/helpers
+from tests.helpers.bots import make_bot, runtime_for
+from tests.helpers.stores import create_database, drop_database, opened
 
 PG = os.environ.get("GB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("GB_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 ECHO = 'DO\n  x = HEAR\n  SET last = x\n  TALK "echo " + x\nLOOP\n'
-
-
-def make_bots(root: Path) -> None:
-    d = root / "bench.gbai" / "bench.gbdialog"
-    d.mkdir(parents=True)
-    (d / "start.bas").write_text(ECHO)
-    (root / "bench.gbai" / "bench.gbot").mkdir()
-    (root / "bench.gbai" / "bench.gbot" / "config.csv").write_text("name,value\nrate-limit,100000\n")
 
 
 async def runtime_rate(rt: DialogRuntime, tokens: list[str], per_client: int) -> float:
@@ -96,43 +92,44 @@ async def resume_times(rt: DialogRuntime, stores: Stores, tokens: list[str], sid
     return times
 
 
+async def bench(stores: Stores, tmp: Path, clients: int, per_client: int, rounds: int) -> None:
+    """Both measurements on `stores`, printed."""
+    make_bot(tmp / "bots", "bench", {"start": ECHO}, config="rate-limit,100000\n")
+    rt = runtime_for(stores, tmp / "bots", tmp)
+    started = [await rt.start("bench") for _ in range(clients)]
+    tokens = [s.token for s in started if s.token]
+    sids = [s.session_id for s in started]
+    floor_sids = [(await rt.start("bench")).session_id for _ in range(clients)]
+    await runtime_rate(rt, tokens, 5)  # warm up both paths
+    await floor_rate(stores, floor_sids, 5)
+    rt_rates, floor_rates = [], []
+    for _ in range(rounds):  # interleaved, so both see the same machine load
+        floor_rates.append(await floor_rate(stores, floor_sids, per_client))
+        rt_rates.append(await runtime_rate(rt, tokens, per_client))
+    r_rt, r_floor = max(rt_rates), max(floor_rates)
+    ratio = r_rt / r_floor
+    print(f"messages: {clients} concurrent clients x {per_client} messages, best of {rounds}")
+    print(f"  floor (1 Valkey read, 1 PG transaction, 1 Valkey pipeline): {r_floor:,.0f} msg/s")
+    print(f"  DialogRuntime.handle on PostgreSQL + Valkey:               {r_rt:,.0f} msg/s")
+    print(f"  ratio {ratio:.2f}x the floor (target >= 0.8x) -> {'OK' if ratio >= 0.8 else 'BELOW TARGET'}")
+    warm = statistics.median(await resume_times(rt, stores, tokens, sids, cold=False))
+    cold = statistics.median(await resume_times(rt, stores, tokens, sids, cold=True))
+    print(f"resume: cached {warm * 1e3:.2f} ms, not cached {cold * 1e3:.2f} ms (median of {len(sids)}): "
+          f"cold/warm {cold / warm:.2f}x")
+    print(f"summary: store_ratio={ratio:.2f} runtime_msgs_per_s={r_rt:.0f} floor_msgs_per_s={r_floor:.0f} "
+          f"cold_resume_ratio={cold / warm:.2f}")
+
+
 async def main(quick: bool) -> None:
     clients, per_client, rounds = (8, 20, 2) if quick else (16, 60, 3)
     name = f"gb_bench_{os.getpid()}"
-    with psycopg.connect(PG, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    url = create_database(PG, name)
     tmp = Path(tempfile.mkdtemp())
-    url = PG.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
-    stores = await open_stores(StoreSettings(url, REDIS, tmp))
     try:
-        make_bots(tmp / "bots")
-        rt = DialogRuntime(stores.store, BotRegistry(tmp / "bots", tmp))
-        started = [await rt.start("bench") for _ in range(clients)]
-        tokens = [s.token for s in started if s.token]
-        sids = [s.session_id for s in started]
-        floor_sids = [(await rt.start("bench")).session_id for _ in range(clients)]
-        await runtime_rate(rt, tokens, 5)  # warm up both paths
-        await floor_rate(stores, floor_sids, 5)
-        rt_rates, floor_rates = [], []
-        for _ in range(rounds):  # interleaved, so both see the same machine load
-            floor_rates.append(await floor_rate(stores, floor_sids, per_client))
-            rt_rates.append(await runtime_rate(rt, tokens, per_client))
-        r_rt, r_floor = max(rt_rates), max(floor_rates)
-        ratio = r_rt / r_floor
-        print(f"messages: {clients} concurrent clients x {per_client} messages, best of {rounds}")
-        print(f"  floor (1 Valkey read, 1 PG transaction, 1 Valkey pipeline): {r_floor:,.0f} msg/s")
-        print(f"  DialogRuntime.handle on PostgreSQL + Valkey:               {r_rt:,.0f} msg/s")
-        print(f"  ratio {ratio:.2f}x the floor (target >= 0.8x) -> {'OK' if ratio >= 0.8 else 'BELOW TARGET'}")
-        warm = statistics.median(await resume_times(rt, stores, tokens, sids, cold=False))
-        cold = statistics.median(await resume_times(rt, stores, tokens, sids, cold=True))
-        print(f"resume: cached {warm * 1e3:.2f} ms, not cached {cold * 1e3:.2f} ms (median of {len(sids)}): "
-              f"cold/warm {cold / warm:.2f}x")
-        print(f"summary: store_ratio={ratio:.2f} runtime_msgs_per_s={r_rt:.0f} floor_msgs_per_s={r_floor:.0f} "
-              f"cold_resume_ratio={cold / warm:.2f}")
+        async with opened(StoreSettings(url, REDIS, tmp)) as stores:
+            await bench(stores, tmp, clients, per_client, rounds)
     finally:
-        await stores.close()
-        with psycopg.connect(PG, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(PG, name)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from .errors import (
     DialogChanged,
     UnsupportedKeyword,
 )
-from .host import MemoryHost, converse
 from .machine import Finished, Machine, Output, Request, Suspended
 from .parser import parse, parse_expression
 
@@ -26,7 +25,6 @@ __all__ = [
     "DialogChanged",
     "Finished",
     "Machine",
-    "MemoryHost",
     "Output",
     "Program",
     "Request",
@@ -34,7 +32,6 @@ __all__ = [
     "UnsupportedKeyword",
     "check_source",
     "compile_source",
-    "converse",
     "parse",
     "parse_expression",
 ]

@@ -1,23 +1,16 @@
-"""The ``gb`` command line: ``gb check`` and ``gb run`` (the language alone, no database)."""
+"""The ``gb`` command line: ``gb check`` (the language alone, no database), and the commands of the
+other gb packages (``gb run``, ``gb serve``, ...), registered by entry point."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from .compiler import Program, check_source, compile_source
-from .errors import BasicError, BasicSyntaxError
-from .host import MemoryHost, Transcript, converse
-from .machine import Request
+from .compiler import check_source
 
 __all__ = ["main", "cli"]
-
-
-def _load(path: Path) -> Program:
-    return compile_source(path.read_text(encoding="utf-8"), path.name)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,48 +93,6 @@ def _check_file(path: Path, name: str, quiet: bool) -> bool:
             click.echo(w.headline, err=True)
     click.echo(f"{path}: ok" + (f" ({len(program.warnings)} warning(s))" if program.warnings else ""))
     return True
-
-
-@cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--language", default="en", show_default=True, help="Language of re-ask messages (en, pt-BR).")
-@click.option("--max-steps", default=1_000_000, show_default=True, help="Step budget per message.")
-def run(file: Path, language: str, max_steps: int) -> None:
-    """Run a dialog in the terminal: TALK prints, HEAR reads a line from standard input."""
-    from .machine import Machine
-
-    try:
-        program = _load(file)
-    except BasicSyntaxError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    host = MemoryHost()
-    interactive = sys.stdin.isatty()
-
-    def answer(req: Request) -> Any:
-        if interactive:
-            click.echo("> ", nl=False)
-        line = sys.stdin.readline()
-        if not line:
-            raise StopIteration
-        return line.rstrip("\n")
-
-    class _Echo(Transcript):
-        def append(self, line: str) -> None:
-            click.echo(line)
-
-        def extend(self, lines: Any) -> None:
-            for line in lines:
-                click.echo(line)
-
-    try:
-        _, result = converse(program, host, answer, transcript=_Echo(),
-                             machine_factory=lambda p: Machine(p, language=language, max_steps=max_steps))
-    except BasicError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    if hasattr(result, "request"):
-        click.echo(f"(end of input: the dialog waits at {result.request.describe()})", err=True)
 
 
 def _plugins() -> None:

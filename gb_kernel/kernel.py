@@ -27,8 +27,7 @@ from ipykernel.kernelbase import Kernel
 
 from gb_basic import BasicError, BasicSyntaxError, parse, parse_expression, values
 from gb_basic import ast as A
-from gb_runtime import Result
-from gb_sessions import SessionError
+from gb_runtime import Refusal, Result, Waiting
 
 from . import docs
 from .kernelspec import LANGUAGE_INFO
@@ -60,11 +59,15 @@ comm.create_comm = _create_comm
 comm.get_comm_manager = _get_comm_manager
 
 _WORD = re.compile(r"[%\w.]*$")
+_MAGIC_ARGS = re.compile(r"^\s*%(?P<magic>%?\w+)\s+(?P<before>(?:\S+\s+)*)(?P<word>\S*)$")
 _EXPR_VAR = "expr__"
 
 
 class _Interrupted(Exception):
     pass
+
+
+ANSWERED_ELSEWHERE = "\x00answered elsewhere"  # what a cell waiting for the widget gets when another front answered
 
 
 class GbKernel(Kernel):
@@ -91,9 +94,13 @@ class GbKernel(Kernel):
 
         ipywidgets.register_comm_target()
         self.nb = NotebookSession()
+        self.nb.on_turn(self.on_turn)
         self.widget: Any = None
         self.widget_answer: asyncio.Future[str] | None = None
         self.answers: list[str] = []
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self.remote_turns = 0  # turns of the session committed by other processes, seen so far
+        self.cell_remote_turns = 0  # ... when the running cell started
         self.cell_loop: asyncio.AbstractEventLoop | None = None
         super().start()  # type: ignore[no-untyped-call]
 
@@ -138,6 +145,7 @@ class GbKernel(Kernel):
         """Run a cell; an interrupt (SIGINT) cancels it and leaves the kernel alive."""
         self._allow_stdin = allow_stdin
         self.cell_loop = asyncio.get_running_loop()
+        self.cell_remote_turns = self.remote_turns
         task = asyncio.ensure_future(self._execute(code))
         previous = signal.signal(signal.SIGINT, lambda *_: task.cancel())
         try:
@@ -169,7 +177,7 @@ class GbKernel(Kernel):
             if not body.strip():
                 return self.ok()
             return await self.run_basic(body, answers)
-        except SessionError as exc:
+        except Refusal as exc:
             return self.error(type(exc).__name__, exc.message)
         except BasicError as exc:
             return self.error(type(exc).__name__, exc.headline, str(exc).split("\n"))
@@ -189,7 +197,7 @@ class GbKernel(Kernel):
             err = result.error
             headline = err.headline if isinstance(err, BasicError) else str(err)
             return self.error(type(err).__name__, headline, str(err).split("\n"))
-        await self.refresh_widget(result)
+        await self.refresh_widget()
         if expression is not None and result.waiting is None:
             data = {"text/plain": _display(result.value)}
             self.publish("execute_result", {"execution_count": self.execution_count, "data": data, "metadata": {}})
@@ -199,22 +207,25 @@ class GbKernel(Kernel):
         """Print the replies; answer each HEAR from the answers, the widget or stdin, else suspend."""
         while True:
             self.replies(result)
-            await self.refresh_widget(result)
+            await self.refresh_widget()
             if result.waiting is None or result.error is not None:
                 return result
             answer = await self.next_answer(result, answers)
+            if answer is ANSWERED_ELSEWHERE:
+                self.out("(answered in another channel of this session: see %chat or %history)\n")
+                return result
             if answer is None:
                 self.out(f"(waiting for {result.waiting.describe()}: answer with %user TEXT or in %chat)\n")
                 return result
             self.out(f"> {answer}\n")
-            if self.widget is not None:
-                self.widget.add_message("user", answer)
             result = await self.nb.send(answer)
 
     async def next_answer(self, result: Result, answers: list[str]) -> str | None:
         if answers:
             return answers.pop(0)
         if self.widget is not None and _alive(self.widget):
+            if self.remote_turns != self.cell_remote_turns:  # another front moved the dialog on meanwhile
+                return ANSWERED_ELSEWHERE
             self.widget_answer = asyncio.get_running_loop().create_future()
             return await self.widget_answer
         if self._allow_stdin:
@@ -286,8 +297,6 @@ class GbKernel(Kernel):
         return self.ok()
 
     async def magic_user(self, arg: str) -> dict[str, Any]:
-        if self.widget is not None:
-            self.widget.add_message("user", arg)
         result = await self.converse(await self.nb.send(arg), self.answers)
         if result.error is not None:
             return self.error(type(result.error).__name__, getattr(result.error, "headline", str(result.error)))
@@ -370,43 +379,103 @@ class GbKernel(Kernel):
 
     # --- the widget ------------------------------------------------------------------------------------
     async def on_widget_send(self, text: str) -> None:
-        """The user typed into %chat: answer the cell that waits, or run a turn."""
+        """The user typed into %chat: answer the cell that waits, or run a turn (whose messages
+        reach the widget as the session's turn event, like those of any other front)."""
         w = self.widget
         if self.widget_answer is not None and not self.widget_answer.done():
             self.widget_answer.set_result(text)
             return
         if w is None:
             return
-        w.add_message("user", text)
         w.busy = True
         try:
             result = await self.nb.send(text)
-            for r in result.replies:
-                w.add_message("assistant", r.content, r.choices)
             if result.error is not None:
                 w.add_message("system", getattr(result.error, "headline", str(result.error)))
-            await self.refresh_widget(result, add_replies=False)
+            await self.refresh_widget()
         finally:
             w.busy = False
 
-    async def refresh_widget(self, result: Result, *, add_replies: bool = True) -> None:
+    def on_turn(self, event: dict[str, Any]) -> None:
+        """A committed turn of the notebook's session, from this kernel or from any other front
+        (a web chat attached to the session): its messages go into the widget, once."""
+        remote = self.nb.runtime is None or event.get("runtime") != self.nb.runtime.instance
+        if remote:
+            self.remote_turns += 1
+            if self.widget_answer is not None and not self.widget_answer.done():
+                self.widget_answer.set_result(ANSWERED_ELSEWHERE)  # the cell waiting here stops waiting
+        w = self.widget
+        if w is None or not _alive(w) or event.get("session_id") != w.session_id:
+            return
+        if event.get("type") != "turn":  # too large to travel: read the session again
+            self._later(self.reload_widget())
+            return
+        received = event.get("received")
+        if received:
+            w.add_message("user", received["content"])
+        for m in event.get("messages") or []:
+            prefix = f"(to {m['to']}) " if m.get("to") else ""
+            w.add_message("assistant", prefix + m["content"], m.get("choices"))
+        waiting = event.get("waiting")
+        w.waiting = Waiting(**waiting).describe() if waiting else ""
+        if remote:
+            self._later(self.refresh_widget())  # another process's turn: its variables too
+
+    def _later(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def reload_widget(self) -> None:
+        w = self.widget
+        if w is not None and _alive(w):
+            w.set_messages([{"role": m.role, "content": m.content} for m in (await self.nb.history())[-50:]])
+            await self.refresh_widget()
+
+    async def refresh_widget(self) -> None:
+        """The widget's variables and what the dialog waits for, read again."""
         w = self.widget
         if w is None or not _alive(w):
             return
-        if add_replies and result.replies:
-            for r in result.replies:
-                w.add_message("assistant", r.content, r.choices)
         st = await self.nb.state()
         w.variables = _jsonable(st["variables"])
         w.waiting = st["waiting"] or ""
 
     # --- completion, inspection, completeness -------------------------------------------------------------
     async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
-        prefix = _WORD.search(code[:cursor_pos])
-        word = prefix.group() if prefix else ""
-        matches = docs.completions(word, variables=list(self.nb.variables), dialogs=self.nb.dialog_names())
+        line = code[:cursor_pos].rsplit("\n", 1)[-1]
+        magic = _MAGIC_ARGS.match(line)
+        if magic is not None:  # a magic's argument: dialog, bot, session verb or id
+            word = magic.group("word")
+            matches = [m for m in await self.magic_choices(magic.group("magic").lower(), magic.group("before"))
+                       if m.lower().startswith(word.lower())]
+        else:
+            prefix = _WORD.search(code[:cursor_pos])
+            word = prefix.group() if prefix else ""
+            matches = docs.completions(word, variables=list(self.nb.variables), dialogs=self.nb.dialog_names())
         return {"status": "ok", "matches": matches, "cursor_start": cursor_pos - len(word),
                 "cursor_end": cursor_pos, "metadata": {}}
+
+    async def magic_choices(self, magic: str, before: str) -> list[str]:
+        """What may follow ``%magic <before>``: the bot's dialogs for %run, the bots for %bot
+        and %%transcript (then that bot's dialogs), the verbs and recent sessions for %session,
+        the menu the dialog waits at for %user."""
+        await self.nb.open()
+        assert self.nb.bots is not None
+        args = before.split()
+        if magic == "run":
+            return self.nb.dialog_names()
+        if magic == "bot" or (magic == "%transcript" and not args):
+            return self.nb.bots.names()
+        if magic == "%transcript" and len(args) == 1 and args[0] in self.nb.bots.names():
+            return self.nb.bots.get(args[0]).dialog_names()
+        if magic == "session" and not args:
+            return ["new", "resume", "attach", "list", "end"]
+        if magic == "session" and len(args) == 1 and args[0].lower() in ("resume", "attach"):
+            return [str(r.id) for r in await self.nb.sessions()]
+        if magic == "user" and not args:
+            return await self.nb.menu()
+        return []
 
     async def do_inspect(self, code: str, cursor_pos: int, detail_level: int = 0,
                          omit_sections: Any = ()) -> dict[str, Any]:

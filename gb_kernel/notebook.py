@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,37 @@ class NotebookSession:
         self.runtime: DialogRuntime | None = None
         self.bots: BotRegistry | None = None
         self.bot = ""
-        self.session_id: uuid.UUID | None = None
+        self._session_id: uuid.UUID | None = None
         self.variables: dict[str, Any] = {}  # the last known, for completion
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    # --- live turns -----------------------------------------------------------------------------------
+    @property
+    def session_id(self) -> uuid.UUID | None:
+        """The session the notebook talks to; its committed turns, from any process (a web chat
+        attached to it, this kernel), reach `listeners`."""
+        return self._session_id
+
+    @session_id.setter
+    def session_id(self, sid: uuid.UUID | None) -> None:
+        if sid == self._session_id:
+            return
+        if self.runtime is not None and self._session_id is not None:
+            self.runtime.unsubscribe(self._session_id, self._turn)
+        self._session_id = sid
+        if self.runtime is not None and sid is not None:
+            self.runtime.subscribe(sid, self._turn)
+
+    def on_turn(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call `listener` with each committed turn of the notebook's session (the runtime's event)."""
+        self.listeners.append(listener)
+
+    def _turn(self, event: dict[str, Any]) -> None:
+        if self.services is not None and self._session_id is not None \
+                and event.get("runtime") != self.services.runtime.instance:
+            self.services.changed_elsewhere(self._session_id)  # a turn of another process: reload
+        for listener in list(self.listeners):
+            listener(event)
 
     # --- opening ----------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -73,6 +103,7 @@ class NotebookSession:
     async def close(self) -> None:
         """Flush the background saves, then close the database."""
         if self.services is not None:
+            self.session_id = None  # unsubscribed while the runtime is still there
             await self.services.close()
         self.services = self.runtime = None
 
@@ -174,6 +205,13 @@ class NotebookSession:
         waiting = summary.waiting.describe() if summary.waiting else None
         return {"id": str(summary.id), "bot": summary.bot, "status": summary.status, "channel": summary.channel,
                 "waiting": waiting, "variables": self.variables, "message_count": summary.message_count}
+
+    async def menu(self) -> list[str]:
+        """The choices of the menu the session's dialog waits at (none when it waits for text)."""
+        if self.session_id is None:
+            return []
+        waiting = (await self._rt().summary(self.session_id)).waiting
+        return list(waiting.choices or []) if waiting else []
 
     async def history(self) -> list[Message]:
         sid = await self.ensure()

@@ -1,7 +1,7 @@
 """gb_runtime: bot packages and the DialogRuntime, the one door into a bot.
 
 The fronts (the kernel, the server and its channels) import what they need from here: the
-runtime and its types, the errors they turn into responses (``REFUSED``), and the message
+runtime and its types, the errors they turn into responses (every ``Refusal``), and the message
 and session types of gb_sessions that the runtime's read API returns.
 """
 
@@ -9,10 +9,10 @@ from gb_sessions import Message, SessionError, SessionRecord, StoreSettings, Sto
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .errors import (
-    REFUSED,
     BotError,
     DialogRuntimeError,
     InvalidToken,
+    Refusal,
     SessionEnded,
     SessionExpired,
     SessionNotFound,
@@ -27,8 +27,8 @@ from .messages import DialogState, Inbound, Reply, Result, SessionSummary, Waiti
 from .runtime import DialogRuntime
 
 __all__ = [
-    "REFUSED", "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
-    "DialogState", "Inbound", "InvalidToken", "Message", "Reply", "Result", "SessionEnded", "SessionError",
+    "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
+    "DialogState", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded", "SessionError",
     "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings", "StoreUnavailable",
     "TemplateNotFound", "TooManySessions", "UnknownBot", "UnknownDialog", "UploadTooLarge", "Waiting", "WrongBot",
 ]

@@ -2,51 +2,43 @@
 
 Tree::
 
-    DialogRuntimeError                    every error the runtime raises itself
-    ├── InvalidToken         401          unknown token, or none
-    ├── SessionExpired       401          an anonymous session past its expiry
-    ├── WrongBot             401          a token of another bot
-    ├── SessionEnded         401          the session was ended (DELETE /api/session)
-    ├── SessionNotFound      404
-    ├── UnknownDialog        404          the bot has no dialog of that name
-    ├── UploadTooLarge       413          over max-upload-mb
-    ├── TooManySessions      503          over max-sessions active sessions of a bot (retry_after)
-    └── BotError             500          a bot package (bots.py)
-        ├── BotConfigError   500          config.csv or a template is malformed (also ValueError)
-        ├── BotStorageError  403          a file name outside the bot's storage (also PermissionError)
-        ├── UnknownBot       404          no package with that name (also KeyError)
-        └── TemplateNotFound 404          no template with that name in the bot (also KeyError)
+    Refusal (gb_sessions)                 status, code, message, retry_after
+    └── DialogRuntimeError                every error the runtime raises itself
+        ├── InvalidToken         401          unknown token, or none
+        ├── SessionExpired       401          an anonymous session past its expiry
+        ├── WrongBot             401          a token of another bot
+        ├── SessionEnded         401          the session was ended (DELETE /api/session)
+        ├── SessionNotFound      404
+        ├── UnknownDialog        404          the bot has no dialog of that name
+        ├── UploadTooLarge       413          over max-upload-mb
+        ├── TooManySessions      503          over max-sessions active sessions (retry_after)
+        └── BotError             500          a bot package (bots.py)
+            ├── BotConfigError   500          config.csv or a template is malformed (also ValueError)
+            ├── BotStorageError  403          a file name outside the bot's storage (also PermissionError)
+            ├── UnknownBot       404          no package with that name (also KeyError)
+            └── TemplateNotFound 404          no template with that name in the bot (also KeyError)
 
 Errors from below pass through the runtime unchanged: gb_sessions' ``SessionError`` tree
 (RateLimited 429, VariablesTooLarge 413, StoreUnavailable 503, ...) and gb_basic's
-``BasicError`` (a dialog that does not compile). ``REFUSED`` is the tuple of roots a front
-turns into an error response: each has ``status``, ``code``, ``message`` and ``retry_after``.
+``BasicError`` (a dialog that does not compile). Both trees are ``Refusal``s: a front turns
+any of them into its error response.
 """
 
 from __future__ import annotations
 
-from gb_sessions.errors import SessionError
+from gb_sessions.errors import Refusal
 
 __all__ = [
     "DialogRuntimeError", "InvalidToken", "SessionExpired", "WrongBot", "SessionEnded", "SessionNotFound",
     "UnknownDialog", "UploadTooLarge", "TooManySessions", "BotError", "BotConfigError", "BotStorageError",
-    "UnknownBot", "TemplateNotFound", "REFUSED",
+    "UnknownBot", "TemplateNotFound", "Refusal",
 ]
 
 
-class DialogRuntimeError(Exception):
-    """Root of the runtime's errors; `status` is the HTTP status, `code` a stable name."""
+class DialogRuntimeError(Refusal):
+    """Root of the runtime's errors."""
 
-    status = 500
     code = "runtime_error"
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class InvalidToken(DialogRuntimeError):
@@ -102,7 +94,7 @@ class BotStorageError(BotError, PermissionError):
 class _NamedLookupError(BotError, KeyError):
     """A KeyError whose str() is its message, not the repr of its key."""
 
-    def __str__(self) -> str:
+    def __str__(self) -> str:  # KeyError's own str() is the repr of its key
         return self.message
 
 
@@ -117,5 +109,3 @@ class TemplateNotFound(_NamedLookupError):
 
     status, code = 404, "template_not_found"
 
-
-REFUSED: tuple[type[Exception], ...] = (DialogRuntimeError, SessionError)

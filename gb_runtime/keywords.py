@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gb_basic import BasicRuntimeError, Request, values
+from gb_basic import BasicError, BasicRuntimeError, Request, values
 from gb_sessions import Message, Session, SessionStore
 
 from .bots import BotPackage
@@ -36,12 +36,14 @@ class Fulfiller:
         store: for bot memory reads.
         merge: callback for MERGE_SESSION(anonymous_id, user_id) -> the message to log.
         user_name: what ``GET "session.user"`` answers.
+        dialog: the running dialog's file name (where a failed request's error points).
     """
 
     def __init__(self, session: Session, bot: BotPackage, store: SessionStore, *,
                  merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
-                 user_name: str | None = None) -> None:
+                 user_name: str | None = None, dialog: str | None = None) -> None:
         self.session = session
+        self.dialog = dialog
         self.bot = bot
         self.store = store
         self.merge = merge
@@ -49,7 +51,19 @@ class Fulfiller:
         self.extra_replies: list[str] = []
 
     async def answer(self, request: Request) -> Any:
-        """The value a suspended dialog resumes with."""
+        """The value a suspended dialog resumes with.
+
+        Raises:
+            BasicRuntimeError: the request failed (an unknown keyword, a missing argument, a
+                channel that is not configured ...), placed at the request's line and column.
+        """
+        try:
+            return await self._answer(request)
+        except BasicError as exc:
+            exc.locate(file=self.dialog or exc.file, line=request.line, column=request.column)
+            raise
+
+    async def _answer(self, request: Request) -> Any:
         data = request.data
         if request.kind == "set":
             self.session.variables[str(data["name"]).lower()] = data["value"]

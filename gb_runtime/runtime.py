@@ -78,7 +78,7 @@ class DialogRuntime:
         self.events = events
         self.clock = clock
         self.apologize = apologize
-
+        self.instance = uuid.uuid4().hex  # names this runtime in its events: a listener tells its own turns
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
                     user_id: uuid.UUID | None = None, run_start: bool = True) -> Result:
@@ -226,11 +226,11 @@ class DialogRuntime:
 
     def _publish(self, result: Result, inbound: Inbound | None) -> None:
         """After the commit: the turn as an event ``{type: "turn", session_id, bot, received,
-        messages, waiting, origin}`` for the session's listeners everywhere."""
+        messages, waiting, origin, runtime}`` for the session's listeners everywhere."""
         if self.events is None:
             return
         payload = {"type": "turn", **result.to_dict(), "origin": inbound.origin if inbound else None,
-                   "received": _message_dict(result.received)}
+                   "received": _message_dict(result.received), "runtime": self.instance}
         payload.pop("token", None)
         self.events.publish(result.session_id, payload)
 
@@ -365,7 +365,8 @@ class DialogRuntime:
         if program is None:
             return
         machine = self._machine(program, session, bot.settings)
-        fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session))
+        fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
+                           dialog=program.name)
         try:
             if state is None:
                 r: Suspended | Finished = machine.start(entry, variables=variables)

@@ -7,6 +7,7 @@ SQL) and in whether a failed dialog apologises to the user.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,11 @@ class Services:
             return []
         out, self.write_behind.warnings = self.write_behind.warnings, []
         return out
+
+    def changed_elsewhere(self, session_id: uuid.UUID) -> None:
+        """Another process committed a turn of this session: no copy kept here may be used."""
+        if self.write_behind is not None:
+            self.write_behind.forget(session_id)
 
     async def cleanup(self) -> int:
         """Delete expired anonymous sessions (once across processes); how many."""

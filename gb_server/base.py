@@ -3,7 +3,7 @@ tokens, and the body cap.
 
 A handler raises; :meth:`BaseHandler.write_error` turns what it raised into the JSON error
 with its status (and Retry-After): an :class:`ApiError`, a refusal of the runtime or the
-store (``gb_runtime.REFUSED``: each carries status and code), a dialog that does not compile,
+store (a ``gb_runtime.Refusal``: each carries status and code), a dialog that does not compile,
 and anything else as a 500 whose body says nothing of the server's insides.
 
 Bodies are streamed (``stream_request_body``), so a body over the cap is refused with the JSON
@@ -21,7 +21,7 @@ from typing import Any
 import tornado.web
 
 from gb_basic import BasicError
-from gb_runtime import REFUSED, UnknownBot
+from gb_runtime import Refusal, UnknownBot
 
 from .app import Context
 
@@ -43,9 +43,8 @@ def error_of(exc: BaseException | None, status: int = 500, reason: str = "error"
     """The API error an exception means (for HTTP responses and socket frames alike)."""
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, REFUSED):
-        e: Any = exc
-        return ApiError(e.status, e.code, e.message, e.retry_after)
+    if isinstance(exc, Refusal):
+        return ApiError(exc.status, exc.code, exc.message, exc.retry_after)
     if isinstance(exc, BasicError):
         return ApiError(500, "dialog_error", exc.headline)
     if isinstance(exc, tornado.web.HTTPError):
@@ -134,7 +133,7 @@ class JsonHandler(tornado.web.RequestHandler):
     def log_exception(self, typ: type[BaseException] | None, value: BaseException | None,
                       tb: TracebackType | None) -> None:
         """Refusals are answers, not failures: only unexpected errors are logged with a traceback."""
-        if isinstance(value, (ApiError, tornado.web.HTTPError, *REFUSED)):
+        if isinstance(value, (ApiError, tornado.web.HTTPError, Refusal)):
             return
         if isinstance(value, BasicError):
             log.error("bot dialog error: %s", value.headline)

@@ -30,8 +30,9 @@ _SESSION = {"type": "object", "required": ["session_id", "bot", "channel", "stat
 _STARTED = {"type": "object", "required": ["session_id", "token", "bot", "messages", "waiting"], "properties": {
     "session_id": _UUID, "token": {"type": "string"}, "bot": {"type": "string"}, "messages": _MESSAGES,
     "waiting": {"$ref": "#/components/schemas/Waiting"}}}
-_REPLIES = {"type": "object", "required": ["session_id", "messages", "waiting"], "properties": {
-    "session_id": _UUID, "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"}}}
+_REPLIES = {"type": "object", "required": ["session_id", "bot", "messages", "waiting"], "properties": {
+    "session_id": _UUID, "bot": {"type": "string"}, "messages": _MESSAGES,
+    "waiting": {"$ref": "#/components/schemas/Waiting"}}}
 _HISTORY = {"type": "object", "required": ["session_id", "messages"], "properties": {
     "session_id": _UUID, "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"}}}
 
@@ -40,7 +41,8 @@ OPENAPI: dict[str, Any] = {
     "info": {"title": "gb bot server", "version": "0.1.0",
              "description": "Sessions and chat with General Bots BASIC bots. Every /api path also exists under "
                             "/{bot}/ for a bot other than `default` (404 `unknown_bot` for a bot that does not "
-                            "exist). Live replies: the WebSocket /ws (/{bot}/ws): send "
+                            "exist; 401 `wrong_bot` for another bot's token); the unprefixed paths that take a "
+                            "token serve the token's bot. Live replies: the WebSocket /ws (/{bot}/ws): send "
                             '{"type": "hello", "token": ...} first, then {"type": "message", "text": ...}.'},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -51,7 +53,8 @@ OPENAPI: dict[str, Any] = {
             "Message": {"type": "object", "required": ["role", "content"], "properties": {
                 "role": {"type": "string", "enum": ["user", "assistant", "system"]},
                 "content": {"type": "string"}, "choices": {"type": "array", "items": {"type": "string"}},
-                "to": {"type": "string"}, "timestamp": _TIME}},
+                "to": {"type": "string"}, "timestamp": _TIME,
+                "id": {"type": ["integer", "null"], "description": "the stored message's row id"}}},
             "Waiting": {"type": ["object", "null"], "properties": {
                 "variable": {"type": ["string", "null"]}, "type": {"type": ["string", "null"]},
                 "choices": {"type": ["array", "null"], "items": {"type": "string"}},

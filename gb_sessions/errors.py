@@ -2,14 +2,15 @@
 
 Tree::
 
-    SessionError                   every error this package raises
-    ├── AuthenticationFailed 401   wrong user name or password
-    ├── UserExists           409   a user name taken (users.py)
-    ├── VariablesTooLarge    413   over max-variables-kb
-    ├── RateLimited          429   over rate-limit messages per minute (retry_after seconds)
-    ├── StoreUnavailable     503   the SQL database cannot be reached (retry_after seconds)
-    ├── ConcurrentUpdate     409   the session changed under us (the caller retries the turn)
-    └── LostUpdate           409   a background save found the session changed (writebehind.py)
+    Refusal                        a request refused, with its consequence (also gb_runtime's root)
+    └── SessionError               every error this package raises
+        ├── AuthenticationFailed 401   wrong user name or password
+        ├── UserExists           409   a user name taken (users.py)
+        ├── VariablesTooLarge    413   over max-variables-kb
+        ├── RateLimited          429   over rate-limit messages per minute (retry_after seconds)
+        ├── StoreUnavailable     503   the SQL database cannot be reached (retry_after seconds)
+        └── ConcurrentUpdate     409   the session changed under us (the caller retries the turn)
+            └── LostUpdate       409   a background save found the session changed (writebehind.py)
 
 What the runtime refuses (tokens, sessions, bots, uploads) is gb_runtime's own tree.
 """
@@ -17,25 +18,35 @@ What the runtime refuses (tokens, sessions, bots, uploads) is gb_runtime's own t
 from __future__ import annotations
 
 __all__ = [
-    "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "StoreUnavailable",
+    "Refusal", "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "StoreUnavailable",
     "ConcurrentUpdate",
 ]
 
 
-class SessionError(Exception):
-    """Root of the session errors; `status` is the HTTP status, `code` a stable name."""
+class Refusal(Exception):
+    """A request refused: `status` is its HTTP status, `code` a stable name, `retry_after`
+    seconds when trying again later can work. A front turns any Refusal into its response."""
 
     status = 500
-    code = "session_error"
+    code = "refused"
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
 
+    def __str__(self) -> str:
+        return self.message
+
     def to_dict(self) -> dict[str, object]:
         """The JSON body of an error response: ``{"error": {"code", "message"}}``."""
         return {"error": {"code": self.code, "message": self.message}}
+
+
+class SessionError(Refusal):
+    """Root of the session errors."""
+
+    code = "session_error"
 
 
 class AuthenticationFailed(SessionError):

@@ -84,6 +84,10 @@ class WriteBehindStore(SessionStore):
             failure, self.failure = self.failure, None
             raise LostUpdate(f"the last cell's changes were not saved: {failure}") from failure
 
+    def forget(self, session_id: uuid.UUID) -> None:
+        """Drop the hot copy of a session another process changed: the next read gets the stored one."""
+        self.hot.pop(session_id, None)
+
     async def _flushed(self) -> None:
         """Flush before a read of the inner store; a lost update becomes a warning."""
         try:

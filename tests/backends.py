@@ -9,13 +9,15 @@ contract suite.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from gb_sessions import LostUpdate, MemoryStore, SessionStore, WriteBehindStore
-from gb_sessions.config import Stores, StoreSettings, open_stores
+from gb_sessions.config import Stores, StoreSettings
+from gb_sessions.database import sqlite_url
+from tests.helpers.stores import opened
 
 BACKENDS = ["sqlite", "sqlite+valkey", "postgres", "postgres+valkey"]
 STORE_BACKENDS = [*BACKENDS, "memory", "sqlite+writebehind"]
@@ -25,13 +27,14 @@ def settings_for(kind: str, request: pytest.FixtureRequest, data_dir: Path) -> S
     if kind.startswith("postgres"):
         url = request.getfixturevalue("pg_database")
     else:
-        url = f"sqlite+aiosqlite:///{data_dir / 'gb.db'}"
+        url = sqlite_url(data_dir / "gb.db")
     valkey = request.getfixturevalue("redis_url") if kind.endswith("+valkey") else None
     return StoreSettings(url, valkey, data_dir)
 
 
-async def open_backend(kind: str, request: pytest.FixtureRequest, data_dir: Path) -> Stores:
-    return await open_stores(settings_for(kind, request, data_dir))
+def open_backend(kind: str, request: pytest.FixtureRequest, data_dir: Path) -> AbstractAsyncContextManager[Stores]:
+    """The Stores of one of BACKENDS (migrated), closed when the block ends."""
+    return opened(settings_for(kind, request, data_dir))
 
 
 @asynccontextmanager
@@ -40,8 +43,7 @@ async def open_store(kind: str, request: pytest.FixtureRequest, data_dir: Path) 
     if kind == "memory":
         yield MemoryStore()
         return
-    stores = await open_backend(kind.removesuffix("+writebehind"), request, data_dir)
-    try:
+    async with open_backend(kind.removesuffix("+writebehind"), request, data_dir) as stores:
         if kind.endswith("+writebehind"):
             wb = WriteBehindStore(stores.store)
             yield wb
@@ -51,8 +53,6 @@ async def open_store(kind: str, request: pytest.FixtureRequest, data_dir: Path) 
                 pass
         else:
             yield stores.store
-    finally:
-        await stores.close()
 
 
 async def settled(store: SessionStore) -> None:

@@ -18,16 +18,11 @@ import redis
 from gb_sessions import SessionStore
 from gb_sessions.config import Stores
 from tests.backends import BACKENDS, STORE_BACKENDS, open_backend, open_store
+from tests.helpers.prereqs import unavailable
+from tests.helpers.stores import create_database, drop_database
 
 PG_ADMIN = os.environ.get("GB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("GB_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def service_down(what: str, exc: Exception) -> None:
-    message = f"{what} is not reachable: {exc}"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI is set: tests must run against the real services)")
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -35,15 +30,11 @@ def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run; dropped at the end."""
     name = f"gb_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
+        url = create_database(PG_ADMIN, name)
     except psycopg.OperationalError as exc:
-        service_down("PostgreSQL", exc)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN.rsplit("/", 1)[0]
-    yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        unavailable(f"PostgreSQL is not reachable: {exc}")
+    yield url
+    drop_database(PG_ADMIN, name)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +42,7 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
-        service_down("Valkey/Redis", exc)
+        unavailable(f"Valkey/Redis is not reachable: {exc}")
     return REDIS_URL
 
 
@@ -69,9 +60,8 @@ async def redis_client(redis_url: str) -> AsyncIterator[object]:
 
 @pytest.fixture(params=BACKENDS)
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    s = await open_backend(request.param, request, tmp_path)
-    yield s
-    await s.close()
+    async with open_backend(request.param, request, tmp_path) as s:
+        yield s
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -83,13 +73,18 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 @pytest.fixture(params=[b for b in BACKENDS if b.endswith("+valkey")])
 async def cached_stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    s = await open_backend(request.param, request, tmp_path)
-    yield s
-    await s.close()
+    async with open_backend(request.param, request, tmp_path) as s:
+        yield s
 
 
 @pytest.fixture(params=[b for b in BACKENDS if b.startswith("postgres")])
 async def pg_stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    s = await open_backend(request.param, request, tmp_path)
-    yield s
-    await s.close()
+    async with open_backend(request.param, request, tmp_path) as s:
+        yield s
+
+
+@pytest.fixture
+async def sqlite_stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    """The embedded SQLite store alone, for tests about something else than the backends."""
+    async with open_backend("sqlite", request, tmp_path) as s:
+        yield s

@@ -10,24 +10,39 @@ Directives are comments, in file order:
 * ``' language: pt-BR``: the language of re-ask messages.
 
 NOW() is 2026-11-25 14:30:00 and RND is seeded, so transcripts are exact.
+
+The keyword host is production's: every request but HEAR (SET, GET, keywords) is answered by
+``gb_runtime.keywords.Fulfiller`` over a real ``Session`` in a ``MemoryStore``, in the bot
+package ``golden_bot/golden.gbai`` (its KBs, tools and template are the ones the cases name).
+Turns end as in production: at each HEAR the session is saved (messages, bot memory writes)
+and loaded again for the next answer. With ``restart``, EVERY suspension is a restart: the
+session goes through the store, the state through JSON, into a new program and machine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import random
 import re
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gb_basic import BasicError, Machine, MemoryHost, compile_source
-from gb_basic.host import Transcript, converse
-from gb_basic.machine import Request
+from gb_basic import BasicError, Finished, Machine, Output, Program, Request, Suspended, compile_source, values
+from gb_runtime import BotPackage, BotRegistry
+from gb_runtime.keywords import Fulfiller
+from gb_sessions import MemoryStore, Session
 
 GOLDEN = Path(__file__).parent / "golden"
+BOTS = Path(__file__).parent / "golden_bot"  # the bot package the cases run in: golden.gbai
 NOW = dt.datetime(2026, 11, 25, 14, 30, 0)
+SESSION_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+CHANNEL = "test"
 
 _DIRECTIVE = re.compile(r"'\s*(expect error|expect|input|language):[ ]?(.*?)\s*$")
 
@@ -69,11 +84,29 @@ def cases() -> list[Path]:
     return sorted(GOLDEN.rglob("*.bas"))
 
 
-def machine_for(case: Case):  # type: ignore[no-untyped-def]
-    def make(program):  # type: ignore[no-untyped-def]
+def machine_for(case: Case) -> Callable[[Program], Machine]:
+    def make(program: Program) -> Machine:
         return Machine(program, language=case.language, clock=lambda: NOW, rng=random.Random(7),
                        max_steps=200_000)
     return make
+
+
+class Transcript(list[str]):
+    """Lines of a conversation, as the golden files write them."""
+
+    def add_output(self, out: Output) -> None:
+        """A bot message (``(to X) text`` for TALK TO), one line per line of text."""
+        prefix = f"(to {out.to}) " if out.to else ""
+        self.extend((prefix + out.text).split("\n"))
+
+    def add_request(self, req: Request) -> None:
+        """``(choices: a | b)`` for a menu, ``[KEYWORD args]`` for a keyword request."""
+        if req.kind == "hear" and req.data.get("choices"):
+            self.append("(choices: " + " | ".join(req.data["choices"]) + ")")
+        elif req.kind == "keyword":
+            args = ", ".join(json.dumps(values.decode(a), ensure_ascii=False, default=values.to_str)
+                             for a in req.data.get("args") or [])
+            self.append(f"[{req.data['keyword']}{' ' + args if args else ''}]")
 
 
 @dataclass
@@ -87,27 +120,120 @@ class Outcome:
 def run(case: Case, *, restart: bool) -> Outcome:
     """Run a case; with `restart`, every suspension goes through JSON into a new program and machine."""
     transcript = Transcript()
-    host = MemoryHost(channel="test")
-    host.session_id = "00000000-0000-4000-8000-000000000001"
-    inputs = iter(case.inputs)
-    count = 0
-
-    def answer(req: Request) -> Any:
-        return next(inputs)
-
-    def resume(state: dict[str, Any]):  # type: ignore[no-untyped-def]
-        nonlocal count
-        count += 1
-        return compile_source(case.source, case.path.name), json.loads(json.dumps(state))
-
     try:
         program = compile_source(case.source, case.path.name)
     except BasicError as exc:
         return Outcome(list(transcript), exc.headline, 0, None)
-    try:
-        _, result = converse(program, host, answer, machine_factory=machine_for(case),
-                             restart=resume if restart else None, transcript=transcript)
-    except BasicError as exc:
-        return Outcome(list(transcript), exc.headline, count, None)
-    waiting = result.request.describe() if hasattr(result, "request") else None
-    return Outcome(list(transcript), None, count, waiting)
+    with tempfile.TemporaryDirectory() as data_dir:  # SAVE writes under <data_dir>/bots/golden/files
+        host = Host(BotRegistry(BOTS, Path(data_dir)).get("golden"), case.path.name)
+        dialog = Dialog(case, host, transcript, restart=restart)
+        try:
+            result = asyncio.run(dialog.converse(program))
+        except BasicError as exc:
+            return Outcome(list(transcript), exc.headline, dialog.restarts, None)
+    waiting = result.request.describe() if isinstance(result, Suspended) else None
+    return Outcome(list(transcript), None, dialog.restarts, waiting)
+
+
+class Host:
+    """Production's keyword host: a session in a MemoryStore, the real Fulfiller, one bot package."""
+
+    def __init__(self, bot: BotPackage, dialog: str) -> None:
+        self.bot = bot
+        self.dialog = dialog
+        self.store = MemoryStore()
+        self.session = Session(id=SESSION_ID, bot_id=bot.name, channel=CHANNEL, token_hash="",
+                               created_at=NOW, last_activity=NOW)
+        self.fulfiller = Fulfiller(self.session, bot, self.store, dialog=dialog)
+
+    async def open(self) -> None:
+        """Create the session in the store (as ``DialogRuntime.start`` does)."""
+        await self.store.create(self.session)
+
+    async def reload(self) -> None:
+        """End the turn: save the session (messages, bot memory writes), load it as a new turn does."""
+        await self.store.save(self.session)
+        loaded = await self.store.load(SESSION_ID, with_history=False, fresh=True)
+        assert loaded is not None
+        self.session = loaded
+        self.fulfiller = Fulfiller(loaded, self.bot, self.store, dialog=self.dialog)
+
+    def say(self, out: Output) -> None:
+        """Record a bot message in the session, as the runtime does."""
+        self.session.add("assistant" if out.to is None else "system",
+                         out.text if out.to is None else f"TALK TO {out.to}: {out.text}")
+
+    def hear(self, text: str) -> None:
+        """Record the user's answer in the session, as the runtime does."""
+        self.session.add("user", text, channel=CHANNEL)
+
+    async def answer(self, request: Request) -> tuple[Any, list[str]]:
+        """The Fulfiller's answer to a request that is not a HEAR, and the extra replies it made."""
+        value = await self.fulfiller.answer(request)
+        extra, self.fulfiller.extra_replies = self.fulfiller.extra_replies, []
+        return value, extra
+
+
+class Dialog:
+    """One run of a case: the machine, answered by `host` and by the case's inputs."""
+
+    def __init__(self, case: Case, host: Host, transcript: Transcript, *, restart: bool) -> None:
+        self.case = case
+        self.host = host
+        self.transcript = transcript
+        self.restart = restart
+        self.restarts = 0
+        self.inputs: Iterator[str] = iter(case.inputs)
+        self.make = machine_for(case)
+
+    async def converse(self, program: Program) -> Suspended | Finished:
+        """Run the dialog until it ends or waits at a HEAR with no input left."""
+        await self.host.open()
+        machine = self.make(program)
+        try:
+            result = machine.run()
+            while True:
+                self._said(result.outputs)
+                if isinstance(result, Finished):
+                    return result
+                machine, state = await self._suspended(machine, result)
+                answer = await self._answer(result.request)
+                if answer is _NO_INPUT:
+                    return result
+                result = machine.run(state, answer)
+        except BasicError as exc:
+            self._said(exc.outputs)
+            raise
+
+    async def _suspended(self, machine: Machine, result: Suspended) -> tuple[Machine, dict[str, Any]]:
+        """At a HEAR the turn ends; with `restart` every suspension is a new process."""
+        if not self.restart:
+            if result.request.kind == "hear":
+                await self.host.reload()
+            return machine, result.state
+        self.restarts += 1
+        await self.host.reload()
+        program = compile_source(self.case.source, self.case.path.name)
+        return self.make(program), json.loads(json.dumps(result.state))
+
+    async def _answer(self, req: Request) -> Any:
+        if req.kind != "hear":
+            self.transcript.add_request(req)  # recorded before it is fulfilled: a failing keyword shows
+            value, extra = await self.host.answer(req)
+            self._said([Output(text, req.line) for text in extra])
+            return value
+        if not req.data.get("tries"):
+            self.transcript.add_request(req)
+        text = next(self.inputs, None)
+        if text is None:
+            return _NO_INPUT
+        self.host.hear(text)
+        return text
+
+    def _said(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            self.transcript.add_output(out)
+            self.host.say(out)
+
+
+_NO_INPUT = object()  # the case has no more inputs: the dialog stays suspended at its HEAR

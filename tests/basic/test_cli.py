@@ -1,4 +1,5 @@
-"""The command line: `gb check` and `gb run`, as a user runs them (a real subprocess)."""
+"""The command line: `gb check` and `gb run` (gb_runtime.cli, by entry point), as a user runs them (a real
+subprocess)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,32 @@ def test_run_reports_runtime_errors_with_exit_1(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert r.stdout == "a\n"
     assert "[div.bas:2:1] Error: division by zero" in r.stderr
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A bot package: a KB, a template, config.csv in pt-BR and a dialog that uses them."""
+    pkg = tmp_path / "shop.gbai"
+    for folder in ("shop.gbdialog", "shop.gbkb/faq", "shop.gbot/templates"):
+        (pkg / folder).mkdir(parents=True)
+    (pkg / "shop.gbkb/faq/hours.md").write_text("We open at 9.\n")
+    (pkg / "shop.gbot/templates/welcome.json").write_text('{"kb": ["faq"], "message": "From the template."}')
+    (pkg / "shop.gbot/config.csv").write_text("name,value\nlanguage,pt-BR\n")
+    (pkg / "shop.gbdialog/hello.bas").write_text('LOAD_TEMPLATE "welcome"\nUSE KB "faq"\nHEAR n AS INTEGER\nTALK n\n')
+    return pkg / "shop.gbdialog/hello.bas"
+
+
+def test_run_a_dialog_of_a_bot_package_with_its_kbs_templates_and_settings(shop: Path, tmp_path: Path) -> None:
+    r = gb("run", str(shop), stdin="x\n7\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["From the template.", "Por favor, informe um número inteiro, como 42.", "7"]
+    r = gb("run", "--language", "en", str(shop), stdin="x\n7\n")
+    assert r.stdout.splitlines()[1] == "Please enter a whole number, like 42."
+    alone = tmp_path / "alone.bas"  # outside a package: a bot of this file alone, without the KB
+    alone.write_text('TALK "a"\nUSE KB "faq"\n')
+    r = gb("run", str(alone))
+    assert r.returncode == 1 and r.stdout == "a\n"
+    assert "Error: knowledge base 'faq' not found in bot alone" in r.stderr
 
 
 def test_console_script_is_installed() -> None:

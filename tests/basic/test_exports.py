@@ -6,8 +6,8 @@ import gb_basic
 def test_exported_members():
     assert sorted(gb_basic.__all__) == sorted([
         "BasicError", "BasicRuntimeError", "BasicSyntaxError", "BudgetExceeded", "DialogChanged",
-        "Finished", "Machine", "MemoryHost", "Output", "Program", "Request", "Suspended",
-        "UnsupportedKeyword", "check_source", "compile_source", "converse", "parse", "parse_expression",
+        "Finished", "Machine", "Output", "Program", "Request", "Suspended",
+        "UnsupportedKeyword", "check_source", "compile_source", "parse", "parse_expression",
     ])
     for name in gb_basic.__all__:
         assert getattr(gb_basic, name) is not None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import queue
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +13,11 @@ import pytest
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT, kernels
+from tests.helpers.bots import copy_example_bots
+from tests.helpers.servers import gb_environ
+
+__all__ = ["ROOT", "Run", "run", "start_kernel"]
 
 
 @pytest.fixture(scope="session")
@@ -29,30 +31,24 @@ def gb_kernelspec() -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "bots", tmp_path / "bots")
+    copy_example_bots(tmp_path / "bots")
     (tmp_path / "data").mkdir()
     return tmp_path
 
 
-def start_kernel(project: Path, kernel_name: str) -> tuple[KernelManager, BlockingKernelClient]:
-    env = dict(os.environ, GB_BOTS_DIR=str(project / "bots"), GB_DATA_DIR=str(project / "data"),
-               JPY_SESSION_NAME="test.ipynb")
-    env.pop("GB_DATABASE_URL", None)
-    env.pop("GB_VALKEY_URL", None)
-    km = KernelManager(kernel_name=kernel_name)
-    km.start_kernel(env=env, cwd=str(project))
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    return km, kc
+def start_kernel(project: Path, kernel_name: str, env: dict[str, str] | None = None
+                 ) -> tuple[KernelManager, BlockingKernelClient]:
+    """A kernel in `project` on its embedded database (or on the storage `env` names)."""
+    if env is None:
+        env = gb_environ(project / "bots", project / "data", JPY_SESSION_NAME="test.ipynb")
+    return kernels.start_kernel(kernel_name, env, project)
 
 
 @pytest.fixture
 def kernel(project: Path, gb_kernelspec: str) -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
     km, kc = start_kernel(project, gb_kernelspec)
     yield km, kc
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    kernels.stop_kernel(km, kc)
 
 
 @dataclass

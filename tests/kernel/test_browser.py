@@ -7,8 +7,6 @@ is saved under test-artifacts/.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,11 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, FLAGS, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-
+from tests.browser import ARTIFACTS, chromium_page, need_chromium
+from tests.helpers.bots import copy_example_bots
+from tests.helpers.servers import free_port, gb_environ
 
 
 def notebook(cells: list[str]) -> dict[str, object]:
@@ -35,17 +31,13 @@ def notebook(cells: list[str]) -> dict[str, object]:
 
 @pytest.fixture
 def lab(tmp_path: Path, gb_kernelspec: str) -> Iterator[str]:
-    if not os.path.exists(CHROMIUM):
-        message = "Debian's chromium is not installed (make test installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    shutil.copytree(ROOT / "bots", tmp_path / "bots")
+    need_chromium()
+    copy_example_bots(tmp_path / "bots")
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "chat.ipynb").write_text(json.dumps(
         notebook(["%bot default\n%chat", "%run start"])))
     port, token = free_port(), "gbtest"
-    env = dict(os.environ, GB_BOTS_DIR=str(tmp_path / "bots"), GB_DATA_DIR=str(tmp_path / "data"))
+    env = gb_environ(tmp_path / "bots", tmp_path / "data")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
          "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
@@ -72,38 +64,29 @@ def lab(tmp_path: Path, gb_kernelspec: str) -> Iterator[str]:
 
 
 def test_chat_widget_in_jupyterlab(lab: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        try:
-            page.goto(lab)
-            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-            # the gb kernel is started and idle (status bar), then run the cell
-            expect(page.get_by_text("gb BASIC | Idle")).to_be_visible(timeout=90_000)
-            page.locator(".jp-Notebook .jp-Cell .cm-content").first.click()
-            page.keyboard.press("Shift+Enter")  # %chat: the widget
-            chat = page.get_by_test_id("gb-chat")
-            chat.wait_for(timeout=60_000)
-            page.keyboard.press("Shift+Enter")  # %run start: its HEARs wait for the widget
-            expect(page.get_by_test_id("gb-waiting")).to_contain_text("HEAR name", timeout=30_000)
-            expect(chat.get_by_test_id("gb-message").last).to_contain_text("What is your name?")
-            box = page.get_by_test_id("gb-input")
-            box.fill("Ann")
-            box.press("Enter")
-            expect(chat.get_by_test_id("gb-message").last).to_contain_text(
-                "Hi Ann, what would you like to know about?", timeout=30_000)
-            expect(page.get_by_test_id("gb-vars")).to_contain_text("user_name", timeout=30_000)
-            expect(page.get_by_test_id("gb-vars")).to_contain_text('"Ann"')
-            page.get_by_test_id("gb-choice").filter(has_text="Channels").click()
-            expect(chat.get_by_test_id("gb-message").last).to_contain_text(
-                "The same dialog runs on the web, WhatsApp, Teams, email and voice.", timeout=30_000)
-            expect(page.get_by_test_id("gb-vars")).to_contain_text("last_topic")
-            page.screenshot(path=str(ARTIFACTS / "chat-widget-jupyterlab.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "chat-widget-jupyterlab-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with chromium_page("chat-widget-jupyterlab-failure.png", viewport={"width": 1280, "height": 900}) as page:
+        page.goto(lab)
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        # the gb kernel is started and idle (status bar), then run the cell
+        expect(page.get_by_text("gb BASIC | Idle")).to_be_visible(timeout=90_000)
+        page.locator(".jp-Notebook .jp-Cell .cm-content").first.click()
+        page.keyboard.press("Shift+Enter")  # %chat: the widget
+        chat = page.get_by_test_id("gb-chat")
+        chat.wait_for(timeout=60_000)
+        page.keyboard.press("Shift+Enter")  # %run start: its HEARs wait for the widget
+        expect(page.get_by_test_id("gb-waiting")).to_contain_text("HEAR name", timeout=30_000)
+        expect(chat.get_by_test_id("gb-message").last).to_contain_text("What is your name?")
+        box = page.get_by_test_id("gb-input")
+        box.fill("Ann")
+        box.press("Enter")
+        expect(chat.get_by_test_id("gb-message").last).to_contain_text(
+            "Hi Ann, what would you like to know about?", timeout=30_000)
+        expect(page.get_by_test_id("gb-vars")).to_contain_text("user_name", timeout=30_000)
+        expect(page.get_by_test_id("gb-vars")).to_contain_text('"Ann"')
+        page.get_by_test_id("gb-choice").filter(has_text="Channels").click()
+        expect(chat.get_by_test_id("gb-message").last).to_contain_text(
+            "The same dialog runs on the web, WhatsApp, Teams, email and voice.", timeout=30_000)
+        expect(page.get_by_test_id("gb-vars")).to_contain_text("last_topic")
+        page.screenshot(path=str(ARTIFACTS / "chat-widget-jupyterlab.png"), full_page=True)

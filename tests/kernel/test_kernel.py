@@ -168,6 +168,20 @@ def test_completion_inspection_and_is_complete(kernel) -> None:
     assert "customer_name" in msg["matches"] and msg["cursor_start"] == 5
     msg = kc.complete("%se", 3, reply=True)["content"]
     assert "%session" in msg["matches"]
+    msg = kc.complete("%run ", 5, reply=True)["content"]  # the bot's dialogs, not keywords
+    assert msg["matches"] == ["export", "start"] and msg["cursor_start"] == 5
+    msg = kc.complete("%run ex", 7, reply=True)["content"]
+    assert msg["matches"] == ["export"] and msg["cursor_start"] == 5
+    msg = kc.complete("%bot s", 6, reply=True)["content"]
+    assert msg["matches"] == ["sales", "support"]
+    msg = kc.complete("%%transcript support r", 22, reply=True)["content"]
+    assert msg["matches"] == ["refund"]
+    msg = kc.complete("%session a", 10, reply=True)["content"]
+    assert msg["matches"] == ["attach"]
+    run(kc, "%run start")  # waits at the name, then at the menu
+    run(kc, "%user Ann")
+    msg = kc.complete("%user Ch", 8, reply=True)["content"]
+    assert msg["matches"] == ["Channels"]
     msg = kc.inspect("HEAR x", 2, reply=True)["content"]
     assert msg["found"] and "HEAR" in msg["data"]["text/plain"]
     assert complete_status(kc, "IF x THEN") == "incomplete"

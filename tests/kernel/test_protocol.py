@@ -10,8 +10,6 @@ The kernel runs on its own copy of the bots and its own data folder (like ``conf
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,7 +18,8 @@ import jupyter_kernel_test as jkt
 from jupyter_client.manager import KernelManager, start_new_kernel
 from jupyter_kernel_test.msgspec_v5 import validate_message
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.bots import copy_example_bots
+from tests.helpers.servers import gb_environ
 
 
 def _project() -> tuple[tempfile.TemporaryDirectory[str], dict[str, str]]:
@@ -30,16 +29,34 @@ def _project() -> tuple[tempfile.TemporaryDirectory[str], dict[str, str]]:
     install()  # as the gb_kernelspec fixture does, for direct pytest runs
     tmp = tempfile.TemporaryDirectory(prefix="gb-protocol-")
     root = Path(tmp.name)
-    shutil.copytree(ROOT / "bots", root / "bots")
+    copy_example_bots(root / "bots")
     (root / "data").mkdir()
-    env = dict(os.environ, GB_BOTS_DIR=str(root / "bots"), GB_DATA_DIR=str(root / "data"),
-               JPY_SESSION_NAME="protocol.ipynb")
-    env.pop("GB_DATABASE_URL", None)
-    env.pop("GB_VALKEY_URL", None)
-    return tmp, env
+    return tmp, gb_environ(root / "bots", root / "data", JPY_SESSION_NAME="protocol.ipynb")
 
 
-class GbKernelProtocolTests(jkt.KernelTests):
+class InProject:
+    """A suite class whose kernel runs in its own temporary project (see _project)."""
+
+    _project_dir: ClassVar[tempfile.TemporaryDirectory[str]]
+
+    @classmethod
+    def start(cls, env: dict[str, str], cwd: str) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls._project_dir, env = _project()
+        cls.start(env, cls._project_dir.name)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        try:
+            super().tearDownClass()  # type: ignore[misc]
+        finally:
+            cls._project_dir.cleanup()
+
+
+class GbKernelProtocolTests(InProject, jkt.KernelTests):
     kernel_name = "gb"
     language_name = "basic"
     file_extension = ".bas"
@@ -99,19 +116,9 @@ class GbKernelProtocolTests(jkt.KernelTests):
     # gb never clears output: see test_clear_output.
     code_clear_output = ""
 
-    _project_dir: ClassVar[tempfile.TemporaryDirectory[str]]
-
     @classmethod
-    def setUpClass(cls) -> None:
-        cls._project_dir, env = _project()
-        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, env=env, cwd=cls._project_dir.name)
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            super().tearDownClass()
-        finally:
-            cls._project_dir.cleanup()
+    def start(cls, env: dict[str, str], cwd: str) -> None:
+        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, env=env, cwd=cwd)
 
     # --- the suite's tests that gb cannot pass as written ----------------------------------------------
 
@@ -200,24 +207,15 @@ class GbKernelProtocolTests(jkt.KernelTests):
         self.assertEqual([m["content"]["data"]["text/plain"] for m in msgs], ['"Bo"'])
 
 
-class GbIopubWelcomeTests(jkt.IopubWelcomeTests):
+class GbIopubWelcomeTests(InProject, jkt.IopubWelcomeTests):
     """The suite's other class: ipykernel 7 (the base of gb) greets a new iopub subscriber (JEP 65)."""
 
     kernel_name = "gb"
     support_iopub_welcome = True
 
-    _project_dir: ClassVar[tempfile.TemporaryDirectory[str]]
-
     @classmethod
-    def setUpClass(cls) -> None:
-        cls._project_dir, env = _project()
+    def start(cls, env: dict[str, str], cwd: str) -> None:
+        """The suite's own test starts the channels and waits for the welcome."""
         cls.km = KernelManager(kernel_name=cls.kernel_name)
-        cls.km.start_kernel(env=env, cwd=cls._project_dir.name)
+        cls.km.start_kernel(env=env, cwd=cwd)
         cls.kc = cls.km.client()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            super().tearDownClass()
-        finally:
-            cls._project_dir.cleanup()

@@ -22,36 +22,13 @@ from gb_runtime.bots import (
     UnknownBot,
     parse_config_csv,
 )
-
-BOTS = Path(__file__).resolve().parents[2] / "bots"
-
-
-def touch_later(path: Path, seconds: int = 2) -> None:
-    """Move a file's mtime forward, so a rewrite within the same second still counts as a change."""
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + seconds * 1_000_000_000))
-
-
-def rewrite(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
-    touch_later(path)
-
-
-def make_bot(root: Path, name: str, dialogs: dict[str, str] | None = None, config: str | None = None) -> Path:
-    pkg = root / f"{name}.gbai"
-    (pkg / f"{name}.gbdialog").mkdir(parents=True)
-    for file, text in (dialogs or {"start.bas": 'TALK "hi"\n'}).items():
-        (pkg / f"{name}.gbdialog" / file).write_text(text, encoding="utf-8")
-    if config is not None:
-        (pkg / f"{name}.gbot").mkdir()
-        (pkg / f"{name}.gbot" / "config.csv").write_text(config, encoding="utf-8")
-    return pkg
+from tests.helpers.bots import EXAMPLE_BOTS, make_bot, write
 
 
 @pytest.fixture
 def bot(tmp_path: Path) -> BotPackage:
-    pkg = make_bot(tmp_path / "bots", "demo", {"start.bas": 'TALK "one"\n', "Refund.bas": 'TALK "refund"\n',
-                                               "notes.txt": "not a dialog"})
+    pkg = make_bot(tmp_path / "bots", "demo", {"start": 'TALK "one"\n', "Refund": 'TALK "refund"\n'})
+    write(pkg / "demo.gbdialog" / "notes.txt", "not a dialog")
     return BotPackage(pkg, tmp_path / "data")
 
 
@@ -135,16 +112,16 @@ def test_package_settings_missing_config_gives_defaults(bot: BotPackage) -> None
 
 
 def test_package_settings_reload_when_config_changes(tmp_path: Path) -> None:
-    pkg = make_bot(tmp_path, "cfg", config="name,value\nhistory-limit,20\n")
+    pkg = make_bot(tmp_path, "cfg", config="history-limit,20\n")
     bot = BotPackage(pkg, tmp_path / "data")
     first = bot.settings
     assert first.history_limit == 20
     assert bot.settings is first  # cached while the file is unchanged
     config = pkg / "cfg.gbot" / "config.csv"
-    rewrite(config, "name,value\nhistory-limit,30\ngreeting,Hi, you\n")
+    write(config, "name,value\nhistory-limit,30\ngreeting,Hi, you\n")
     assert bot.settings.history_limit == 30
     assert bot.settings.extra == {"greeting": "Hi, you"}
-    rewrite(config, "name,value\nhistory-limit,lots\n")
+    write(config, "name,value\nhistory-limit,lots\n")
     with pytest.raises(BotConfigError, match=r"config\.csv: history-limit must be a whole number"):
         bot.settings  # noqa: B018
 
@@ -178,7 +155,7 @@ def test_dialog_lookup_is_case_insensitive_and_cached(bot: BotPackage) -> None:
 def test_dialog_recompiled_after_change(bot: BotPackage) -> None:
     before = bot.dialog("start")
     assert before is not None and 'TALK "one"' in before.source
-    rewrite(bot.dialog_dir / "start.bas", 'TALK "two"\n')
+    write(bot.dialog_dir / "start.bas", 'TALK "two"\n')
     after = bot.dialog("start")
     assert after is not None and after is not before
     assert 'TALK "two"' in after.source
@@ -206,10 +183,10 @@ def test_new_and_removed_dialogs_seen_without_restart(bot: BotPackage) -> None:
 
 
 def test_dialog_syntax_error_raises_and_recovers(bot: BotPackage) -> None:
-    rewrite(bot.dialog_dir / "start.bas", 'IF x = 1 THEN\n  TALK "one"\n')
+    write(bot.dialog_dir / "start.bas", 'IF x = 1 THEN\n  TALK "one"\n')
     with pytest.raises(BasicSyntaxError, match=r"start\.bas:1"):
         bot.dialog("start")
-    rewrite(bot.dialog_dir / "start.bas", 'TALK "fixed"\n')
+    write(bot.dialog_dir / "start.bas", 'TALK "fixed"\n')
     program = bot.dialog("start")
     assert program is not None and "fixed" in program.source
 
@@ -275,18 +252,12 @@ def test_registry_default(tmp_path: Path) -> None:
 
 @pytest.fixture
 def kb_bot(tmp_path: Path) -> BotPackage:
-    pkg = make_bot(tmp_path, "kb")
-    policies = pkg / "kb.gbkb" / "policies"
-    policies.mkdir(parents=True)
-    (policies / "returns.md").write_text(
-        "# Returns\n\nYou may return an item within 30 days of delivery.\n\n"
-        "Refunds are paid to the original card within 5 business days.\n")
-    (policies / "shipping.txt").write_text("Orders ship within two days.\nExpress delivery costs extra.\n")
-    (policies / "image.png").write_bytes(b"\x89PNG shipping returns refunds")
-    products = pkg / "kb.gbkb" / "products"
-    (products / "sub").mkdir(parents=True)
-    (products / "sub" / "plans.md").write_text(
-        "O plano Pró custa 25 reais por mês.\n\nA política de devolução é simples.\n", encoding="utf-8")
+    pkg = make_bot(tmp_path, "kb", kb={
+        "policies/returns.md": "# Returns\n\nYou may return an item within 30 days of delivery.\n\n"
+                               "Refunds are paid to the original card within 5 business days.\n",
+        "policies/shipping.txt": "Orders ship within two days.\nExpress delivery costs extra.\n",
+        "products/sub/plans.md": "O plano Pró custa 25 reais por mês.\n\nA política de devolução é simples.\n"})
+    (pkg / "kb.gbkb" / "policies" / "image.png").write_bytes(b"\x89PNG shipping returns refunds")
     return BotPackage(pkg, tmp_path / "data")
 
 
@@ -331,7 +302,7 @@ def test_kb_search_is_deterministic_across_kbs(kb_bot: BotPackage) -> None:
 def test_kb_file_changes_are_seen(kb_bot: BotPackage) -> None:
     path = kb_bot.kb_dir / "policies" / "shipping.txt"
     assert kb_bot.search_kb(["policies"], "pickup points") is None
-    rewrite(path, "You can collect parcels at pickup points.\n")
+    write(path, "You can collect parcels at pickup points.\n")
     assert kb_bot.search_kb(["policies"], "pickup points") == "You can collect parcels at pickup points."
 
 
@@ -339,14 +310,10 @@ def test_kb_file_changes_are_seen(kb_bot: BotPackage) -> None:
 
 @pytest.fixture
 def tpl_bot(tmp_path: Path) -> BotPackage:
-    pkg = make_bot(tmp_path, "tpl")
-    templates = pkg / "tpl.gbot" / "templates"
-    templates.mkdir(parents=True)
-    (templates / "customer_support.json").write_text(json.dumps(
-        {"kb": ["policies"], "tools": ["weather"], "system_prompt": "Be kind.", "message": "Hello!"}))
-    (templates / "broken.json").write_text('{"kb": [')
-    (templates / "wrong.json").write_text('{"kb": "policies"}')
-    (templates / "list.json").write_text("[]")
+    pkg = make_bot(tmp_path, "tpl", templates={
+        "customer_support": json.dumps(
+            {"kb": ["policies"], "tools": ["weather"], "system_prompt": "Be kind.", "message": "Hello!"}),
+        "broken": '{"kb": [', "wrong": '{"kb": "policies"}', "list": "[]"})
     return BotPackage(pkg, tmp_path / "data")
 
 
@@ -418,7 +385,7 @@ def test_safe_path_refuses_symlinks_out(bot: BotPackage, tmp_path: Path) -> None
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> BotRegistry:
-    return BotRegistry(BOTS, tmp_path_factory.mktemp("data"))
+    return BotRegistry(EXAMPLE_BOTS, tmp_path_factory.mktemp("data"))
 
 
 def test_example_bots_load(examples: BotRegistry) -> None:
@@ -448,7 +415,7 @@ def test_example_dialogs_compile_without_warnings(examples: BotRegistry, name: s
 
 
 def test_example_dialogs_pass_gb_check() -> None:
-    files = sorted(str(p) for p in BOTS.glob("*.gbai/*.gbdialog/*.bas"))
+    files = sorted(str(p) for p in EXAMPLE_BOTS.glob("*.gbai/*.gbdialog/*.bas"))
     r = subprocess.run([sys.executable, "-m", "gb_basic.cli", "check", *files],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr

@@ -10,8 +10,8 @@ import pytest
 
 from gb_sessions.config import Stores
 from tests.backends import settings_for
-
-from .helpers import make_bot, runtime_for
+from tests.helpers import ROOT
+from tests.helpers.bots import make_bot, runtime_for
 
 COUNTER = '''DO
   x = HEAR
@@ -30,11 +30,10 @@ async def test_two_processes_fifty_messages_one_session(stores: Stores, tmp_path
     rt = runtime_for(stores, root, tmp_path / "data")
     s = await rt.start("count")
     settings = settings_for(request.node.callspec.params["stores"], request, tmp_path)
-    worker = Path(__file__).with_name("concurrent_worker.py")
-    procs = [await asyncio.create_subprocess_exec(
-        sys.executable, str(worker), settings.database_url, settings.valkey_url or "", str(root),
-        str(tmp_path / "data"), s.token, "25", tag, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        cwd=str(Path(__file__).resolve().parents[2])) for tag in ("a", "b")]
+    procs = [await asyncio.create_subprocess_exec(  # -m from the project root: it imports tests.helpers
+        sys.executable, "-m", "tests.runtime.concurrent_worker", settings.database_url, settings.valkey_url or "",
+        str(root), str(tmp_path / "data"), s.token, "25", tag, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, cwd=str(ROOT)) for tag in ("a", "b")]
     outs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), timeout=240)
     for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0, err.decode()[-3000:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
@@ -10,21 +9,12 @@ import pytest
 
 from gb_runtime import Inbound, InvalidToken, SessionEnded
 from gb_sessions.config import Stores
-
-from .helpers import make_bot, runtime_for, write
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def texts(result) -> list[str]:
-    return [r.content for r in result.replies]
+from tests.helpers.bots import copy_example_bots, make_bot, runtime_for, runtime_with_bot, texts, write
 
 
 @pytest.fixture
 def example_bots(tmp_path: Path) -> Path:
-    dst = tmp_path / "bots"
-    shutil.copytree(ROOT / "bots", dst)
-    return dst
+    return copy_example_bots(tmp_path / "bots")
 
 
 async def test_support_bot_end_to_end(stores: Stores, example_bots: Path, tmp_path: Path) -> None:
@@ -73,12 +63,10 @@ async def test_bots_share_nothing(stores: Stores, example_bots: Path, tmp_path: 
 
 
 async def test_use_kb_is_this_sessions_only(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "kb", {"start": 'x = HEAR\nIF x = "a" THEN USE KB "policies" ELSE USE KB "products"\nTALK "ok"',
-                          "clear": 'CLEAR KB\nTALK "cleared"'},
-             kb={"policies/returns.md": "Returns are accepted within 30 days.",
-                 "products/plans.md": "The Pro plan costs 20 dollars a month."})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "kb", {
+        "start": 'x = HEAR\nIF x = "a" THEN USE KB "policies" ELSE USE KB "products"\nTALK "ok"',
+        "clear": 'CLEAR KB\nTALK "cleared"'}, kb={"policies/returns.md": "Returns are accepted within 30 days.",
+                                                 "products/plans.md": "The Pro plan costs 20 dollars a month."})
     a, b = await rt.start("kb"), await rt.start("kb")
     await rt.handle(Inbound("kb", "a", token=a.token))
     await rt.handle(Inbound("kb", "b", token=b.token))
@@ -103,10 +91,9 @@ async def test_bot_memory_is_shared_by_a_bots_sessions(stores: Stores, tmp_path:
 
 
 async def test_session_facts(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "facts", {"start": 'x = HEAR\nTALK GET "session.id"\nTALK GET "session.channel"\n'
-                                      'TALK GET "session.message_count"\nTALK GET "session.history"'})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "facts", {
+        "start": 'x = HEAR\nTALK GET "session.id"\nTALK GET "session.channel"\n'
+                 'TALK GET "session.message_count"\nTALK GET "session.history"'})
     s = await rt.start("facts", channel="whatsapp", address="+5511999990000")
     r = await rt.handle(Inbound("facts", "hello", channel="whatsapp", address="+5511999990000"))
     assert r.session_id == s.session_id  # found by (bot, channel, address)
@@ -115,9 +102,7 @@ async def test_session_facts(stores: Stores, tmp_path: Path) -> None:
 
 
 async def test_save_stays_in_the_bots_storage(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "files", {"start": 'x = HEAR\nSAVE x, "hello " + x\nTALK "saved"'})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "files", {"start": 'x = HEAR\nSAVE x, "hello " + x\nTALK "saved"'})
     s = await rt.start("files")
     r = await rt.handle(Inbound("files", "notes/a.txt", token=s.token))
     assert texts(r) == ["saved"]
@@ -129,21 +114,29 @@ async def test_save_stays_in_the_bots_storage(stores: Stores, tmp_path: Path) ->
 
 
 async def test_transfer_session_needs_a_channel(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "t", {"start": 'TALK "moving"\nTRANSFER_SESSION "email"\nTALK "never"'})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "t", {"start": 'TALK "moving"\nTRANSFER_SESSION "email"\nTALK "never"'})
     s = await rt.start("t")
     assert texts(s) == ["moving", "Sorry, something went wrong in this conversation."]
     assert "channel not configured" in str(s.error)
 
 
+async def test_a_failing_keyword_names_its_line(stores: Stores, tmp_path: Path) -> None:
+    """A keyword the runtime refuses fails at its line and column, like any BASIC error."""
+    rt = runtime_with_bot(stores, tmp_path, "kw", {
+        "start": 'TALK "hi"\n  SEND MAIL "ann@example.com", "Hi", "Body"\nTALK "never"'})
+    s = await rt.start("kw")
+    assert texts(s) == ["hi", "Sorry, something went wrong in this conversation."]
+    assert (s.error.line, s.error.column) == (2, 3)
+    assert s.error.headline.endswith(":2:3] Error: SEND MAIL: channel not configured (no email channel is set up "
+                                     "for bot kw)")
+
+
 async def test_load_template_sets_up_the_context(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "tpl", {"start": 'LOAD_TEMPLATE "sales"\nTALK "ready"', "quote": 'PARAM item AS STRING\nTALK item'},
-             kb={"catalog/a.md": "A catalog."},
-             templates={"sales": '{"kb": ["catalog"], "tools": ["quote"], "system_prompt": "Be brief.", '
-                                 '"message": "Hello from the template!"}'})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "tpl", {
+        "start": 'LOAD_TEMPLATE "sales"\nTALK "ready"', "quote": 'PARAM item AS STRING\nTALK item'},
+        kb={"catalog/a.md": "A catalog."},
+        templates={"sales": '{"kb": ["catalog"], "tools": ["quote"], "system_prompt": "Be brief.", '
+                            '"message": "Hello from the template!"}'})
     s = await rt.start("tpl")
     assert texts(s) == ["Hello from the template!", "ready"]
     ctx = (await stores.store.load(s.session_id, fresh=True)).context
@@ -151,9 +144,8 @@ async def test_load_template_sets_up_the_context(stores: Stores, tmp_path: Path)
 
 
 async def test_fallback_and_dialog_names(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "fb", {"start": 'TALK "hi"', "order": 'TALK "ordering"', "track_order": 'TALK "tracking"'})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "fb", {
+        "start": 'TALK "hi"', "order": 'TALK "ordering"', "track_order": 'TALK "tracking"'})
     s = await rt.start("fb")
     assert texts(await rt.handle(Inbound("fb", "Order", token=s.token))) == ["ordering"]
     assert texts(await rt.handle(Inbound("fb", "track order", token=s.token))) == ["tracking"]
@@ -163,10 +155,9 @@ async def test_fallback_and_dialog_names(stores: Stores, tmp_path: Path) -> None
 
 async def test_login_merges_the_anonymous_session_into_the_users(stores: Stores, tmp_path: Path) -> None:
     import uuid
-    root = tmp_path / "bots"
-    make_bot(root, "acct", {"start": 'HEAR color\nSET color = color\nTALK "noted"\nON LOGIN\n'
-                                     '  MERGE_SESSION anonymous_id, user_id\n  TALK "welcome " + user_name\nEND\n'})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "acct", {
+        "start": 'HEAR color\nSET color = color\nTALK "noted"\nON LOGIN\n'
+                 '  MERGE_SESSION anonymous_id, user_id\n  TALK "welcome " + user_name\nEND\n'})
     name = f"ann{uuid.uuid4().hex[:6]}"
     user = await stores.users.create(name, "pw-123456")
     # the user's earlier session with this bot (from another device)
@@ -190,9 +181,8 @@ async def test_login_merges_the_anonymous_session_into_the_users(stores: Stores,
 
 async def test_login_without_an_earlier_session_keeps_this_one(stores: Stores, tmp_path: Path) -> None:
     import uuid
-    root = tmp_path / "bots"
-    make_bot(root, "acct2", {"start": 'x = HEAR\nTALK x\nON LOGIN\n  MERGE_SESSION anonymous_id, user_id\nEND\n'})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "acct2", {
+        "start": 'x = HEAR\nTALK x\nON LOGIN\n  MERGE_SESSION anonymous_id, user_id\nEND\n'})
     name = f"bo{uuid.uuid4().hex[:6]}"
     user = await stores.users.create(name, "pw-abcdef")
     anon = await rt.start("acct2")

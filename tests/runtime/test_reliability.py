@@ -12,8 +12,7 @@ import pytest
 
 from gb_runtime import Inbound
 from gb_sessions.config import Stores
-
-from .helpers import make_bot, runtime_for
+from tests.helpers.bots import runtime_with_bot
 
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
                "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
@@ -39,9 +38,7 @@ async def test_valkey_stopped_mid_conversation(cached_stores: Stores, tmp_path: 
                                                caplog: pytest.LogCaptureFixture) -> None:
     assert shutil.which("redis-server") and shutil.which("redis-cli")
     stores = cached_stores
-    root = tmp_path / "bots"
-    make_bot(root, "rel", {"start": COUNTER})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "rel", {"start": COUNTER})
     s = await rt.start("rel")
     for i in range(3):
         await rt.handle(Inbound("rel", f"m{i}", token=s.token))

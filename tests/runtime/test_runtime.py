@@ -10,9 +10,9 @@ import pytest
 
 from gb_runtime import Inbound, InvalidToken, SessionEnded, SessionExpired, TooManySessions, Waiting, WrongBot
 from gb_sessions import RateLimited, VariablesTooLarge
-from gb_sessions.config import Stores, open_stores
-
-from .helpers import Clock, make_bot, runtime_for
+from gb_sessions.config import Stores
+from tests.backends import open_backend
+from tests.helpers.bots import Clock, make_bot, runtime_for, runtime_with_bot, texts
 
 GREETER = '''TALK "Hi! What is your name?"
 name = HEAR
@@ -20,10 +20,6 @@ SET user_name = name
 HEAR age AS INTEGER WITH "How old are you, " + name + "?"
 TALK "Thanks " + name + ", " + age
 '''
-
-
-def texts(result) -> list[str]:
-    return [r.content for r in result.replies]
 
 
 @pytest.fixture
@@ -61,17 +57,12 @@ async def test_a_waiting_dialog_resumes_in_a_brand_new_runtime(stores: Stores, b
     started = await rt.start("greeter")
     await rt.handle(Inbound("greeter", "Ann", token=started.token))
     # a restart: new engine, new cache client, new registry, new runtime
-    from tests.backends import settings_for
-    settings = settings_for(request.node.callspec.params["stores"], request, tmp_path)
-    fresh = await open_stores(settings)
-    try:
+    async with open_backend(request.node.callspec.params["stores"], request, tmp_path) as fresh:
         rt2 = runtime_for(fresh, bots, tmp_path / "data")
         r = await rt2.handle(Inbound("greeter", "30", token=started.token))
         assert texts(r) == ["Thanks Ann, 30"]
         r = await rt2.handle(Inbound("greeter", "again", token=started.token))
         assert texts(r) == ["Welcome back, Ann"]  # the session variable survived
-    finally:
-        await fresh.close()
 
 
 async def test_tokens_are_checked(stores: Stores, bots: Path, tmp_path: Path) -> None:
@@ -96,9 +87,8 @@ async def test_tokens_are_checked(stores: Stores, bots: Path, tmp_path: Path) ->
 
 
 async def test_rate_limit_and_nothing_lost(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "echo", {"start": 'DO\n  x = HEAR\n  TALK "got " + x\nLOOP'}, config="rate-limit,5\n")
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "echo", {"start": 'DO\n  x = HEAR\n  TALK "got " + x\nLOOP'},
+                          config="rate-limit,5\n")
     s = await rt.start("echo")
     for i in range(5):
         assert texts(await rt.handle(Inbound("echo", f"m{i}", token=s.token))) == [f"got m{i}"]
@@ -110,10 +100,9 @@ async def test_rate_limit_and_nothing_lost(stores: Stores, tmp_path: Path) -> No
 
 
 async def test_variables_limit_refuses_the_turn_and_keeps_the_state(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "big", {"start": 'SET small = "ok"\nx = HEAR\ns = ""\nFOR i = 1 TO 2000\n  s = s & x\nNEXT\n'
-                                    'SET big = s\nTALK "set"\n'}, config="max-variables-kb,3\n")
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "big", {
+        "start": 'SET small = "ok"\nx = HEAR\ns = ""\nFOR i = 1 TO 2000\n  s = s & x\nNEXT\nSET big = s\nTALK "set"\n'},
+        config="max-variables-kb,3\n")
     s = await rt.start("big")
     with pytest.raises(VariablesTooLarge) as exc:
         await rt.handle(Inbound("big", "xx", token=s.token))
@@ -126,10 +115,9 @@ async def test_variables_limit_refuses_the_turn_and_keeps_the_state(stores: Stor
 
 
 async def test_history_limit_keeps_the_last_50_in_context(stores: Stores, tmp_path: Path) -> None:
-    root = tmp_path / "bots"
-    make_bot(root, "hist", {"start": 'DO\n  x = HEAR\n  n = GET "session.message_count"\n'
-                                     '  h = GET "session.history"\n  TALK n + " " + LEN(SPLIT(h, "\n"))\nLOOP\n'})
-    rt = runtime_for(stores, root, tmp_path / "data")
+    rt = runtime_with_bot(stores, tmp_path, "hist", {
+        "start": 'DO\n  x = HEAR\n  n = GET "session.message_count"\n'
+                 '  h = GET "session.history"\n  TALK n + " " + LEN(SPLIT(h, "\n"))\nLOOP\n'})
     s = await rt.start("hist")
     for i in range(30):
         r = await rt.handle(Inbound("hist", f"m{i}", token=s.token))

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.bots import copy_example_bots
+from tests.helpers.servers import gb_environ
 
 
 @pytest.fixture
 def env(pg_database: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
-    shutil.copytree(ROOT / "bots", tmp_path / "bots")
-    return dict(os.environ, GB_DATABASE_URL=pg_database, GB_VALKEY_URL=redis_url,
-                GB_BOTS_DIR=str(tmp_path / "bots"), GB_DATA_DIR=str(tmp_path / "data"))
-
-
+    """A copy of the example bots in tmp_path/bots, the data in tmp_path/data."""
+    return gb_environ(copy_example_bots(tmp_path / "bots"), tmp_path / "data", database_url=pg_database,
+                      valkey_url=redis_url)

@@ -12,11 +12,12 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from gb_runtime import BotRegistry, DialogRuntime
+from gb_runtime import DialogRuntime
 from gb_runtime.events import SessionEvents
 from gb_server import Context, ServerSettings, make_app
 from gb_server.cli import MAX_WIRE_BODY
 from gb_sessions.config import Stores, StoreSettings
+from tests.helpers.bots import runtime_for
 
 
 @dataclass
@@ -41,9 +42,7 @@ async def serving(stores: Stores, bots: Path, data: Path, *,
     """
     server_settings = ServerSettings(bots_dir=bots, storage=StoreSettings("(the test's stores)", None, data),
                                      **settings)
-    events = SessionEvents()
-    runtime = DialogRuntime(stores.store, BotRegistry(bots, data), users=stores.users, events=events)
-    ctx = Context(runtime, server_settings)
+    ctx = Context(runtime_for(stores, bots, data, events=SessionEvents()), server_settings)
     app = make_app(ctx)
     if routes is not None:
         routes(ctx, app)

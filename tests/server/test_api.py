@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,28 +12,17 @@ import pytest
 import websockets
 
 from gb_sessions.config import Stores
-from tests.browser import free_port
+from tests.helpers.bots import ECHO, EXAMPLE_BOTS, copy_example_bots, make_bot
+from tests.helpers.servers import Server, bearer, gb_environ
 from tests.server.inproc import serving
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 
 @pytest.fixture
 async def base(stores: Stores, tmp_path: Path) -> AsyncIterator[str]:
-    bots = tmp_path / "bots"
-    shutil.copytree(ROOT / "bots", bots)
-    tiny = bots / "tiny.gbai"
-    (tiny / "tiny.gbdialog").mkdir(parents=True)
-    (tiny / "tiny.gbdialog" / "start.bas").write_text('DO\n  x = HEAR\n  TALK "echo " + x\nLOOP\n')
-    (tiny / "tiny.gbot").mkdir()
-    (tiny / "tiny.gbot" / "config.csv").write_text("name,value\nrate-limit,3\n")
+    bots = copy_example_bots(tmp_path / "bots")
+    make_bot(bots, "tiny", {"start": ECHO}, config="rate-limit,3\n")
     async with serving(stores, bots, tmp_path / "data", max_body_bytes=8 * 1024, max_message_chars=500) as srv:
         yield srv.url
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_conversation_over_the_api(base: str) -> None:
@@ -98,8 +81,7 @@ async def test_the_seeds_curl_flow_with_a_non_default_bot(base: str) -> None:
 
 
 async def test_a_server_without_a_default_bot(stores: Stores, tmp_path: Path) -> None:
-    bots = tmp_path / "bots"
-    shutil.copytree(ROOT / "bots" / "support.gbai", bots / "support.gbai")
+    bots = copy_example_bots(tmp_path / "bots", "support")
     async with serving(stores, bots, tmp_path / "data") as srv, httpx.AsyncClient(base_url=srv.url) as c:
         s = (await c.post("/api/session", json={"bot": "support"})).json()
         r = await c.post("/api/chat", json={"message": "hello"}, headers=bearer(s["token"]))
@@ -169,7 +151,7 @@ async def test_browser_origins_and_cors(base: str) -> None:
 
 
 async def test_configured_cors_origins(stores: Stores, tmp_path: Path) -> None:
-    async with serving(stores, ROOT / "bots", tmp_path / "data", cors_origins=("https://shop.example",)) as srv:
+    async with serving(stores, EXAMPLE_BOTS, tmp_path / "data", cors_origins=("https://shop.example",)) as srv:
         async with httpx.AsyncClient(base_url=srv.url) as c:
             r = await c.options("/api/chat", headers={"Origin": "https://shop.example",
                                                         "Access-Control-Request-Method": "POST"})
@@ -226,26 +208,11 @@ async def test_websocket_refuses_another_origin(base: str) -> None:
 
 
 def test_gb_serve_starts_and_stops(tmp_path: Path) -> None:
-    port = free_port()
-    env = dict(os.environ, GB_DATA_DIR=str(tmp_path / "data"), GB_BOTS_DIR=str(ROOT / "bots"))
-    env.pop("GB_DATABASE_URL", None)
-    env.pop("GB_VALKEY_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "gb_basic.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        for _ in range(200):
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("gb serve did not start")
+    with Server(gb_environ(EXAMPLE_BOTS, tmp_path / "data"), tmp_path / "server.log") as server:
+        r = httpx.get(f"{server.url}/healthz", timeout=1)
         assert r.json()["status"] == "ok"
-        s = httpx.post(f"http://127.0.0.1:{port}/api/session").json()
+        s = httpx.post(f"{server.url}/api/session").json()
         assert s["messages"][-1]["content"] == "What is your name?"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, out
+    out = server.log.read_text()
+    assert server.proc.returncode == 0, out
     assert s["token"] not in out  # tokens never in the logs

@@ -14,25 +14,22 @@ import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import tornado.httpserver
-import tornado.netutil
 import tornado.web
 import websockets
 from websockets.typing import Origin
 
-from gb_server import Context
-from gb_sessions.config import Stores, StoreSettings, open_stores
-from tests.browser import CHROMIUM, FLAGS
-from tests.server.inproc import serving
+from gb_sessions.config import Stores
+from tests.browser import ARTIFACTS, CHROMIUM, FLAGS, need_chromium
+from tests.helpers import servers
+from tests.helpers.bots import copy_example_bots
+from tests.helpers.prereqs import unavailable
+from tests.server.inproc import InProcess, serving
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 WEBCHAT_VERSION = "4.18.1"
 WEBCHAT_CACHE = Path(os.environ.get("GB_WEBCHAT_CACHE", "/tmp/gb-webchat-cache")) / WEBCHAT_VERSION
 DL = "/v3/directline"
@@ -61,26 +58,6 @@ class DirectLinePage(tornado.web.RequestHandler):
         self.finish(PAGE)
 
 
-def failure(message: str) -> None:
-    """On CI a missing prerequisite fails the test; elsewhere it skips it."""
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI is set: this test must run)")
-    pytest.skip(message)
-
-
-@dataclass
-class Server:
-    base: str
-    ctx: Context
-
-
-@pytest.fixture
-async def sqlite_stores(tmp_path: Path) -> AsyncIterator[Stores]:
-    stores = await open_stores(StoreSettings(f"sqlite+aiosqlite:///{tmp_path / 'gb.db'}", None, tmp_path))
-    yield stores
-    await stores.close()
-
-
 def add_webchat(app: tornado.web.Application, webchat_dist: Path | None) -> None:
     """make_app mounts Direct Line; for the browser test, Web Chat and its page too."""
     assert any("directline" in str(rule.matcher.regex.pattern) for rule in app.default_router.rules[0].target.rules)
@@ -91,22 +68,22 @@ def add_webchat(app: tornado.web.Application, webchat_dist: Path | None) -> None
     app.add_handlers(r".*", extra)  # looked at when make_app's own routes match nothing
 
 
-async def serve(stores: Stores, tmp_path: Path, webchat_dist: Path | None = None) -> AsyncIterator[Server]:
-    bots = tmp_path / "bots"
-    shutil.copytree(ROOT / "bots", bots)
+async def serve(stores: Stores, tmp_path: Path, webchat_dist: Path | None = None) -> AsyncIterator[InProcess]:
+    bots = copy_example_bots(tmp_path / "bots")
     async with serving(stores, bots, tmp_path / "data", routes=lambda ctx, app: add_webchat(app, webchat_dist),
                        max_body_bytes=8 * 1024, max_message_chars=500) as srv:
-        yield Server(srv.url, srv.ctx)
+        yield srv
 
 
 @pytest.fixture
-async def srv(sqlite_stores: Stores, tmp_path: Path) -> AsyncIterator[Server]:
+async def srv(sqlite_stores: Stores, tmp_path: Path) -> AsyncIterator[InProcess]:
     async for s in serve(sqlite_stores, tmp_path):
         yield s
 
 
 def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "x-ms-bot-agent": "DirectLine/3.0 (directlinejs 0.15.5)"}
+    """What DirectLineJS sends: the token and its agent."""
+    return {**servers.bearer(token), "x-ms-bot-agent": "DirectLine/3.0 (directlinejs 0.15.5)"}
 
 
 def user_activity(text: str, client_id: str) -> dict[str, Any]:
@@ -133,8 +110,8 @@ async def start(c: httpx.AsyncClient, prefix: str = DL) -> dict[str, Any]:
 # --- (a) the protocol ----------------------------------------------------------------------------------
 
 
-async def test_polling_conversation_with_echo_and_menus(srv: Server) -> None:
-    async with httpx.AsyncClient(base_url=srv.base) as c:
+async def test_polling_conversation_with_echo_and_menus(srv: InProcess) -> None:
+    async with httpx.AsyncClient(base_url=srv.url) as c:
         conv = await start(c)
         cid, h = conv["conversationId"], bearer(conv["token"])
         r = await c.get(f"{DL}/conversations/{cid}/activities", headers=h)
@@ -173,7 +150,7 @@ async def test_polling_conversation_with_echo_and_menus(srv: Server) -> None:
         assert texts[0].startswith("Welcome") and texts[-4:-1] == ["Ann", "Hi Ann, what would you like to know about?",
                                                                     "Channels"] and "WhatsApp" in texts[-1]
         # the session is a gb session: the same token works on gb's own API
-        r = await c.get("/api/session/history", headers={"Authorization": f"Bearer {conv['token']}"})
+        r = await c.get("/api/session/history", headers=servers.bearer(conv["token"]))
         assert [m["content"] for m in r.json()["messages"]][-2] == "Channels"
         # refresh keeps the token; GET conversation gives a fresh stream URL (the client's reconnect)
         r = await c.post(f"{DL}/tokens/refresh", headers=h)
@@ -182,11 +159,11 @@ async def test_polling_conversation_with_echo_and_menus(srv: Server) -> None:
         assert r.status_code == 200 and f"watermark={every['watermark']}&" in r.json()["streamUrl"]
 
 
-async def test_stream_pushes_backlog_echo_and_replies(srv: Server) -> None:
-    async with httpx.AsyncClient(base_url=srv.base) as c:
+async def test_stream_pushes_backlog_echo_and_replies(srv: InProcess) -> None:
+    async with httpx.AsyncClient(base_url=srv.url) as c:
         conv = await start(c)
         cid, h = conv["conversationId"], bearer(conv["token"])
-        async with websockets.connect(conv["streamUrl"], origin=Origin(srv.base)) as ws:
+        async with websockets.connect(conv["streamUrl"], origin=Origin(srv.url)) as ws:
             backlog = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert backlog["activities"][-1]["text"] == "What is your name?" and backlog["watermark"]
             await ws.send("")  # DirectLineJS's ping: ignored
@@ -197,20 +174,20 @@ async def test_stream_pushes_backlog_echo_and_replies(srv: Server) -> None:
             assert reply["text"].startswith("Hi Bo") and reply["suggestedActions"]["actions"][0]["title"] == "Sessions"
             assert int(frame["watermark"]) > int(backlog["watermark"])
             # a turn through gb's own API reaches the Direct Line stream too
-            gb_auth = {"Authorization": f"Bearer {conv['token']}"}
+            gb_auth = servers.bearer(conv["token"])
             await c.post("/api/chat", json={"message": "Sessions"}, headers=gb_auth)
             frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert frame["activities"][0]["text"] == "Sessions"
             assert frame["activities"][0]["from"]["role"] == "user"
         # a reconnect with the watermark gets only what is new (nothing)
         r = await c.get(f"{DL}/conversations/{cid}?watermark={frame['watermark']}", headers=h)
-        async with websockets.connect(r.json()["streamUrl"], origin=Origin(srv.base)) as ws:
+        async with websockets.connect(r.json()["streamUrl"], origin=Origin(srv.url)) as ws:
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(ws.recv(), 0.5)
 
 
-async def test_errors_in_direct_line_shape(srv: Server) -> None:
-    async with httpx.AsyncClient(base_url=srv.base) as c:
+async def test_errors_in_direct_line_shape(srv: InProcess) -> None:
+    async with httpx.AsyncClient(base_url=srv.url) as c:
         conv = await start(c)
         cid, h = conv["conversationId"], bearer(conv["token"])
         r = await c.post(f"{DL}/conversations")
@@ -228,7 +205,7 @@ async def test_errors_in_direct_line_shape(srv: Server) -> None:
         assert r.status_code == 413 and r.json()["error"]["code"] == "MessageSizeTooBig"
         # another bot's conversations are another bot's
         support = await start(c, "/support" + DL)
-        assert support["streamUrl"].startswith(srv.base.replace("http", "ws") + "/support/v3/directline/")
+        assert support["streamUrl"].startswith(srv.url.replace("http", "ws") + "/support/v3/directline/")
         r = await c.get(f"{DL}/conversations/{support['conversationId']}/activities", headers=bearer(support["token"]))
         assert r.status_code == 401
         r = await c.post("/nobot/v3/directline/tokens/generate")
@@ -236,7 +213,7 @@ async def test_errors_in_direct_line_shape(srv: Server) -> None:
         # stream: a forged or tampered ticket is refused before the upgrade
         bad = conv["streamUrl"][:-3] + ("AAA" if not conv["streamUrl"].endswith("AAA") else "BBB")
         with pytest.raises(websockets.exceptions.InvalidStatus) as exc:
-            async with websockets.connect(bad, origin=Origin(srv.base)):
+            async with websockets.connect(bad, origin=Origin(srv.url)):
                 pass
         assert exc.value.response.status_code == 401
         with pytest.raises(websockets.exceptions.InvalidStatus) as exc:
@@ -244,11 +221,11 @@ async def test_errors_in_direct_line_shape(srv: Server) -> None:
                 pass
         assert exc.value.response.status_code == 403
         # an ended conversation: 404, which DirectLineJS reports as Ended
-        await c.delete("/api/session", headers={"Authorization": f"Bearer {conv['token']}"})
+        await c.delete("/api/session", headers=servers.bearer(conv["token"]))
         r = await c.get(f"{DL}/conversations/{cid}/activities", headers=h)
         assert r.status_code == 404 and r.json()["error"]["code"] == "NotFound"
         with pytest.raises(websockets.exceptions.InvalidStatus) as exc:
-            async with websockets.connect(conv["streamUrl"], origin=Origin(srv.base)):
+            async with websockets.connect(conv["streamUrl"], origin=Origin(srv.url)):
                 pass
         assert exc.value.response.status_code == 404
 
@@ -264,25 +241,24 @@ def webchat_dist() -> Path:
         return dist
     npm = shutil.which("npm")
     if npm is None:
-        failure("npm is not installed: cannot fetch botframework-webchat")
+        unavailable("npm is not installed: cannot fetch botframework-webchat")
     WEBCHAT_CACHE.mkdir(parents=True, exist_ok=True)
     (WEBCHAT_CACHE / "package.json").write_text('{"name": "gb-webchat-cache", "private": true}\n')
     proc = subprocess.run([str(npm), "install", f"botframework-webchat@{WEBCHAT_VERSION}", "--no-audit", "--no-fund"],
                           cwd=WEBCHAT_CACHE, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0 or not (dist / "webchat.js").exists():
-        failure(f"npm install botframework-webchat@{WEBCHAT_VERSION} failed: {proc.stderr[-2000:]}")
+        unavailable(f"npm install botframework-webchat@{WEBCHAT_VERSION} failed: {proc.stderr[-2000:]}")
     return dist
 
 
 @pytest.fixture
-async def webchat_srv(sqlite_stores: Stores, tmp_path: Path, webchat_dist: Path) -> AsyncIterator[Server]:
+async def webchat_srv(sqlite_stores: Stores, tmp_path: Path, webchat_dist: Path) -> AsyncIterator[InProcess]:
     async for s in serve(sqlite_stores, tmp_path, webchat_dist):
         yield s
 
 
-async def test_microsofts_web_chat_talks_to_a_gb_bot(webchat_srv: Server) -> None:
-    if not os.path.exists(CHROMIUM):
-        failure("Debian's chromium is not installed")
+async def test_microsofts_web_chat_talks_to_a_gb_bot(webchat_srv: InProcess) -> None:
+    need_chromium()
     from playwright.async_api import async_playwright, expect
 
     async with async_playwright() as p:
@@ -294,7 +270,7 @@ async def test_microsofts_web_chat_talks_to_a_gb_bot(webchat_srv: Server) -> Non
         sockets: list[str] = []
         page.on("websocket", lambda ws: sockets.append(ws.url))
         try:
-            await page.goto(webchat_srv.base + "/webchat/test/page.html")
+            await page.goto(webchat_srv.url + "/webchat/test/page.html")
             await expect(page.locator("p", has_text="What is your name?")).to_be_visible(timeout=20_000)
             box = page.locator('[data-id="webchat-sendbox-input"]')
             await box.fill("Ann")

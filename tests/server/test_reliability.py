@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
-from .serverproc import Server, bearer
+from tests.helpers.bots import ECHO, make_bot
+from tests.helpers.servers import Server, bearer
 
-ECHO = 'DO\n  x = HEAR\n  TALK "echo " + x\nLOOP\n'
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
                "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
 
@@ -34,12 +36,12 @@ def redis_up() -> bool:
     return r.stdout.strip() == "PONG"
 
 
-def echo_bot(env: dict[str, str]) -> None:
-    bot = Path(env["GB_BOTS_DIR"]) / "echo.gbai"
-    (bot / "echo.gbdialog").mkdir(parents=True)
-    (bot / "echo.gbdialog" / "start.bas").write_text(ECHO)
-    (bot / "echo.gbot").mkdir()
-    (bot / "echo.gbot" / "config.csv").write_text("name,value\nrate-limit,100000\n")
+@pytest.fixture
+def server(env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
+    """`gb serve` on PostgreSQL + Valkey, with an `echo` bot next to the example bots."""
+    make_bot(Path(env["GB_BOTS_DIR"]), "echo", {"start": ECHO}, config="rate-limit,100000\n")
+    with Server(env, tmp_path / "server.log") as server:
+        yield server
 
 
 async def traffic(url: str, token: str, seconds: float, during) -> tuple[list[str], list[int], dict[int, str]]:  # type: ignore[no-untyped-def]
@@ -76,43 +78,38 @@ async def history(url: str, token: str) -> list[str]:
         return [m["content"] for m in r.json()["messages"] if m["role"] == "user"]
 
 
-async def test_valkey_stopped_during_traffic_gives_no_errors(env: dict[str, str], tmp_path: Path) -> None:
-    echo_bot(env)
-    server = Server(env, tmp_path / "server.log").start()
+async def test_valkey_stopped_during_traffic_gives_no_errors(server: Server) -> None:
+    s = httpx.post(f"{server.url}/echo/api/session").json()
+
+    def stop_and_restart_valkey() -> None:
+        time.sleep(1)
+        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True)
+        time.sleep(2)
+        subprocess.run(REDIS_START, capture_output=True)
+
     try:
-        s = httpx.post(f"{server.url}/echo/api/session").json()
-
-        def stop_and_restart_valkey() -> None:
-            time.sleep(1)
-            subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True)
-            time.sleep(2)
-            subprocess.run(REDIS_START, capture_output=True)
-
         acked, statuses, _ = await traffic(server.url, s["token"], 5, stop_and_restart_valkey)
         assert set(statuses) == {200}, statuses
         assert await history(server.url, s["token"]) == acked
     finally:
         if not redis_up():
             subprocess.run(REDIS_START, capture_output=True)
-        server.stop()
 
 
-async def test_postgres_restarted_during_traffic(env: dict[str, str], tmp_path: Path) -> None:
-    echo_bot(env)
-    server = Server(env, tmp_path / "server.log").start()
+async def test_postgres_restarted_during_traffic(server: Server) -> None:
+    s = httpx.post(f"{server.url}/echo/api/session").json()
+
+    def restart_postgres() -> None:
+        time.sleep(1)
+        pg("stop")
+        time.sleep(2)
+        pg("start")
+        for _ in range(100):
+            if pg_up():
+                return
+            time.sleep(0.1)
+
     try:
-        s = httpx.post(f"{server.url}/echo/api/session").json()
-
-        def restart_postgres() -> None:
-            time.sleep(1)
-            pg("stop")
-            time.sleep(2)
-            pg("start")
-            for _ in range(100):
-                if pg_up():
-                    return
-                time.sleep(0.1)
-
         acked, statuses, retry_after = await traffic(server.url, s["token"], 6, restart_postgres)
         assert set(statuses) <= {200, 503, 0}, statuses
         assert 503 in statuses and retry_after.get(503), "no 503 with Retry-After while PostgreSQL was down"
@@ -123,4 +120,3 @@ async def test_postgres_restarted_during_traffic(env: dict[str, str], tmp_path: 
     finally:
         if not pg_up():
             pg("start")
-        server.stop()

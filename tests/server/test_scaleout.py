@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,15 +12,13 @@ import httpx
 import pytest
 import websockets
 
-from .serverproc import Server, bearer
+from tests.helpers.servers import Server, bearer
 
 
 @pytest.fixture
 def servers(env: dict[str, str], tmp_path: Path) -> Iterator[list[Server]]:
-    started = [Server(env, tmp_path / f"server{i}.log").start() for i in range(2)]
-    yield started
-    for s in started:
-        s.stop()
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(Server(env, tmp_path / f"server{i}.log")) for i in range(2)]
 
 
 async def test_a_session_moves_between_processes_and_replies_reach_the_other_ones_socket(
@@ -40,8 +39,7 @@ async def test_a_session_moves_between_processes_and_replies_reach_the_other_one
 
 
 async def test_kill_9_while_a_dialog_waits_then_restart(env: dict[str, str], tmp_path: Path) -> None:
-    server = Server(env, tmp_path / "server.log").start()
-    try:
+    with Server(env, tmp_path / "server.log") as server:
         async with httpx.AsyncClient() as c:
             s = (await c.post(f"{server.url}/api/session")).json()
             r = await c.post(f"{server.url}/api/chat", json={"message": "Ann"}, headers=bearer(s["token"]))
@@ -52,10 +50,8 @@ async def test_kill_9_while_a_dialog_waits_then_restart(env: dict[str, str], tmp
             r = await c.post(f"{server.url}/api/chat", json={"message": "Channels"}, headers=bearer(s["token"]))
             assert r.status_code == 200 and "WhatsApp" in r.json()["messages"][-1]["content"]
             history = (await c.get(f"{server.url}/api/session/history", headers=bearer(s["token"]))).json()
-        contents = [m["content"] for m in history["messages"]]
-        assert contents[-4:-1] == ["Ann", "Hi Ann, what would you like to know about?", "Channels"]
-    finally:
-        server.stop()
+    contents = [m["content"] for m in history["messages"]]
+    assert contents[-4:-1] == ["Ann", "Hi Ann, what would you like to know about?", "Channels"]
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
@@ -65,18 +61,15 @@ async def test_workers_share_the_port(database: str, env: dict[str, str], tmp_pa
 
     if database == "sqlite":
         env = {k: v for k, v in env.items() if k not in ("GB_DATABASE_URL", "GB_VALKEY_URL")}
-    server = Server(env, tmp_path / "workers.log", extra=["--workers", "2"]).start()
-    try:
-        children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True)
-        assert len(children.stdout.split()) == 2, server.log.read_text()[-2000:]
+    with Server(env, tmp_path / "workers.log", extra=["--workers", "2"]) as server:
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True)
+        assert len(children.stdout.split()) == 2, server.log_tail(2000)
         async with httpx.AsyncClient() as c:
             s = (await c.post(f"{server.url}/api/session")).json()
             for text in ("Ann", "Sessions"):
                 r = await c.post(f"{server.url}/api/chat", json={"message": text}, headers=bearer(s["token"]))
                 assert r.status_code == 200
             assert "I will remember you, Ann" in r.json()["messages"][-1]["content"]
-    finally:
-        server.stop()
     for _ in range(100):  # the workers go with their supervisor
         if not subprocess.run(["pgrep", "-f", f"serve --port {server.port}"], capture_output=True).stdout:
             break

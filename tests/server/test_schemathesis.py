@@ -8,11 +8,6 @@ generated bodies reach the dialog runtime instead of stopping at 401.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -23,7 +18,8 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from .test_api import ROOT, free_port
+from tests.helpers.bots import EXAMPLE_BOTS
+from tests.helpers.servers import Server, bearer, gb_environ
 
 MAX_EXAMPLES = 20  # per operation: 6 operations, about 10 s in all
 
@@ -32,29 +28,9 @@ MAX_EXAMPLES = 20  # per operation: 6 operations, about 10 s in all
 def gb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`gb serve` on a fresh SQLite file; its output is checked for tracebacks at the end."""
     tmp = tmp_path_factory.mktemp("schemathesis")
-    port = free_port()
-    env = dict(os.environ, GB_DATA_DIR=str(tmp / "data"), GB_BOTS_DIR=str(ROOT / "bots"))
-    env.pop("GB_DATABASE_URL", None)
-    env.pop("GB_VALKEY_URL", None)
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "gb_basic.cli", "serve", "--port", str(port)], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError(f"gb serve did not start:\n{log.read_text()}")
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-    assert proc.returncode == 0, log.read_text()[-5000:]
+    with Server(gb_environ(EXAMPLE_BOTS, tmp / "data"), tmp / "server.log") as server:
+        yield server.url
+    assert server.proc.returncode == 0, server.log_tail(5000)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +75,7 @@ def test_no_server_error(api_schema: schemathesis.BaseSchema, fresh_token: Calla
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     def check(case: schemathesis.Case) -> None:
-        headers = {"Authorization": f"Bearer {fresh_token()}"} if secured else {}
+        headers = bearer(fresh_token()) if secured else {}
         case.call_and_validate(headers=headers, checks=[not_a_server_error], timeout=30)
 
     check()

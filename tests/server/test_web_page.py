@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -25,11 +23,11 @@ import tornado.template
 import tornado.web
 import tornado.websocket
 
-from tests.browser import CHROMIUM, FLAGS, free_port
+from tests.browser import ARTIFACTS, CHROMIUM, FLAGS, need_chromium
+from tests.helpers import ROOT
+from tests.helpers.servers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "gb_server" / "static"
-ARTIFACTS = ROOT / "test-artifacts"
 CSP = "default-src 'self'; connect-src 'self' ws: wss:"  # the real server's header: no inline code allowed
 T = TypeVar("T")
 
@@ -236,11 +234,7 @@ def server() -> Iterator[tuple[str, FakeBots]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        message = "Debian's chromium is not installed (make test installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    need_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=10_000)
@@ -273,6 +267,20 @@ class Page:
         box = self.page.get_by_test_id("input")
         box.fill(text)
         box.press("Enter")
+
+    def open(self, url: str) -> None:
+        """Load the page and wait for its socket."""
+        from playwright.sync_api import expect
+
+        self.page.goto(url)
+        expect(self.page.get_by_test_id("status")).to_have_text("connected")
+
+    def answer_the_name(self, name: str = "Ann") -> None:
+        """Say the name the test bot asks for first, and wait for its menu's message."""
+        from playwright.sync_api import expect
+
+        self.say(name)
+        expect(self.page.get_by_test_id("message")).to_have_count(3)
 
 
 @pytest.fixture
@@ -362,8 +370,7 @@ def test_reload_continues_the_conversation(server: tuple[str, FakeBots], page: P
 
     url, fake = server
     p = page.page
-    p.goto(url + "/")
-    expect(p.get_by_test_id("status")).to_have_text("connected")
+    page.open(url + "/")
     page.say("Ann")
     expect(p.get_by_test_id("choice")).to_have_count(2)
     token = page.token()
@@ -392,14 +399,11 @@ def test_each_bot_has_its_own_session(server: tuple[str, FakeBots], page: Page) 
 
     url, fake = server
     p = page.page
-    p.goto(url + "/")
-    expect(p.get_by_test_id("status")).to_have_text("connected")
-    page.say("Ann")
-    expect(p.get_by_test_id("message")).to_have_count(3)
+    page.open(url + "/")
+    page.answer_the_name()
     default_token = page.token("default")
 
-    p.goto(url + "/support")
-    expect(p.get_by_test_id("status")).to_have_text("connected")
+    page.open(url + "/support")
     expect(p.get_by_test_id("chat")).to_have_attribute("data-base", "/support")
     expect(p.locator("h1")).to_have_text("support")
     expect(p.get_by_test_id("message")).to_have_count(1)  # a fresh conversation, not the default bot's
@@ -473,10 +477,8 @@ def test_invalid_token_starts_a_new_session(server: tuple[str, FakeBots], page: 
 
     url, fake = server
     p = page.page
-    p.goto(url + "/")
-    expect(p.get_by_test_id("status")).to_have_text("connected")
-    page.say("Ann")
-    expect(p.get_by_test_id("message")).to_have_count(3)
+    page.open(url + "/")
+    page.answer_the_name()
     old = page.token()
     assert old
 

@@ -18,6 +18,7 @@ from gb_sessions.config import Stores
 from gb_sessions.schema import MessageRow, SessionState
 from gb_sessions.tokens import new_token
 from tests.backends import settings_for
+from tests.helpers.stores import opened
 
 
 def make(bot: str, *, expired: bool, user: uuid.UUID | None = None) -> Session:
@@ -55,24 +56,17 @@ async def test_cleanup_deletes_only_expired_anonymous_sessions(stores: Stores) -
 @pytest.mark.parametrize("kind", ["sqlite", "postgres+valkey"])
 async def test_gb_sessions_cleanup_command(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     settings = settings_for(kind, request, tmp_path)
-    from gb_sessions.config import open_stores
-    stores = await open_stores(settings)
-    try:
+    async with opened(settings) as stores:
         s = make("cli", expired=True)
         await stores.store.create(s)
-    finally:
-        await stores.close()
     env = dict(os.environ, GB_DATABASE_URL=settings.database_url, GB_VALKEY_URL=settings.valkey_url or "",
                GB_DATA_DIR=str(tmp_path))
     r = subprocess.run([sys.executable, "-m", "gb_basic.cli", "sessions", "cleanup"], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "deleted" in r.stdout and "expired anonymous session(s)" in r.stdout
-    stores = await open_stores(settings)
-    try:
+    async with opened(settings) as stores:
         assert await stores.store.load(s.id, fresh=True) is None
-    finally:
-        await stores.close()
 
 
 async def test_cleanup_runs_in_one_process_at_a_time(pg_stores: Stores) -> None:
