@@ -100,7 +100,7 @@ class GbKernel(Kernel):
         self.answers: list[str] = []
         self._tasks: set[asyncio.Future[Any]] = set()
         self.remote_turns = 0  # turns of the session committed by other processes, seen so far
-        self.cell_remote_turns = 0  # ... when the running cell started
+        self.cell_remote_turns = 0  # ... when the cell's last result came
         self.cell_loop: asyncio.AbstractEventLoop | None = None
         super().start()  # type: ignore[no-untyped-call]
 
@@ -145,7 +145,6 @@ class GbKernel(Kernel):
         """Run a cell; an interrupt (SIGINT) cancels it and leaves the kernel alive."""
         self._allow_stdin = allow_stdin
         self.cell_loop = asyncio.get_running_loop()
-        self.cell_remote_turns = self.remote_turns
         task = asyncio.ensure_future(self._execute(code))
         previous = signal.signal(signal.SIGINT, lambda *_: task.cancel())
         try:
@@ -206,6 +205,7 @@ class GbKernel(Kernel):
     async def converse(self, result: Result, answers: list[str]) -> Result:
         """Print the replies; answer each HEAR from the answers, the widget or stdin, else suspend."""
         while True:
+            self.cell_remote_turns = self.remote_turns  # what other fronts did before this result
             self.replies(result)
             await self.refresh_widget()
             if result.waiting is None or result.error is not None:
@@ -329,7 +329,7 @@ class GbKernel(Kernel):
 
         st = await self.nb.state()
         w = ChatWidget(bot=st["bot"], session_id=st["id"])
-        w.set_messages([{"role": m.role, "content": m.content} for m in (await self.nb.history())[-50:]])
+        w.set_messages([{"role": m.role, "content": m.content} for m in await self.nb.history(limit=50)])
         w.variables = _jsonable(st["variables"])
         w.waiting = st["waiting"] or ""
         w.on_send(self.on_widget_send)
@@ -429,7 +429,7 @@ class GbKernel(Kernel):
     async def reload_widget(self) -> None:
         w = self.widget
         if w is not None and _alive(w):
-            w.set_messages([{"role": m.role, "content": m.content} for m in (await self.nb.history())[-50:]])
+            w.set_messages([{"role": m.role, "content": m.content} for m in await self.nb.history(limit=50)])
             await self.refresh_widget()
 
     async def refresh_widget(self) -> None:

@@ -213,9 +213,10 @@ class NotebookSession:
         waiting = (await self._rt().summary(self.session_id)).waiting
         return list(waiting.choices or []) if waiting else []
 
-    async def history(self) -> list[Message]:
+    async def history(self, limit: int | None = None) -> list[Message]:
+        """The session's messages (the last `limit`), system notes included."""
         sid = await self.ensure()
-        return await self._rt().history(sid, roles=("user", "assistant", "system"))
+        return await self._rt().history(sid, limit=limit, roles=("user", "assistant", "system"))
 
     async def sessions(self) -> list[SessionRecord]:
         await self.open()

@@ -193,7 +193,8 @@ class SessionEvents:
         return sum(len(v) for v in self._listeners.values())
 
     # --- publishing ------------------------------------------------------------------------------------
-    def publish(self, session_id: uuid.UUID, payload: dict[str, Any], *, skip: Listener | None = None) -> None:
+    def publish(self, session_id: uuid.UUID, payload: dict[str, Any], *, skip: Listener | None = None,
+                here: bool = True, elsewhere: bool = True) -> None:
         """Give a payload to every listener of the session: here at once, elsewhere through the transport.
 
         Never raises: a failing listener or transport is logged.
@@ -202,9 +203,12 @@ class SessionEvents:
             session_id: The session.
             payload: A JSON-serialisable dict (other values are sent as ``str()``).
             skip: A listener of this process not to call (the one that caused the payload).
+            here: deliver to this process's listeners.
+            elsewhere: send to the other processes.
         """
-        self._deliver(session_id, payload, skip)
-        if self.transport is None:
+        if here:
+            self._deliver(session_id, payload, skip)
+        if self.transport is None or not elsewhere:
             return
         try:
             message = encode(self.origin, session_id, payload)

@@ -8,6 +8,7 @@ return the replies. The kernel, the widget, every channel and the tests call it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import dataclasses
@@ -50,7 +51,8 @@ MAX_RETRIES = 5  # a turn that meets a concurrent update is run again on fresh s
 class Events(Protocol):
     """Where committed turns go (``gb_runtime.events.SessionEvents``)."""
 
-    def publish(self, session_id: uuid.UUID, payload: dict[str, Any]) -> None: ...
+    def publish(self, session_id: uuid.UUID, payload: dict[str, Any], *, here: bool = True,
+                elsewhere: bool = True) -> None: ...
     def subscribe(self, session_id: uuid.UUID, listener: Listener) -> None: ...
     def unsubscribe(self, session_id: uuid.UUID, listener: Listener) -> None: ...
 
@@ -79,6 +81,7 @@ class DialogRuntime:
         self.clock = clock
         self.apologize = apologize
         self.instance = uuid.uuid4().hex  # names this runtime in its events: a listener tells its own turns
+        self._sending: set[asyncio.Future[None]] = set()
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
                     user_id: uuid.UUID | None = None, run_start: bool = True) -> Result:
@@ -209,7 +212,7 @@ class DialogRuntime:
         return sid
 
     async def _stored(self, session_id: uuid.UUID) -> Session:
-        session = await self.store.load(session_id, with_history=False, fresh=True)
+        session = await self.store.load(session_id, with_history=False, fresh=True)  # a notebook's saves land first
         if session is None:
             raise SessionNotFound(f"session {session_id} does not exist")
         return session
@@ -232,7 +235,21 @@ class DialogRuntime:
         payload = {"type": "turn", **result.to_dict(), "origin": inbound.origin if inbound else None,
                    "received": _message_dict(result.received), "runtime": self.instance}
         payload.pop("token", None)
-        self.events.publish(result.session_id, payload)
+        landing = self.store.landing(result.session_id)
+        if landing is None:
+            self.events.publish(result.session_id, payload)
+            return
+        # saved in the background (a notebook): here at once, elsewhere once it is stored, as a
+        # server's turn is published only after its commit (never a turn another front cannot see)
+        self.events.publish(result.session_id, payload, elsewhere=False)
+        task = asyncio.ensure_future(self._publish_when_stored(result.session_id, payload, landing))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _publish_when_stored(self, session_id: uuid.UUID, payload: dict[str, Any],
+                                   landing: Awaitable[bool]) -> None:
+        if await landing and self.events is not None:
+            self.events.publish(session_id, payload, here=False)
 
     # --- messages -------------------------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Result:
@@ -265,9 +282,11 @@ class DialogRuntime:
                     session = await self.store.load(sid, history_limit=s.history_limit, fresh=True,
                                                     with_history=False)
                     continue
-                self._publish(result, inbound)
-                return result
-        raise ConcurrentUpdate(f"session {sid} kept changing; try again")
+                break
+            else:
+                raise ConcurrentUpdate(f"session {sid} kept changing; try again")
+        self._publish(result, inbound)  # after the unlock: a listener may read the session at once
+        return result
 
     async def _session_for(self, inbound: Inbound) -> tuple[uuid.UUID, BotPackage]:
         """The session and bot of a message (a token's is checked again under the lock)."""
@@ -428,10 +447,9 @@ class DialogRuntime:
             self._configure(session, bot.settings)
             yield session, bot
 
-    async def _commit(self, session: Session, bot: BotPackage, result: Result) -> None:
+    async def _commit(self, session: Session, bot: BotPackage) -> None:
         session.last_activity = self.clock()
         await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
-        self._publish(result, None)
 
     async def run_source(self, session_id: uuid.UUID, source: str, name: str, *,
                          result_var: str | None = None) -> Result:
@@ -449,9 +467,10 @@ class DialogRuntime:
             session.dialog = None
             await self._run(session, bot, program, name, None, result, source=source, result_var=result_var,
                             variables=values.decode(session.variables))
-            await self._commit(session, bot, result)
+            await self._commit(session, bot)
             result.variables = dict(session.variables)
-            return result
+        self._publish(result, None)
+        return result
 
     async def start_dialog(self, session_id: uuid.UUID, name: str) -> Result:
         """Run one of the bot's dialogs (a .bas of its package) in a session, from its start.
@@ -466,8 +485,9 @@ class DialogRuntime:
             result = Result(session_id, bot.name)
             session.dialog = None
             await self._run(session, bot, program, name.lower(), None, result)
-            await self._commit(session, bot, result)
-            return result
+            await self._commit(session, bot)
+        self._publish(result, None)
+        return result
 
     # --- login ---------------------------------------------------------------------------------------
     async def login(self, session_id: uuid.UUID, username: str, password: str) -> Result:
@@ -504,7 +524,8 @@ class DialogRuntime:
             if target is not session:
                 await self.store.save(target)
             result.session_id, result.token = target.id, token
-            return result
+        self._publish(result, None)  # ON LOGIN's replies reach the session's live listeners
+        return result
 
     def _login_program(self, bot: BotPackage) -> Program | None:
         for name in ["start", *bot.dialog_names()]:

@@ -6,9 +6,10 @@ with its status (and Retry-After): an :class:`ApiError`, a refusal of the runtim
 store (a ``gb_runtime.Refusal``: each carries status and code), a dialog that does not compile,
 and anything else as a 500 whose body says nothing of the server's insides.
 
-Bodies are streamed (``stream_request_body``), so a body over the cap is refused with the JSON
-413 as soon as its headers (or its first chunks) arrive, whatever its size, and is never held
-in memory.
+Bodies are streamed (``stream_request_body``): a body over the cap is never held in memory.
+One declared larger than DISCARD_BYTES is refused as soon as its headers arrive (and the
+connection closed); a smaller one, or a chunked one, is read and dropped, then refused, so the
+client, still sending, sees the JSON 413 rather than a reset.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def error_of(exc: BaseException | None, status: int = 500, reason: str = "error"
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, Refusal):
+        if exc.status == 500:  # a bot package the server cannot load: its details are for the log
+            return ApiError(500, exc.code, "this bot cannot run now (its package has an error; the server log says "
+                                           "where)")
         return ApiError(exc.status, exc.code, exc.message, exc.retry_after)
     if isinstance(exc, BasicError):
         return ApiError(500, "dialog_error", exc.headline)
@@ -132,7 +136,11 @@ class JsonHandler(tornado.web.RequestHandler):
 
     def log_exception(self, typ: type[BaseException] | None, value: BaseException | None,
                       tb: TracebackType | None) -> None:
-        """Refusals are answers, not failures: only unexpected errors are logged with a traceback."""
+        """Refusals are answers, not failures: only unexpected errors are logged with a traceback
+        (and a bot package's error with its message, which the client does not get)."""
+        if isinstance(value, Refusal) and value.status == 500:
+            log.error("%s: %s", type(value).__name__, value.message)
+            return
         if isinstance(value, (ApiError, tornado.web.HTTPError, Refusal)):
             return
         if isinstance(value, BasicError):
@@ -174,6 +182,10 @@ class BaseHandler(JsonHandler):
 
     def count_error(self, code: str) -> None:
         self.ctx.metrics.errors.labels(code).inc()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.cors()  # send_error cleared the headers: a cross-origin caller must see the error too
+        super().write_error(status_code, **kwargs)
 
     # --- inputs -------------------------------------------------------------------------------------
     def bot_name(self, bot: str | None) -> str:

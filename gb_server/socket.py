@@ -43,6 +43,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.session_id: uuid.UUID | None = None
         self.bot: str | None = None
         self.origin = f"ws-{uuid.uuid4().hex}"
+        self.early: list[dict[str, Any]] | None = None  # events that came before "ready" was sent
 
     def check_origin(self, origin: str) -> bool:
         return allowed_origin(origin, self.request.host, self.ctx.settings.cors_origins)
@@ -61,9 +62,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.write_message(json.dumps(payload, ensure_ascii=False, default=str))
 
     def on_event(self, event: dict[str, Any]) -> None:
-        """A turn of this session committed by anyone but this socket."""
-        if event.get("origin") != self.origin:
-            self.push(reply_frame(event))
+        """A turn of this session committed by anyone but this socket (held back until "ready")."""
+        if event.get("origin") == self.origin:
+            return
+        if self.early is not None:
+            self.early.append(event)
+            return
+        self.push(reply_frame(event))
 
     async def on_message(self, raw: str | bytes) -> None:
         try:
@@ -95,11 +100,22 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             return
         bot = self.ctx.runtime.bots.get(self.bot).name if self.bot else None
         sid = await self.ctx.runtime.authenticate(token, bot)
+        if self.ws_connection is None:  # closed meanwhile: on_close has run, nothing to subscribe
+            return
         if self.session_id is not None:
             self.ctx.runtime.unsubscribe(self.session_id, self.on_event)
-        self.token, self.session_id = token, sid
-        self.ctx.runtime.subscribe(sid, self.on_event)
-        self.push({"type": "ready", **await history_payload(self.ctx.runtime, sid)})
+        self.token, self.session_id, self.early = token, sid, []
+        self.ctx.runtime.subscribe(sid, self.on_event)  # before the history is read: no turn falls between
+        ready = await history_payload(self.ctx.runtime, sid)
+        if self.ws_connection is None:
+            self.ctx.runtime.unsubscribe(sid, self.on_event)
+            return
+        self.push({"type": "ready", **ready})
+        seen = max((m["id"] for m in ready["messages"] if m.get("id") is not None), default=0)
+        early, self.early = self.early, None
+        for event in early:  # turns committed while the history was read, if it did not have them
+            if any((m.get("id") or 0) > seen for m in event.get("messages") or []):
+                self.push(reply_frame(event))
 
     async def message(self, msg: dict[str, Any]) -> None:
         if self.token is None or self.session_id is None:

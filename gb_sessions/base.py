@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +117,11 @@ class SessionStore(abc.ABC):
             finally:
                 if session is not None:
                     session.lease = None
+
+    def landing(self, session_id: uuid.UUID) -> Awaitable[bool] | None:
+        """None when what was saved of the session is in the source of truth; else an awaitable
+        that answers whether it got there (a store that writes in the background)."""
+        return None
 
     async def load(self, session_id: uuid.UUID, *, history_limit: int = 50, fresh: bool = False,
                    with_history: bool = True) -> Session | None:

@@ -7,8 +7,10 @@ the other, in order. The reply of a ``TALK "x"`` cell then costs what a ``print(
 What this trades: a kernel that dies (kill -9) within about 50 ms of a cell (WRITE_DELAY,
 plus the save itself) loses that cell's changes; a shutdown or restart flushes first. A save
 that finds the session changed by another process (an attached web chat) is not retried: the
-next cell says so and continues from the stored state. The server never uses this wrapper:
-there a reply leaves only after its commit.
+next cell says so and continues from the stored state. The background save does not take the
+session's lock (a read inside the next cell's turn may wait for it): a server turn on the same
+session that loaded before the save and commits after it meets ConcurrentUpdate and runs again
+on the new state. The server never uses this wrapper: there a reply leaves only after its commit.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from .base import Lease, SessionRecord, SessionStore
 from .errors import ConcurrentUpdate, SessionError
-from .session import Message, Session
+from .ratelimit import WINDOW, limited
+from .session import Message, Session, utcnow
 
 __all__ = ["WriteBehindStore", "LostUpdate", "WRITE_DELAY"]
 
 log = logging.getLogger("gb.store")
+FAILED = -1  # the `latest` version of a session whose background save failed
 WRITE_DELAY = 0.05  # seconds between a cell's end and the start of its save (cells in between join it)
 
 
@@ -67,6 +71,7 @@ class WriteBehindStore(SessionStore):
         self.scheduled: asyncio.TimerHandle | None = None
         self.failure: Exception | None = None
         self.warnings: list[str] = []  # for the kernel to show: a cell whose changes were lost
+        self.landed: dict[uuid.UUID, asyncio.Future[bool]] = {}  # the latest queued or running save's outcome
 
     def _start(self) -> None:
         self.scheduled = None
@@ -84,6 +89,10 @@ class WriteBehindStore(SessionStore):
             failure, self.failure = self.failure, None
             raise LostUpdate(f"the last cell's changes were not saved: {failure}") from failure
 
+    def landing(self, session_id: uuid.UUID) -> Awaitable[bool] | None:
+        outcome = self.landed.get(session_id)
+        return asyncio.shield(outcome) if outcome is not None else None
+
     def forget(self, session_id: uuid.UUID) -> None:
         """Drop the hot copy of a session another process changed: the next read gets the stored one."""
         self.hot.pop(session_id, None)
@@ -98,34 +107,58 @@ class WriteBehindStore(SessionStore):
     # --- primitives ------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _acquire(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[Lease]:
-        """The inner store's lock; the rate limit counted here, after the background saves."""
+        """The inner store's lock; the rate limit counted here, after the background saves (flushed
+        before the lock is taken)."""
+        if rate_limit:
+            await self._flushed()
         async with self.inner._acquire(session_id, None) as lease:
             if rate_limit:
-                await self._check_rate(session_id, rate_limit)
+                stamps = await self.inner._user_messages_since(
+                    session_id, utcnow() - dt.timedelta(seconds=WINDOW), rate_limit)
+                if len(stamps) >= rate_limit:
+                    raise limited(rate_limit, WINDOW - (utcnow() - min(stamps)).total_seconds())
             yield lease
 
     async def _insert(self, session: Session) -> None:
-        await self.flush()
+        await self._flushed()
         await self.inner._insert(session)
         self.base[session.id] = self.latest[session.id] = 0
 
     async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
                     lease: Lease | None) -> Session | None:
-        session = self.hot.pop(session_id, None)
-        if session is not None and not fresh and not with_history and self.failure is None:
-            session.history_limit = history_limit
-            return session
-        await self._flushed()
+        """Under a lock, the hot copy itself is lent to the turn (its save brings it back); a plain
+        read gets a copy of it; else the stored session. A read under the lock never waits for
+        the writer: a save of this session still queued is the state to go on from."""
+        hot = self.hot.get(session_id)
+        if hot is not None and not fresh and not with_history and self.failure is None:
+            if lease is None:
+                return dataclasses.replace(_snapshot(hot), pending=[], memory_writes={}, history_limit=history_limit)
+            del self.hot[session_id]
+            hot.history_limit = history_limit
+            return hot
+        self.hot.pop(session_id, None)
+        queued = self.next.get(session_id)
+        if lease is not None and queued is not None and not with_history:
+            return dataclasses.replace(_snapshot(queued), pending=[], memory_writes={}, history_limit=history_limit,
+                                       version=self.latest.get(session_id, queued.version + 1))
+        if lease is None:
+            await self._flushed()
         loaded = await self.inner._read(session_id, history_limit=history_limit, with_history=with_history,
                                         fresh=True, lease=None)
         if loaded is not None:
-            self.base[session_id] = self.latest[session_id] = loaded.version
+            if session_id not in self.next:  # nothing queued meanwhile: SQL's version is the base
+                self.base[session_id] = loaded.version
+            # a save queued during the read keeps its newer version; a failed chain (FAILED) ends here
+            self.latest[session_id] = max(self.latest.get(session_id, FAILED), loaded.version)
         return loaded
 
     async def _write(self, session: Session) -> None:
         """Queue the turn; the writer writes it (with earlier unwritten messages) soon. A copy
         older than the last save queued here is refused now, as SQL would refuse it."""
         latest = self.latest.get(session.id)
+        if latest == FAILED:
+            raise LostUpdate(f"session {session.id}: an earlier cell's changes were not saved; "
+                             "this copy is based on them")
         if latest is not None and session.version != latest:
             raise ConcurrentUpdate(f"session {session.id} changed since it was loaded")
         self.latest[session.id] = session.version + 1
@@ -135,6 +168,8 @@ class WriteBehindStore(SessionStore):
             snapshot.pending = earlier.pending + snapshot.pending
             snapshot.memory_writes = {**earlier.memory_writes, **snapshot.memory_writes}
         self.base.setdefault(session.id, session.version)
+        if session.id not in self.next:  # a new save to wait for (one queued already covers this one)
+            self.landed[session.id] = asyncio.get_running_loop().create_future()
         self.next[session.id] = snapshot
         self.hot[session.id] = session  # committed() by the caller: the version after this save
         if (self.writer is None or self.writer.done()) and self.scheduled is None:
@@ -145,16 +180,31 @@ class WriteBehindStore(SessionStore):
         while self.next:  # what came while writing is written next (a later state, more messages)
             sid, snapshot = next(iter(self.next.items()))
             del self.next[sid]
+            outcome = self.landed.get(sid)
+            landed = False
             snapshot.version = self.base.get(sid, snapshot.version)
             try:
+                # Not under the session's lock: the turn that queued this save may still hold it, and
+                # reads inside a turn (bot memory, history) flush. The version check refuses a save
+                # over a newer copy; a server turn that loaded before this save runs again on the new
+                # state (the trade documented at the top).
                 await self.inner.save(snapshot)
                 self.base[sid] = snapshot.version
-            except SessionError as exc:
-                log.warning("session %s: a cell's changes were not saved: %s", sid, exc)
+                landed = True
+            except Exception as exc:  # the writer must go on with the other sessions whatever happened
+                if isinstance(exc, SessionError):
+                    log.warning("session %s: a cell's changes were not saved: %s", sid, exc)
+                else:
+                    log.exception("session %s: a cell's changes were not saved", sid)
                 self.failure = exc
                 self.hot.pop(sid, None)
                 self.base.pop(sid, None)
-                self.latest.pop(sid, None)
+                self.latest[sid] = FAILED  # every copy lent before the failure is refused
+            finally:
+                if outcome is not None and not outcome.done():
+                    outcome.set_result(landed)
+                if self.landed.get(sid) is outcome and sid not in self.next:
+                    del self.landed[sid]
 
     async def _user_messages_since(self, session_id: uuid.UUID, since: dt.datetime, limit: int
                                    ) -> list[dt.datetime]:

@@ -194,9 +194,9 @@ class DirectLineHandler(BaseHandler):
         super().initialize(ctx)
         self.dl = dl or DirectLineState()
 
-    def set_default_headers(self) -> None:
-        super().set_default_headers()
-        if self._headers.get("Access-Control-Allow-Origin"):
+    def cors(self) -> None:
+        super().cors()
+        if self._headers.get("Access-Control-Allow-Origin"):  # the header botframework-webchat sends
             self.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, x-ms-bot-agent")
 
     def map_error(self, error: ApiError) -> ApiError:

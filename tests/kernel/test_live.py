@@ -160,3 +160,19 @@ async def test_a_cell_waiting_for_the_widget_stops_when_the_web_chat_answers(sto
         r = await asyncio.wait_for(cell, 30)
         assert r.status == "ok"
         assert "(answered in another channel of this session" in r.stdout
+
+
+async def test_a_web_turn_drops_the_notebooks_copy_of_the_session(storage: dict[str, str], lab_kernel,
+                                                                     tmp_path: Path) -> None:
+    """The next cell runs on the web chat's state, not on the kernel's in-memory copy (no widget
+    and no %session in between: nothing else reads the session again)."""
+    async with attached(storage, lab_kernel[1], tmp_path / "server.log") as both:
+        assert "Hi Zoe" in (await both.cell("%user Zoe")).stdout  # the kernel now holds the session
+        await asyncio.wait_for(both.ws.recv(), 15)
+        await both.ws.send(json.dumps({"type": "message", "text": "Sessions"}))
+        assert json.loads(await asyncio.wait_for(both.ws.recv(), 15))["type"] == "reply"
+        await asyncio.sleep(1)  # the turn's event travels to the kernel (pub/sub, or the data folder's sockets)
+        r = await both.cell("last_topic")
+        assert r.results and r.results[0]["data"]["text/plain"] == '"Sessions"', (r.stdout, r.errors)
+        r = await both.cell('TALK "after " + last_topic')
+        assert r.stdout == "after Sessions\n" and not r.errors

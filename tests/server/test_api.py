@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -91,6 +92,18 @@ async def test_a_server_without_a_default_bot(stores: Stores, tmp_path: Path) ->
         assert str(bots) not in r.json()["error"]["message"]  # the server's paths stay inside
 
 
+async def test_a_broken_bot_package_is_a_500_that_names_no_path(stores: Stores, tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    bots = tmp_path / "bots"
+    make_bot(bots, "broken", config="rate-limit,lots\n")
+    async with serving(stores, bots, tmp_path / "data") as srv, httpx.AsyncClient(base_url=srv.url) as c:
+        with caplog.at_level(logging.ERROR, logger="gb.access"):
+            r = await c.post("/api/session", json={"bot": "broken"})
+    assert r.status_code == 500 and r.json()["error"]["code"] == "bot_config_error"
+    assert str(tmp_path) not in r.text and "config.csv" not in r.text
+    assert any("config.csv" in rec.getMessage() and "rate-limit" in rec.getMessage() for rec in caplog.records)
+
+
 async def test_every_body_over_the_cap_gets_the_json_413(base: str) -> None:
     """Tornado's own limit must not answer first with a bare 400: 128 KB, 1 MB, 20 MB, chunked."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
@@ -159,6 +172,10 @@ async def test_configured_cors_origins(stores: Stores, tmp_path: Path) -> None:
             assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
             r = await c.post("/api/session", headers={"Origin": "https://evil.example"})
             assert "Access-Control-Allow-Origin" not in r.headers
+            # an error reaches the allowed caller too (with its Retry-After readable)
+            r = await c.post("/api/chat", json={"message": "x"}, headers={"Origin": "https://shop.example",
+                                                                          "Authorization": "Bearer forged"})
+            assert r.status_code == 401 and r.headers["Access-Control-Allow-Origin"] == "https://shop.example"
         async with websockets.connect(srv.url.replace("http", "ws") + "/ws", origin="https://shop.example") as ws:
             await ws.send(json.dumps({"type": "hello", "token": "x"}))
             assert json.loads(await ws.recv())["error"]["code"] == "invalid_token"
