@@ -127,8 +127,7 @@ class WriteBehindStore(SessionStore):
     async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
                     lease: Lease | None) -> Session | None:
         """Under a lock, the hot copy itself is lent to the turn (its save brings it back); a plain
-        read gets a copy of it; else the stored session. A read under the lock never waits for
-        the writer: a save of this session still queued is the state to go on from."""
+        read gets a copy of it; else the stored session, once the background saves are in."""
         hot = self.hot.get(session_id)
         if hot is not None and not fresh and not with_history and self.failure is None:
             if lease is None:
@@ -136,20 +135,14 @@ class WriteBehindStore(SessionStore):
             del self.hot[session_id]
             hot.history_limit = history_limit
             return hot
-        self.hot.pop(session_id, None)
-        queued = self.next.get(session_id)
-        if lease is not None and queued is not None and not with_history:
-            return dataclasses.replace(_snapshot(queued), pending=[], memory_writes={}, history_limit=history_limit,
-                                       version=self.latest.get(session_id, queued.version + 1))
-        if lease is None:
-            await self._flushed()
+        await self._flushed()
         loaded = await self.inner._read(session_id, history_limit=history_limit, with_history=with_history,
                                         fresh=True, lease=None)
-        if loaded is not None:
-            if session_id not in self.next:  # nothing queued meanwhile: SQL's version is the base
-                self.base[session_id] = loaded.version
-            # a save queued during the read keeps its newer version; a failed chain (FAILED) ends here
-            self.latest[session_id] = max(self.latest.get(session_id, FAILED), loaded.version)
+        if loaded is not None and session_id not in self.next:
+            # the stored copy starts the chain again (saves that were coalesced numbered it apart);
+            # a save queued during the read keeps its own
+            self.hot.pop(session_id, None)
+            self.base[session_id] = self.latest[session_id] = loaded.version
         return loaded
 
     async def _write(self, session: Session) -> None:
