@@ -2,7 +2,8 @@
 
 The language is pure: :meth:`Machine.run` returns :class:`Suspended` with a :class:`Request`
 (HEAR, session variables, keywords that need the outside world) or :class:`Finished`, and
-never does I/O. The state it returns is plain JSON data.
+never does I/O. The state it returns is plain JSON data. One message runs under a step budget, a
+deadline and size caps (:mod:`gb_basic.limits`).
 """
 
 from .compiler import Program, check_source, compile_source
@@ -12,6 +13,7 @@ from .errors import (
     BasicSyntaxError,
     BudgetExceeded,
     DialogChanged,
+    LimitExceeded,
     UnsupportedKeyword,
 )
 from .machine import Finished, Machine, Output, Request, Suspended
@@ -24,6 +26,7 @@ __all__ = [
     "BudgetExceeded",
     "DialogChanged",
     "Finished",
+    "LimitExceeded",
     "Machine",
     "Output",
     "Program",

@@ -15,7 +15,16 @@ from typing import Any
 
 from . import ast as A
 
-__all__ = ["REQUEST_FUNCTIONS", "REQUEST_KEYWORDS", "LOOP_FAMILY", "Analysis", "assigned_names", "read_names"]
+__all__ = ["REQUEST_FUNCTIONS", "REQUEST_KEYWORDS", "LOOP_FAMILY", "Analysis", "assigned_names", "read_names",
+           "too_deep", "MAX_EXPRESSION_DEPTH", "MAX_BLOCK_DEPTH", "MAX_LOOP_DEPTH"]
+
+# Nesting the compiler (recursive) and CPython (200 nested brackets, 100 levels of indentation,
+# 20 nested loops) accept for every construct; real dialogs nest about 10 levels at most.
+MAX_EXPRESSION_DEPTH = 100  # operators, calls, brackets: a chain of 100 operators is 100 levels
+MAX_BLOCK_DEPTH = 64  # IF, SELECT CASE, WITH and loops inside each other
+MAX_LOOP_DEPTH = 16  # FOR, FOR EACH, DO and WHILE inside each other
+_BLOCKS = (A.If, A.Select, A.With, A.For, A.ForEach, A.Loop)
+_LOOPS = (A.For, A.ForEach, A.Loop)
 
 # Functions answered by the runtime: the call becomes a request.
 REQUEST_FUNCTIONS = {"GET_BOT_MEMORY": "GET BOT MEMORY", "GET_USER_MEMORY": "GET USER MEMORY"}
@@ -30,6 +39,33 @@ def _loop_kind(s: A.Stmt) -> str | None:
         return "for"
     if isinstance(s, A.Loop):
         return s.kind
+    return None
+
+
+def too_deep(module: A.Module) -> tuple[str, A.Node] | None:
+    """The first place where `module` nests deeper than the compiler can take, and why.
+
+    Walks the tree without recursion (the check runs before anything that recurses).
+
+    Returns:
+        ``(message, node)``, or None when every expression and block is within the limits.
+    """
+    roots: list[Any] = list(module.body) + [s for f in module.functions.values() for s in f.body]
+    stack: list[tuple[Any, int, int, int]] = [(s, 0, 0, 0) for s in reversed(roots)]
+    while stack:
+        node, exprs, blocks, loops = stack.pop()
+        if isinstance(node, A.Expr):
+            exprs += 1
+            if exprs > MAX_EXPRESSION_DEPTH:
+                return f"expression nested too deeply: more than {MAX_EXPRESSION_DEPTH} levels", node
+        elif isinstance(node, _BLOCKS):
+            blocks += 1
+            loops += isinstance(node, _LOOPS)
+            if blocks > MAX_BLOCK_DEPTH:
+                return f"blocks nested too deeply: more than {MAX_BLOCK_DEPTH} inside each other", node
+            if loops > MAX_LOOP_DEPTH:
+                return f"loops nested too deeply: more than {MAX_LOOP_DEPTH} inside each other", node
+        stack.extend((c, exprs, blocks, loops) for c in reversed(A.children(node)))
     return None
 
 

@@ -8,6 +8,14 @@ the machine adds the file and line.
 ``NOW``, ``TODAY``, ``RND`` and ``RANDOM`` (the names in ``NEEDS_ENV``) read the clock or the
 random generator of an :class:`Env`, passed as an extra first argument, so that the language
 stays pure and tests can fix both. Every other built-in is a pure function of its arguments.
+
+Work that grows with the size of the arguments is charged to the running message's meter, and
+results over the size caps are refused (see :mod:`gb_basic.limits`). Every text or list a
+built-in returns is checked and charged for its size; REPLACE, SPLIT, JOIN, RANGE and FORMAT
+refuse a result over a cap from its size computed before building it; INSTR, CONTAINS, VAL,
+FROMJSON and comparisons charge for the characters they read, SORT for its comparisons,
+MIN/MAX/SUM/AVG/UNIQUE/CONTAINS for the items they visit, TOJSON/TOYAML/FROMJSON for the
+values they walk.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from typing import Any, Protocol, TypeVar
 import yaml
 
 from . import values as V
-from .errors import BasicRuntimeError
+from .errors import BasicRuntimeError, BudgetExceeded, LimitExceeded
+from .limits import FREE_ITEMS, FREE_TEXT, ITEMS_PER_STEP, meter
 
 __all__ = ["BUILTINS", "DOCS", "NEEDS_ENV", "Env"]
 
@@ -47,9 +56,6 @@ class Env(Protocol):
 BUILTINS: dict[str, Callable[..., Value]] = {}
 DOCS: dict[str, str] = {}
 NEEDS_ENV: frozenset[str] = frozenset({"NOW", "TODAY", "RND", "RANDOM"})
-
-# RANGE refuses to build bigger lists: one call must not exhaust memory (items).
-MAX_RANGE = 1_000_000
 
 
 # --- registration -----------------------------------------------------------------------
@@ -79,7 +85,11 @@ def _checked(name: str, fn: Callable[..., Value], lo: int, hi: int | None) -> Ca
         if count < lo or (hi is not None and count > hi):
             raise BasicRuntimeError(f"{name} {_expects(lo, hi)}, got {count}")
         try:
-            return fn(*args)
+            return _sized(fn(*args), args)
+        except BudgetExceeded as exc:  # keeps its class: ON ERROR RESUME NEXT must not resume
+            exc.message = f"{name}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
         except BasicRuntimeError as exc:
             raise BasicRuntimeError(f"{name}: {exc.message}") from None
         except (OverflowError, InvalidOperation):
@@ -88,6 +98,17 @@ def _checked(name: str, fn: Callable[..., Value], lo: int, hi: int | None) -> Ca
     call.__name__ = call.__qualname__ = name
     call.__doc__ = fn.__doc__
     return call
+
+
+def _sized(result: Value, args: tuple[Value, ...]) -> Value:
+    """`result`, checked against the caps and charged for its size when it is a new, large text or
+    list (one of the arguments handed back, as IIF does, costs nothing)."""
+    t = type(result)
+    if t is str and len(result) > FREE_TEXT and not any(result is a for a in args):
+        meter().text(len(result), "the result")
+    elif t is list and len(result) > FREE_ITEMS and not any(result is a for a in args):
+        meter().items(len(result), "the result")
+    return result
 
 
 def _expects(lo: int, hi: int | None) -> str:
@@ -131,11 +152,22 @@ def _list(x: Value, what: str) -> list[Value]:
     return x
 
 
-def _items(args: tuple[Value, ...]) -> list[Value]:
-    """The items of MIN/MAX/SUM/AVG: one list argument, or the arguments themselves."""
-    if len(args) == 1 and type(args[0]) is list:
-        return args[0]
-    return list(args)
+def _items(args: tuple[Value, ...], steps: int = 1) -> list[Value]:
+    """The items of MIN/MAX/SUM/AVG: one list argument, or the arguments themselves (charged)."""
+    items = args[0] if len(args) == 1 and type(args[0]) is list else list(args)
+    _visit(items, steps)
+    return items
+
+
+# Steps per item of a BASIC comparison (numeric texts are parsed on each side) and equality.
+_ORDER_STEPS = 4
+_EQUAL_STEPS = 2
+
+
+def _visit(items: list[Value] | dict[str, Value], steps: int = 1) -> None:
+    """Charge for a Python loop over the items of a large list or object: `steps` per item."""
+    if len(items) > FREE_ITEMS:
+        meter().charge(len(items) * steps)
 
 
 # --- strings ----------------------------------------------------------------------------
@@ -186,14 +218,27 @@ def _instr(*args: Value) -> int:
     """VB's InStr, case-sensitive; the optional start comes first."""
     start, text, find = (1, *args) if len(args) == 2 else args
     s = V.to_str(text)
+    _scan(s)
     return s.find(V.to_str(find), _start(start) - 1) + 1 if s else 0
+
+
+def _scan(s: str) -> None:
+    """Charge for reading a long text."""
+    if len(s) > FREE_TEXT:
+        meter().scan(len(s))
 
 
 @_builtin("REPLACE", 3, 3, "@(text, find, replacement) -> text with every find replaced")
 def _replace(text: Value, find: Value, replacement: Value) -> str:
     """Replace every occurrence (case-sensitive); an empty find changes nothing."""
     s, old = V.to_str(text), V.to_str(find)
-    return s.replace(old, V.to_str(replacement)) if old else s
+    if not old:
+        return s
+    new = V.to_str(replacement)
+    if len(s) > FREE_TEXT or len(new) > len(old):
+        _scan(s)
+        meter().check_text(len(s) + s.count(old) * (len(new) - len(old)), "the result")
+    return s.replace(old, new)
 
 
 @_builtin("TRIM", 1, 1, "@(text) -> text without leading and trailing spaces")
@@ -232,18 +277,29 @@ def _lower(text: Value) -> str:
 def _split(text: Value, sep: Value = None) -> list[Value]:
     """Split at sep, at runs of blanks when sep is absent, into characters when sep is ""."""
     s = V.to_str(text)
-    if sep is None:
+    _scan(s)
+    if sep is None:  # at most half as many parts as characters: checked when built
         return s.split()
     if not s:
         return []
     mark = V.to_str(sep)
+    parts = s.count(mark) + 1 if mark else len(s)
+    if parts > FREE_ITEMS:
+        meter().check_items(parts, "the result")
     return s.split(mark) if mark else list(s)
 
 
 @_builtin("JOIN", 1, 2, "@(list[, sep]) -> the items as text, separated by sep (default ' ')")
 def _join(items: Value, sep: Value = " ") -> str:
-    """Join the items' texts."""
-    return V.to_str(sep).join(V.to_str(i) for i in _list(items, "the first argument"))
+    """Join the items' texts; refused, before it is built, over ``max_text_chars``."""
+    mark = V.to_str(sep)
+    seq = _list(items, "the first argument")
+    _visit(seq)
+    texts = [V.to_str(i) for i in seq]
+    total = sum(map(len, texts)) + len(mark) * max(len(texts) - 1, 0)
+    if total > FREE_TEXT:
+        meter().check_text(total, "the result")
+    return mark.join(texts)
 
 
 @_builtin("STR", 1, 1, "@(x) -> x as text")
@@ -265,7 +321,17 @@ def _val(x: Value) -> Number:
     if not m:
         return 0
     t = m.group().strip()
-    return int(t) if re.fullmatch(r"[+-]?\d+", t) else float(t)
+    _scan(t)
+    if re.fullmatch(r"[+-]?\d+", t):
+        digits = len(t.lstrip("+-").lstrip("0"))
+        if digits > meter().max_digits:
+            raise LimitExceeded(f"number too large: the text has {digits:,} digits (the limit is "
+                                f"{meter().max_digits:,})")
+        return int(t)
+    f = float(t)
+    if not math.isfinite(f):
+        raise BasicRuntimeError("number too large")
+    return f
 
 
 # --- number and date formatting ---------------------------------------------------------
@@ -302,8 +368,13 @@ def _split_spec(spec: str) -> tuple[str, str, str, str]:
 
 
 def _group(digits: str, mark: str) -> str:
-    """Insert a grouping mark every three digits from the right."""
-    return re.sub(r"(\d)(?=(?:\d{3})+$)", r"\1" + mark.replace("\\", "\\\\"), digits)
+    """Insert a grouping mark every three digits from the right (linear in the digits)."""
+    head = len(digits) % 3 or 3
+    return mark.join([digits[:head], *(digits[i : i + 3] for i in range(head, len(digits), 3))])
+
+
+# Decimal places a pattern may ask for: more would only be zeros, and Decimal's precision is 400.
+_MAX_DECIMALS = 100
 
 
 def _format_number(n: Number, pattern: str) -> str:
@@ -314,6 +385,8 @@ def _format_number(n: Number, pattern: str) -> str:
     spec = m.group().rstrip(".,") or m.group()
     prefix, suffix = pattern[: m.start()], pattern[m.start() + len(spec) :]
     whole, frac, group_mark, decimal_mark = _split_spec(spec)
+    if len(frac) > _MAX_DECIMALS:
+        raise BasicRuntimeError(f"the pattern asks for {len(frac):,} decimal places (at most {_MAX_DECIMALS})")
     d = _PRECISE.multiply(_decimal(n), 100 if "%" in prefix + suffix else 1)
     q = _round_decimal(d, len(frac))
     int_digits, _, frac_digits = f"{q.copy_abs():f}".partition(".")
@@ -372,6 +445,7 @@ def _format(value: Value, pattern: Value = None) -> str:
     if pattern is None:
         return V.to_str(value)
     pat = V.to_str(pattern)
+    _scan(pat)
     if isinstance(value, _dt.date):
         return _format_date(value, pat)
     if value is None:
@@ -385,7 +459,9 @@ def _format(value: Value, pattern: Value = None) -> str:
 @_builtin("FORMAT_DATE", 2, 2, "@(date, pattern) -> date as text, e.g. 'dd/MM/yyyy HH:mm'")
 def _format_date_fn(date: Value, pattern: Value) -> str:
     """Format a date (or date text) with a date pattern."""
-    return _format_date(_to_date(date, "date"), V.to_str(pattern))
+    pat = V.to_str(pattern)
+    _scan(pat)
+    return _format_date(_to_date(date, "date"), pat)
 
 
 # --- math -------------------------------------------------------------------------------
@@ -464,7 +540,7 @@ def _random_int(env: Env, a: Value, b: Value) -> int:
 def _extreme(args: tuple[Value, ...], better: Callable[[Value, Value], bool]) -> Value:
     """The item for which `better` holds against every other; NULL items are skipped."""
     best = None
-    for item in _items(args):
+    for item in _items(args, _ORDER_STEPS):
         if item is not None and (best is None or better(item, best)):
             best = item
     return best
@@ -490,14 +566,21 @@ def _numbers(args: tuple[Value, ...]) -> list[Number]:
 @_builtin("SUM", 1, None, "@(a, b, ... | list) -> the total of the numbers")
 def _sum(*args: Value) -> Number:
     """Total; NULL items are skipped, an empty list is 0."""
-    return sum(_numbers(args), 0)
+    return _finite(sum(_numbers(args), 0))
+
+
+def _finite(n: Number) -> Number:
+    """`n`, unless a float sum overflowed to infinity."""
+    if type(n) is float and not math.isfinite(n):
+        raise BasicRuntimeError("number too large")
+    return n
 
 
 @_builtin("AVG", 1, None, "@(a, b, ... | list) -> the average of the numbers; NULL if none")
 def _avg(*args: Value) -> Value:
     """Mean of the non-NULL items; exact integer means stay integers."""
     nums = _numbers(args)
-    return V.div(sum(nums, 0), len(nums)) if nums else None
+    return V.div(_finite(sum(nums, 0)), len(nums)) if nums else None
 
 
 @_builtin("COUNT", 0, None, "@(list | a, b, ...) -> the number of items (0 for NULL)")
@@ -750,6 +833,8 @@ def _ubound(items: Value) -> int:
 def _push(items: Value, x: Value) -> list[Value]:
     """Append in place; a NULL list becomes a new list."""
     target = [] if items is None else _list(items, "the first argument")
+    if len(target) >= FREE_ITEMS:
+        meter().check_items(len(target) + 1)
     target.append(x)
     return target
 
@@ -757,6 +842,8 @@ def _push(items: Value, x: Value) -> list[Value]:
 def _same(a: Value, b: Value) -> bool:
     """BASIC equality, case-insensitive for two texts."""
     if type(a) is str and type(b) is str:
+        if len(a) + len(b) > FREE_TEXT:
+            meter().scan(len(a) + len(b))
         return a.casefold() == b.casefold()
     return V.eq(a, b)
 
@@ -767,7 +854,12 @@ def _contains(where: Value, x: Value) -> bool:
     if where is None:
         return False
     if type(where) is str:
-        return V.to_str(x).casefold() in where.casefold()
+        find = V.to_str(x)
+        if len(where) + len(find) > FREE_TEXT:  # case folding copies both
+            meter().scan(len(where) + len(find))
+        return find.casefold() in where.casefold()
+    if type(where) is list or type(where) is dict:
+        _visit(where, _EQUAL_STEPS)
     if type(where) is list:
         return any(_same(item, x) for item in where)
     if type(where) is dict:
@@ -787,14 +879,18 @@ def _sort_key(x: Value) -> tuple[int, Any]:
     if isinstance(x, _dt.date):
         return (2, _as_datetime(x))
     if type(x) is str:
+        _scan(x)
         return (3, x.casefold())
     return (4, V.to_str(x))
 
 
 @_builtin("SORT", 1, 1, "@(list) -> a new sorted list: numbers before texts, texts ignoring case")
 def _sort(items: Value) -> list[Value]:
-    """Stable sort into a new list."""
-    return sorted(_list(items, "the argument"), key=_sort_key)
+    """Stable sort into a new list; charged for its keys and n log n comparisons before it starts."""
+    seq = _list(items, "the argument")
+    if len(seq) > 16:
+        meter().charge(len(seq) + len(seq) * len(seq).bit_length() // ITEMS_PER_STEP)
+    return sorted(seq, key=_sort_key)
 
 
 def _identity(x: Value) -> tuple[str, Any]:
@@ -811,7 +907,9 @@ def _unique(items: Value) -> list[Value]:
     """Drop repeats, keeping order."""
     seen: set[tuple[str, Any]] = set()
     result = []
-    for item in _list(items, "the argument"):
+    seq = _list(items, "the argument")
+    _visit(seq, _EQUAL_STEPS)
+    for item in seq:
         key = _identity(item)
         if key not in seen:
             seen.add(key)
@@ -830,8 +928,8 @@ def _range(a: Value, b: Value = None, step: Value = None) -> list[int]:
             raise BasicRuntimeError("step must not be 0")
         stop = _int(b, "end") + (1 if by > 0 else -1)
     r = range(start, stop, by)
-    if len(r) > MAX_RANGE:
-        raise BasicRuntimeError(f"too many items ({len(r)}); the limit is {MAX_RANGE}")
+    if len(r) > FREE_ITEMS:
+        meter().check_items(len(r), "the list")
     return list(r)
 
 
@@ -849,6 +947,23 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _json_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; one beyond a float (1e999) is refused."""
+    f = float(text)
+    if not math.isfinite(f):
+        raise BasicRuntimeError(f"number too large: {text[:20]} is beyond the largest number (about 1.8e308)")
+    return f
+
+
+def _json_int(text: str) -> int:
+    """A JSON integer, within ``max_number_digits``."""
+    digits = len(text.lstrip("-").lstrip("0"))
+    if digits > 18 and digits > meter().max_digits:
+        raise LimitExceeded(f"number too large: the JSON has an integer of {digits:,} digits (the limit is "
+                            f"{meter().max_digits:,})")
+    return int(text)
+
+
 @_builtin("FROMJSON", 1, 1, "@(text) -> the value the JSON text describes")
 def _fromjson(text: Value) -> Value:
     """Parse JSON; dates stay text; NULL gives NULL."""
@@ -856,18 +971,32 @@ def _fromjson(text: Value) -> Value:
         return None
     if type(text) is not str:
         raise BasicRuntimeError(f"the argument must be JSON text, got {V.describe(text)}")
+    _scan(text)
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_json_float, parse_int=_json_int)
+    except RecursionError:
+        raise LimitExceeded(f"nested too deeply: the JSON has more than {meter().max_depth:,} levels") from None
     except json.JSONDecodeError as exc:
         raise BasicRuntimeError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
     except ValueError as exc:
         raise BasicRuntimeError(f"invalid JSON: {exc}") from None
+    V.measure(value, "the JSON value")  # lists within max_list_items, nesting within max_depth
+    return value
+
+
+# PyYAML spends some 40 microseconds per node: about a hundred statements' worth (steps per node).
+_YAML_STEPS_PER_NODE = 64
 
 
 @_builtin("TOYAML", 1, 1, "@(x) -> x as YAML text")
 def _toyaml(x: Value) -> str:
-    """Block-style YAML, keys in their order."""
-    text: str = yaml.safe_dump(x, allow_unicode=True, sort_keys=False)
+    """Block-style YAML, keys in their order; the value is measured and charged first."""
+    nodes, _chars = V.measure(x, "the value")
+    meter().charge(nodes * _YAML_STEPS_PER_NODE)
+    try:
+        text: str = yaml.safe_dump(x, allow_unicode=True, sort_keys=False)
+    except RecursionError:
+        raise LimitExceeded("nested too deeply for YAML") from None
     return text.removesuffix("...\n")

@@ -16,20 +16,29 @@ Before it returns, a unit writes its locals back to its frame dict, so the whole
 is ``{pc, frame variables}`` per frame: plain data. A unit's hash is the hash of its generated
 code, which holds no line numbers (positions live in per-unit *site* tables): when a .bas
 changes, a waiting dialog resumes exactly when the code of every unit on its stack is unchanged.
+
+Sizes stay cheap to check (see :mod:`gb_basic.limits`): a chain of ``&`` (and text ``+``) is one
+Python concatenation whose texts' lengths are added before it is built, going through
+``M.concat`` (checked and charged) only past ``FREE_TEXT`` characters; a number in it is written
+with ``str`` inline. An integer ``*`` is inline while its result fits 63 bits. Expressions and
+blocks nested deeper than the compiler and CPython accept are refused first
+(:func:`~gb_basic.analysis.too_deep`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import unicodedata
 from collections.abc import Callable
 from typing import Any, overload
 
 from . import ast as A
 from . import builtins as B
 from . import ops, values
-from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, REQUEST_KEYWORDS, Analysis, assigned_names, read_names
+from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, REQUEST_KEYWORDS, Analysis, assigned_names, read_names, too_deep
 from .errors import BasicError, BasicSyntaxError
+from .limits import FREE_TEXT, SMALL_INT
 from .parser import MAX_ERRORS, parse, parse_all
 from .validators import HEAR_TYPES
 
@@ -38,6 +47,7 @@ __all__ = ["Program", "Unit", "check_source", "compile_source", "compile_module"
 MAIN = "main"
 ON_LOGIN = "on login"
 _TICK_EVERY = 4096  # steps between budget checks in a loop
+_JOIN_OVER = 8  # pieces: a longer concatenation is one ''.join (flat for CPython's compiler)
 
 # Statement-level keywords implemented by gb and handled as requests by the runtime.
 _BOOL_OPS = {"=", "<>", "<", ">", "<=", ">=", "AND", "OR"}
@@ -118,10 +128,34 @@ def _fn(name: str) -> str:
 
 
 def _ident(name: str) -> str:
-    """`name` as a Python identifier: BASIC allows some letters Python does not (``¼``)."""
-    if ("v_" + name).isidentifier():
+    """`name` as a Python identifier: BASIC allows some letters Python does not (``¼``).
+
+    A name that Python would change by its own NFKC folding keeps no non-ASCII letter (each is
+    written ``_uXXXX_``): two BASIC variables never become one Python variable by accident (the
+    lexer folds identifiers on purpose, and that is the only folding).
+    """
+    if ("v_" + name).isidentifier() and (name.isascii() or unicodedata.is_normalized("NFKC", name)):
         return name
-    return "".join(c if ("v" + c).isidentifier() else f"_u{ord(c):x}_" for c in name)
+    return "".join(c if c.isascii() and ("v" + c).isidentifier() else f"_u{ord(c):x}_" for c in name)
+
+
+def _is_concat(e: A.Expr) -> bool:
+    """``a & b``, or ``a + b`` where one side is always text."""
+    return isinstance(e, A.BinOp) and (e.op == "&" or (e.op == "+" and (_static(e.left) is str or
+                                                                       _static(e.right) is str)))
+
+
+def _chain(e: A.Expr) -> list[A.Expr]:
+    """The operands of a chain of concatenations, left to right (``a & (b & c)`` is a, b, c)."""
+    out: list[A.Expr] = []
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.BinOp) and _is_concat(n):
+            stack += [n.right, n.left]
+        else:
+            out.append(n)
+    return out
 
 
 class _Loop:
@@ -247,18 +281,46 @@ class _Gen:
         return self.var(e.name)
 
     def ex_Interp(self, e: A.Interp) -> str:
-        parts = []
+        pieces: list[tuple[str | None, str]] = []
         for p in e.parts:
             if isinstance(p, str):
-                parts.append(repr(p))
+                pieces.append((p, repr(p)))
             elif isinstance(p, tuple):
                 # {name}: the value when the variable has one, else the text as written
                 _, literal, expr = p
                 t = self.tmp()
-                parts.append(f"(_s({t}) if ({t} := {self.ex(expr)}) is not None else {literal!r})")
+                pieces.append((None, f"(_s({t}) if ({t} := {self.ex(expr)}) is not None else {literal!r})"))
             else:
-                parts.append(f"_s({self.ex(p)})")
-        return "''.join((" + ", ".join(parts) + ",))"
+                pieces.append((None, self.text(p, self.ex(p))))
+        return self.concat(pieces)
+
+    def concat(self, pieces: list[tuple[str | None, str]]) -> str:
+        """Texts joined, refused over the text cap before they are joined.
+
+        Args:
+            pieces: ``(constant, code)``: a constant text and its repr, or None and code that
+                gives a text.
+
+        Returns:
+            Code that adds the lengths first (constants counted here), concatenates when the
+            total is within ``FREE_TEXT``, and otherwise calls ``M.concat`` (checked, charged):
+            a text over the cap is never built. It costs one ``len`` per text that is not a
+            constant.
+        """
+        known = sum(len(c) for c, _ in pieces if c is not None)
+        names, lengths = [], []
+        for constant, code in pieces:
+            if constant is not None:
+                names.append(code)
+                continue
+            t = self.tmp()
+            names.append(t)
+            lengths.append(f"len({t} := {code})")
+        if not lengths:
+            return "(" + " + ".join(names) + ")"
+        joined = f"''.join(({', '.join(names)},))" if len(names) > _JOIN_OVER else " + ".join(names)
+        total = " + ".join(lengths + ([str(known)] if known else []))
+        return f"(({joined}) if {total} <= {FREE_TEXT} else M.concat(({', '.join(names)},)))"
 
     def ex_BinOp(self, e: A.BinOp) -> str:
         op = e.op
@@ -266,12 +328,15 @@ class _Gen:
             return f"({self.cond(e.left)} and {self.cond(e.right)})"
         if op == "OR":
             return f"({self.cond(e.left)} or {self.cond(e.right)})"
+        if _is_concat(e):
+            return self.concat([(o.value, repr(o.value)) if isinstance(o, A.Const) and type(o.value) is str
+                                else (None, self.text(o, self.ex(o))) for o in _chain(e)])
+        if op == "*":
+            return self.fast_mul(e)
         a, b = self.ex(e.left), self.ex(e.right)
         if op in _CMP:
             return self.fast_compare(op, e, a, b)
-        if op == "&" or (op == "+" and (_static(e.left) is str or _static(e.right) is str)):
-            return f"({self.text(e.left, a)} + {self.text(e.right, b)})"
-        if op in ("+", "-", "*"):
+        if op in ("+", "-"):
             return self.fast_arith(op, e, a, b)
         if op == "MOD" and isinstance(e.right, A.Const) and type(e.right.value) is int and e.right.value > 0:
             t = self.tmp()
@@ -279,11 +344,13 @@ class _Gen:
         return f"{_ARITH[op]}({a}, {b})"
 
     def text(self, e: A.Expr, code: str) -> str:
-        """`code` (the value of `e`) as text, without a call when it is text already."""
+        """`code` (the value of `e`) as text, without a call when it is text already or a 63-bit
+        integer (``str`` gives what values.to_str gives for those)."""
         if _static(e) is str:
             return code
-        t = self.tmp()
-        return f"({t} if type({t} := {code}) is str else _s({t}))"
+        t, k = self.tmp(), self.tmp("_k")
+        return f"({t} if ({k} := type({t} := {code})) is str else str({t}) if {k} is int and _NBIG < {t} < _BIG " \
+               f"else _s({t}))"
 
     def fast_arith(self, op: str, e: A.BinOp, a: str, b: str) -> str:
         """``+ - *`` inline for two ints; every other case goes through values.add/sub/mul."""
@@ -296,6 +363,22 @@ class _Gen:
             return f"(({a} {op} {t}) if type({t} := {b}) is int else {fn}({a}, {t}))"
         t1, t2 = self.tmp(), self.tmp()
         return f"(({t1} {op} {t2}) if type({t1} := {a}) is type({t2} := {b}) is int else {fn}({t1}, {t2}))"
+
+    def fast_mul(self, e: A.BinOp) -> str:
+        """``*`` inline for two ints while the product fits 63 bits; a larger product (or any other
+        operand) goes through values.mul, which checks the digit cap."""
+        a, b = self.ex(e.left), self.ex(e.right)
+        r = self.tmp("_r")
+        small = f"_NBIG < ({r} := {{x}} * {{y}}) < _BIG"
+        if isinstance(e.right, A.Const) and type(e.right.value) is int:
+            t = self.tmp()
+            return f"({r} if type({t} := {a}) is int and {small.format(x=t, y=b)} else _mul({t}, {b}))"
+        if isinstance(e.left, A.Const) and type(e.left.value) is int:
+            t = self.tmp()
+            return f"({r} if type({t} := {b}) is int and {small.format(x=a, y=t)} else _mul({a}, {t}))"
+        t1, t2 = self.tmp(), self.tmp()
+        return (f"({r} if type({t1} := {a}) is type({t2} := {b}) is int and {small.format(x=t1, y=t2)} "
+                f"else _mul({t1}, {t2}))")
 
     def fast_compare(self, op: str, e: A.BinOp, a: str, b: str) -> str:
         """Comparisons inline when both sides are ints (or text against a text constant)."""
@@ -639,7 +722,7 @@ class _Gen:
         if len(s.args) == 1:
             text = f"_s({self.ex(s.args[0])})"
         else:
-            text = "' '.join((" + "".join(f"_s({self.ex(a)}), " for a in s.args) + "))"
+            text = "M.joined(' ', (" + "".join(f"_s({self.ex(a)}), " for a in s.args) + "))"
         to = f", to=_s({self.ex(s.to)})" if s.to is not None else ""
         self.emit(f"M.talk({text}, {self.sites_var}[{self.site_now}]{to})")
 
@@ -1012,6 +1095,10 @@ class _Compiler:
 
     def __init__(self, module: A.Module) -> None:
         self.module = module
+        deep = too_deep(module)
+        if deep is not None:
+            message, node = deep
+            raise BasicSyntaxError(message, file=module.name, line=node.line, column=node.col, source=module.source)
         self.an = Analysis(module)
         self.warnings: list[BasicError] = []
         self._warned: set[tuple[str, int]] = set()
@@ -1058,7 +1145,11 @@ class _Compiler:
         namespace = _namespace()
         for _name, _, _, _, gen, _ in metas:
             namespace[gen.sites_var] = gen.sites
-        exec(compile(source, filename, "exec"), namespace)
+        try:
+            code_object = compile(source, filename, "exec")
+        except (SyntaxError, RecursionError, MemoryError) as exc:  # CPython's own limits: a last resort
+            raise self.too_complex(exc, py_lines, {name: gen for name, _, _, _, gen, _ in metas}) from None
+        exec(code_object, namespace)
         units = {}
         for name, kind, params, block_mode, gen, code in metas:
             fname = _fn(name)
@@ -1067,6 +1158,18 @@ class _Compiler:
         version = hashlib.sha256("".join(u.hash for u in units.values()).encode()).hexdigest()[:16]
         return Program(self.module.name, self.module.source, self.module, units, version,
                        self.warnings, py_lines, filename)
+
+
+    def too_complex(self, exc: BaseException, py_lines: list[tuple[str, int]], gens: dict[str, _Gen]
+                    ) -> BasicSyntaxError:
+        """The error for generated code CPython refuses: at the BASIC statement it came from."""
+        lineno = getattr(exc, "lineno", None) or 0
+        unit, site = py_lines[lineno] if 0 < lineno < len(py_lines) else ("", -1)
+        sites = gens[unit].sites if unit in gens else []
+        line, col = sites[site] if 0 <= site < len(sites) else (0, 0)
+        return BasicSyntaxError("this statement is too complex to compile (nested too deeply): split it into "
+                                "simpler statements", file=self.module.name, line=line, column=col,
+                                source=self.module.source)
 
 
 def _with_obj(x: Any) -> Any:
@@ -1094,6 +1197,7 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_attr": ops.attr, "_index": ops.index, "_set_attr": ops.set_attr, "_set_item": ops.set_item,
     "_iterate": ops.iterate, "_num": ops.num, "_case": ops.case_match, "_unsupported": ops.unsupported,
     "_Stop": ops.Stop, "_with_obj": _with_obj, "_choices": _choices, "_sync": _sync,
+    "_BIG": SMALL_INT, "_NBIG": -SMALL_INT,
     "__builtins__": {"type": type, "int": int, "float": float, "str": str, "len": len, "list": list,
                      "isinstance": isinstance},
 }

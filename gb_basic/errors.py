@@ -7,6 +7,7 @@ Tree::
     └── BasicRuntimeError         a running dialog failed; carries the line
         ├── UnsupportedKeyword    a keyword gb parses but does not implement
         ├── BudgetExceeded        the step or wall-time budget of one message ran out
+        │   └── LimitExceeded     a value would pass a size cap (text, list, number, nesting...)
         └── DialogChanged         the .bas changed while a dialog waited and cannot resume safely
 
 Every error renders in one format: ``[file:line:col] Error at 'TOKEN': message``
@@ -23,6 +24,7 @@ __all__ = [
     "BasicRuntimeError",
     "UnsupportedKeyword",
     "BudgetExceeded",
+    "LimitExceeded",
     "DialogChanged",
     "excerpt",
 ]
@@ -104,14 +106,35 @@ class UnsupportedKeyword(BasicRuntimeError):
     def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> BasicError:
         """Place the error and name the line in the message: ``... is not supported (line 7)``."""
         super().locate(file=file, line=line, column=column, source=source)
-        if self.line and "(line " not in self.message:
-            self.message += f" (line {self.line})"
-            self.args = (self.message,)
-        return self
+        return _name_line(self)
+
+
+def _name_line(err: BasicError) -> BasicError:
+    """Append ``(line N)`` to the message of a placed error, once; returns it."""
+    if err.line and "(line " not in err.message:
+        err.message += f" (line {err.line})"
+        err.args = (err.message,)
+    return err
 
 
 class BudgetExceeded(BasicRuntimeError):
-    """One message used more steps or wall time than its budget: a runaway script."""
+    """One message used more steps or wall time than its budget: a runaway script.
+
+    ON ERROR RESUME NEXT does not resume after it (nor after :class:`LimitExceeded`).
+    """
+
+
+class LimitExceeded(BudgetExceeded):
+    """A value would pass a size cap of the machine (see :mod:`gb_basic.limits`): a text, a list,
+    an integer's digits, the nesting of lists and objects, what one message says or saves.
+
+    Raised before the value is built; the message names the line: ``text too long: ... (line 3)``.
+    """
+
+    def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> BasicError:
+        """Place the error and name the line in the message."""
+        super().locate(file=file, line=line, column=column, source=source)
+        return _name_line(self)
 
 
 class DialogChanged(BasicRuntimeError):

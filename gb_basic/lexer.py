@@ -14,18 +14,27 @@ LALR parser through lark's custom-lexer interface:
   becomes a ``CMD`` token: it parses, and fails only when it runs.
 * A line ending in ``,`` (or `` _``) continues; leading line numbers are ignored; ``label:``
   lines become ``LABEL`` tokens; ``BEGIN TALK ... END TALK`` becomes one ``TEXTBLOCK`` token.
+
+Identifiers (and keywords) are read after Unicode NFKC normalisation, ON PURPOSE: ``ﬁ`` (the
+ligature) and ``fi`` are one variable, as are a full-width x (U+FF58) and ``x``, ``x²`` and ``x2``,
+``nº`` and ``no``; then case is ignored. This is gb's own rule, stated here instead of inherited
+from Python (which folds identifiers the same way): texts in quotes are never normalised, so an
+object's key ``"ﬁ"`` is not its field ``.fi``. :func:`name_key` gives the variable a name stands
+for, for callers that pass variables in by name.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 
 from lark.lexer import Lexer, Token
 
 from .errors import BasicSyntaxError
 
-__all__ = ["tokenize", "tokenize_recovering", "BasicLexer", "STATEMENT_KEYWORDS", "KEYWORD_STATEMENTS", "HEAR_WORDS"]
+__all__ = ["tokenize", "tokenize_recovering", "BasicLexer", "STATEMENT_KEYWORDS", "KEYWORD_STATEMENTS", "HEAR_WORDS",
+           "nfkc", "name_key"]
 
 # Words that are keywords where a statement starts.
 STATEMENT_KEYWORDS = {
@@ -119,6 +128,16 @@ class _Token(Token):
         return self
 
 
+def nfkc(word: str) -> str:
+    """An identifier as gb reads it: NFKC-normalised (ASCII words are left as they are)."""
+    return word if word.isascii() else unicodedata.normalize("NFKC", word)
+
+
+def name_key(name: str) -> str:
+    """The variable `name` stands for: NFKC-normalised, then lower case (``ﬁ`` and ``FI`` are ``fi``)."""
+    return nfkc(name).lower()
+
+
 def _eol(text: str, pos: int) -> int:
     """Position of the end of the line that holds `pos`."""
     nl = text.find("\n", pos)
@@ -134,6 +153,7 @@ class _Lexer:
 
     def __init__(self, text: str, file: str) -> None:
         self.text = text if text.endswith("\n") else text + "\n"
+        self.ascii = self.text.isascii()  # nothing to normalise (see nfkc): the usual case
         self.file = file
         self.pos = 0
         self.line = 1
@@ -277,8 +297,9 @@ class _Lexer:
             self.pos = _eol(text, self.pos)
             return
         lm = _LABEL_RE.match(text, self.pos)
-        if lm and lm.group(1).upper() not in STATEMENT_KEYWORDS:
-            yield self.tok("LABEL", lm.group(1), self.pos)
+        label = (lm.group(1) if self.ascii else nfkc(lm.group(1))) if lm else ""
+        if lm and label.upper() not in STATEMENT_KEYWORDS:
+            yield self.tok("LABEL", label, self.pos)
             yield Token("_NL", "\n", lm.end(), self.line, lm.end() - self.line_pos + 1)
             self.prev, self.stmt_start = None, True
             self.pos = lm.end()
@@ -297,7 +318,7 @@ class _Lexer:
         if wm is None:
             self.stmt_start = False
             return None
-        words = [(wm.group(1), pos, wm.end())]
+        words = [(wm.group(1) if self.ascii else nfkc(wm.group(1)), pos, wm.end())]
         upper = words[0][0].upper()
         if upper == "REM":
             self.pos = _eol(text, pos)
@@ -335,7 +356,7 @@ class _Lexer:
             wm = _WORDS_RE.match(text, sm.end())
             if wm is None:
                 return
-            words.append((wm.group(1), wm.start(), wm.end()))
+            words.append((wm.group(1) if self.ascii else nfkc(wm.group(1)), wm.start(), wm.end()))
             p = wm.end()
 
     def bad_character(self) -> BasicSyntaxError:
@@ -375,6 +396,8 @@ class _Lexer:
 
     def word(self, w: str, start: int, end: int) -> Token | None:
         self.pos = end
+        if not self.ascii:
+            w = nfkc(w)
         if w == "_" and self.next_char(end)[:1] in ("\n", "\r", ""):
             nl = self.text.index("\n", end)
             self.pos = nl + 1

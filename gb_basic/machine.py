@@ -12,6 +12,11 @@ The state is plain JSON data::
 
 A state resumes in any machine of a program whose units on the stack compiled to the same
 code; otherwise :class:`~gb_basic.errors.DialogChanged` says so.
+
+One message (a run from one HEAR to the next) has a step budget, a wall-clock deadline and size
+caps (see :mod:`gb_basic.limits`); past them it fails with
+:class:`~gb_basic.errors.BudgetExceeded` or :class:`~gb_basic.errors.LimitExceeded` at its line,
+and the state the caller passed in is left as it was.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from typing import Any
 
 from . import values
 from .compiler import MAIN, Program
-from .errors import BasicError, BasicRuntimeError, BudgetExceeded, DialogChanged
+from .errors import BasicError, BasicRuntimeError, DialogChanged, LimitExceeded
+from .lexer import name_key
+from .limits import Limits, Meter, metering
 from .ops import Stop
 from .validators import giveup_message, retry_message, validate
 
@@ -99,7 +106,7 @@ def state_variables(state: dict[str, Any] | None) -> dict[str, Any]:
     frames = (state or {}).get("frames") or []
     if not frames:
         return {}
-    return {k: v for k, v in values.decode(frames[0].get("vars") or {}).items() if not k.startswith("$")}
+    return {k: v for k, v in values.decode(frames[0].get("vars") or {}, -1).items() if not k.startswith("$")}
 
 
 @dataclass
@@ -121,36 +128,26 @@ class Finished:
     variables: dict[str, Any] = field(default_factory=dict)
 
 
-class _Context:
-    """What compiled code sees as ``M``: outputs, the step budget, the clock."""
+class _Context(Meter):
+    """What compiled code sees as ``M``: the message's meter (steps, deadline, caps), its outputs,
+    the clock and the random generator."""
 
-    __slots__ = ("outputs", "steps", "max_steps", "start", "deadline", "max_seconds", "now", "random")
+    __slots__ = ("outputs", "now", "random")
 
     def __init__(self, machine: Machine, budget: dict[str, Any] | None = None) -> None:
+        super().__init__(machine.limits, max_steps=machine.max_steps, max_seconds=machine.max_seconds, used=budget)
         self.outputs: list[Output] = []
-        used = budget or {}
-        self.steps = int(used.get("steps", 0))
-        self.max_steps = machine.max_steps
-        self.max_seconds = machine.max_seconds
-        self.start = time.monotonic() - float(used.get("seconds", 0.0))
-        self.deadline = self.start + machine.max_seconds
         self.now = machine.clock
         self.random = machine.rng
 
     def talk(self, text: str, pos: tuple[int, int], choices: list[str] | None = None,
              to: str | None = None) -> None:
+        """A TALK: refused past ``max_output_chars`` for the message (addresses count too)."""
+        self.said += len(text) + (len(to) if to else 0)
+        if self.said > self.limits.max_output_chars:
+            raise LimitExceeded(f"too much output: the dialog said more than {self.limits.max_output_chars:,} "
+                                "characters for one message")
         self.outputs.append(Output(text, pos[0], to, choices))
-
-    def tick(self, n: int) -> int:
-        """Count `n` steps; stop a runaway dialog. Returns 0 (the caller's new counter)."""
-        self.steps += n
-        if self.steps > self.max_steps:
-            raise BudgetExceeded(f"the dialog ran more than {self.max_steps:,} steps for one message "
-                                 "(an endless loop?)")
-        if time.monotonic() > self.deadline:
-            raise BudgetExceeded(f"the dialog ran longer than {self.max_seconds:g} s for one message "
-                                 "(an endless loop?)")
-        return 0
 
 
 class Machine:
@@ -164,14 +161,31 @@ class Machine:
         language: "en" or "pt-BR", for the re-ask messages.
         clock: returns "now" (NOW(), TODAY()); default the local time.
         rng: random numbers for RND/RANDOM.
+        max_text_chars: characters one text may have.
+        max_list_items: items one list (or keys one object) may have.
+        max_depth: levels of lists and objects inside each other (at most 500).
+        max_number_digits: decimal digits one integer may have.
+        max_output_chars: characters one message may TALK in all.
+        max_state_chars: characters (about, as JSON) of the variables saved when the dialog waits.
+
+    The caps are explained in :mod:`gb_basic.limits`; a value over one raises
+    :class:`~gb_basic.errors.LimitExceeded` before it is built.
+
+    Raises:
+        ValueError: a cap below its floor (see :class:`~gb_basic.limits.Limits`).
     """
 
     def __init__(self, program: Program, *, max_steps: int = 1_000_000, max_seconds: float = 10.0,
                  hear_tries: int = 3, language: str = "en",
-                 clock: Callable[[], _dt.datetime] | None = None, rng: random.Random | None = None) -> None:
+                 clock: Callable[[], _dt.datetime] | None = None, rng: random.Random | None = None,
+                 max_text_chars: int = 1_000_000, max_list_items: int = 100_000, max_depth: int = 200,
+                 max_number_digits: int = 4_300, max_output_chars: int = 1_000_000,
+                 max_state_chars: int = 10_000_000) -> None:
         self.program = program
         self.max_steps = max_steps
         self.max_seconds = max_seconds
+        self.limits = Limits(max_text_chars, max_list_items, max_depth, max_number_digits, max_output_chars,
+                             max_state_chars)
         self.hear_tries = hear_tries
         self.language = language
         self.clock = clock or _dt.datetime.now
@@ -190,35 +204,49 @@ class Machine:
         unit = self.program.units.get(entry)
         if unit is None:
             raise BasicRuntimeError(f"{self.program.name} has no {entry}", file=self.program.name)
-        frame_vars = {k.lower(): v for k, v in (variables or {}).items() if v is not None}
+        frame_vars = {name_key(k): v for k, v in (variables or {}).items() if v is not None}
         frame_vars.update((k, v) for k, v in zip(unit.params, args or []) if v is not None)
         frames = [{"unit": entry, "hash": unit.hash, "pc": 0, "vars": frame_vars}]
-        return self._loop(_Context(self), frames, None)
+        ctx = _Context(self)
+        with metering(ctx):
+            return self._loop(ctx, frames, None)
 
     def run(self, state: dict[str, Any] | None = None, input: Any = None) -> Suspended | Finished:
-        """Start a dialog (no state) or resume one with the answer to its request."""
+        """Start a dialog (no state) or resume one with the answer to its request.
+
+        Raises:
+            BasicError: the dialog failed (its ``outputs`` are what it said first). `state` is
+                never changed by a run, so after an error the caller may keep it: the dialog
+                still waits where it waited (at its HEAR), as if the message had not come.
+        """
         if state is None:
             return self.start()
-        frames = self._restore(state)
         waiting = state.get("waiting") or {}
         # A message's budget spans the requests it makes (SET, GET, keywords): only an
         # answer to HEAR starts a new message.
         ctx = _Context(self, state.get("budget") if waiting.get("kind") != "hear" else None)
-        if waiting.get("kind") != "hear":
+        with metering(ctx):
             try:
-                ctx.tick(1)
-            except BudgetExceeded as exc:
-                raise exc.locate(file=self.program.name, line=waiting.get("line", 0),
-                                 column=waiting.get("column", 0), source=self.program.source) from None
-        if waiting.get("kind") == "hear":
-            ok, value = self._check_answer(ctx, waiting, input)
-            if not ok:
-                retry = dict(state, waiting=dict(waiting, tries=waiting.get("tries", 0) + 1))
-                return Suspended(retry, ctx.outputs, Request.from_dict(retry["waiting"]))
-            input = value
-        else:
-            input = values.decode(input)
-        return self._loop(ctx, frames, input)
+                frames = self._restore(state)
+                input = self._answer(ctx, state, waiting, input)
+            except Exception as exc:  # as in _loop: every error leaves as a BasicError, here at the request
+                err = exc if isinstance(exc, BasicError) else BasicRuntimeError(f"{type(exc).__name__}: {exc}")
+                raise err.locate(file=self.program.name, line=waiting.get("line", 0), column=waiting.get("column", 0),
+                                 source=self.program.source) from (None if err is exc else exc)
+            if isinstance(input, Suspended):
+                return input
+            return self._loop(ctx, frames, input)
+
+    def _answer(self, ctx: _Context, state: dict[str, Any], waiting: dict[str, Any], input: Any) -> Any:
+        """The value the dialog resumes with, or a :class:`Suspended` that asks the same HEAR again."""
+        if waiting.get("kind") != "hear":
+            ctx.tick(1)
+            return values.decode(input)
+        ok, value = self._check_answer(ctx, waiting, input)
+        if not ok:
+            retry = dict(state, waiting=dict(waiting, tries=waiting.get("tries", 0) + 1))
+            return Suspended(retry, ctx.outputs, Request.from_dict(retry["waiting"]))
+        return value
 
     # --- resuming -----------------------------------------------------------------------------------
     def _restore(self, state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -235,12 +263,17 @@ class Machine:
                 raise DialogChanged(f"dialog changed since it was suspended{where}: {what} is different now; "
                                     "start the dialog again", file=self.program.name)
             out.append({"unit": f["unit"], "hash": unit.hash if unit else f.get("hash"), "pc": f["pc"],
-                        "vars": values.decode(f.get("vars") or {})})
+                        "vars": values.decode(f.get("vars") or {}, -1)})
         return out
 
     def _check_answer(self, ctx: _Context, waiting: dict[str, Any], answer: Any) -> tuple[bool, Any]:
         """Validate the answer to a typed HEAR or a menu; say why and ask again if it is wrong."""
         typ, choices = waiting.get("type"), waiting.get("choices")
+        if type(answer) is str:
+            ctx.check_text(len(answer), "the answer")
+            ctx.scan(len(answer))  # validating reads it
+        elif answer is not None:
+            values.measure(answer, "the answer")
         if not typ and not choices:
             if answer is None:
                 return True, ""
@@ -276,11 +309,7 @@ class Machine:
             code = sig[0]
             if code == 0:
                 frame["pc"] = sig[1]
-                request = self._request(unit.name, sig[2], sig[3], sig[4])
-                state = self._state(frames, request.to_dict())
-                if request.kind != "hear":
-                    state["budget"] = {"steps": ctx.steps, "seconds": round(time.monotonic() - ctx.start, 6)}
-                return Suspended(state, ctx.outputs, request)
+                return self._suspend(ctx, frames, unit.name, sig)
             if code == 1:
                 frames.pop()
                 if not frames:
@@ -300,17 +329,31 @@ class Machine:
             else:
                 return Finished(self._state([], None), ctx.outputs, None, bottom)
 
-    def _request(self, unit: str, site: int, kind: str, payload: dict[str, Any]) -> Request:
-        line, col = self.program.position(unit, site)
-        return Request(kind, line, col, values.encode(payload))
+    def _suspend(self, ctx: _Context, frames: list[dict[str, Any]], unit: str, sig: tuple[Any, ...]) -> Suspended:
+        """The dialog waits for a request: its state (refused over the caps, at the request's line)."""
+        line, col = self.program.position(unit, sig[2])
+        try:
+            payload = values.encode(sig[4], max_chars=self.limits.max_state_chars, level=-1)
+            request = Request(sig[3], line, col, payload)
+            state = self._state(frames, request.to_dict())
+        except BasicError as exc:
+            exc.locate(file=self.program.name, line=line, column=col, source=self.program.source)
+            exc.outputs = ctx.outputs
+            raise
+        if request.kind != "hear":
+            state["budget"] = {"steps": ctx.steps, "seconds": round(time.monotonic() - ctx.start, 6)}
+        return Suspended(state, ctx.outputs, request)
 
     def _state(self, frames: list[dict[str, Any]], waiting: dict[str, Any] | None) -> dict[str, Any]:
+        """The JSON state; the variables of all frames together are capped by ``max_state_chars``."""
+        # one walk for all frames (one size cap); each frame's variables count their levels from 0
+        saved = values.encode([f["vars"] for f in frames], max_chars=self.limits.max_state_chars, level=-2)
         return {
             "format": STATE_FORMAT,
             "program": self.program.name,
             "version": self.program.version,
-            "frames": [{"unit": f["unit"], "hash": f["hash"], "pc": f["pc"],
-                        "vars": values.encode(f["vars"])} for f in frames],
+            "frames": [{"unit": f["unit"], "hash": f["hash"], "pc": f["pc"], "vars": v}
+                       for f, v in zip(frames, saved)],
             "waiting": waiting,
         }
 

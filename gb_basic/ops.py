@@ -1,7 +1,9 @@
 """Helpers the compiled code calls: containers, iteration, SELECT CASE, errors.
 
 The arithmetic and comparisons live in :mod:`gb_basic.values`; this module adds what only
-compiled statements need. Everything here is pure.
+compiled statements need. Everything here is pure. Growing a list or an object past
+``max_list_items`` is refused; walking a large one (a field looked up by case, FOR EACH over
+an object or a text) is charged (see :mod:`gb_basic.limits`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import BasicRuntimeError, UnsupportedKeyword
+from .limits import FREE_ITEMS, ITEMS_PER_STEP, meter
 from .values import describe, eq, ge, gt, le, lt, ne, number_or_none, to_number, to_str
 
 __all__ = ["attr", "index", "set_attr", "set_item", "iterate", "case_match", "unsupported",
@@ -25,6 +28,8 @@ def attr(obj: Any, name: str) -> Any:
     if t is dict:
         v = obj.get(name)
         if v is None and name not in obj:
+            if len(obj) > FREE_ITEMS:  # the search by case visits every key: a step each
+                meter().charge(len(obj))
             low = name.lower()
             for k, val in obj.items():
                 if k.lower() == low:
@@ -64,6 +69,8 @@ def set_attr(obj: Any, name: str, value: Any) -> dict[str, Any]:
         obj = {}
     elif type(obj) is not dict:
         raise BasicRuntimeError(f"cannot set field {name!r} on {describe(obj)}")
+    if len(obj) >= FREE_ITEMS and name not in obj:
+        meter().check_items(len(obj) + 1, "the object")
     obj[name] = value
     return obj  # type: ignore[no-any-return]
 
@@ -74,13 +81,18 @@ def set_item(obj: Any, key: Any, value: Any) -> Any:
         obj = [] if number_or_none(key) is not None and type(key) is not str else {}
     t = type(obj)
     if t is dict:
-        obj[to_str(key)] = value
+        k = to_str(key)
+        if len(obj) >= FREE_ITEMS and k not in obj:
+            meter().check_items(len(obj) + 1, "the object")
+        obj[k] = value
         return obj
     if t is list:
         i = int(to_number(key, "an index"))
         if 0 <= i < len(obj):
             obj[i] = value
         elif i == len(obj):
+            if i >= FREE_ITEMS:
+                meter().check_items(i + 1)
             obj.append(value)
         else:
             raise BasicRuntimeError(f"index {i} is out of range (the list has {len(obj)} items)")
@@ -95,9 +107,9 @@ def iterate(x: Any) -> list[Any]:
         return x  # type: ignore[no-any-return]
     if x is None:
         return []
-    if t is dict:
-        return list(x)
-    if t is str:
+    if t is dict or t is str:
+        if len(x) > FREE_ITEMS:
+            meter().charge(len(x) // ITEMS_PER_STEP)
         return list(x)
     raise BasicRuntimeError(f"cannot loop over {describe(x)}")
 

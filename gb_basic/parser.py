@@ -9,6 +9,7 @@ nests the block lines (``IF``/``END IF``, ``FOR``/``NEXT``, ...) with a stack.
 from __future__ import annotations
 
 import gc
+import math
 import re
 from collections.abc import Iterator
 from importlib import resources
@@ -20,9 +21,14 @@ from lark.grammar import Rule
 
 from . import ast as A
 from .errors import BasicSyntaxError
-from .lexer import BasicLexer, tokenize_recovering
+from .lexer import BasicLexer, nfkc, tokenize_recovering
+from .limits import DEFAULT_LIMITS
 
-__all__ = ["parse", "parse_all", "parse_expression", "Mark", "MAX_ERRORS"]
+__all__ = ["parse", "parse_all", "parse_expression", "Mark", "MAX_ERRORS", "MAX_PREFIXES"]
+
+MAX_PREFIXES = 64  # NOT / - / + in a row before one operand (each is a level of nesting)
+_MAX_LITERAL_DIGITS = DEFAULT_LIMITS.max_number_digits  # an integer literal's digits, at most
+_MAIN = "main"  # compiler.MAIN: the dialog's own unit, which no FUNCTION or SUB may be named
 
 
 class Mark:
@@ -62,9 +68,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     # expressions
     def number(self, c: list[Any]) -> A.Const:
         t = c[0]
-        s = str(t)
-        v: int | float = float(s) if ("." in s or "e" in s or "E" in s) else int(s)
-        return A.Const(t.line, t.column, v)
+        return A.Const(t.line, t.column, _number_value(t))
 
     def string(self, c: list[Any]) -> A.Expr:
         return _string_expr(c[0])
@@ -346,6 +350,27 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return c[0] if c and c[0] else []
 
 
+def _number_value(t: Token) -> int | float:
+    """The value of a NUMBER token: refused when it has too many digits or is beyond a float.
+
+    Raises:
+        BasicSyntaxError: ``number too large`` at the literal.
+    """
+    s = str(t)
+    if "." in s or "e" in s or "E" in s:
+        f = float(s)
+        if not math.isfinite(f):
+            raise BasicSyntaxError(f"number too large: {s[:20]}{'...' if len(s) > 20 else ''} is beyond the "
+                                   "largest number (about 1.8e308)", line=t.line or 0, column=t.column or 0,
+                                   token=s[:20])
+        return f
+    digits = len(s.lstrip("0"))
+    if digits > _MAX_LITERAL_DIGITS:
+        raise BasicSyntaxError(f"number too large: the literal has {digits:,} digits (the limit is "
+                               f"{_MAX_LITERAL_DIGITS:,})", line=t.line or 0, column=t.column or 0, token=s[:20])
+    return int(s)
+
+
 class _Prefix:
     """A prefix operator (NOT, -, +) and its operand, before precedence is applied."""
 
@@ -369,6 +394,7 @@ class _Climber:
     def __init__(self, items: list[Any]) -> None:
         self.items = items
         self.i = 1
+        self.prefixes = 0  # prefix operators being climbed (each one recurses)
 
     def climb(self, operand: Any, min_prec: int) -> A.Expr:
         lhs = self.unary(operand)
@@ -394,8 +420,13 @@ class _Climber:
         if not isinstance(x, _Prefix):
             return x  # type: ignore[no-any-return]
         t = x.op
-        inner = self.climb(x.operand, _PREFIX_PREC[t.type] + 1)
         line, col = t.line or 0, t.column or 0
+        self.prefixes += 1
+        if self.prefixes > MAX_PREFIXES:
+            raise BasicSyntaxError(f"expression nested too deeply: more than {MAX_PREFIXES} NOT, - or + "
+                                   "in a row", line=line, column=col, token=str(t))
+        inner = self.climb(x.operand, _PREFIX_PREC[t.type] + 1)
+        self.prefixes -= 1
         if t.type == "NOT":
             return A.Not(line, col, inner)
         if t.type == "PLUS":
@@ -451,9 +482,9 @@ def _string_expr(tok: Token) -> A.Expr:
             if buf:
                 parts.append("".join(buf))
                 buf = []
-            names = m.group(1).lower().split(".")
-            e: A.Expr = A.Var(line, col, names[0])
-            for n in m.group(1).split(".")[1:]:
+            names = nfkc(m.group(1)).split(".")
+            e: A.Expr = A.Var(line, col, names[0].lower())
+            for n in names[1:]:
                 e = A.Attr(line, col, e, n)
             parts.append(("soft", m.group(0), e))
             i = m.end()
@@ -743,6 +774,11 @@ class _Nester:
     def define(self, o: _Open) -> None:
         """Register a FUNCTION or SUB that was just closed."""
         name = o.node.name
+        if name == _MAIN:
+            line, col = o.node.name_at
+            self.fail(f"{o.kind.upper()} {o.node.spelling}: main is the dialog itself and takes no parameters; "
+                      "give the " + o.kind.upper() + " another name", line, col, o.node.spelling)
+            return
         if name in self.module.functions:
             prev = self.module.functions[name]
             line, col = o.node.name_at
@@ -906,6 +942,8 @@ def _as_syntax_error(exc: Exception, name: str, source: str) -> BasicSyntaxError
         exc = exc.orig_exc
     if isinstance(exc, BasicSyntaxError):
         exc.file = name
+        if exc.source is None:
+            exc.source = source
         return exc
     if isinstance(exc, UnexpectedInput):
         return _syntax_error(exc, name, source)

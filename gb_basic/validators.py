@@ -6,12 +6,14 @@ then asks again with :func:`retry_message` and, after the last try, says
 any ``pt`` code maps to pt-BR and every other code falls back to English.
 
 Validation is pure: "today" and "tomorrow" are resolved against the ``today`` argument, which
-the machine fills from its environment's clock.
+the machine fills from its environment's clock. A number no value may hold (more digits than
+``max_number_digits``, or beyond the largest float) is refused like any other wrong answer.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -19,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import BasicRuntimeError
+from .limits import meter
 from .values import to_str
 
 __all__ = ["HEAR_TYPES", "giveup_message", "language_of", "retry_message", "validate"]
@@ -100,7 +103,9 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 def _integer(s: str, lang: str, today: _dt.date) -> Result:
     """A whole number without separators: "42", "+3", "-7"."""
     t = s.strip()
-    return (True, int(t)) if _INTEGER.fullmatch(t) else _FAIL
+    if not _INTEGER.fullmatch(t) or len(t.lstrip("+-").lstrip("0")) > meter().max_digits:
+        return _FAIL  # more digits than a number may have: not an answer to take
+    return True, int(t)
 
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
@@ -116,7 +121,10 @@ def _decimal(s: str, lang: str) -> float | None:
             return None
         if t.count(",") == 1 and "." not in t:
             t = t.replace(",", ".")
-    return float(t) if _DECIMAL.fullmatch(t) else None
+    if not _DECIMAL.fullmatch(t):
+        return None
+    n = float(t)
+    return n if math.isfinite(n) else None  # beyond the largest float: no number
 
 
 def _number(s: str, lang: str, today: _dt.date) -> Result:
@@ -149,6 +157,8 @@ def _money(s: str, lang: str, today: _dt.date) -> Result:
         return _FAIL
     whole = re.sub(r"[.,]", "", m.group("int"))
     value = float(f"{whole}.{m.group('frac') or 0}")
+    if not math.isfinite(value):
+        return _FAIL
     return True, round(sign * value, 2)
 
 

@@ -16,13 +16,24 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
-from gb_basic import BasicError, DialogChanged, Finished, Machine, Program, Suspended, compile_source, values
+from gb_basic import (
+    BasicError,
+    BudgetExceeded,
+    DialogChanged,
+    Finished,
+    Machine,
+    Program,
+    Suspended,
+    compile_source,
+    values,
+)
 from gb_basic.machine import state_variables
 from gb_sessions import ConcurrentUpdate, Message, Session, SessionRecord, SessionStore, UserStore, utcnow
 from gb_sessions.tokens import hash_token, new_token, same_hash
@@ -384,6 +395,7 @@ class DialogRuntime:
         if program is None:
             return
         machine = self._machine(program, session, bot.settings)
+        mark = _Mark(session, result)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
                            dialog=program.name)
         try:
@@ -419,6 +431,14 @@ class DialogRuntime:
             session.dialog = None
             self._say(session, result, f"The {name} dialog was changed while it waited for you; "
                                        "please start it again.")
+        except BudgetExceeded as exc:  # a runaway turn: nothing of it is kept, the dialog waits where it did
+            log.warning("session %s, dialog %s: %s", session.id, name, exc.headline)
+            mark.restore(session, result)
+            session.add("system", f"error: {exc.headline}")
+            result.error = exc
+            result.waiting = Waiting.of_request((session.dialog or {}).get("waiting"))
+            if self.apologize:
+                self._say(session, result, "Sorry, that was too much work for one message; nothing was changed.")
         except BasicError as exc:
             log.warning("session %s, dialog %s: %s", session.id, name, exc.headline)
             for out in getattr(exc, "outputs", []):
@@ -568,6 +588,26 @@ def compile_cached(source: str, name: str) -> Program:
 @functools.lru_cache(maxsize=256)
 def _compile(source: str) -> Program:
     return compile_source(source, "cell")
+
+
+class _Mark:
+    """A session and a result as they were before a dialog ran, to go back to (a runaway turn)."""
+
+    def __init__(self, session: Session, result: Result) -> None:
+        # variables, dialog and memory writes are replaced, never changed in place: a shallow copy
+        # holds them; the context's lists are appended to (USE KB ...): it is copied whole (small)
+        self.variables, self.dialog = dict(session.variables), session.dialog
+        self.memory_writes, self.context = dict(session.memory_writes), json.dumps(session.context)
+        self.pending, self.replies = len(session.pending), len(result.replies)
+        self.history = len(session.history) if session.history is not None else None
+
+    def restore(self, session: Session, result: Result) -> None:
+        session.variables, session.dialog = self.variables, self.dialog
+        session.memory_writes, session.context = self.memory_writes, json.loads(self.context)
+        dropped = session.pending[self.pending:]
+        del session.pending[self.pending:], result.replies[self.replies:]
+        if session.history is not None:
+            session.history[:] = [m for m in session.history if not any(m is d for d in dropped)]
 
 
 def _message_dict(message: Message | None) -> dict[str, Any] | None:

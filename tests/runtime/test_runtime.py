@@ -149,3 +149,34 @@ async def test_an_idle_session_leaves_the_active_count_and_still_resumes(stores:
     assert await stores.store.count_active(clock() - dt.timedelta(minutes=30), name) == 0
     r = await rt.handle(Inbound(name, "Ann", token=s.token))
     assert texts(r) == ["How old are you, Ann?"]  # resumed where it waited
+
+
+POWER = '''SET seen = "start"
+HEAR a AS INTEGER WITH "a?"
+HEAR b AS INTEGER WITH "b?"
+SET seen = "computing"
+TALK "partial"
+TALK a ^ b
+HEAR c WITH "c?"
+'''
+
+
+async def test_a_runaway_turn_keeps_nothing_and_the_dialog_waits_at_its_hear(stores: Stores, tmp_path: Path) -> None:
+    """A USER's answer makes `a ^ b` too large: a clear error naming the line, nothing of the turn
+    kept (no SET, no partial TALK), the session still at the same HEAR, and it goes on."""
+    rt = runtime_with_bot(stores, tmp_path, "power", {"start": POWER})
+    s = await rt.start("power")
+    assert s.token is not None
+    await rt.handle(Inbound("power", "3", token=s.token))
+    before = await rt.summary(s.session_id)
+    r = await rt.handle(Inbound("power", "100000000", token=s.token))  # 3 ^ 100000000: refused at once
+    assert r.error is not None and "(line 6)" in str(r.error.headline) and "too large" in str(r.error.headline)
+    assert texts(r) == ["Sorry, that was too much work for one message; nothing was changed."]
+    assert r.waiting is not None and r.waiting.variable == "b"
+    after = await rt.summary(s.session_id)
+    assert after.waiting == before.waiting and after.waiting is not None and after.waiting.variable == "b"
+    assert (await rt.variables(s.session_id))["seen"] == "start"
+    contents = [m.content for m in await rt.history(s.session_id)]
+    assert "partial" not in contents and contents[-2:] == ["100000000", texts(r)[0]]
+    r = await rt.handle(Inbound("power", "2", token=s.token))  # a sane answer to the same HEAR
+    assert texts(r) == ["partial", "9", "c?"]
