@@ -368,7 +368,8 @@ class DialogRuntime:
         if found:
             self._say(session, result, found)
             return
-        names = [n for n in bot.dialog_names() if n != "start"]
+        public = [n.strip().lower() for n in bot.settings.extra.get("public-dialogs", "").split(",")]
+        names = [n for n in bot.dialog_names() if n in public]  # only what the bot offers: not its internals
         hint = f" You can type: {', '.join(names)}." if names else ""
         self._say(session, result, bot.settings.extra.get("fallback") or f"Sorry, I did not understand.{hint}")
 

@@ -7,11 +7,13 @@ Every bot is served under ``/<bot>`` (its page, ``/<bot>/api/...``, ``/<bot>/ws`
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tornado.web
+from tornado.log import access_log
 
 from gb_runtime import DialogRuntime
 
@@ -67,4 +69,14 @@ def make_app(ctx: Context) -> tornado.web.Application:
     return tornado.web.Application(
         routes, template_path=str(STATIC), websocket_max_message_size=ctx.settings.max_body_bytes,
         default_handler_class=NotFound,
-        websocket_ping_interval=30, compress_response=True)
+        websocket_ping_interval=30, compress_response=True, log_function=log_request)
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access line without the query string: a stream ticket or a token sent there
+    never reaches a log. Errors at WARNING and ERROR, the rest at INFO (tornado.access)."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    request = handler.request
+    access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method, request.path, request.remote_ip,
+                   1000.0 * request.request_time())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+from typing import Any
+
 from .base import ApiError, BaseHandler
 from .openapi import OPENAPI
 
@@ -35,12 +39,28 @@ class MetricsHandler(BaseHandler):
     """Prometheus text format."""
 
     async def get(self) -> None:
+        token = self.ctx.settings.metrics_token
+        if token is not None:
+            if not hmac.compare_digest(self.request.headers.get("Authorization", ""), f"Bearer {token}"):
+                raise ApiError(401, "invalid_token", "/metrics needs its Bearer token (GB_METRICS_TOKEN)")
+        elif not _loopback(self.request):
+            raise ApiError(403, "forbidden", "/metrics answers only to loopback unless GB_METRICS_TOKEN is set")
         try:
             self.ctx.metrics.active_sessions.set(await self.ctx.runtime.active_sessions())
         except Exception:  # metrics must not fail because the database is away
             pass
         self.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         self.finish(self.ctx.metrics.render())
+
+
+def _loopback(request: Any) -> bool:
+    """The connection's own peer is this machine (not an X-Real-Ip header, which anyone can send)."""
+    address = getattr(request.connection.context, "address", None)
+    peer = address[0] if isinstance(address, tuple) and address else ""
+    try:
+        return ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
 
 
 class OpenApiHandler(BaseHandler):

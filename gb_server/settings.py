@@ -2,7 +2,8 @@
 
 ``GB_BOTS_DIR`` (default ``./bots``), ``GB_PORT`` (8080), ``GB_CORS_ORIGINS`` (comma separated;
 default none: the API is same-origin), ``GB_MAX_BODY_KB`` (64: requests and socket messages),
-``GB_MAX_MESSAGE_CHARS`` (4000: one user message). Storage: see gb_sessions/config.py.
+``GB_MAX_MESSAGE_CHARS`` (4000: one user message), ``GB_PUBLIC_URL`` and ``GB_ALLOWED_HOSTS``
+(where handed-out URLs point), ``GB_METRICS_TOKEN`` (who may read /metrics). Storage: see gb_sessions/config.py.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
     max_message_chars: int = 4000
+    public_url: str | None = None  # e.g. https://bots.example.com: the base of URLs the server hands out
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")  # hosts a handed-out URL may name otherwise
+    metrics_token: str | None = None  # /metrics needs it as a Bearer token; None: loopback only
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, *, bots_dir: Path | None = None,
@@ -47,4 +51,8 @@ class ServerSettings:
             cors_origins=origins,
             max_body_bytes=number("GB_MAX_BODY_KB", 64) * 1024,
             max_message_chars=number("GB_MAX_MESSAGE_CHARS", 4000),
+            public_url=(environ.get("GB_PUBLIC_URL") or "").rstrip("/") or None,
+            allowed_hosts=tuple(h.strip().lower() for h in (environ.get("GB_ALLOWED_HOSTS")
+                                                              or "localhost,127.0.0.1").split(",") if h.strip()),
+            metrics_token=environ.get("GB_METRICS_TOKEN") or None,
         )

@@ -202,6 +202,18 @@ class DirectLineHandler(BaseHandler):
     def map_error(self, error: ApiError) -> ApiError:
         return dl_error(error)
 
+    def public_base(self) -> str:
+        """``ws(s)://host`` of handed-out URLs: GB_PUBLIC_URL, else the request's host if allowed
+        (a Host header is the client's to choose: a ticket must not travel to its host)."""
+        public = self.ctx.settings.public_url
+        if public is not None:
+            return public.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+        host = self.request.host
+        if host.rsplit(":", 1)[0].strip("[]").lower() not in self.ctx.settings.allowed_hosts:
+            raise ApiError(400, "host_not_allowed", f"this server does not hand out URLs for host {host!r}: "
+                                                    "set GB_PUBLIC_URL (or GB_ALLOWED_HOSTS)")
+        return f"{'wss' if self.request.protocol == 'https' else 'ws'}://{host}"
+
     def base_path(self, bot: str | None) -> str:
         return f"/{bot}/v3/directline" if bot else "/v3/directline"
 
@@ -215,11 +227,11 @@ class DirectLineHandler(BaseHandler):
         return name, sid, token
 
     async def conversation_info(self, bot: str | None, sid: uuid.UUID, token: str) -> dict[str, Any]:
-        scheme = "wss" if self.request.protocol == "https" else "ws"
+        base = self.public_base()
         watermark = self.get_query_argument("watermark", None)
         query = f"watermark={parse_watermark(watermark)}&" if watermark and watermark.isdigit() else ""
         ticket = await self.ctx.runtime.stream_ticket(sid)
-        stream = f"{scheme}://{self.request.host}{self.base_path(bot)}/conversations/{sid}/stream?{query}t={ticket}"
+        stream = f"{base}{self.base_path(bot)}/conversations/{sid}/stream?{query}t={ticket}"
         return {"conversationId": str(sid), "token": token, "expires_in": EXPIRES_IN, "streamUrl": stream}
 
 

@@ -145,12 +145,19 @@ async def test_load_template_sets_up_the_context(stores: Stores, tmp_path: Path)
 
 async def test_fallback_and_dialog_names(stores: Stores, tmp_path: Path) -> None:
     rt = runtime_with_bot(stores, tmp_path, "fb", {
-        "start": 'TALK "hi"', "order": 'TALK "ordering"', "track_order": 'TALK "tracking"'})
+        "start": 'TALK "hi"', "order": 'TALK "ordering"', "track_order": 'TALK "tracking"',
+        "admin_reset": 'TALK "internal"'}, config="public-dialogs,order, track_order\n")
     s = await rt.start("fb")
     assert texts(await rt.handle(Inbound("fb", "Order", token=s.token))) == ["ordering"]
     assert texts(await rt.handle(Inbound("fb", "track order", token=s.token))) == ["tracking"]
     assert texts(await rt.handle(Inbound("fb", "what?", token=s.token))) == [
-        "Sorry, I did not understand. You can type: order, track_order."]
+        "Sorry, I did not understand. You can type: order, track_order."]  # not admin_reset
+
+
+async def test_the_fallback_names_no_dialog_a_bot_does_not_make_public(stores: Stores, tmp_path: Path) -> None:
+    rt = runtime_with_bot(stores, tmp_path, "quiet", {"start": 'TALK "hi"', "admin_reset": 'TALK "internal"'})
+    s = await rt.start("quiet")
+    assert texts(await rt.handle(Inbound("quiet", "what?", token=s.token))) == ["Sorry, I did not understand."]
 
 
 async def test_login_merges_the_anonymous_session_into_the_users(stores: Stores, tmp_path: Path) -> None:

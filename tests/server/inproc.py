@@ -33,7 +33,7 @@ class InProcess:
 @asynccontextmanager
 async def serving(stores: Stores, bots: Path, data: Path, *,
                   routes: Callable[[Context, tornado.web.Application], None] | None = None,
-                  **settings: Any) -> AsyncIterator[InProcess]:
+                  host: str = "127.0.0.1", **settings: Any) -> AsyncIterator[InProcess]:
     """Serve `bots` on `stores` (events within this process) until the block ends.
 
     Args:
@@ -46,11 +46,11 @@ async def serving(stores: Stores, bots: Path, data: Path, *,
     app = make_app(ctx)
     if routes is not None:
         routes(ctx, app)
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY)
+    sockets = tornado.netutil.bind_sockets(0, host)
+    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY, xheaders=True)  # as gb serve
     server.add_sockets(sockets)
     try:
-        yield InProcess(f"http://127.0.0.1:{sockets[0].getsockname()[1]}", ctx)
+        yield InProcess(f"http://127.0.0.1:{sockets[0].getsockname()[1]}", ctx)  # any host: via loopback
     finally:
         server.stop()
         await server.close_all_connections()

@@ -104,6 +104,36 @@ async def test_a_broken_bot_package_is_a_500_that_names_no_path(stores: Stores, 
     assert any("config.csv" in rec.getMessage() and "rate-limit" in rec.getMessage() for rec in caplog.records)
 
 
+async def test_metrics_need_their_token_or_loopback(stores: Stores, tmp_path: Path) -> None:
+    async with serving(stores, EXAMPLE_BOTS, tmp_path / "data", metrics_token="s3cret") as srv, \
+            httpx.AsyncClient(base_url=srv.url) as c:
+        assert (await c.get("/metrics")).status_code == 401  # even from loopback
+        assert (await c.get("/metrics", headers=bearer("wrong"))).status_code == 401
+        r = await c.get("/metrics", headers=bearer("s3cret"))
+        assert r.status_code == 200 and "gb_messages_total" in r.text
+    outside = next((a for a in _addresses() if not a.startswith("127.")), None)
+    if outside is None:  # a machine with only loopback: the bind below has nothing to show
+        return
+    async with serving(stores, EXAMPLE_BOTS, tmp_path / "data2", host="0.0.0.0") as srv, \
+            httpx.AsyncClient() as c:
+        port = srv.url.rsplit(":", 1)[1]
+        r = await c.get(f"http://{outside}:{port}/metrics", headers={"X-Real-Ip": "127.0.0.1"})
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+        assert (await c.get(f"{srv.url}/metrics")).status_code == 200
+
+
+def _addresses() -> list[str]:
+    """This machine's address on its default route (a UDP connect sends nothing)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return []
+        return [probe.getsockname()[0]]
+
+
 async def test_every_body_over_the_cap_gets_the_json_413(base: str) -> None:
     """Tornado's own limit must not answer first with a bare 400: 128 KB, 1 MB, 20 MB, chunked."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -294,3 +295,28 @@ async def test_microsofts_web_chat_talks_to_a_gb_bot(webchat_srv: InProcess) -> 
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "webchat-directline.png"))
             await browser.close()
+
+
+async def test_a_stream_url_names_only_a_public_or_allowed_host(
+        srv: InProcess, sqlite_stores: Stores, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A Host header is the client's to choose: a live ticket must not be handed out for its host;
+    and no ticket reaches a log line, even for a refused stream."""
+    async with httpx.AsyncClient(base_url=srv.url) as c:
+        conv = await start(c)
+        r = await c.post(f"{DL}/conversations", headers={**bearer(conv["token"]), "Host": "attacker.example"})
+        assert r.status_code == 400 and "attacker.example" not in json.dumps(r.json().get("streamUrl", ""))
+        assert "GB_PUBLIC_URL" in r.json()["error"]["message"]
+        r = await c.post(f"{DL}/conversations", headers=bearer(conv["token"]))  # 127.0.0.1: allowed
+        ticket = r.json()["streamUrl"].split("t=")[1]
+        assert r.json()["streamUrl"].startswith(srv.url.replace("http", "ws"))
+        with caplog.at_level(logging.DEBUG):
+            r = await c.get(f"{DL}/conversations/{conv['conversationId']}/stream?t={ticket}x")  # refused
+            assert r.status_code in (400, 401)
+            await c.get(f"/api/session?token={conv['token']}")  # a token where it does not belong
+        logged = "\n".join(rec.getMessage() for rec in caplog.records if rec.name.startswith(("tornado", "gb")))
+        assert ticket not in logged and conv["token"] not in logged and "stream" in logged
+    async with serving(sqlite_stores, copy_example_bots(tmp_path / "pub"), tmp_path / "data",
+                       public_url="https://bots.example.com") as pub, httpx.AsyncClient(base_url=pub.url) as c:
+        token = (await c.post(f"{DL}/tokens/generate")).json()["token"]
+        r = await c.post(f"{DL}/conversations", headers={**bearer(token), "Host": "attacker.example"})
+        assert r.status_code == 201 and r.json()["streamUrl"].startswith("wss://bots.example.com/v3/directline/")
