@@ -61,6 +61,7 @@ return {1, redis.call('mget', KEYS[3], KEYS[4], KEYS[5], KEYS[6])}
 _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
 """
+OUTAGE_LOG_EVERY = 30.0  # seconds between two warnings of one outage
 LOCK_TTL_MS = 60_000  # a lock outlives no crashed process by more than a minute
 
 
@@ -76,12 +77,22 @@ class ValkeyCache:
     def __init__(self, client: Redis) -> None:
         self.client = client
         self._down_logged = 0.0
+        self._down_since: float | None = None  # when the current outage began (monotonic seconds)
 
     def _down(self, what: str, exc: Exception) -> None:
         now = time.monotonic()
-        if now - self._down_logged > 5:  # one line every 5 s, not one per message
+        if self._down_since is None:
+            self._down_since = now
+        if now - self._down_logged > OUTAGE_LOG_EVERY:  # one line an outage (and every 30 s), not one a message
             log.warning("valkey unavailable (%s), serving from SQL: %s", what, exc)
             self._down_logged = now
+
+    def _up(self) -> None:
+        """A Valkey call worked: end the outage, with one line saying how long it lasted."""
+        if self._down_since is not None:
+            log.warning("valkey is back after %.1f s; the cache serves again", time.monotonic() - self._down_since)
+            self._down_since = None
+            self._down_logged = 0.0
 
     # --- reading ------------------------------------------------------------------------------------
     @staticmethod
@@ -206,6 +217,7 @@ class ValkeyCache:
                 if int(got[0]) == -1:
                     raise limited(rate_limit or 0, float(got[1]))
                 if int(got[0]) == 1:
+                    self._up()
                     return token, list(got[1])
                 if time.monotonic() > deadline:
                     raise StoreUnavailable("the session is busy (lock timeout)", retry_after=1)

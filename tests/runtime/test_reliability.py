@@ -6,13 +6,16 @@ import asyncio
 import logging
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 
 from gb_runtime import Inbound
+from gb_sessions import CachedStore, Session, utcnow
 from gb_sessions.config import Stores
-from tests.helpers.bots import runtime_with_bot
+from tests.helpers.bots import ECHO, make_bot, runtime_for, runtime_with_bot, texts
+from tests.helpers.servers import free_port
 
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
                "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
@@ -58,3 +61,44 @@ async def test_valkey_stopped_mid_conversation(cached_stores: Stores, tmp_path: 
     history = [m.content for m in await stores.store.history(s.session_id)]
     assert history == [x for i in range(8) for x in (f"m{i}", f"m{i} {i + 1}")]
     assert stores.redis is not None and await stores.redis.get(f"session:{s.session_id}:variables")
+
+
+async def test_an_outage_of_valkey_is_one_warning_not_one_per_message(tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """Valkey unreachable (nothing listens on the port): every message is served from SQL, and the
+    log says so once, not 698 times in 5 s."""
+    from gb_runtime.events import SessionEvents
+    from gb_sessions.config import StoreSettings, open_stores
+
+    stores = await open_stores(StoreSettings(f"sqlite+aiosqlite:///{tmp_path / 'gb.db'}",
+                                             f"redis://127.0.0.1:{free_port()}/0", tmp_path))
+    events = SessionEvents.for_storage(stores.redis, tmp_path)
+    try:
+        await events.start()
+        make_bot(tmp_path / "bots", "echo", {"start": ECHO}, config="rate-limit,1000\n")
+        rt = runtime_for(stores, tmp_path / "bots", tmp_path / "data", events=events)
+        s = await rt.start("echo")
+        with caplog.at_level(logging.WARNING):
+            for i in range(50):
+                r = await rt.handle(Inbound("echo", f"m{i}", token=s.token))
+                assert texts(r) == [f"echo m{i}"]
+        warnings = [rec for rec in caplog.records if rec.levelno >= logging.WARNING and rec.name.startswith("gb")]
+        assert 1 <= len(warnings) <= 4, [rec.getMessage() for rec in warnings]
+    finally:
+        await events.stop()
+        await stores.close()
+
+
+async def test_valkey_coming_back_is_one_line(cached_stores: Stores, caplog: pytest.LogCaptureFixture) -> None:
+    store = cached_stores.store
+    assert isinstance(store, CachedStore)
+    store.cache._down("lock", ConnectionError("refused"))  # as a failed call records an outage
+    s = Session(id=uuid.uuid4(), bot_id="back", channel="web", token_hash=uuid.uuid4().hex, created_at=utcnow(),
+                last_activity=utcnow())
+    await store.create(s)
+    with caplog.at_level(logging.WARNING, logger="gb.store"):
+        for _ in range(3):
+            async with store.lock(s.id):
+                pass
+    back = [rec.getMessage() for rec in caplog.records if "valkey is back" in rec.getMessage()]
+    assert len(back) == 1
