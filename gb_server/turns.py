@@ -40,7 +40,7 @@ class Turns:
             ApiError: 413 message_too_long.
             DialogRuntimeError, SessionError: what the runtime refuses (each with its status).
         """
-        check_length(inbound.text, self.ctx.settings.max_message_chars)
+        check_text(inbound.text, self.ctx.settings.max_message_chars)
         started = time.perf_counter()
         result = await self.ctx.runtime.handle(inbound)
         self.ctx.metrics.latency.labels(result.bot).observe(time.perf_counter() - started)
@@ -48,9 +48,18 @@ class Turns:
         return result
 
 
-def check_length(text: str, limit: int) -> None:
+def check_text(text: str, limit: int) -> None:
+    """A message the session can store: not too long, no NUL, no lone surrogate (neither can be
+    stored as text: PostgreSQL refuses NUL, UTF-8 has no surrogates)."""
     if len(text) > limit:
         raise ApiError(413, "message_too_long", f"the message has {len(text):,} characters, more than {limit:,}")
+    if "\x00" in text:
+        raise ApiError(400, "bad_text", f"the message has a NUL character at position {text.index(chr(0))}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ApiError(400, "bad_text", f"the message has a lone surrogate (\\u{ord(text[exc.start]):04x}) "
+                                        f"at position {exc.start}") from None
 
 
 def message_text(body: dict[str, Any], key: str = "message") -> str:

@@ -134,6 +134,18 @@ def _addresses() -> list[str]:
         return [probe.getsockname()[0]]
 
 
+async def test_text_no_store_can_hold_is_a_clear_400(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as c:
+        s = (await c.post("/api/session")).json()
+        for raw, where in ((b'{"message": "a\\ud800b"}', "surrogate (\\ud800) at position 1"),
+                           (b'{"message": "a\\u0000b"}', "NUL character at position 1")):
+            r = await c.post("/api/chat", content=raw, headers=bearer(s["token"]))
+            assert r.status_code == 400 and r.json()["error"]["code"] == "bad_text", r.text
+            assert where in r.json()["error"]["message"]
+        r = await c.post("/api/chat", json={"message": "still fine"}, headers=bearer(s["token"]))
+        assert r.status_code == 200
+
+
 async def test_every_body_over_the_cap_gets_the_json_413(base: str) -> None:
     """Tornado's own limit must not answer first with a bare 400: 128 KB, 1 MB, 20 MB, chunked."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
