@@ -14,8 +14,10 @@ from .errors import (
     BudgetExceeded,
     DialogChanged,
     LimitExceeded,
+    Offload,
     UnsupportedKeyword,
 )
+from .limits import Slice
 from .machine import Finished, Machine, Output, Request, Suspended
 from .parser import parse, parse_expression
 
@@ -28,9 +30,11 @@ __all__ = [
     "Finished",
     "LimitExceeded",
     "Machine",
+    "Offload",
     "Output",
     "Program",
     "Request",
+    "Slice",
     "Suspended",
     "UnsupportedKeyword",
     "check_source",

@@ -25,6 +25,7 @@ __all__ = [
     "UnsupportedKeyword",
     "BudgetExceeded",
     "LimitExceeded",
+    "Offload",
     "DialogChanged",
     "excerpt",
 ]
@@ -122,6 +123,12 @@ class BudgetExceeded(BasicRuntimeError):
 
     ON ERROR RESUME NEXT does not resume after it (nor after :class:`LimitExceeded`).
     """
+
+
+class Offload(BudgetExceeded):
+    """A message ran past the :class:`~gb_basic.limits.Slice` its caller gave it: not an error of
+    the dialog. The caller runs it again, from the state it passed in (a run never changes it),
+    where it may use its whole budget. ON ERROR RESUME NEXT does not resume after it."""
 
 
 class LimitExceeded(BudgetExceeded):

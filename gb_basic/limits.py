@@ -30,7 +30,20 @@ built, from their size computed first. The caps:
 ``max_output_chars``    1,000,000  characters one message may TALK in all
 ``max_state_chars``    10,000,000  characters of the variables a suspended dialog saves (about
                                    their JSON size)
+``max_memory_mb``             256  megabytes the process may grow by while one message runs
 =====================  ==========  ===========================================================
+
+The memory ceiling is measured, not estimated: every :data:`PROBE_EVERY` steps the meter reads
+the process's resident size (``/proc/self/statm``; no ceiling where that file does not exist)
+and compares it with the size at its first probe. Messages that never run that many steps are
+never probed, and the first probe's baseline leaves out what the message allocated before it
+(at most a few megabytes: the caps bound each step's allocation). Messages running at the same
+time in one process share its growth, so the ceiling is per message only approximately.
+
+A caller that runs messages on an event loop may give one a :class:`Slice`: the steps and
+seconds it may run there. Past them the message raises :class:`~gb_basic.errors.Offload`
+(never caught by ON ERROR) and, since a run never changes the state it resumes, the caller
+runs it again from the same state on a worker thread with its whole budget.
 
 They are keyword arguments of :class:`~gb_basic.machine.Machine`. Outside a machine (unit
 tests, the kernel's variable view) the default caps apply with no step budget and no deadline.
@@ -42,16 +55,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import os
 import sys
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
-from .errors import BudgetExceeded, LimitExceeded
+from .errors import BudgetExceeded, LimitExceeded, Offload
 
-__all__ = ["Limits", "Meter", "meter", "metering", "CHARS_PER_STEP", "ITEMS_PER_STEP", "FREE_TEXT",
-           "FREE_ITEMS", "SMALL_INT", "MAX_DEPTH_CEILING", "DEFAULT_LIMITS"]
+__all__ = ["Limits", "Meter", "Slice", "meter", "metering", "resident_bytes", "CHARS_PER_STEP", "ITEMS_PER_STEP",
+           "FREE_TEXT", "FREE_ITEMS", "SMALL_INT", "MAX_DEPTH_CEILING", "DEFAULT_LIMITS", "PROBE_EVERY"]
 
 CHARS_PER_STEP = 64  # characters built, copied or scanned per step
 ITEMS_PER_STEP = 8  # list items built or copied by C code per step
@@ -60,6 +74,25 @@ FREE_ITEMS = 1_024  # items: smaller lists and objects are neither charged nor c
 SMALL_INT = 2**63  # integers below this (in size) skip the digit cap check
 # Values are walked (JSON, comparisons, YAML) by recursive code: one Python frame per level.
 MAX_DEPTH_CEILING = 500
+PROBE_EVERY = 4_096  # steps between two reads of the process's resident size
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_NEVER = sys.maxsize
+
+
+def resident_bytes() -> int | None:
+    """The process's resident set size in bytes, or None where /proc/self/statm is missing."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class Slice(NamedTuple):
+    """What one message may run on the caller's thread before it is moved (see the module doc)."""
+
+    steps: int
+    seconds: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,10 +110,12 @@ class Limits:
     max_number_digits: int = 4_300
     max_output_chars: int = 1_000_000
     max_state_chars: int = 10_000_000
+    max_memory_mb: int = 256
 
     def __post_init__(self) -> None:
         floors = {"max_text_chars": FREE_TEXT, "max_list_items": FREE_ITEMS, "max_depth": 1,
-                  "max_number_digits": 20, "max_output_chars": FREE_TEXT, "max_state_chars": FREE_TEXT}
+                  "max_number_digits": 20, "max_output_chars": FREE_TEXT, "max_state_chars": FREE_TEXT,
+                  "max_memory_mb": 16}
         for name, floor in floors.items():
             if getattr(self, name) < floor:
                 raise ValueError(f"{name} must be at least {floor:,}, got {getattr(self, name):,}")
@@ -107,10 +142,12 @@ class Meter:
     """
 
     __slots__ = ("steps", "max_steps", "start", "deadline", "max_seconds", "limits", "max_text", "max_items",
-                 "max_depth", "max_digits", "big", "nbig", "said")
+                 "max_depth", "max_digits", "big", "nbig", "said", "check_at", "until", "slice_at",
+                 "slice_until", "probe_at", "baseline", "max_growth")
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS, *, max_steps: int | None = None,
-                 max_seconds: float | None = None, used: dict[str, Any] | None = None) -> None:
+                 max_seconds: float | None = None, used: dict[str, Any] | None = None,
+                 within: Slice | None = None) -> None:
         used = used or {}
         self.steps = int(used.get("steps", 0))
         self.max_steps = sys.maxsize if max_steps is None else max_steps
@@ -123,6 +160,15 @@ class Meter:
         self.big = _ten_to(limits.max_number_digits)  # the first integer with too many digits
         self.nbig = -self.big
         self.said = 0  # characters TALKed by this message
+        # tick() compares with two numbers only: the first step count and the first time at which
+        # something must be looked at (the budget, the slice, the next memory probe)
+        self.slice_at = self.steps + within.steps if within else _NEVER
+        self.slice_until = time.monotonic() + within.seconds if within else float("inf")
+        self.probe_at = self.steps + PROBE_EVERY if max_steps is not None else _NEVER
+        self.baseline: int | None = None
+        self.max_growth = limits.max_memory_mb * 1024 * 1024
+        self.check_at = min(self.max_steps, self.slice_at, self.probe_at)
+        self.until = min(self.deadline, self.slice_until)
 
     # --- the step budget and the deadline -------------------------------------------------------
     def tick(self, n: int) -> int:
@@ -130,15 +176,43 @@ class Meter:
 
         Raises:
             BudgetExceeded: the message ran out of steps or of time.
+            LimitExceeded: the process grew by more than ``max_memory_mb`` during the message.
+            Offload: the message ran past its :class:`Slice`.
         """
         self.steps += n
+        if self.steps > self.check_at:
+            self._steps_over()
+        if time.monotonic() > self.until:
+            self._time_over()
+        return 0
+
+    def _steps_over(self) -> None:
         if self.steps > self.max_steps:
             raise BudgetExceeded(f"the dialog ran more than {self.max_steps:,} steps for one message "
                                  "(an endless loop?)")
+        if self.steps > self.slice_at:
+            raise Offload("the message outgrew its slice of the event loop")
+        if self.steps > self.probe_at:
+            self.probe_at = self.steps + PROBE_EVERY
+            self._probe()
+        self.check_at = min(self.max_steps, self.slice_at, self.probe_at)
+
+    def _time_over(self) -> None:
         if time.monotonic() > self.deadline:
             raise BudgetExceeded(f"the dialog ran longer than {self.max_seconds:g} s for one message "
                                  "(an endless loop?)")
-        return 0
+        raise Offload("the message outgrew its slice of the event loop")
+
+    def _probe(self) -> None:
+        """Compare the process's resident size with the message's first probe."""
+        rss = resident_bytes()
+        if rss is None:
+            self.probe_at = _NEVER
+        elif self.baseline is None:
+            self.baseline = rss
+        elif rss - self.baseline > self.max_growth:
+            raise LimitExceeded(f"too much memory: the dialog used more than {self.limits.max_memory_mb:,} MB "
+                                "for one message")
 
     def charge(self, steps: int) -> None:
         """Charge `steps` of work done (or about to be done) inside one operation, and check the

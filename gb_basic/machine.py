@@ -33,7 +33,7 @@ from . import values
 from .compiler import MAIN, Program
 from .errors import BasicError, BasicRuntimeError, DialogChanged, LimitExceeded
 from .lexer import name_key
-from .limits import Limits, Meter, metering
+from .limits import Limits, Meter, Slice, metering
 from .ops import Stop
 from .validators import giveup_message, retry_message, validate
 
@@ -134,8 +134,9 @@ class _Context(Meter):
 
     __slots__ = ("outputs", "now", "random")
 
-    def __init__(self, machine: Machine, budget: dict[str, Any] | None = None) -> None:
-        super().__init__(machine.limits, max_steps=machine.max_steps, max_seconds=machine.max_seconds, used=budget)
+    def __init__(self, machine: Machine, budget: dict[str, Any] | None = None, within: Slice | None = None) -> None:
+        super().__init__(machine.limits, max_steps=machine.max_steps, max_seconds=machine.max_seconds, used=budget,
+                         within=within)
         self.outputs: list[Output] = []
         self.now = machine.clock
         self.random = machine.rng
@@ -167,6 +168,7 @@ class Machine:
         max_number_digits: decimal digits one integer may have.
         max_output_chars: characters one message may TALK in all.
         max_state_chars: characters (about, as JSON) of the variables saved when the dialog waits.
+        max_memory_mb: megabytes the process may grow by while one message runs.
 
     The caps are explained in :mod:`gb_basic.limits`; a value over one raises
     :class:`~gb_basic.errors.LimitExceeded` before it is built.
@@ -180,12 +182,12 @@ class Machine:
                  clock: Callable[[], _dt.datetime] | None = None, rng: random.Random | None = None,
                  max_text_chars: int = 1_000_000, max_list_items: int = 100_000, max_depth: int = 200,
                  max_number_digits: int = 4_300, max_output_chars: int = 1_000_000,
-                 max_state_chars: int = 10_000_000) -> None:
+                 max_state_chars: int = 10_000_000, max_memory_mb: int = 256) -> None:
         self.program = program
         self.max_steps = max_steps
         self.max_seconds = max_seconds
         self.limits = Limits(max_text_chars, max_list_items, max_depth, max_number_digits, max_output_chars,
-                             max_state_chars)
+                             max_state_chars, max_memory_mb)
         self.hear_tries = hear_tries
         self.language = language
         self.clock = clock or _dt.datetime.now
@@ -193,13 +195,16 @@ class Machine:
 
     # --- public ----------------------------------------------------------------------------------
     def start(self, entry: str = MAIN, args: list[Any] | None = None,
-              variables: dict[str, Any] | None = None) -> Suspended | Finished:
+              variables: dict[str, Any] | None = None, *, within: Slice | None = None) -> Suspended | Finished:
         """Run a unit from its start: the dialog (``main``), ``on login``, or a FUNCTION/SUB.
 
         Args:
             entry: the unit to run.
             args: the arguments of a FUNCTION/SUB.
             variables: initial dialog variables (names lower case), e.g. a notebook's.
+            within: run at most this much, else raise :class:`~gb_basic.errors.Offload` (see
+                :mod:`gb_basic.limits`). The dialog may change lists and objects of `variables`
+                in place: pass fresh ones to run it again.
         """
         unit = self.program.units.get(entry)
         if unit is None:
@@ -207,12 +212,16 @@ class Machine:
         frame_vars = {name_key(k): v for k, v in (variables or {}).items() if v is not None}
         frame_vars.update((k, v) for k, v in zip(unit.params, args or []) if v is not None)
         frames = [{"unit": entry, "hash": unit.hash, "pc": 0, "vars": frame_vars}]
-        ctx = _Context(self)
+        ctx = _Context(self, within=within)
         with metering(ctx):
             return self._loop(ctx, frames, None)
 
-    def run(self, state: dict[str, Any] | None = None, input: Any = None) -> Suspended | Finished:
+    def run(self, state: dict[str, Any] | None = None, input: Any = None, *,
+            within: Slice | None = None) -> Suspended | Finished:
         """Start a dialog (no state) or resume one with the answer to its request.
+
+        `within` bounds the run as in :meth:`start`; an answer that is a list or an object may
+        be changed in place by the dialog, so pass a fresh one to run it again.
 
         Raises:
             BasicError: the dialog failed (its ``outputs`` are what it said first). `state` is
@@ -220,11 +229,11 @@ class Machine:
                 still waits where it waited (at its HEAR), as if the message had not come.
         """
         if state is None:
-            return self.start()
+            return self.start(within=within)
         waiting = state.get("waiting") or {}
         # A message's budget spans the requests it makes (SET, GET, keywords): only an
         # answer to HEAR starts a new message.
-        ctx = _Context(self, state.get("budget") if waiting.get("kind") != "hear" else None)
+        ctx = _Context(self, state.get("budget") if waiting.get("kind") != "hear" else None, within)
         with metering(ctx):
             try:
                 frames = self._restore(state)

@@ -109,6 +109,7 @@ _NUMERIC: dict[str, tuple[str, type]] = {
     "hear-tries": ("hear_tries", int),
     "max-steps": ("max_steps", int),
     "max-seconds": ("max_seconds", float),
+    "max-memory-mb": ("max_memory_mb", int),
 }
 
 
@@ -127,6 +128,7 @@ class BotSettings:
     language: str = "en"
     max_steps: int = 1_000_000
     max_seconds: float = 10.0
+    max_memory_mb: int = 256
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

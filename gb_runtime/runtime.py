@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import copy
 import dataclasses
 import datetime as dt
 import functools
@@ -30,6 +31,7 @@ from gb_basic import (
     Finished,
     Machine,
     Program,
+    Slice,
     Suspended,
     compile_source,
     values,
@@ -51,6 +53,7 @@ from .errors import (
 )
 from .keywords import Fulfiller
 from .messages import Inbound, Reply, Result, SessionSummary, Waiting
+from .worker import run_dialog
 
 __all__ = ["DialogRuntime", "compile_cached"]
 
@@ -385,14 +388,18 @@ class DialogRuntime:
     def _machine(self, program: Program, session: Session, s: BotSettings) -> Machine:
         language = str(session.context.get("language") or s.language)
         return Machine(program, max_steps=s.max_steps, max_seconds=s.max_seconds, hear_tries=s.hear_tries,
-                       language=language)
+                       language=language, max_memory_mb=s.max_memory_mb)
 
     async def _run(self, session: Session, bot: BotPackage, program: Program | None, name: str,
                    state: dict[str, Any] | None, result: Result, *, answer: Any = None,
                    fresh_start: bool = False, entry: str = "main", variables: dict[str, Any] | None = None,
                    merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
                    source: str | None = None, result_var: str | None = None) -> None:
-        """Run or resume a dialog until it waits at HEAR or ends, answering its requests."""
+        """Run or resume a dialog until it waits at HEAR or ends, answering its requests.
+
+        `variables` (in their stored form) start the dialog; each run of the machine starts on
+        the event loop and moves to a worker thread if it grows long (see :mod:`.worker`).
+        """
         if program is None:
             return
         machine = self._machine(program, session, bot.settings)
@@ -401,9 +408,10 @@ class DialogRuntime:
                            dialog=program.name)
         try:
             if state is None:
-                r: Suspended | Finished = machine.start(entry, variables=variables)
+                r: Suspended | Finished = await run_dialog(
+                    lambda within: machine.start(entry, variables=values.decode(variables or {}), within=within))
             else:
-                r = machine.run(state, answer)
+                r = await run_dialog(_resumed(machine, state, answer))
             while True:
                 for out in r.outputs:
                     self._say(session, result, out.text, choices=out.choices, to=out.to)
@@ -426,7 +434,7 @@ class DialogRuntime:
                 for text in fulfil.extra_replies:
                     self._say(session, result, text)
                 fulfil.extra_replies.clear()
-                r = machine.run(r.state, value)
+                r = await run_dialog(_resumed(machine, r.state, value))
         except DialogChanged as exc:
             log.info("session %s: %s", session.id, exc.headline)
             session.dialog = None
@@ -487,7 +495,7 @@ class DialogRuntime:
             result = Result(session_id, bot.name)
             session.dialog = None
             await self._run(session, bot, program, name, None, result, source=source, result_var=result_var,
-                            variables=values.decode(session.variables))
+                            variables=session.variables)
             await self._commit(session, bot)
             result.variables = dict(session.variables)
         self._publish(result, None)
@@ -589,6 +597,11 @@ def compile_cached(source: str, name: str) -> Program:
 @functools.lru_cache(maxsize=256)
 def _compile(source: str) -> Program:
     return compile_source(source, "cell")
+
+
+def _resumed(machine: Machine, state: dict[str, Any], answer: Any) -> Callable[[Slice | None], Suspended | Finished]:
+    """A run of `machine` from `state` with `answer`, fresh each time it is called (see run_dialog)."""
+    return lambda within: machine.run(state, copy.deepcopy(answer), within=within)
 
 
 class _Mark:

@@ -87,8 +87,11 @@ def test_settings_overrides_and_extra_keys() -> None:
     s = BotSettings.from_config(parse_config_csv(
         "session-timeout,5\nsession-expiry-days,2\nhistory-limit,20\nmax-variables-kb,64\nmax-upload-mb,1\n"
         "max-sessions,3\nrate-limit,10\nhear-tries,5\nlanguage,pt-BR\nmax-steps,500\nmax-seconds,2.5\n"
-        "greeting,Hi, there\n"))
-    assert s == BotSettings(5, 2, 20, 64, 1, 3, 10, 5, "pt-BR", 500, 2.5, {"greeting": "Hi, there"})
+        "max-memory-mb,64\ngreeting,Hi, there\n"))
+    assert s == BotSettings(
+        session_timeout_minutes=5, session_expiry_days=2, history_limit=20, max_variables_kb=64, max_upload_mb=1,
+        max_sessions=3, rate_limit_per_minute=10, hear_tries=5, language="pt-BR", max_steps=500, max_seconds=2.5,
+        max_memory_mb=64, extra={"greeting": "Hi, there"})
 
 
 def test_settings_are_frozen() -> None:
