@@ -109,6 +109,7 @@ _NUMERIC: dict[str, tuple[str, type]] = {
     "hear-tries": ("hear_tries", int),
     "max-steps": ("max_steps", int),
     "max-seconds": ("max_seconds", float),
+    "max-wait": ("max_wait_seconds", float),
 }
 
 
@@ -128,6 +129,7 @@ class BotSettings:
     max_steps: int = 1_000_000
     max_seconds: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
+    max_wait_seconds: float = 86_400.0  # the longest WAIT (seconds, `max-wait`); a waiting dialog holds nothing
 
     @classmethod
     def from_config(cls, config: Mapping[str, str], source: str = "config.csv") -> BotSettings:

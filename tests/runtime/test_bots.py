@@ -80,15 +80,15 @@ def test_settings_defaults_match_design() -> None:
     assert s == BotSettings()
     assert (s.session_timeout_minutes, s.session_expiry_days, s.history_limit, s.max_variables_kb) == (30, 7, 50, 1024)
     assert (s.max_upload_mb, s.max_sessions, s.rate_limit_per_minute, s.hear_tries) == (10, 1000, 60, 3)
-    assert (s.language, s.max_steps, s.max_seconds, s.extra) == ("en", 1_000_000, 10, {})
+    assert (s.language, s.max_steps, s.max_seconds, s.extra, s.max_wait_seconds) == ("en", 1_000_000, 10, {}, 86_400)
 
 
 def test_settings_overrides_and_extra_keys() -> None:
     s = BotSettings.from_config(parse_config_csv(
         "session-timeout,5\nsession-expiry-days,2\nhistory-limit,20\nmax-variables-kb,64\nmax-upload-mb,1\n"
         "max-sessions,3\nrate-limit,10\nhear-tries,5\nlanguage,pt-BR\nmax-steps,500\nmax-seconds,2.5\n"
-        "greeting,Hi, there\n"))
-    assert s == BotSettings(5, 2, 20, 64, 1, 3, 10, 5, "pt-BR", 500, 2.5, {"greeting": "Hi, there"})
+        "greeting,Hi, there\nmax-wait,60\n"))
+    assert s == BotSettings(5, 2, 20, 64, 1, 3, 10, 5, "pt-BR", 500, 2.5, {"greeting": "Hi, there"}, 60)
 
 
 def test_settings_are_frozen() -> None:
