@@ -533,13 +533,14 @@ class DialogRuntime:
         whichever timer the dialog waits on (``gb run``, which shares its store with nobody).
 
         Returns:
-            The turn, or None when the session no longer waits on that timer (the row is deleted).
+            The turn, or None when the session no longer waits on that timer, or has ended (the
+            row is deleted).
         """
         result: Result | None = None
         try:
             async with self._held(session_id) as (session, bot):
                 fired = _timer_of(session.dialog)
-                if fired is not None and timer_id in (None, fired):
+                if fired is not None and timer_id in (None, fired) and session.status == "active":
                     result = Result(session_id, bot.name)
                     await self._after_wait(session, bot, fired, result)
                     await self._commit(session, bot)
@@ -565,7 +566,7 @@ class DialogRuntime:
         else:
             await self._run(session, bot, program, name, state, result, source=source, queued=queued)
         if _timer_of(session.dialog) == timer_id:  # a runaway run went back to the WAIT: its timer is spent
-            session.dialog = None
+            session.dialog = result.waiting = None
         while queued and session.dialog is None:  # typed ahead and left when the dialog ended
             answer = queued.pop(0)
             await self._open(session, bot, answer if isinstance(answer, str) else "", result, queued)

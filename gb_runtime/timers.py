@@ -30,6 +30,7 @@ log = logging.getLogger("gb.timers")
 POLL_SECONDS = 0.5  # between two looks for due timers (a WAIT fires at most this late, plus the turn)
 LEASE_SECONDS = 30.0  # a claim lapses after this long: the time a fired turn may take before another process retries
 BATCH = 20  # timers claimed (and fired side by side) at a time
+STOP_SECONDS = 10.0  # how long stop() lets the timers being fired finish their turns
 
 
 class TimerService:
@@ -54,6 +55,7 @@ class TimerService:
         self._wake = asyncio.Event()
         self._next: dt.datetime | None = None  # the earliest due time this process set and has not looked at
         self._down = False
+        self._stopping = False
 
     def start(self) -> None:
         """Start polling (in the running event loop); also hooks ``runtime.timer_set``."""
@@ -62,11 +64,18 @@ class TimerService:
             self._task = asyncio.ensure_future(self._loop())
 
     async def stop(self) -> None:
-        """Stop polling; a timer being fired finishes its turn first."""
+        """Stop polling; the timers being fired finish their turns first (for STOP_SECONDS at most:
+        a turn cut short commits nothing, and its claim lapses for another process)."""
         if self.runtime.timer_set == self.wake:
             self.runtime.timer_set = None
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_SECONDS)
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -93,9 +102,9 @@ class TimerService:
                           self.lease_seconds)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
-                while await self.fire_due() == BATCH:  # more are due: take them before sleeping
+                while await self.fire_due() == BATCH and not self._stopping:  # more are due: take them now
                     pass
                 if self._down:
                     log.warning("timers: the database answers again")
@@ -113,6 +122,8 @@ class TimerService:
         delay = self.poll_seconds
         if self._next is not None:
             delay = min(delay, max(0.0, (self._next - self.runtime.clock()).total_seconds()))
+        if self._stopping:
+            return
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), delay)

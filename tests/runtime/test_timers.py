@@ -31,6 +31,8 @@ DIALOGS = {
 @pytest.fixture
 def bots(tmp_path: Path) -> Path:
     make_bot(tmp_path / "bots", "waiter", DIALOGS, config="max-wait,3600\n")
+    make_bot(tmp_path / "bots", "runaway", {"start": 'TALK "a"\nWAIT 0.1\nDO WHILE TRUE\nLOOP\n'},
+             config="max-steps,1000\n")
     return tmp_path / "bots"
 
 
@@ -137,6 +139,22 @@ async def test_a_timer_whose_dialog_moved_on_is_dropped(stores: Stores, bots: Pa
     assert await rt.resume_timer(s.session_id, timer.id) is None
     assert await stores.store.timers(s.session_id) == []
     assert [m.content for m in await rt.history(s.session_id)][-2:] == ["a", "b"]
+    await rt.handle(Inbound("waiter", "pause", token=s.token))
+    timer = (await stores.store.timers(s.session_id))[0]
+    await rt.end(s.session_id)  # an ended session's dialog does not go on
+    assert await rt.resume_timer(s.session_id, timer.id) is None
+    assert await stores.store.timers(s.session_id) == []
+
+
+async def test_a_runaway_after_a_wait_ends_the_dialog_and_spends_the_timer(stores: Stores, bots: Path,
+                                                                          tmp_path: Path) -> None:
+    rt = runtime_for(stores, bots, tmp_path / "data")
+    s = await rt.start("runaway")
+    assert texts(s) == ["a"] and s.waiting is not None and s.waiting.kind == "wait"  # start.bas WAITs too
+    timer = (await stores.store.timers(s.session_id))[0]
+    fired = await rt.resume_timer(s.session_id, timer.id)
+    assert fired is not None and fired.error is not None and fired.waiting is None
+    assert await stores.store.timers(s.session_id) == [] and (await rt.summary(s.session_id)).dialog is None
 
 
 async def test_a_loop_of_waits_talks_spaced_and_never_holds_the_lock(bots: Path, tmp_path: Path) -> None:
