@@ -305,8 +305,11 @@ class SqlStore(SessionStore):
                            ) -> list[Timer]:
         """One UPDATE claims the due timers that nobody holds: PostgreSQL skips the rows another
         process is claiming right now (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time,
-        so the condition is checked and the claim written atomically."""
+        so the condition is checked and the claim written atomically. A read comes first: a
+        poll that finds nothing due takes no write lock (SQLite has one for the whole file)."""
         free = or_(T.c.claimed_until.is_(None), T.c.claimed_until < now)
+        if await self._scalar(select(T.c.id).where(T.c.due_at <= now, free).limit(1)) is None:
+            return []
         due = select(T.c.id).where(T.c.due_at <= now, free).order_by(T.c.due_at).limit(limit)
         if not self.sqlite:
             due = due.with_for_update(skip_locked=True)
