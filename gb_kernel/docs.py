@@ -188,7 +188,10 @@ _KEYWORDS: dict[str, str] = {
                          'SET LANGUAGE "pt-BR"'),
     "SEND MAIL": _doc("SEND MAIL to, subject, body", "Sends an e-mail; fails with \"channel not configured\" "
                       "while the bot has no e-mail channel.", 'SEND MAIL "ann@example.com", "Hi", "Welcome!"'),
-    "WAIT": _doc("WAIT seconds", "Pauses the dialog (capped at a few seconds, since it holds the session).",
+    "WAIT": _doc("WAIT seconds", "Pauses the dialog for that many seconds (fractions allowed, at most the bot's "
+                 "`max-wait`, a day by default): the turn ends with what was said so far and a timer "
+                 "continues the dialog, on any server process, after any restart. Messages that come "
+                 "meanwhile answer the HEARs after the WAIT, in order (10 at most). `WAIT 0` goes on at once.",
                  "WAIT 2"),
     "SAVE": _doc("SAVE file, value", "Writes text (or JSON for other values) into the bot's own storage "
                  "area; paths outside it are refused.", 'SAVE "conversations/" + session_id + ".txt", history'),

@@ -4,12 +4,15 @@ Built on ``ipykernel.kernelbase.Kernel`` (the bash_kernel way): the base owns th
 this class fills the ``do_*`` hooks. Cells go through the same DialogRuntime as the server.
 A HEAR takes its answer from, in order: the cell's ``%answers``, the ``%chat`` widget when one
 is shown, a stdin prompt when the front end allows it; otherwise the dialog suspends and a
-later ``%user`` cell (or the widget) answers it.
+later ``%user`` cell (or the widget) answers it. At a ``WAIT`` the cell waits (interruptibly)
+for the timer's turn, which the timer service of this kernel or of a server on the same store
+fires; its replies reach the cell and the widget as the session's turn event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import html
 import json
@@ -27,7 +30,7 @@ from ipykernel.kernelbase import Kernel
 
 from gb_basic import BasicError, BasicSyntaxError, parse, parse_expression, values
 from gb_basic import ast as A
-from gb_runtime import Refusal, Result, Waiting
+from gb_runtime import Refusal, Reply, Result, Waiting
 
 from . import docs
 from .kernelspec import LANGUAGE_INFO
@@ -68,6 +71,7 @@ class _Interrupted(Exception):
 
 
 ANSWERED_ELSEWHERE = "\x00answered elsewhere"  # what a cell waiting for the widget gets when another front answered
+TIMER_GRACE = 10.0  # seconds past a WAIT's due time a cell waits for its timer's turn before it ends
 
 
 class GbKernel(Kernel):
@@ -97,6 +101,7 @@ class GbKernel(Kernel):
         self.nb.on_turn(self.on_turn)
         self.widget: Any = None
         self.widget_answer: asyncio.Future[str] | None = None
+        self.timer_turn: asyncio.Future[dict[str, Any]] | None = None  # a cell at a WAIT waits for its timer's turn
         self.answers: list[str] = []
         self._tasks: set[asyncio.Future[Any]] = set()
         self.remote_turns = 0  # turns of the session committed by other processes, seen so far
@@ -156,6 +161,9 @@ class GbKernel(Kernel):
             if self.widget_answer is not None and not self.widget_answer.done():
                 self.widget_answer.cancel()
             self.widget_answer = None
+            if self.timer_turn is not None and not self.timer_turn.done():
+                self.timer_turn.cancel()
+            self.timer_turn = None
 
     async def _execute(self, code: str) -> dict[str, Any]:
         try:
@@ -210,15 +218,41 @@ class GbKernel(Kernel):
             await self.refresh_widget()
             if result.waiting is None or result.error is not None:
                 return result
+            waiting = result.waiting
+            if waiting.kind == "wait":
+                fired = await self.after_wait(waiting)
+                if fired is None:
+                    self.out(f"(the dialog waits at {waiting.describe()}; what it says then appears in "
+                             "%chat and %history)\n")
+                    return result
+                result = fired
+                continue
             answer = await self.next_answer(result, answers)
             if answer is ANSWERED_ELSEWHERE:
                 self.out("(answered in another channel of this session: see %chat or %history)\n")
                 return result
             if answer is None:
-                self.out(f"(waiting for {result.waiting.describe()}: answer with %user TEXT or in %chat)\n")
+                self.out(f"(waiting for {waiting.describe()}: answer with %user TEXT or in %chat)\n")
                 return result
             self.out(f"> {answer}\n")
             result = await self.nb.send(answer)
+
+    async def after_wait(self, waiting: Waiting) -> Result | None:
+        """The turn of the timer of a WAIT (the session's turn event with origin "timer"), or None
+        when it did not come within 10 s after the due time."""
+        self.timer_turn = asyncio.get_running_loop().create_future()
+        due = waiting.due or dt.datetime.now(dt.UTC)
+        timeout = max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + TIMER_GRACE
+        try:
+            event = await asyncio.wait_for(asyncio.shield(self.timer_turn), timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self.timer_turn = None
+        replies = [Reply(m["content"], choices=m.get("choices"), to=m.get("to")) for m in event.get("messages") or []]
+        w = event.get("waiting")
+        return Result(uuid.UUID(event["session_id"]), str(event.get("bot")), replies,
+                      Waiting.from_dict(w) if w else None)
 
     async def next_answer(self, result: Result, answers: list[str]) -> str | None:
         if answers:
@@ -400,6 +434,9 @@ class GbKernel(Kernel):
         """A committed turn of the notebook's session, from this kernel or from any other front
         (a web chat attached to the session): its messages go into the widget, once."""
         remote = self.nb.runtime is None or event.get("runtime") != self.nb.runtime.instance
+        if event.get("origin") == "timer" and self.timer_turn is not None and not self.timer_turn.done() \
+                and event.get("session_id") == str(self.nb.session_id):
+            self.timer_turn.set_result(event)  # the cell waiting at the WAIT goes on
         if remote:
             self.remote_turns += 1
             if self.widget_answer is not None and not self.widget_answer.done():
@@ -417,7 +454,7 @@ class GbKernel(Kernel):
             prefix = f"(to {m['to']}) " if m.get("to") else ""
             w.add_message("assistant", prefix + m["content"], m.get("choices"))
         waiting = event.get("waiting")
-        w.waiting = Waiting(**waiting).describe() if waiting else ""
+        w.waiting = Waiting.from_dict(waiting).describe() if waiting else ""
         if remote:
             self._later(self.refresh_widget())  # another process's turn: its variables too
 

@@ -11,6 +11,7 @@ from .bots import BotPackage, BotRegistry, BotSettings
 from .errors import (
     BotError,
     DialogRuntimeError,
+    DialogWaiting,
     InvalidToken,
     Refusal,
     SessionEnded,
@@ -25,10 +26,12 @@ from .errors import (
 )
 from .messages import DialogState, Inbound, Reply, Result, SessionSummary, Waiting
 from .runtime import DialogRuntime
+from .timers import TimerService
 
 __all__ = [
     "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
-    "DialogState", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded", "SessionError",
-    "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings", "StoreUnavailable",
-    "TemplateNotFound", "TooManySessions", "UnknownBot", "UnknownDialog", "UploadTooLarge", "Waiting", "WrongBot",
+    "DialogState", "DialogWaiting", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded",
+    "SessionError", "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings",
+    "StoreUnavailable", "TemplateNotFound", "TimerService", "TooManySessions", "UnknownBot", "UnknownDialog",
+    "UploadTooLarge", "Waiting", "WrongBot",
 ]

@@ -110,6 +110,7 @@ _NUMERIC: dict[str, tuple[str, type]] = {
     "max-steps": ("max_steps", int),
     "max-seconds": ("max_seconds", float),
     "max-memory-mb": ("max_memory_mb", int),
+    "max-wait": ("max_wait_seconds", float),
 }
 
 
@@ -130,6 +131,7 @@ class BotSettings:
     max_seconds: float = 10.0
     max_memory_mb: int = 256
     extra: dict[str, str] = field(default_factory=dict)
+    max_wait_seconds: float = 86_400.0  # the longest WAIT (seconds, `max-wait`); a waiting dialog holds nothing
 
     @classmethod
     def from_config(cls, config: Mapping[str, str], source: str = "config.csv") -> BotSettings:

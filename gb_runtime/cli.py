@@ -70,7 +70,8 @@ async def _run(file: Path, overrides: dict[str, Any]) -> int:
 
 
 async def _converse(runtime: DialogRuntime, bot: str, dialog: str) -> int:
-    """Start `dialog` in a new terminal session and answer each HEAR with a line of stdin."""
+    """Start `dialog` in a new terminal session and answer each HEAR with a line of stdin (a WAIT
+    waits, then the dialog goes on)."""
     started = await runtime.start(bot, channel=CHANNEL, run_start=False)
     session_id = started.session_id
     result = await runtime.start_dialog(session_id, dialog)
@@ -79,11 +80,17 @@ async def _converse(runtime: DialogRuntime, bot: str, dialog: str) -> int:
         if result.error is not None:
             click.echo(str(result.error), err=True)
             return 1
-        if result.waiting is None:
+        waiting = result.waiting
+        if waiting is None:
             return 0
+        if waiting.kind == "wait":  # nobody else fires it: sleep until it is due, then go on
+            due = waiting.due or runtime.clock()
+            await asyncio.sleep(max(0.0, (due - runtime.clock()).total_seconds()))
+            result = await runtime.resume_timer(session_id) or Result(session_id, bot)
+            continue
         line = await _read_line()
         if line is None:
-            click.echo(f"(end of input: the dialog waits at {result.waiting.describe()})", err=True)
+            click.echo(f"(end of input: the dialog waits at {waiting.describe()})", err=True)
             return 0
         result = await runtime.handle(Inbound(bot, line, channel=CHANNEL, session_id=session_id))
 

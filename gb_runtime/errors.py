@@ -11,6 +11,7 @@ Tree::
         ├── SessionNotFound      404
         ├── UnknownDialog        404          the bot has no dialog of that name
         ├── UploadTooLarge       413          over max-upload-mb
+        ├── DialogWaiting        429          a dialog at a WAIT already holds its messages typed ahead (retry_after)
         ├── TooManySessions      503          over max-sessions active sessions (retry_after)
         └── BotError             500          a bot package (bots.py)
             ├── BotConfigError   500          config.csv or a template is malformed (also ValueError)
@@ -30,8 +31,8 @@ from gb_sessions.errors import Refusal
 
 __all__ = [
     "DialogRuntimeError", "InvalidToken", "SessionExpired", "WrongBot", "SessionEnded", "SessionNotFound",
-    "UnknownDialog", "UploadTooLarge", "TooManySessions", "BotError", "BotConfigError", "BotStorageError",
-    "UnknownBot", "TemplateNotFound", "Refusal",
+    "UnknownDialog", "UploadTooLarge", "DialogWaiting", "TooManySessions", "BotError", "BotConfigError",
+    "BotStorageError", "UnknownBot", "TemplateNotFound", "Refusal",
 ]
 
 
@@ -67,6 +68,12 @@ class UnknownDialog(DialogRuntimeError):
 
 class UploadTooLarge(DialogRuntimeError):
     status, code = 413, "upload_too_large"
+
+
+class DialogWaiting(DialogRuntimeError):
+    """The dialog waits at a WAIT and already holds as many messages for after it as it keeps."""
+
+    status, code = 429, "dialog_waiting"
 
 
 class TooManySessions(DialogRuntimeError):

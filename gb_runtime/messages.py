@@ -35,30 +35,47 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Waiting:
-    """What a dialog waits for: the HEAR's variable, its type (or MENU), the menu's choices, line."""
+    """What a dialog waits for: the HEAR's variable, its type (or MENU), the menu's choices, line;
+    `kind` is "hear" (the user's next message) or "wait" (a WAIT: the dialog goes on by itself at
+    `due`, and messages that come before are answers typed ahead)."""
 
     variable: str | None
     type: str | None
     choices: list[str] | None
     line: int | None
+    kind: str = "hear"
+    due: dt.datetime | None = None
 
     @classmethod
     def of_request(cls, request: dict[str, Any] | None) -> Waiting | None:
-        """From a suspended machine's HEAR request (``Request.to_dict()``), or None."""
+        """From a suspended machine's HEAR request (``Request.to_dict()``) or a WAIT's waiting
+        (``{kind: "wait", line, due}``), or None."""
         if not request:
             return None
+        if request.get("kind") == "wait":
+            return cls(None, None, None, request.get("line"), "wait", dt.datetime.fromisoformat(request["due"]))
         choices = [str(c) for c in request["choices"]] if request.get("choices") else None
         return cls(request.get("var"), request.get("type") or ("MENU" if choices else None), choices,
                    request.get("line"))
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Waiting:
+        """Inverse of :meth:`to_dict` (a turn event's ``waiting``)."""
+        due = d.get("due")
+        return cls(d.get("variable"), d.get("type"), d.get("choices"), d.get("line"), d.get("kind") or "hear",
+                   dt.datetime.fromisoformat(due) if due else None)
+
     def describe(self) -> str:
-        """One line for people: ``HEAR name AS EMAIL, line 3``."""
+        """One line for people: ``HEAR name AS EMAIL, line 3``, ``WAIT until 12:00:05 UTC, line 2``."""
+        if self.kind == "wait" and self.due is not None:
+            return f"WAIT until {self.due.astimezone(dt.UTC):%H:%M:%S} UTC, line {self.line or 0}"
         return Request("hear", self.line or 0, 0, {"var": self.variable, "type": self.type if self.type != "MENU"
                                                    else None, "choices": self.choices}).describe()
 
     def to_dict(self) -> dict[str, Any]:
-        """The API's shape: ``{variable, type, choices, line}``."""
-        return {"variable": self.variable, "type": self.type, "choices": self.choices, "line": self.line}
+        """The API's shape: ``{variable, type, choices, line, kind, due}`` (`due` for a WAIT)."""
+        return {"variable": self.variable, "type": self.type, "choices": self.choices, "line": self.line,
+                "kind": self.kind, "due": self.due.isoformat() if self.due else None}
 
 
 @dataclass(frozen=True)

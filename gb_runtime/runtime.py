@@ -4,6 +4,11 @@
 then, holding the session's lock (across processes), load it, resume the dialog that waits at
 HEAR or start one, answer its requests, save everything in ONE transaction, and only then
 return the replies. The kernel, the widget, every channel and the tests call it.
+
+``WAIT n`` suspends a dialog like HEAR does, with a timer row stored in the same transaction;
+``resume_timer`` (called by the TimerService of whichever process claims the row) continues it
+as a turn of its own. Messages that come while it waits are kept, in order, for the HEARs after
+the WAIT (a user who typed ahead), at most MAX_TYPED_AHEAD of them.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -42,16 +48,18 @@ from gb_sessions.tokens import hash_token, new_token, same_hash
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .errors import (
+    DialogWaiting,
     InvalidToken,
     SessionEnded,
     SessionExpired,
     SessionNotFound,
     TooManySessions,
+    UnknownBot,
     UnknownDialog,
     UploadTooLarge,
     WrongBot,
 )
-from .keywords import Fulfiller
+from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Inbound, Reply, Result, SessionSummary, Waiting
 from .worker import run_dialog
 
@@ -60,6 +68,8 @@ __all__ = ["DialogRuntime", "compile_cached"]
 log = logging.getLogger("gb.dialog")
 Listener = Callable[[dict[str, Any]], None]
 MAX_RETRIES = 5  # a turn that meets a concurrent update is run again on fresh state
+MAX_TYPED_AHEAD = 10  # messages a dialog at a WAIT keeps for after it; past them a 429
+TIMER_ORIGIN = "timer"  # the `origin` of the turn event of a timer that fired
 
 
 class Events(Protocol):
@@ -96,6 +106,8 @@ class DialogRuntime:
         self.apologize = apologize
         self.instance = uuid.uuid4().hex  # names this runtime in its events: a listener tells its own turns
         self._sending: set[asyncio.Future[None]] = set()
+        # called with the due time after a committed turn that set a timer (the TimerService wakes for it)
+        self.timer_set: Callable[[dt.datetime], None] | None = None
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
                     user_id: uuid.UUID | None = None, run_start: bool = True) -> Result:
@@ -241,12 +253,14 @@ class DialogRuntime:
         if self.events is not None:
             self.events.unsubscribe(session_id, listener)
 
-    def _publish(self, result: Result, inbound: Inbound | None) -> None:
+    def _publish(self, result: Result, inbound: Inbound | None, *, origin: str | None = None) -> None:
         """After the commit: the turn as an event ``{type: "turn", session_id, bot, received,
         messages, waiting, origin, runtime}`` for the session's listeners everywhere."""
+        if result.waiting is not None and result.waiting.due is not None and self.timer_set is not None:
+            self.timer_set(result.waiting.due)
         if self.events is None:
             return
-        payload = {"type": "turn", **result.to_dict(), "origin": inbound.origin if inbound else None,
+        payload = {"type": "turn", **result.to_dict(), "origin": inbound.origin if inbound else origin,
                    "received": _message_dict(result.received), "runtime": self.instance}
         payload.pop("token", None)
         landing = self.store.landing(result.session_id)
@@ -346,7 +360,9 @@ class DialogRuntime:
         result.received = session.add("user", inbound.text, channel=inbound.channel, at=now)
         answer: Any = inbound.attachment if inbound.attachment else inbound.text
         waiting = session.dialog
-        if waiting and waiting.get("state"):
+        if _timer_of(waiting) is not None:
+            self._type_ahead(session, answer, result)
+        elif waiting and waiting.get("state"):
             name = str(waiting.get("name"))
             source = waiting.get("source")  # a notebook cell keeps its own source
             program = compile_cached(source, name) if source is not None else bot.dialog(name)
@@ -357,13 +373,36 @@ class DialogRuntime:
                 session.dialog = None
                 self._say(session, result, f"The dialog {name} is gone; starting over.")
         else:
-            name = inbound.text.strip().lower().replace(" ", "_")
-            if name and name in bot.dialog_names():
-                await self._run(session, bot, bot.dialog(name), name, None, result)
-            else:
-                self._fallback(session, bot, inbound.text, result)
+            await self._open(session, bot, inbound.text, result)
         session.last_activity = now
         session.expires_at = self._expiry(session, bot.settings, now)
+
+    async def _open(self, session: Session, bot: BotPackage, text: str, result: Result,
+                    queued: list[Any] | None = None) -> None:
+        """A message no dialog waits for: start the dialog it names, or answer with the fallback."""
+        name = text.strip().lower().replace(" ", "_")
+        if name and name in bot.dialog_names():
+            await self._run(session, bot, bot.dialog(name), name, None, result, queued=queued)
+        else:
+            self._fallback(session, bot, text, result)
+
+    def _type_ahead(self, session: Session, answer: Any, result: Result) -> None:
+        """A message while the dialog WAITs: kept for the HEARs after the WAIT (it is in the history already).
+
+        Raises:
+            DialogWaiting: MAX_TYPED_AHEAD messages are kept already (429, retry when the WAIT is over).
+        """
+        dialog = session.dialog or {}
+        waiting = Waiting.of_request(dialog.get("waiting"))
+        queued = dialog.setdefault("queued", [])
+        if len(queued) >= MAX_TYPED_AHEAD:
+            due = waiting.due if waiting and waiting.due else self.clock()
+            raise DialogWaiting(f"the dialog waits (WAIT, line {waiting.line if waiting else '?'}) until "
+                                f"{due.isoformat(timespec='seconds')} and holds {len(queued)} messages for after it "
+                                "already; send this one after the wait",
+                                retry_after=max(1, math.ceil((due - self.clock()).total_seconds())))
+        queued.append(answer)
+        result.waiting = waiting
 
     def _fallback(self, session: Session, bot: BotPackage, text: str, result: Result) -> None:
         kbs = session.context.get("kb") or bot.kb_names()
@@ -394,11 +433,13 @@ class DialogRuntime:
                    state: dict[str, Any] | None, result: Result, *, answer: Any = None,
                    fresh_start: bool = False, entry: str = "main", variables: dict[str, Any] | None = None,
                    merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
-                   source: str | None = None, result_var: str | None = None) -> None:
-        """Run or resume a dialog until it waits at HEAR or ends, answering its requests.
+                   source: str | None = None, result_var: str | None = None,
+                   queued: list[Any] | None = None) -> None:
+        """Run or resume a dialog until it waits at HEAR or WAIT, or ends, answering its requests.
 
         `variables` (in their stored form) start the dialog; each run of the machine starts on
         the event loop and moves to a worker thread if it grows long (see :mod:`.worker`).
+        `queued` holds messages typed ahead during a WAIT: they answer its HEARs first.
         """
         if program is None:
             return
@@ -422,6 +463,14 @@ class DialogRuntime:
                         result.value = r.variables.pop(result_var, None) if result_var else None
                         session.variables = {k: values.encode(v) for k, v in r.variables.items() if v is not None}
                     return
+                if r.request.kind == "hear" and queued:  # a message typed during a WAIT answers this HEAR
+                    r = await run_dialog(_resumed(machine, r.state, queued.pop(0)))
+                    continue
+                if is_wait(r.request):
+                    if self._suspend_wait(session, bot, program, name, r, result, queued, source):
+                        return
+                    r = await run_dialog(_resumed(machine, r.state, None))  # WAIT 0 goes on at once
+                    continue
                 if r.request.kind == "hear":
                     session.dialog = {"name": name, "state": r.state, "waiting": r.request.to_dict()}
                     if source is not None:
@@ -457,6 +506,78 @@ class DialogRuntime:
             result.error = exc
             if self.apologize:
                 self._say(session, result, "Sorry, something went wrong in this conversation.")
+
+    def _suspend_wait(self, session: Session, bot: BotPackage, program: Program, name: str, r: Suspended,
+                      result: Result, queued: list[Any] | None, source: str | None) -> bool:
+        """A WAIT: suspend the dialog with a timer stored with this turn (True), or go on at
+        once for ``WAIT 0`` (False).
+
+        Raises:
+            BasicRuntimeError: the seconds are not a number of 0 or more, or over max-wait.
+        """
+        seconds = wait_seconds(r.request, bot.settings.max_wait_seconds, program.name)
+        if seconds == 0:
+            return False
+        due = self.clock() + dt.timedelta(seconds=seconds)
+        timer = session.schedule("wait", due)
+        waiting = {"kind": "wait", "line": r.request.line, "column": r.request.column, "seconds": seconds,
+                   "timer": str(timer.id), "due": due.isoformat()}
+        session.dialog = {"name": name, "state": r.state, "waiting": waiting}
+        if queued:
+            session.dialog["queued"] = list(queued)
+        if source is not None:
+            session.dialog["source"] = source
+        result.waiting = Waiting.of_request(waiting)
+        return True
+
+    # --- timers --------------------------------------------------------------------------------------
+    async def resume_timer(self, session_id: uuid.UUID, timer_id: uuid.UUID | None = None) -> Result | None:
+        """A due timer fires: the dialog waiting on it goes on after its WAIT, as a turn of its
+        own under the session's lock (the WAIT answered with nothing, messages typed ahead
+        answering its HEARs); its replies are stored and published like any turn's (origin
+        "timer"), and the timer's row is deleted in that turn's commit, so it fires once.
+
+        Called by the TimerService of the process that claimed the timer; `timer_id` None fires
+        whichever timer the dialog waits on (``gb run``, which shares its store with nobody).
+
+        Returns:
+            The turn, or None when the session no longer waits on that timer, or has ended (the
+            row is deleted).
+        """
+        result: Result | None = None
+        try:
+            async with self._held(session_id) as (session, bot):
+                fired = _timer_of(session.dialog)
+                if fired is not None and timer_id in (None, fired) and session.status == "active":
+                    result = Result(session_id, bot.name)
+                    await self._after_wait(session, bot, fired, result)
+                    await self._commit(session, bot)
+        except (SessionNotFound, UnknownBot) as exc:
+            log.warning("timer %s of session %s: %s; dropped", timer_id, session_id, exc)
+        if result is None:
+            if timer_id is not None:
+                await self.store.drop_timer(timer_id)
+            return None
+        self._publish(result, None, origin=TIMER_ORIGIN)
+        return result
+
+    async def _after_wait(self, session: Session, bot: BotPackage, timer_id: uuid.UUID, result: Result) -> None:
+        dialog = session.dialog or {}
+        session.done_timers.append(timer_id)
+        name, source = str(dialog.get("name")), dialog.get("source")
+        queued: list[Any] = list(dialog.get("queued") or [])
+        state = {k: v for k, v in dialog["state"].items() if k != "budget"}  # a turn of its own: a new budget
+        program = compile_cached(source, name) if source is not None else bot.dialog(name)
+        if program is None:
+            session.dialog = None
+            self._say(session, result, f"The dialog {name} is gone; starting over.")
+        else:
+            await self._run(session, bot, program, name, state, result, source=source, queued=queued)
+        if _timer_of(session.dialog) == timer_id:  # a runaway run went back to the WAIT: its timer is spent
+            session.dialog = result.waiting = None
+        while queued and session.dialog is None:  # typed ahead and left when the dialog ended
+            answer = queued.pop(0)
+            await self._open(session, bot, answer if isinstance(answer, str) else "", result, queued)
 
     async def _user_name(self, session: Session) -> str | None:
         if session.user_id is None or self.users is None:
@@ -622,6 +743,12 @@ class _Mark:
         del session.pending[self.pending:], result.replies[self.replies:]
         if session.history is not None:
             session.history[:] = [m for m in session.history if not any(m is d for d in dropped)]
+
+
+def _timer_of(dialog: dict[str, Any] | None) -> uuid.UUID | None:
+    """The timer a session's dialog waits on (at a WAIT), or None."""
+    waiting = (dialog or {}).get("waiting") or {}
+    return uuid.UUID(waiting["timer"]) if waiting.get("kind") == "wait" and waiting.get("timer") else None
 
 
 def _message_dict(message: Message | None) -> dict[str, Any] | None:

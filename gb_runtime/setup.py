@@ -1,7 +1,8 @@
 """The composition root: storage, live events and the runtime, opened together, closed together.
 
 ``gb serve`` and the notebook kernel both start here, so they build the same runtime the same
-way; they differ only in the notebook's write-behind store (a cell's reply does not wait for
+way, with the same timer service (timers.py: it fires the WAITs of the store's dialogs); they
+differ only in the notebook's write-behind store (a cell's reply does not wait for
 SQL) and in whether a failed dialog apologises to the user.
 """
 
@@ -18,6 +19,7 @@ from gb_sessions.config import Stores
 from .bots import BotRegistry
 from .events import SessionEvents
 from .runtime import DialogRuntime
+from .timers import TimerService
 
 __all__ = ["Services", "open_services"]
 
@@ -30,6 +32,7 @@ class Services:
     stores: Stores
     events: SessionEvents
     write_behind: WriteBehindStore | None = None
+    timers: TimerService | None = None
 
     async def flush(self) -> None:
         """Wait for background saves (the notebook's), raising LostUpdate for a failed one."""
@@ -53,8 +56,10 @@ class Services:
         return await cleanup(self.stores)
 
     async def close(self) -> None:
-        """Flush, stop the events, close the database and the cache."""
+        """Stop the timers, flush, stop the events, close the database and the cache."""
         try:
+            if self.timers is not None:
+                await self.timers.stop()
             await self.flush()
         finally:
             await self.events.stop()
@@ -63,7 +68,8 @@ class Services:
 
 async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind: bool = False,
                         apologize: bool = True) -> Services:
-    """Open the database (migrated), the cache and the live events, and build the runtime.
+    """Open the database (migrated), the cache and the live events, build the runtime and start
+    its timer service.
 
     Args:
         settings: where the data is.
@@ -77,4 +83,6 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
     wb = WriteBehindStore(stores.store) if write_behind else None
     runtime = DialogRuntime(wb or stores.store, BotRegistry(bots_dir, settings.data_dir), users=stores.users,
                             events=events, apologize=apologize)
-    return Services(runtime, stores, events, wb)
+    timers = TimerService(runtime, runtime.store)
+    timers.start()
+    return Services(runtime, stores, events, wb, timers)

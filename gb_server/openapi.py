@@ -58,7 +58,11 @@ OPENAPI: dict[str, Any] = {
             "Waiting": {"type": ["object", "null"], "properties": {
                 "variable": {"type": ["string", "null"]}, "type": {"type": ["string", "null"]},
                 "choices": {"type": ["array", "null"], "items": {"type": "string"}},
-                "line": {"type": ["integer", "null"]}}},
+                "line": {"type": ["integer", "null"]},
+                "kind": {"type": "string", "enum": ["hear", "wait"],
+                         "description": "hear: the next message answers it; wait: the dialog goes on by itself "
+                                        "at `due` (messages before then answer the HEARs after the WAIT)"},
+                "due": {"type": ["string", "null"], "format": "date-time"}}},
         },
     },
     "paths": {

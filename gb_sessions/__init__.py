@@ -16,7 +16,7 @@ from .errors import (
     VariablesTooLarge,
 )
 from .memory import MemoryStore
-from .session import Message, Session, utcnow
+from .session import Message, Session, Timer, utcnow
 from .store import SqlStore
 from .users import User, UserStore
 from .writebehind import LostUpdate, WriteBehindStore
@@ -24,6 +24,6 @@ from .writebehind import LostUpdate, WriteBehindStore
 __all__ = [
     "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LostUpdate", "MemoryStore", "Message",
     "RateLimited", "Session", "SessionError", "SessionRecord", "SessionStore", "SqlStore", "StoreSettings",
-    "StoreUnavailable", "Stores", "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore",
+    "StoreUnavailable", "Stores", "Timer", "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore",
     "open_stores", "utcnow", "variables_size",
 ]

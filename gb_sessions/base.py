@@ -10,7 +10,9 @@ One turn of a conversation is::
 the variables' size, the version check that refuses a stale copy (ConcurrentUpdate, nothing
 written), and what a committed turn means for the copy in hand. A backend implements the
 storage primitives (``_acquire``, ``_insert``, ``_read``, ``_write``, ``_user_messages_since``)
-and the lookups. Backends: :class:`~gb_sessions.store.SqlStore` (PostgreSQL or SQLite, the
+and the lookups, the timers' among them (``claim_timers``, ``drop_timer``, ``timers``: a
+turn's new and fired timers are written by ``_insert``/``_write`` in the turn's transaction).
+Backends: :class:`~gb_sessions.store.SqlStore` (PostgreSQL or SQLite, the
 source of truth) and :class:`~gb_sessions.memory.MemoryStore` (tests, ``gb run``). Wrappers
 are stores too and implement the same primitives over an inner store:
 :class:`~gb_sessions.cache.CachedStore` (Valkey, write-through after the commit) and
@@ -30,7 +32,7 @@ from typing import Any
 
 from .errors import VariablesTooLarge
 from .ratelimit import WINDOW, limited
-from .session import Message, Session, utcnow
+from .session import Message, Session, Timer, utcnow
 
 __all__ = ["SessionStore", "SessionRecord", "Lease", "variables_size"]
 
@@ -212,3 +214,19 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the source of truth answers."""
+
+    # --- timers (backends): rows with a due time, written and deleted by the turns -------------------
+    @abc.abstractmethod
+    async def claim_timers(self, now: dt.datetime, owner: str, lease_seconds: float, limit: int = 20
+                           ) -> list[Timer]:
+        """Claim up to `limit` timers due at `now` for `owner`, earliest first, atomically: a
+        timer claimed here is claimed by no other process until `lease_seconds` have passed (then
+        a claim whose process died lapses, and the timer can be claimed again)."""
+
+    @abc.abstractmethod
+    async def drop_timer(self, timer_id: uuid.UUID) -> None:
+        """Delete a timer outside a turn (one whose dialog no longer waits on it)."""
+
+    @abc.abstractmethod
+    async def timers(self, session_id: uuid.UUID) -> list[Timer]:
+        """The session's stored timers, earliest first."""

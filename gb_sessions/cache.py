@@ -36,7 +36,7 @@ from .base import Lease, SessionRecord, SessionStore
 from .errors import StoreUnavailable
 from .locks import LOCK_TIMEOUT, LocalLocks
 from .ratelimit import SLIDING_WINDOW_LUA, WINDOW, limited
-from .session import Message, Session
+from .session import Message, Session, Timer
 from .store import SqlStore
 
 __all__ = ["ValkeyCache", "CachedStore", "cache_keys"]
@@ -309,7 +309,7 @@ class CachedStore(SessionStore):
             await self.cache.forget(session.id)  # never keep a copy that may be stale
             raise
         written = dataclasses.replace(session, version=session.version + 1, pending=[], memory_writes={},
-                                      lease=None)
+                                      lease=None, new_timers=[], done_timers=[])
         lease = session.lease
         if isinstance(lease, _ValkeyLease) and lease.session_id == session.id:
             earlier: list[Message] = lease.write[1] if lease.write else []
@@ -363,3 +363,14 @@ class CachedStore(SessionStore):
 
     async def ping(self) -> None:
         await self.inner.ping()
+
+    # --- timers: in SQL only (the turn's write lands them with its transaction) -----------------------------
+    async def claim_timers(self, now: dt.datetime, owner: str, lease_seconds: float, limit: int = 20
+                           ) -> list[Timer]:
+        return await self.inner.claim_timers(now, owner, lease_seconds, limit)
+
+    async def drop_timer(self, timer_id: uuid.UUID) -> None:
+        await self.inner.drop_timer(timer_id)
+
+    async def timers(self, session_id: uuid.UUID) -> list[Timer]:
+        return await self.inner.timers(session_id)

@@ -19,7 +19,7 @@ from typing import Any
 from .base import Lease, SessionRecord, SessionStore
 from .errors import ConcurrentUpdate
 from .locks import LocalLocks
-from .session import Message, Session
+from .session import Message, Session, Timer
 
 __all__ = ["MemoryStore"]
 
@@ -35,13 +35,14 @@ class MemoryStore(SessionStore):
         self.sessions: dict[uuid.UUID, Session] = {}
         self.messages: dict[uuid.UUID, list[Message]] = {}
         self.bot_memory: dict[tuple[str, str], Any] = {}
+        self.timer_rows: dict[uuid.UUID, tuple[Timer, str | None, dt.datetime | None]] = {}  # (timer, owner, until)
         self._ids = itertools.count(1)
         self._locks = LocalLocks()
 
     def _stored(self, session: Session) -> Session:
         return dataclasses.replace(
             session, variables=_copy(session.variables), context=_copy(session.context), dialog=_copy(session.dialog),
-            history=None, pending=[], memory_writes={}, lease=None)
+            history=None, pending=[], memory_writes={}, lease=None, new_timers=[], done_timers=[])
 
     def _append(self, session: Session) -> None:
         stored = self.messages.setdefault(session.id, [])
@@ -50,6 +51,10 @@ class MemoryStore(SessionStore):
             stored.append(dataclasses.replace(m))
         for key, value in session.memory_writes.items():
             self.bot_memory[(session.bot_id, key)] = _copy(value)
+        for t in session.new_timers:
+            self.timer_rows[t.id] = (t, None, None)
+        for timer_id in session.done_timers:
+            self.timer_rows.pop(timer_id, None)
 
     # --- primitives ------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -89,6 +94,8 @@ class MemoryStore(SessionStore):
     async def delete(self, session_id: uuid.UUID) -> None:
         self.sessions.pop(session_id, None)
         self.messages.pop(session_id, None)
+        for t in [t for t, _, _ in self.timer_rows.values() if t.session_id == session_id]:
+            del self.timer_rows[t.id]
 
     def _active(self, bot_id: str | None = None) -> list[Session]:
         found = [s for s in self.sessions.values() if s.status == "active" and bot_id in (None, s.bot_id)]
@@ -128,3 +135,18 @@ class MemoryStore(SessionStore):
 
     async def ping(self) -> None:
         return None
+
+    # --- timers -------------------------------------------------------------------------------------------
+    async def claim_timers(self, now: dt.datetime, owner: str, lease_seconds: float, limit: int = 20
+                           ) -> list[Timer]:
+        free = sorted((t for t, _, until in self.timer_rows.values()
+                       if t.due_at <= now and (until is None or until < now)), key=lambda t: t.due_at)[:limit]
+        for t in free:
+            self.timer_rows[t.id] = (t, owner, now + dt.timedelta(seconds=lease_seconds))
+        return free
+
+    async def drop_timer(self, timer_id: uuid.UUID) -> None:
+        self.timer_rows.pop(timer_id, None)
+
+    async def timers(self, session_id: uuid.UUID) -> list[Timer]:
+        return sorted((t for t, _, _ in self.timer_rows.values() if t.session_id == session_id), key=lambda t: t.due_at)

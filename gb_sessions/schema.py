@@ -1,7 +1,8 @@
 """SQLAlchemy 2 models. Table and column names are the seed's, so its inspection SQL runs as written.
 
 ``sessions`` (who, which bot, when), ``messages`` (the history), ``session_state`` (variables,
-context, the waiting dialog), ``bots``, ``bot_memory``, ``users`` and ``user_identities``.
+context, the waiting dialog), ``bots``, ``bot_memory``, ``users``, ``user_identities`` and
+``timers`` (the due times of waiting dialogs).
 Schema changes are Alembic migrations (gb_sessions/migrations).
 """
 
@@ -15,7 +16,8 @@ from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, S
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Bot", "User", "UserIdentity", "SessionRow", "MessageRow", "SessionState", "BotMemory"]
+__all__ = ["Base", "Bot", "User", "UserIdentity", "SessionRow", "MessageRow", "SessionState", "BotMemory",
+           "TimerRow"]
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 Time = DateTime(timezone=True)
@@ -95,3 +97,20 @@ class BotMemory(Base):
     bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(500), primary_key=True)
     value: Mapped[Any] = mapped_column(Json)
+
+
+class TimerRow(Base):
+    """A due time of a session (``WAIT n``): written in the turn that set it, claimed by one
+    process at a time (`claimed_by` until `claimed_until`: a lease a dead process lets lapse),
+    deleted in the turn that fires it."""
+
+    __tablename__ = "timers"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    bot_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[dt.datetime] = mapped_column(Time, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(Time)
+    created_at: Mapped[dt.datetime] = mapped_column(Time)
+    __table_args__ = (Index("ix_timers_session_id", "session_id"),)

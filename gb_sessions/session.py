@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Message", "Session", "utcnow"]
+__all__ = ["Message", "Session", "Timer", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -39,6 +39,18 @@ class Message:
         return cls(d["role"], d["content"], dt.datetime.fromisoformat(d["timestamp"]), d["channel"], d.get("id"))
 
 
+@dataclass(frozen=True)
+class Timer:
+    """A due time of a session (a ``WAIT``), a row in SQL: written with the turn that set it,
+    fired once by whichever server process claims it first, deleted with the turn it fires."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    bot_id: str
+    kind: str  # "wait"
+    due_at: dt.datetime
+
+
 @dataclass
 class Session:
     """A persistent conversation: who, which bot, its variables, context and waiting dialog.
@@ -46,7 +58,9 @@ class Session:
     `history` holds the most recent messages (up to the bot's history limit), oldest first,
     when the session was loaded with them (None otherwise: the store's ``history`` has them);
     `pending` the messages added during this turn, written by the next ``save``;
-    `memory_writes` the bot-memory keys set during this turn (saved in the same transaction).
+    `memory_writes` the bot-memory keys set during this turn (saved in the same transaction);
+    `new_timers` the timers set and `done_timers` the ids of the timers fired during this turn
+    (inserted and deleted in the same transaction).
     `version` increases with every save: a save of a stale copy fails with ConcurrentUpdate.
     `lease` is set on the copy ``SessionStore.lock`` yields: the lock it was loaded under (a
     store may finish that copy's save when the lock is released); never stored.
@@ -73,6 +87,8 @@ class Session:
     ttl_seconds: int = 1800
     history_limit: int = 50
     lease: Any = field(default=None, repr=False, compare=False)
+    new_timers: list[Timer] = field(default_factory=list)
+    done_timers: list[uuid.UUID] = field(default_factory=list)
 
     @property
     def anonymous(self) -> bool:
@@ -91,8 +107,16 @@ class Session:
             self.message_count += 1
         return msg
 
+    def schedule(self, kind: str, due_at: dt.datetime) -> Timer:
+        """Set a timer of this session; it is stored with this turn (never before)."""
+        timer = Timer(uuid.uuid4(), self.id, self.bot_id, kind, due_at)
+        self.new_timers.append(timer)
+        return timer
+
     def committed(self) -> None:
         """Called by the store once this turn is written: a new version, nothing pending."""
         self.version += 1
         self.pending.clear()
         self.memory_writes.clear()
+        self.new_timers.clear()
+        self.done_timers.clear()

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, literal, select, text, update
+from sqlalchemy import Table, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -26,14 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .base import Lease, SessionRecord, SessionStore
 from .errors import ConcurrentUpdate, StoreUnavailable
 from .locks import FileLock, PostgresLock
-from .schema import Bot, BotMemory, MessageRow, SessionRow, SessionState
-from .session import Message, Session, utcnow
+from .schema import Bot, BotMemory, MessageRow, SessionRow, SessionState, TimerRow
+from .session import Message, Session, Timer, utcnow
 
 __all__ = ["SqlStore"]
 
 log = logging.getLogger("gb.store")
 
-S, M, ST, BM = (cast(Table, t.__table__) for t in (SessionRow, MessageRow, SessionState, BotMemory))
+S, M, ST, BM, T = (cast(Table, t.__table__) for t in (SessionRow, MessageRow, SessionState, BotMemory, TimerRow))
 
 
 def _aware(t: dt.datetime | None) -> dt.datetime | None:
@@ -121,6 +121,7 @@ class SqlStore(SessionStore):
                 dialog=session.dialog, version=0, message_count=session.message_count))
             await self._insert_messages(conn, session)
             await self._write_memory(conn, session)
+            await self._write_timers(conn, session)
         self._bots |= new_bots  # committed: other requests may skip the insert now
 
     async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
@@ -145,7 +146,7 @@ class SqlStore(SessionStore):
             history_limit=history_limit)
 
     async def _write(self, session: Session) -> None:
-        if not self.sqlite and not session.memory_writes:
+        if not self.sqlite and not session.memory_writes and not session.new_timers and not session.done_timers:
             await self._write_one_statement(session)
             return
         async with _unavailable_on_error(), self.engine.begin() as conn:
@@ -160,6 +161,7 @@ class SqlStore(SessionStore):
                 last_activity=session.last_activity, user_id=session.user_id, token_hash=session.token_hash,
                 expires_at=session.expires_at, status=session.status))
             await self._write_memory(conn, session)
+            await self._write_timers(conn, session)
 
     async def _write_one_statement(self, session: Session) -> None:
         """PostgreSQL: the whole turn as ONE statement (atomic on its own, one round trip).
@@ -213,6 +215,16 @@ class SqlStore(SessionStore):
             await conn.execute(stmt.on_conflict_do_update(index_elements=["bot_id", "key"],
                                                           set_={"value": stmt.excluded.value}))
 
+    async def _write_timers(self, conn: AsyncConnection, session: Session) -> None:
+        """The turn's new timers and the deletion of those it fired, in its transaction."""
+        if session.new_timers:
+            now = utcnow()
+            await conn.execute(insert(T), [{"id": t.id, "session_id": t.session_id, "bot_id": t.bot_id,
+                                            "kind": t.kind, "due_at": t.due_at, "created_at": now}
+                                           for t in session.new_timers])
+        if session.done_timers:
+            await conn.execute(delete(T).where(T.c.id.in_(session.done_timers)))
+
     async def _user_messages_since(self, session_id: uuid.UUID, since: dt.datetime, limit: int
                                    ) -> list[dt.datetime]:
         q = (select(M.c.timestamp).where(M.c.session_id == session_id, M.c.role == "user", M.c.timestamp > since)
@@ -223,6 +235,7 @@ class SqlStore(SessionStore):
     # --- lookups ----------------------------------------------------------------------------------------
     async def delete(self, session_id: uuid.UUID) -> None:
         async with _unavailable_on_error(), self.engine.begin() as conn:
+            await conn.execute(delete(T).where(T.c.session_id == session_id))
             await conn.execute(delete(M).where(M.c.session_id == session_id))
             await conn.execute(delete(ST).where(ST.c.session_id == session_id))
             await conn.execute(delete(S).where(S.c.id == session_id))
@@ -287,6 +300,36 @@ class SqlStore(SessionStore):
     async def ping(self) -> None:
         await self._scalar(select(literal(1)))
 
+    # --- timers -------------------------------------------------------------------------------------------
+    async def claim_timers(self, now: dt.datetime, owner: str, lease_seconds: float, limit: int = 20
+                           ) -> list[Timer]:
+        """One UPDATE claims the due timers that nobody holds: PostgreSQL skips the rows another
+        process is claiming right now (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time,
+        so the condition is checked and the claim written atomically. A read comes first: a
+        poll that finds nothing due takes no write lock (SQLite has one for the whole file)."""
+        free = or_(T.c.claimed_until.is_(None), T.c.claimed_until < now)
+        if await self._scalar(select(T.c.id).where(T.c.due_at <= now, free).limit(1)) is None:
+            return []
+        due = select(T.c.id).where(T.c.due_at <= now, free).order_by(T.c.due_at).limit(limit)
+        if not self.sqlite:
+            due = due.with_for_update(skip_locked=True)
+        claim = (update(T).where(T.c.id.in_(due.scalar_subquery()), free)
+                 .values(claimed_by=owner, claimed_until=now + dt.timedelta(seconds=lease_seconds))
+                 .returning(T.c.id, T.c.session_id, T.c.bot_id, T.c.kind, T.c.due_at))
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            rows = (await conn.execute(claim)).all()
+        return sorted((_timer(r) for r in rows), key=lambda t: t.due_at)
+
+    async def drop_timer(self, timer_id: uuid.UUID) -> None:
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            await conn.execute(delete(T).where(T.c.id == timer_id))
+
+    async def timers(self, session_id: uuid.UUID) -> list[Timer]:
+        q = (select(T.c.id, T.c.session_id, T.c.bot_id, T.c.kind, T.c.due_at).where(T.c.session_id == session_id)
+             .order_by(T.c.due_at))
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            return [_timer(r) for r in (await conn.execute(q)).all()]
+
     async def _scalar(self, q: Any) -> Any:
         async with _unavailable_on_error(), self.engine.connect() as conn:
             return (await conn.execute(q)).scalar()
@@ -294,3 +337,7 @@ class SqlStore(SessionStore):
 
 def _message(r: Any) -> Message:
     return Message(r.role, r.content, _aware(r.timestamp), r.channel, r.id)  # type: ignore[arg-type]
+
+
+def _timer(r: Any) -> Timer:
+    return Timer(r.id, r.session_id, r.bot_id, r.kind, _aware(r.due_at))  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from typing import Any
 from .base import Lease, SessionRecord, SessionStore
 from .errors import ConcurrentUpdate, SessionError
 from .ratelimit import WINDOW, limited
-from .session import Message, Session, utcnow
+from .session import Message, Session, Timer, utcnow
 
 __all__ = ["WriteBehindStore", "LostUpdate", "WRITE_DELAY"]
 
@@ -49,7 +49,8 @@ def _snapshot(session: Session) -> Session:
     return dataclasses.replace(
         session, variables=json.loads(json.dumps(session.variables)), context=json.loads(json.dumps(session.context)),
         dialog=json.loads(json.dumps(session.dialog)), pending=list(session.pending),
-        memory_writes=json.loads(json.dumps(session.memory_writes)), history=None, lease=None)
+        memory_writes=json.loads(json.dumps(session.memory_writes)), history=None, lease=None,
+        new_timers=list(session.new_timers), done_timers=list(session.done_timers))
 
 
 class WriteBehindStore(SessionStore):
@@ -131,7 +132,8 @@ class WriteBehindStore(SessionStore):
         hot = self.hot.get(session_id)
         if hot is not None and not fresh and not with_history and self.failure is None:
             if lease is None:
-                return dataclasses.replace(_snapshot(hot), pending=[], memory_writes={}, history_limit=history_limit)
+                return dataclasses.replace(_snapshot(hot), pending=[], memory_writes={}, new_timers=[], done_timers=[],
+                                           history_limit=history_limit)
             del self.hot[session_id]
             hot.history_limit = history_limit
             return hot
@@ -157,9 +159,11 @@ class WriteBehindStore(SessionStore):
         self.latest[session.id] = session.version + 1
         snapshot = _snapshot(session)
         earlier = self.next.get(session.id)
-        if earlier is not None:  # not written yet: keep its messages and memory writes, in order
+        if earlier is not None:  # not written yet: keep its messages, memory writes and timers, in order
             snapshot.pending = earlier.pending + snapshot.pending
             snapshot.memory_writes = {**earlier.memory_writes, **snapshot.memory_writes}
+            snapshot.new_timers = earlier.new_timers + snapshot.new_timers
+            snapshot.done_timers = earlier.done_timers + snapshot.done_timers
         self.base.setdefault(session.id, session.version)
         if session.id not in self.next:  # a new save to wait for (one queued already covers this one)
             self.landed[session.id] = asyncio.get_running_loop().create_future()
@@ -246,3 +250,16 @@ class WriteBehindStore(SessionStore):
 
     async def ping(self) -> None:
         await self.inner.ping()
+
+    async def claim_timers(self, now: dt.datetime, owner: str, lease_seconds: float, limit: int = 20
+                           ) -> list[Timer]:
+        await self._flushed()
+        return await self.inner.claim_timers(now, owner, lease_seconds, limit)
+
+    async def drop_timer(self, timer_id: uuid.UUID) -> None:
+        await self._flushed()
+        await self.inner.drop_timer(timer_id)
+
+    async def timers(self, session_id: uuid.UUID) -> list[Timer]:
+        await self._flushed()
+        return await self.inner.timers(session_id)

@@ -35,7 +35,7 @@ let pending = false; // a message was sent, its reply has not come yet
 let attempt = 0; // reconnect attempts since the last "ready"
 let timer = null;
 let history = []; // the messages shown, in order
-let waiting = null; // {variable, type, choices, line} when the bot waits on a HEAR
+let waiting = null; // {variable, type, choices, line, kind: "hear"} at a HEAR, {kind: "wait", due, line} at a WAIT
 
 // --- token storage (localStorage; memory only when the browser refuses it) ---
 
@@ -109,6 +109,7 @@ function refresh() {
   choicesBox.hidden = choices.length === 0;
   let line = "";
   if (pending) line = `${bot} is typing…`;
+  else if (waiting?.kind === "wait") line = `${bot} will continue in a moment`;
   else if (waiting) line = `${bot} is waiting for your answer${waiting.type ? ` (${String(waiting.type).toLowerCase()})` : ""}`;
   waitingLine.textContent = line;
   waitingLine.hidden = !line;

@@ -68,6 +68,12 @@ def test_run_says_where_the_dialog_waits_at_end_of_input(files: Path) -> None:
     assert "the dialog waits at HEAR name, line 2" in r.stderr
 
 
+def test_run_waits_at_a_wait_then_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "wait.bas").write_text('TALK "a"\nWAIT 0.3\nTALK "b"\nHEAR x\nTALK "got " + x\n')
+    r = gb("run", str(tmp_path / "wait.bas"), stdin="Ann\n")
+    assert r.returncode == 0 and r.stdout.splitlines() == ["a", "b", "got Ann"], r.stderr
+
+
 def test_run_reports_runtime_errors_with_exit_1(tmp_path: Path) -> None:
     (tmp_path / "div.bas").write_text('TALK "a"\nx = 1 / 0\n')
     r = gb("run", str(tmp_path / "div.bas"))

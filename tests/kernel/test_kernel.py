@@ -153,6 +153,17 @@ def test_interrupt_stops_a_running_cell_and_the_kernel_lives(kernel) -> None:
     assert run(kc, 'TALK "alive"').stdout == "alive\n"
 
 
+def test_a_cell_goes_on_after_a_wait_when_its_timer_fires(kernel) -> None:
+    import time
+
+    _, kc = kernel
+    started = time.monotonic()
+    r = run(kc, '%answers Ann\nTALK "one"\nWAIT 0.5\nTALK "two"\nHEAR name\nWAIT 0\nTALK "hi " + name', timeout=30)
+    assert r.status == "ok" and r.stdout == "one\ntwo\n> Ann\nhi Ann\n"
+    assert time.monotonic() - started >= 0.5  # the kernel's timer service fired the WAIT's timer
+    assert run(kc, "name").results[0]["data"]["text/plain"] == '"Ann"'
+
+
 def test_interrupt_stops_a_cell_waiting_at_the_input_box(kernel) -> None:
     km, kc = kernel
     r = run(kc, "HEAR name\nTALK name", allow_stdin=True, answer_stdin=False, interrupt_after=2, km=km, timeout=30)

@@ -80,18 +80,18 @@ def test_settings_defaults_match_design() -> None:
     assert s == BotSettings()
     assert (s.session_timeout_minutes, s.session_expiry_days, s.history_limit, s.max_variables_kb) == (30, 7, 50, 1024)
     assert (s.max_upload_mb, s.max_sessions, s.rate_limit_per_minute, s.hear_tries) == (10, 1000, 60, 3)
-    assert (s.language, s.max_steps, s.max_seconds, s.extra) == ("en", 1_000_000, 10, {})
+    assert (s.language, s.max_steps, s.max_seconds, s.extra, s.max_wait_seconds) == ("en", 1_000_000, 10, {}, 86_400)
 
 
 def test_settings_overrides_and_extra_keys() -> None:
     s = BotSettings.from_config(parse_config_csv(
         "session-timeout,5\nsession-expiry-days,2\nhistory-limit,20\nmax-variables-kb,64\nmax-upload-mb,1\n"
         "max-sessions,3\nrate-limit,10\nhear-tries,5\nlanguage,pt-BR\nmax-steps,500\nmax-seconds,2.5\n"
-        "max-memory-mb,64\ngreeting,Hi, there\n"))
+        "max-memory-mb,64\ngreeting,Hi, there\nmax-wait,60\n"))
     assert s == BotSettings(
         session_timeout_minutes=5, session_expiry_days=2, history_limit=20, max_variables_kb=64, max_upload_mb=1,
         max_sessions=3, rate_limit_per_minute=10, hear_tries=5, language="pt-BR", max_steps=500, max_seconds=2.5,
-        max_memory_mb=64, extra={"greeting": "Hi, there"})
+        max_memory_mb=64, extra={"greeting": "Hi, there"}, max_wait_seconds=60)
 
 
 def test_settings_are_frozen() -> None:

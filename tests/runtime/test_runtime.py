@@ -36,7 +36,8 @@ async def test_start_and_talk_through_a_dialog(stores: Stores, bots: Path, tmp_p
     assert texts(started) == ["Hi! What is your name?"]
     assert started.token and len(started.token) >= 43  # 256 bits, url-safe base64
     assert started.waiting == Waiting("name", None, None, 2)
-    assert started.waiting.to_dict() == {"variable": "name", "type": None, "choices": None, "line": 2}
+    assert started.waiting.to_dict() == {"variable": "name", "type": None, "choices": None, "line": 2,
+                                         "kind": "hear", "due": None}
     r = await rt.handle(Inbound("greeter", "Ann", token=started.token))
     assert texts(r) == ["How old are you, Ann?"]
     assert r.waiting is not None and r.waiting.type == "INTEGER"

@@ -272,3 +272,90 @@ async def test_concurrent_first_sessions_of_a_new_bot(store: SessionStore) -> No
     await asyncio.gather(*(store.create(s) for s in sessions))
     for s in sessions:
         assert await store.load(s.id, fresh=True) is not None
+
+
+# --- timers (WAIT): rows written and deleted by the turns, claimed once ---------------------------------
+def mine(timers: list, s: Session) -> list:
+    """The timers of session `s` among those claimed (the PostgreSQL database is shared by the tests)."""
+    return [t for t in timers if t.session_id == s.id]
+
+
+async def test_a_timer_is_stored_with_its_turn_claimed_once_and_deleted_by_the_turn_that_fires_it(
+        store: SessionStore) -> None:
+    s, _ = new_session()
+    await store.create(s)
+    async with store.lock(s.id) as got:
+        assert got is not None
+        got.add("assistant", "wait for it")
+        timer = got.schedule("wait", utcnow() + dt.timedelta(seconds=30))
+        await store.save(got)
+    assert got.new_timers == []  # committed: nothing pending
+    stored = await store.timers(s.id)
+    assert [(t.id, t.kind, t.bot_id) for t in stored] == [(timer.id, "wait", "default")]
+    assert abs((stored[0].due_at - timer.due_at).total_seconds()) < 0.001
+    now = utcnow()
+    assert mine(await store.claim_timers(now, "early", 30), s) == []  # not due yet
+    due = timer.due_at + dt.timedelta(seconds=1)
+    assert [t.id for t in mine(await store.claim_timers(due, "one", 30), s)] == [timer.id]
+    assert mine(await store.claim_timers(due, "two", 30), s) == []  # claimed: no other process gets it
+    async with store.lock(s.id) as got:
+        assert got is not None
+        got.done_timers.append(timer.id)
+        got.add("assistant", "done waiting")
+        await store.save(got)
+    assert await store.timers(s.id) == []
+    assert [m.content for m in await store.history(s.id)] == ["wait for it", "done waiting"]
+
+
+async def test_a_claim_lapses_after_its_lease(store: SessionStore) -> None:
+    s, _ = new_session()
+    timer = s.schedule("wait", utcnow())
+    await store.create(s)  # a timer set by the session's first turn (start.bas) is stored with it
+    at = timer.due_at + dt.timedelta(seconds=1)
+    assert [t.id for t in mine(await store.claim_timers(at, "died", 10), s)] == [timer.id]
+    assert mine(await store.claim_timers(at + dt.timedelta(seconds=9), "other", 10), s) == []
+    again = mine(await store.claim_timers(at + dt.timedelta(seconds=11), "other", 10), s)
+    assert [t.id for t in again] == [timer.id]  # the first claimer died: the timer fires late, once
+    await store.delete(s.id)  # no due timer left for the other tests on the shared database
+
+
+async def test_concurrent_claims_get_a_timer_once(store: SessionStore) -> None:
+    sessions, timers = [], []
+    for _ in range(5):
+        s, _ = new_session()
+        timers.append(s.schedule("wait", utcnow()).id)
+        await store.create(s)
+        sessions.append(s)
+    at = utcnow() + dt.timedelta(seconds=1)
+    claims = await asyncio.gather(*(store.claim_timers(at, f"p{i}", 30, limit=2) for i in range(5)))
+    ids = [t.id for claim in claims for s in sessions for t in mine(claim, s)]
+    assert sorted(ids) == sorted(timers)  # each claimed by one claimer only
+    for s in sessions:
+        await store.delete(s.id)
+
+
+async def test_a_refused_turn_stores_no_timer_and_a_deleted_session_keeps_none(store: SessionStore) -> None:
+    s, _ = new_session()
+    await store.create(s)
+    a = await store.load(s.id, fresh=True)
+    b = await store.load(s.id, fresh=True)
+    assert a is not None and b is not None
+    await store.save(a)
+    b.schedule("wait", utcnow())
+    with pytest.raises(ConcurrentUpdate):  # at the save, or at the flush of a write-behind store
+        await store.save(b)
+        await settled(store)
+    assert await store.timers(s.id) == []  # nothing is scheduled that is not stored
+    async with store.lock(s.id) as got:
+        assert got is not None
+        timer = got.schedule("wait", utcnow() + dt.timedelta(hours=1))
+        await store.save(got)
+    assert [t.id for t in await store.timers(s.id)] == [timer.id]
+    await store.drop_timer(timer.id)
+    assert await store.timers(s.id) == []
+    async with store.lock(s.id) as got:
+        assert got is not None
+        got.schedule("wait", utcnow() + dt.timedelta(hours=1))
+        await store.save(got)
+    await store.delete(s.id)
+    assert await store.timers(s.id) == []
