@@ -1,8 +1,9 @@
 """Hostile dialogs against a real ``gb serve`` (tests/helpers/attacks.py): for each attack, the
 time until its reply, ``/healthz`` latency while it ran (p99 and max, polled every 10 ms), the
-server's RSS growth, and the slowest bystander request (another bot's new session + message).
+RSS growth of the server and its dialog worker processes, and the slowest bystander request
+(another bot's new session + message).
 
-The bots run with the default budget (1,000,000 steps... raised to 10^9 so that the 10 s
+The bots run with the default budget (10 s; the step budget raised to 10^9 so that the
 deadline and the 256 MB memory ceiling are what stop them) on the embedded SQLite store and,
 with --postgres, on PostgreSQL + Valkey too.
 
@@ -19,7 +20,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for tests/helpers
-from tests.helpers.attacks import ATTACKS, attack, write_attack_bots
+from tests.helpers.attacks import ATTACKS, attack, wait_for_workers, write_attack_bots
 from tests.helpers.servers import Server, gb_environ
 from tests.helpers.stores import create_database, drop_database
 
@@ -32,6 +33,7 @@ def run(label: str, env: dict[str, str], root: Path, names: list[str]) -> None:
     print(f"{'attack':10} {'reply s':>8} {'health p99 ms':>14} {'max ms':>7} {'RSS +MB':>8} "
           f"{'bystander ms':>13}  stopped by")
     with Server(env, root / f"{label.split()[0]}.log") as server:
+        wait_for_workers(server)
         for name in names:
             m = attack(server, name)
             why = m.error.split("Error: ", 1)[-1][:60] if m.error else "(answered)"

@@ -21,6 +21,7 @@ and the state the caller passed in is left as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import random
 import time
@@ -194,6 +195,12 @@ class Machine:
         self.rng = rng or random.Random()
 
     # --- public ----------------------------------------------------------------------------------
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments that make an equal machine of the same program (all but the
+        clock and the random generator): another process rebuilds it from them."""
+        return {"max_steps": self.max_steps, "max_seconds": self.max_seconds, "hear_tries": self.hear_tries,
+                "language": self.language, **dataclasses.asdict(self.limits)}
+
     def start(self, entry: str = MAIN, args: list[Any] | None = None,
               variables: dict[str, Any] | None = None, *, within: Slice | None = None) -> Suspended | Finished:
         """Run a unit from its start: the dialog (``main``), ``on login``, or a FUNCTION/SUB.

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import copy
 import dataclasses
 import datetime as dt
 import functools
@@ -37,7 +36,6 @@ from gb_basic import (
     Finished,
     Machine,
     Program,
-    Slice,
     Suspended,
     compile_source,
     values,
@@ -438,7 +436,7 @@ class DialogRuntime:
         """Run or resume a dialog until it waits at HEAR or WAIT, or ends, answering its requests.
 
         `variables` (in their stored form) start the dialog; each run of the machine starts on
-        the event loop and moves to a worker thread if it grows long (see :mod:`.worker`).
+        the event loop and moves to a worker process if it grows long (see :mod:`.worker`).
         `queued` holds messages typed ahead during a WAIT: they answer its HEARs first.
         """
         if program is None:
@@ -449,10 +447,9 @@ class DialogRuntime:
                            dialog=program.name)
         try:
             if state is None:
-                r: Suspended | Finished = await run_dialog(
-                    lambda within: machine.start(entry, variables=values.decode(variables or {}), within=within))
+                r: Suspended | Finished = await run_dialog(machine, None, entry=entry, variables=variables)
             else:
-                r = await run_dialog(_resumed(machine, state, answer))
+                r = await run_dialog(machine, state, answer)
             while True:
                 for out in r.outputs:
                     self._say(session, result, out.text, choices=out.choices, to=out.to)
@@ -464,12 +461,12 @@ class DialogRuntime:
                         session.variables = {k: values.encode(v) for k, v in r.variables.items() if v is not None}
                     return
                 if r.request.kind == "hear" and queued:  # a message typed during a WAIT answers this HEAR
-                    r = await run_dialog(_resumed(machine, r.state, queued.pop(0)))
+                    r = await run_dialog(machine, r.state, queued.pop(0))
                     continue
                 if is_wait(r.request):
                     if self._suspend_wait(session, bot, program, name, r, result, queued, source):
                         return
-                    r = await run_dialog(_resumed(machine, r.state, None))  # WAIT 0 goes on at once
+                    r = await run_dialog(machine, r.state, None)  # WAIT 0 goes on at once
                     continue
                 if r.request.kind == "hear":
                     session.dialog = {"name": name, "state": r.state, "waiting": r.request.to_dict()}
@@ -483,7 +480,7 @@ class DialogRuntime:
                 for text in fulfil.extra_replies:
                     self._say(session, result, text)
                 fulfil.extra_replies.clear()
-                r = await run_dialog(_resumed(machine, r.state, value))
+                r = await run_dialog(machine, r.state, value)
         except DialogChanged as exc:
             log.info("session %s: %s", session.id, exc.headline)
             session.dialog = None
@@ -718,11 +715,6 @@ def compile_cached(source: str, name: str) -> Program:
 @functools.lru_cache(maxsize=256)
 def _compile(source: str) -> Program:
     return compile_source(source, "cell")
-
-
-def _resumed(machine: Machine, state: dict[str, Any], answer: Any) -> Callable[[Slice | None], Suspended | Finished]:
-    """A run of `machine` from `state` with `answer`, fresh each time it is called (see run_dialog)."""
-    return lambda within: machine.run(state, copy.deepcopy(answer), within=within)
 
 
 class _Mark:

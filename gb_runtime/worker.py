@@ -1,56 +1,129 @@
-"""Where a dialog's code runs: on the event loop while it is short, on a worker thread once it is not.
+"""Where a dialog's code runs: on the event loop while it is short, in a worker process once it is not.
 
-The machine is synchronous: a message that computes for seconds would hold the event loop, and
-every other session of the process (and ``/healthz``) with it. So each run starts on the loop
-within :data:`INLINE` (a few milliseconds of work); a run that outgrows it raises
-:class:`~gb_basic.errors.Offload` and runs again, from the same state (a run never changes the
-state it resumes), on one of :data:`WORKERS` threads with its whole budget. Python hands the
-GIL to a waiting thread every ``sys.getswitchinterval()`` seconds; once the first worker starts
-it is lowered to :data:`SWITCH_INTERVAL` (it only matters while a worker computes: the loop, whose
-every request takes the GIL several times, gets it back within a millisecond). Each single
-operation of the machine is bounded by its caps (see :mod:`gb_basic.limits`). Almost every
-message ends within the slice and never leaves the loop.
+The machine is synchronous: a message that computes for seconds on the event loop would hold
+every other session of the process (and ``/healthz``) with it. A thread would not do either:
+it shares the GIL, and a garbage collection over a dialog's big lists, or one long C
+operation, holds every thread of the process. So each run starts on the loop within
+:data:`INLINE` (a few milliseconds of work); a run that outgrows it raises
+:class:`~gb_basic.errors.Offload` and is done again, from the same state (a run never changes
+the state it resumes), by one of :data:`WORKERS` worker processes with its whole budget. The
+run travels as data (the dialog's source, the machine's options, the state and the answer);
+the worker compiles the source once and keeps it. Almost every message ends within the slice
+and never leaves the loop.
+
+A worker's memory is its own: the per-message ceiling (``max-memory-mb``) measures it alone,
+and a worker that dies (the kernel's OOM killer) costs its message, not the server: the
+message fails as a :class:`~gb_basic.errors.BudgetExceeded` (nothing of it is kept) and the
+next one gets a fresh pool. Workers start from a fork server (``multiprocessing``'s
+``forkserver``: a clean process that has imported gb_basic), ignore Ctrl-C (the notebook's
+interrupt stops the cell, not a worker) and are replaced after :data:`TASKS_PER_WORKER` runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import sys
+import copy
+import functools
+import logging
+import multiprocessing
+import signal
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
-from gb_basic import Offload, Slice
+from gb_basic import BudgetExceeded, Finished, Machine, Offload, Program, Slice, Suspended, compile_source, values
 
-__all__ = ["INLINE", "SWITCH_INTERVAL", "WORKERS", "run_dialog"]
+__all__ = ["INLINE", "TASKS_PER_WORKER", "WORKERS", "run_dialog", "shutdown", "warm_up"]
 
-T = TypeVar("T")
+log = logging.getLogger("gb.dialog")
 
 INLINE = Slice(steps=20_000, seconds=0.01)  # what a message may run on the event loop
-WORKERS = 4  # threads for the messages that outgrow it (each is still bounded by its budget)
-SWITCH_INTERVAL = 0.001  # seconds a computing worker holds the GIL while the loop waits for it
+WORKERS = 2  # processes for the messages that outgrow it (each is still bounded by its budget)
+TASKS_PER_WORKER = 200  # runs before a worker is replaced (what a big message left in it goes)
 
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool: concurrent.futures.ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _workers() -> concurrent.futures.ThreadPoolExecutor:
+def _execute(machine: Machine, state: dict[str, Any] | None, answer: Any, entry: str,
+             variables: dict[str, Any] | None, within: Slice | None) -> Suspended | Finished:
+    """One run: start `entry` with `variables` (stored form) when there is no state, else resume."""
+    if state is None:
+        return machine.start(entry, variables=values.decode(variables or {}), within=within)
+    return machine.run(state, copy.deepcopy(answer), within=within)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str, name: str) -> Program:
+    return compile_source(source, name)
+
+
+def _remote(source: str, name: str, options: dict[str, Any], state: dict[str, Any] | None, answer: Any,
+            entry: str, variables: dict[str, Any] | None) -> Suspended | Finished:
+    """In a worker: the same run with the whole budget."""
+    return _execute(Machine(_compiled(source, name), **options), state, answer, entry, variables, None)
+
+
+def _quiet() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _workers() -> concurrent.futures.ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="gb-dialog")
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["gb_basic", "gb_runtime.worker"])
+            _pool = concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_quiet,
+                                                           max_tasks_per_child=TASKS_PER_WORKER)
         return _pool
 
 
-async def run_dialog(call: Callable[[Slice | None], T]) -> T:
-    """``call(INLINE)`` on the loop; if it raises Offload, ``call(None)`` on a worker thread.
+def _discard(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
-    `call` must build its run from unchanged inputs each time (fresh lists and objects).
+
+def warm_up() -> None:
+    """Start the fork server and the workers now (a server calls this at start, in a thread), so
+    that the first long message does not wait for them."""
+    _workers().submit(int).result()
+
+
+def shutdown() -> None:
+    """Stop the worker processes (they also stop with this process)."""
+    with _pool_lock:
+        pool = _pool
+    if pool is not None:
+        _discard(pool)
+
+
+async def run_dialog(machine: Machine, state: dict[str, Any] | None, answer: Any = None, *, entry: str = "main",
+                     variables: dict[str, Any] | None = None) -> Suspended | Finished:
+    """Start (`state` None: `entry` with `variables`, in their stored form) or resume `machine`'s
+    dialog: on the loop within :data:`INLINE`, else in a worker process.
+
+    Raises:
+        BasicError: as :meth:`Machine.run`; BudgetExceeded also when the worker died.
     """
     try:
-        return call(INLINE)
+        return _execute(machine, state, answer, entry, variables, INLINE)
     except Offload:
         pass
-    return await asyncio.get_running_loop().run_in_executor(_workers(), call, None)
+    program = machine.program
+    pool = _workers()
+    job = functools.partial(_remote, program.source, program.name, machine.options(), state, answer, entry,
+                            variables)
+    try:
+        # submitting may start processes (the fork server, the first time: a second or so): off the loop
+        future = await asyncio.to_thread(pool.submit, job)
+        return await asyncio.wrap_future(future)
+    except BrokenProcessPool:
+        _discard(pool)
+        log.error("a dialog worker process died running %s (out of memory?); starting new ones", program.name)
+        raise BudgetExceeded(f"the dialog's worker process stopped while running {program.name} "
+                             "(it used too much memory?)") from None

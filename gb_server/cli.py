@@ -13,6 +13,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.process
 
+from gb_runtime import worker
 from gb_runtime.setup import Services, open_services
 
 from .app import Context, make_app
@@ -74,6 +75,7 @@ async def run_server(settings: ServerSettings, sockets: list) -> None:  # type: 
                                         ", ".join(services.runtime.bots.names()), settings.bots_dir, settings.port,
                                         settings.storage.describe)
     cleaner = asyncio.ensure_future(clean_periodically(services))
+    loop.run_in_executor(None, worker.warm_up)  # the first long message need not wait for the workers
     await stop.wait()
     cleaner.cancel()
     server.stop()

@@ -19,7 +19,7 @@ import httpx
 from .bots import make_bot
 from .servers import Server, bearer
 
-__all__ = ["ATTACKS", "Attack", "Measured", "attack", "write_attack_bots"]
+__all__ = ["ATTACKS", "Attack", "Measured", "attack", "wait_for_workers", "write_attack_bots"]
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,10 @@ class Measured:
     error: str  # what the server logged about the session (the error that stopped it)
     health: list[float] = field(default_factory=list)  # /healthz latencies during it (seconds)
     health_errors: int = 0
-    peak_rss_mb: float = 0.0
+    peak_rss_mb: float = 0.0  # the server and its dialog workers together
     base_rss_mb: float = 0.0
     bystander: list[float] = field(default_factory=list)  # another bot's new session and message
+    probe_error: str = ""
 
     @property
     def health_p99(self) -> float:
@@ -86,14 +87,40 @@ def _quantile(xs: list[float], q: float) -> float:
     return statistics.quantiles(xs, n=100, method="inclusive")[int(q * 100) - 1]
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the dialog worker processes and their fork server)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return out
+
+
 def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    """The resident size of `pid` and its descendants, in MB."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def wait_for_workers(server: Server, timeout: float = 20) -> None:
+    """Until the server's dialog workers run (a fork server and a worker: it starts them at
+    start), so that the RSS measured before an attack includes them."""
+    deadline = time.monotonic() + timeout
+    while len(_tree(server.pid)) < 3:
+        assert time.monotonic() < deadline, f"no dialog workers after {timeout} s"
+        time.sleep(0.1)
 
 
 def attack(server: Server, name: str) -> Measured:
@@ -121,7 +148,9 @@ def attack(server: Server, name: str) -> Measured:
                 t = time.monotonic()
                 s = c.post("/bystander/api/session", json={})
                 r = c.post("/api/chat", json={"message": "hi"}, headers=bearer(s.json()["token"]))
-                assert r.status_code == 200 and r.json()["messages"][0]["content"] == "echo: hi", r.text
+                if r.status_code != 200 or r.json()["messages"][0]["content"] != "echo: hi":
+                    m.probe_error = f"bystander: {r.status_code} {r.text}"
+                    return
                 m.bystander.append(time.monotonic() - t)
                 time.sleep(0.2)
 

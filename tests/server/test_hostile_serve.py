@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers.attacks import ATTACKS, attack, write_attack_bots
+from tests.helpers.attacks import ATTACKS, attack, wait_for_workers, write_attack_bots
 from tests.helpers.servers import Server, gb_environ
 
 BUDGET = 3.0  # max-seconds of the attack bots
@@ -20,6 +20,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("hostile")
     write_attack_bots(root / "bots", f"max-seconds,{BUDGET}\nmax-memory-mb,{CEILING_MB}\nmax-steps,1000000000")
     with Server(gb_environ(root / "bots", root / "data"), root / "serve.log") as s:
+        wait_for_workers(s)
         yield s
 
 
@@ -31,6 +32,7 @@ def test_an_attack_stops_and_the_server_stays_responsive(server: Server, name: s
     assert ATTACKS[name].expect or "Error" not in m.error, m.error
     assert m.seconds < BUDGET + 2.0, m.seconds
     assert m.health_errors == 0
+    assert not m.probe_error, m.probe_error
     assert m.health_p99 < 0.1, f"/healthz p99 {m.health_p99 * 1000:.0f} ms, max {m.health_max * 1000:.0f} ms"
     assert m.peak_rss_mb - m.base_rss_mb < CEILING_MB + 64, (m.base_rss_mb, m.peak_rss_mb)
-    assert max(m.bystander) < 1.0, m.bystander
+    assert max(m.bystander) < 2.5, m.bystander  # a new session and a message, on a shared 2-core box
