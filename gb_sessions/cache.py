@@ -287,15 +287,17 @@ class ValkeyCache:
 
 class _ValkeyLease(Lease):
     """A lock held in Valkey: its token; `until`, the end of its lease (time.monotonic() seconds,
-    moved on by each renewal); `lost`, why it is lost (None while it is held); the state read
-    with it; the write-through to do with the unlock."""
+    moved on by each renewal); `lost`, why it is lost (None while it is held); `keeper`, what
+    renews it (a timer, then the task it starts); the state read with it; the write-through to
+    do with the unlock."""
 
-    __slots__ = ("token", "until", "lost")
+    __slots__ = ("token", "until", "lost", "keeper")
 
     def __init__(self, session_id: uuid.UUID, token: str, state: list[Any], until: float) -> None:
         super().__init__(session_id, state)
         self.token, self.until = token, until
         self.lost: str | None = None
+        self.keeper: asyncio.TimerHandle | asyncio.Task[None] | None = None
 
 
 class CachedStore(SessionStore):
@@ -326,11 +328,12 @@ class CachedStore(SessionStore):
                 return
             token, state, until = got
             lease = _ValkeyLease(session_id, token, state, until)
-            keeper = asyncio.ensure_future(self._keep(lease))
+            # a timer, not a task: most turns end before the first renewal is due
+            lease.keeper = asyncio.get_running_loop().call_later(self.cache.lease / 3, self._start_keeper, lease)
             try:
                 yield lease
             finally:
-                keeper.cancel()
+                lease.keeper.cancel()
                 if lease.lost is None:
                     await self.cache.release(session_id, token, lease.write)
                 else:  # another turn may hold it now: unlock only our own token, keep no copy of ours
@@ -340,11 +343,17 @@ class CachedStore(SessionStore):
         finally:
             local.release()
 
+    def _start_keeper(self, lease: _ValkeyLease) -> None:
+        lease.keeper = asyncio.ensure_future(self._keep(lease))
+
     async def _keep(self, lease: _ValkeyLease) -> None:
-        """Renew a lease every third of it while its turn runs (cancelled at the unlock); stop once it is lost."""
-        while lease.lost is None:
-            await asyncio.sleep(self.cache.lease / 3)
+        """Renew a lease now, then every third of it while its turn runs (cancelled at the unlock);
+        stop once it is lost."""
+        while True:
             await self._renew(lease)
+            if lease.lost is not None:
+                return
+            await asyncio.sleep(self.cache.lease / 3)
 
     async def _renew(self, lease: _ValkeyLease) -> None:
         """Renew a lease once: held for a lease more, or marked lost (gone, another turn's, or no

@@ -298,6 +298,8 @@ async def test_the_keeper_stops_with_the_lock(cached_stores: Stores, redis_clien
     s = await created(store)
     async with store.lock(s.id):
         token = await redis_client.get(lock_key(s))
+        assert keepers() == []  # a timer until the first renewal is due
+        await asyncio.sleep(LEASE / 2)
         assert len(keepers()) == 1
     await asyncio.sleep(0)  # the cancelled keeper ends
     assert keepers() == []
