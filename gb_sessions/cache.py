@@ -304,7 +304,8 @@ class CachedStore(SessionStore):
     """A SqlStore with a Valkey cache in front (see the module docstring).
 
     A turn costs two Valkey round trips: the lock with the read of the cached state, and the
-    write-through with the unlock. The write-through of a copy saved under its lock waits for
+    write-through with the unlock (one more a third of a lease, while a longer turn runs: the
+    renewal of its lease). The write-through of a copy saved under its lock waits for
     the unlock (it travels with it); any other save writes through at once. Lookups the cache
     does not serve go to the inner store."""
 
