@@ -20,7 +20,10 @@ every third of the lease while the turn runs, only while the key still holds the
 Lua script), and stops when the lock is released. So a crashed process's lock expires a lease
 after its last renewal. A turn whose lease is lost (the key expired or holds another token, or no
 renewal got through for a whole lease) cannot save: ``save`` raises LockLost and stores nothing
-of it; SQL's version check stays the last line of defence. A message that finds the lock taken
+of it; SQL's version check stays the last line of defence. The keeper runs on the event loop: a
+turn that holds the loop longer than a lease (a computation that a bot's raised max-steps lets
+run that long; the default budget stops one within about half a second) cannot renew meanwhile,
+and its save is refused unless its key outlived the pause. A message that finds the lock taken
 waits for it (locks.LOCK_WAIT at most), then is refused with SessionBusy, Retry-After being what
 is left of the holder's lease (the key's PTTL).
 """
