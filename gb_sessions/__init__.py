@@ -10,7 +10,9 @@ from .config import Stores, StoreSettings, open_stores
 from .errors import (
     AuthenticationFailed,
     ConcurrentUpdate,
+    LockLost,
     RateLimited,
+    SessionBusy,
     SessionError,
     StoreUnavailable,
     VariablesTooLarge,
@@ -22,8 +24,8 @@ from .users import User, UserStore
 from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
-    "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LostUpdate", "MemoryStore", "Message",
-    "RateLimited", "Session", "SessionError", "SessionRecord", "SessionStore", "SqlStore", "StoreSettings",
-    "StoreUnavailable", "Stores", "Timer", "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore",
-    "open_stores", "utcnow", "variables_size",
+    "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LockLost", "LostUpdate", "MemoryStore", "Message",
+    "RateLimited", "Session", "SessionBusy", "SessionError", "SessionRecord", "SessionStore", "SqlStore",
+    "StoreSettings", "StoreUnavailable", "Stores", "Timer", "User", "UserStore", "ValkeyCache", "VariablesTooLarge",
+    "WriteBehindStore", "open_stores", "utcnow", "variables_size",
 ]

@@ -12,7 +12,20 @@ Keys keep the seed's names, so ``valkey-cli GET session:<uuid>:variables`` shows
 Every key lives for the session's idle timeout. Valkey unreachable means slower, never
 wrong: each operation falls back to SQL and logs; a cached copy is only trusted together with
 the version check of ``save`` (a stale copy fails with ConcurrentUpdate and the caller reloads
-from SQL). With Valkey, the per-session lock is a Valkey lock (SET NX PX).
+from SQL).
+
+With Valkey, the per-session lock is a Valkey key ``lock:session:<uuid>`` holding the turn's
+token, with a short lease (``ValkeyCache.lease``, locks.LEASE_SECONDS): a keeper task renews it
+every third of the lease while the turn runs, only while the key still holds the turn's token (a
+Lua script), and stops when the lock is released. So a crashed process's lock expires a lease
+after its last renewal. A turn whose lease is lost (the key expired or holds another token, or no
+renewal got through for a whole lease) cannot save: ``save`` raises LockLost and stores nothing
+of it; SQL's version check stays the last line of defence. The keeper runs on the event loop: a
+turn that holds the loop longer than a lease (a computation that a bot's raised max-steps lets
+run that long; the default budget stops one within about half a second) cannot renew meanwhile,
+and its save is refused unless its key outlived the pause. A message that finds the lock taken
+waits for it (locks.LOCK_WAIT at most), then is refused with SessionBusy, Retry-After being what
+is left of the holder's lease (the key's PTTL).
 """
 
 from __future__ import annotations
@@ -33,8 +46,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from .base import Lease, SessionRecord, SessionStore
-from .errors import StoreUnavailable
-from .locks import LOCK_TIMEOUT, LocalLocks
+from .errors import LockLost, SessionBusy
+from .locks import LEASE_SECONDS, LocalLocks, busy
 from .ratelimit import SLIDING_WINDOW_LUA, WINDOW, limited
 from .session import Message, Session, Timer
 from .store import SqlStore
@@ -44,8 +57,8 @@ __all__ = ["ValkeyCache", "CachedStore", "cache_keys"]
 log = logging.getLogger("gb.store")
 
 # KEYS: lock, rate-limit window, the 4 state keys. ARGV: lock token, lock ttl ms, now, window,
-# limit (0: none), member. Returns {-1, wait} when rate limited, {0} when the lock is taken by
-# another turn, {1, state values} when this turn holds the lock.
+# limit (0: none), member. Returns {-1, wait} when rate limited, {0, pttl} when the lock is taken by
+# another turn (pttl: the milliseconds left of its lease), {1, state values} when this turn holds the lock.
 _ACQUIRE = SLIDING_WINDOW_LUA + """
 local limit = tonumber(ARGV[5])
 local now = tonumber(ARGV[3])
@@ -53,7 +66,7 @@ if limit > 0 then
   local wait = over_limit(KEYS[2], now, tonumber(ARGV[4]), limit)
   if wait > 0 then return {-1, tostring(wait)} end
 end
-if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, redis.call('pttl', KEYS[1])} end
 if limit > 0 then record(KEYS[2], now, tonumber(ARGV[4]), ARGV[6]) end
 return {1, redis.call('mget', KEYS[3], KEYS[4], KEYS[5], KEYS[6])}
 """
@@ -61,8 +74,15 @@ return {1, redis.call('mget', KEYS[3], KEYS[4], KEYS[5], KEYS[6])}
 _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
 """
+# KEYS: the lock. ARGV: the turn's token, the lease in ms. 1 when extended, 0 when the key is gone or another's.
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end
+"""
 OUTAGE_LOG_EVERY = 30.0  # seconds between two warnings of one outage
-LOCK_TTL_MS = 60_000  # a lock outlives no crashed process by more than a minute
+
+
+def _lock_key(session_id: uuid.UUID) -> str:
+    return f"lock:session:{session_id}"
 
 
 def cache_keys(session_id: uuid.UUID | str) -> dict[str, str]:
@@ -73,6 +93,8 @@ def cache_keys(session_id: uuid.UUID | str) -> dict[str, str]:
 
 class ValkeyCache:
     """Session copies in Valkey (or Redis: same protocol). `client` is a redis.asyncio client."""
+
+    lease = LEASE_SECONDS  # seconds a session's lock lives after its last renewal (tests shorten it)
 
     def __init__(self, client: Redis) -> None:
         self.client = client
@@ -197,35 +219,60 @@ class ValkeyCache:
         return (uuid.UUID(sid), bot) if sid and bot else None
 
     # --- locking -----------------------------------------------------------------------------------
-    async def acquire(self, session_id: uuid.UUID, rate_limit: int | None = None) -> tuple[str, list[Any]] | None:
-        """Check the rate limit, take the session's lock and read its cached state: one round trip.
+    async def acquire(self, session_id: uuid.UUID, rate_limit: int | None, deadline: float
+                      ) -> tuple[str, list[Any], float] | None:
+        """Check the rate limit, take the session's lock and read its cached state: one round trip
+        (again every few ms while another turn holds the lock, until `deadline`, time.monotonic()).
 
-        Returns (lock token, the state keys' values), or None when Valkey is unreachable.
+        Returns (lock token, the state keys' values, the end of the lease in time.monotonic()
+        seconds), or None when Valkey is unreachable.
 
         Raises:
             RateLimited: over `rate_limit` messages in the last minute.
+            SessionBusy: another turn held the lock until `deadline` (Retry-After: the rest of its lease).
         """
-        name, token = f"lock:session:{session_id}", secrets.token_hex(8)
-        keys = [name, f"ratelimit:{session_id}", *self._state_keys(session_id)]
-        deadline = time.monotonic() + LOCK_TIMEOUT
+        token = secrets.token_hex(8)
+        keys = [_lock_key(session_id), f"ratelimit:{session_id}", *self._state_keys(session_id)]
         delay = 0.001
         try:
             while True:
-                now = time.time()
-                got = await self.client.eval(_ACQUIRE, len(keys), *keys, token, LOCK_TTL_MS, now, WINDOW,
+                now, sent = time.time(), time.monotonic()
+                got = await self.client.eval(_ACQUIRE, len(keys), *keys, token, int(self.lease * 1000), now, WINDOW,
                                              rate_limit or 0, f"{now}:{token}")
                 if int(got[0]) == -1:
                     raise limited(rate_limit or 0, float(got[1]))
                 if int(got[0]) == 1:
                     self._up()
-                    return token, list(got[1])
-                if time.monotonic() > deadline:
-                    raise StoreUnavailable("the session is busy (lock timeout)", retry_after=1)
-                await asyncio.sleep(delay)
+                    return token, list(got[1]), sent + self.lease  # counted from before the request: never late
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise busy(int(got[1]) / 1000)
+                await asyncio.sleep(min(delay, left))
                 delay = min(delay * 2, 0.02)
         except (RedisError, OSError) as exc:
             self._down("lock", exc)
             return None
+
+    async def renew(self, session_id: uuid.UUID, token: str) -> bool | None:
+        """Extend this turn's lock by a lease if the key still holds `token`: True; False when the
+        key is gone or holds another turn's token; None when Valkey is unreachable."""
+        try:
+            held = await self.client.eval(_RENEW, 1, _lock_key(session_id), token, int(self.lease * 1000))
+        except (RedisError, OSError) as exc:
+            self._down("renew", exc)
+            return None
+        self._up()
+        return bool(held)
+
+    async def busy(self, session_id: uuid.UUID) -> SessionBusy:
+        """The refusal of a message that waited for its session's lock all the wait in this
+        process: Retry-After is what is left of the lock's lease (1 s when Valkey does not say)."""
+        try:
+            pttl = int(await self.client.pttl(_lock_key(session_id)))
+        except (RedisError, OSError) as exc:
+            self._down("lock", exc)
+            pttl = 0
+        return busy(pttl / 1000)
 
     async def release(self, session_id: uuid.UUID, token: str, write: tuple[Session, list[Message]] | None) -> None:
         """Write the turn's session through (if it was saved) and unlock: one round trip."""
@@ -233,7 +280,7 @@ class ValkeyCache:
             pipe = self.client.pipeline(transaction=False)
             if write is not None:
                 self._put(pipe, write[0], write[1], False)
-            pipe.eval(_UNLOCK, 1, f"lock:session:{session_id}", token)
+            pipe.eval(_UNLOCK, 1, _lock_key(session_id), token)
             await pipe.execute()
         except (RedisError, OSError) as exc:
             self._down("unlock", exc)
@@ -242,16 +289,26 @@ class ValkeyCache:
 
 
 class _ValkeyLease(Lease):
-    """A lock held in Valkey: the state read with it; the write-through to do with the unlock."""
+    """A lock held in Valkey: its token; `until`, the end of its lease (time.monotonic() seconds,
+    moved on by each renewal); `lost`, why it is lost (None while it is held); `keeper`, what
+    renews it (a timer, then the task it starts); the state read with it; the write-through to
+    do with the unlock."""
 
-    __slots__ = ()
+    __slots__ = ("token", "until", "lost", "keeper")
+
+    def __init__(self, session_id: uuid.UUID, token: str, state: list[Any], until: float) -> None:
+        super().__init__(session_id, state)
+        self.token, self.until = token, until
+        self.lost: str | None = None
+        self.keeper: asyncio.TimerHandle | asyncio.Task[None] | None = None
 
 
 class CachedStore(SessionStore):
     """A SqlStore with a Valkey cache in front (see the module docstring).
 
     A turn costs two Valkey round trips: the lock with the read of the cached state, and the
-    write-through with the unlock. The write-through of a copy saved under its lock waits for
+    write-through with the unlock (one more a third of a lease, while a longer turn runs: the
+    renewal of its lease). The write-through of a copy saved under its lock waits for
     the unlock (it travels with it); any other save writes through at once. Lookups the cache
     does not serve go to the inner store."""
 
@@ -263,18 +320,71 @@ class CachedStore(SessionStore):
     # --- primitives ------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _acquire(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[Lease]:
-        async with self.local.get(str(session_id)):
-            got = await self.cache.acquire(session_id, rate_limit)
+        deadline = self.local.deadline()  # one wait for both locks
+        local = await self.local.acquire(str(session_id), deadline)
+        if local is None:  # this process's own turn holds it: what is left of that turn's lease
+            raise await self.cache.busy(session_id)
+        try:
+            got = await self.cache.acquire(session_id, rate_limit, deadline)
             if got is None:  # Valkey is down: every process falls back to the SQL lock and count
                 async with self.inner._acquire(session_id, rate_limit) as lease:
                     yield lease
                 return
-            token, state = got
-            lease = _ValkeyLease(session_id, state)
+            token, state, until = got
+            lease = _ValkeyLease(session_id, token, state, until)
+            # a timer, not a task: most turns end before the first renewal is due
+            lease.keeper = asyncio.get_running_loop().call_later(self.cache.lease / 3, self._start_keeper, lease)
             try:
                 yield lease
             finally:
-                await self.cache.release(session_id, token, lease.write)
+                lease.keeper.cancel()
+                if lease.lost is None:
+                    await self.cache.release(session_id, token, lease.write)
+                else:  # another turn may hold it now: unlock only our own token, keep no copy of ours
+                    await self.cache.release(session_id, token, None)
+                    if lease.write is not None:
+                        await self.cache.forget(session_id)
+        finally:
+            local.release()
+
+    def _start_keeper(self, lease: _ValkeyLease) -> None:
+        lease.keeper = asyncio.ensure_future(self._keep(lease))
+
+    async def _keep(self, lease: _ValkeyLease) -> None:
+        """Renew a lease now, then every third of it while its turn runs (cancelled at the unlock);
+        stop once it is lost."""
+        while True:
+            await self._renew(lease)
+            if lease.lost is not None:
+                return
+            await asyncio.sleep(self.cache.lease / 3)
+
+    async def _renew(self, lease: _ValkeyLease) -> None:
+        """Renew a lease once: held for a lease more, or marked lost (gone, another turn's, or no
+        renewal got through for a whole lease)."""
+        sent = time.monotonic()
+        held = await self.cache.renew(lease.session_id, lease.token)
+        if held:
+            lease.until = sent + self.cache.lease
+        elif held is False:
+            lease.lost = "its lease expired or another message holds the session now"
+        elif time.monotonic() >= lease.until:
+            lease.lost = f"Valkey did not answer for the lock's whole lease ({self.cache.lease:g} s)"
+        if lease.lost is not None:
+            log.warning("session %s: this turn lost its lock: %s", lease.session_id, lease.lost)
+
+    async def _check_held(self, lease: _ValkeyLease) -> None:
+        """Before a commit: the lease must still be held. A keeper that is late (the event loop was
+        busy, Valkey slow) renews it here first.
+
+        Raises:
+            LockLost: it is lost; nothing is written.
+        """
+        if lease.lost is None and time.monotonic() > lease.until - self.cache.lease / 3:
+            await self._renew(lease)
+        if lease.lost is not None:
+            raise LockLost(f"this message lost its lock on the session ({lease.lost}); nothing of it was saved; "
+                           "try again", retry_after=1)
 
     async def _insert(self, session: Session) -> None:
         new = list(session.pending)
@@ -302,6 +412,9 @@ class CachedStore(SessionStore):
         return session
 
     async def _write(self, session: Session) -> None:
+        lease = session.lease
+        if isinstance(lease, _ValkeyLease) and lease.session_id == session.id:
+            await self._check_held(lease)
         new = list(session.pending)
         try:
             await self.inner._write(session)
@@ -310,7 +423,6 @@ class CachedStore(SessionStore):
             raise
         written = dataclasses.replace(session, version=session.version + 1, pending=[], memory_writes={},
                                       lease=None, new_timers=[], done_timers=[])
-        lease = session.lease
         if isinstance(lease, _ValkeyLease) and lease.session_id == session.id:
             earlier: list[Message] = lease.write[1] if lease.write else []
             lease.write = (written, earlier + new)  # written through together with the unlock

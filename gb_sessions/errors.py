@@ -9,6 +9,9 @@ Tree::
         ├── VariablesTooLarge    413   over max-variables-kb
         ├── RateLimited          429   over rate-limit messages per minute (retry_after seconds)
         ├── StoreUnavailable     503   the SQL database cannot be reached (retry_after seconds)
+        ├── SessionBusy          503   another message held the session for all of the wait (retry_after:
+        │   │                          what is left of its lease; locks.py)
+        │   └── LockLost         503   the turn lost its session's lock before it committed (nothing saved)
         └── ConcurrentUpdate     409   the session changed under us (the caller retries the turn)
             └── LostUpdate       409   a background save found the session changed (writebehind.py)
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 __all__ = [
     "Refusal", "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "StoreUnavailable",
-    "ConcurrentUpdate",
+    "SessionBusy", "LockLost", "ConcurrentUpdate",
 ]
 
 
@@ -63,6 +66,20 @@ class RateLimited(SessionError):
 
 class StoreUnavailable(SessionError):
     status, code = 503, "store_unavailable"
+
+
+class SessionBusy(SessionError):
+    """Another message of the session held its lock for all of the wait (locks.LOCK_WAIT)."""
+
+    status, code = 503, "session_busy"
+
+
+class LockLost(SessionBusy):
+    """The turn could not keep its lock (its lease expired, another turn holds it now, or Valkey did
+    not answer for a whole lease): its save is refused, nothing of the turn is stored. Not a
+    ConcurrentUpdate: running the turn again would run it without the lock."""
+
+    status, code = 503, "lock_lost"
 
 
 class ConcurrentUpdate(SessionError):

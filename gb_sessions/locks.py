@@ -4,6 +4,13 @@ Every lock first takes an in-process ``asyncio.Lock`` for the session (so one pr
 has two coroutines queueing on the shared lock, nor spends pool connections on it), then a
 lock shared by all processes: a PostgreSQL advisory lock, a file lock beside the SQLite
 database, or a Valkey lock (see cache.py).
+
+A message waits for its session LOCK_WAIT seconds at most, the in-process queue included, then
+it is refused with SessionBusy (503, Retry-After). A lock never outlives its process for long:
+an advisory lock belongs to its connection and a file lock to its file descriptor, so both go
+the moment a killed process's socket or descriptor closes; a Valkey lock is a lease of
+LEASE_SECONDS that its turn renews while it runs (cache.py), so it expires that long after a
+crash. The wait is longer than a lease: the first message after a crash is answered, not refused.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
+import math
 import os
 import time
 import weakref
@@ -19,17 +27,29 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .errors import StoreUnavailable
+from .errors import SessionBusy
 
-__all__ = ["LocalLocks", "advisory_key", "PostgresLock", "FileLock", "LOCK_TIMEOUT"]
+__all__ = ["LocalLocks", "advisory_key", "PostgresLock", "FileLock", "busy", "LEASE_SECONDS", "LOCK_WAIT"]
 
-LOCK_TIMEOUT = 30.0  # seconds a message waits for its session before giving up (503)
+LEASE_SECONDS = 5.0  # a Valkey lock lives this long after its last renewal (its turn renews it every third)
+LOCK_WAIT = 6.0  # seconds a message waits for its session before it is refused (503 session_busy)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
+
+
+def busy(retry_after: float) -> SessionBusy:
+    """The refusal of a message that waited for its session all the wait; Retry-After in whole
+    seconds (at least 1) from `retry_after`, what is left of the holder's lease where it is known."""
+    seconds = max(1, math.ceil(retry_after))
+    return SessionBusy(f"the session is busy with another message; try again in {seconds} s", retry_after=seconds)
 
 
 class LocalLocks:
     """One asyncio.Lock per session id, dropped when nobody holds or waits for it."""
+
+    wait = LOCK_WAIT  # seconds a message waits for its session, both locks together (tests shorten it)
 
     def __init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -41,6 +61,35 @@ class LocalLocks:
             self._locks[key] = lock
         return lock
 
+    def deadline(self) -> float:
+        """When a message that starts waiting now gives up (``time.monotonic()`` seconds)."""
+        return time.monotonic() + self.wait
+
+    async def acquire(self, key: str, deadline: float) -> asyncio.Lock | None:
+        """The session's lock, acquired (the caller releases it); None when it was not free by `deadline`."""
+        lock = self.get(key)
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                await lock.acquire()
+        except TimeoutError:
+            return None
+        return lock
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str, deadline: float) -> AsyncIterator[None]:
+        """Hold the session's lock for a block, waiting for it until `deadline` at most.
+
+        Raises:
+            SessionBusy: it was not free in time (Retry-After 1 s: the holder is alive, in this process).
+        """
+        lock = await self.acquire(key, deadline)
+        if lock is None:
+            raise busy(1)
+        try:
+            yield
+        finally:
+            lock.release()
+
 
 def advisory_key(key: str) -> int:
     """A signed 64-bit number for pg_advisory_lock from a session id."""
@@ -48,7 +97,10 @@ def advisory_key(key: str) -> int:
 
 
 class PostgresLock:
-    """pg_advisory_lock on a connection of its own, held for the whole turn."""
+    """pg_advisory_lock on a connection of its own, held for the whole turn.
+
+    A session-level advisory lock belongs to its connection: a killed process's lock goes when
+    PostgreSQL sees the connection close, so there is no lease to wait out (Retry-After 1 s)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -56,12 +108,11 @@ class PostgresLock:
 
     @contextlib.asynccontextmanager
     async def __call__(self, key: str) -> AsyncIterator[None]:
-        async with self.local.get(key):
+        deadline = self.local.deadline()
+        async with self.local.hold(key, deadline):
             async with self.engine.connect() as conn:
                 k = advisory_key(key)
-                await conn.execute(text("SET lock_timeout = '30s'"))
-                await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": k})
-                await conn.commit()
+                await _advisory_lock(conn, k, deadline)
                 try:
                     yield
                 finally:
@@ -69,8 +120,29 @@ class PostgresLock:
                     await conn.commit()
 
 
+async def _advisory_lock(conn: AsyncConnection, k: int, deadline: float) -> None:
+    """pg_advisory_lock(k), waiting until `deadline` at most (lock_timeout, set for this transaction
+    only: the pooled connection keeps its default for everything else).
+
+    Raises:
+        SessionBusy: another connection held it until the deadline.
+    """
+    ms = max(1, int((deadline - time.monotonic()) * 1000))
+    try:
+        await conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))  # an int: SET takes no bound parameter
+        await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": k})
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        await conn.rollback()
+        raise busy(1) from None
+    await conn.commit()  # the session-level lock stays; lock_timeout goes back to the default
+
+
 class FileLock:
-    """flock on one of 256 lock files beside the SQLite database (per-session buckets)."""
+    """flock on one of 256 lock files beside the SQLite database (per-session buckets).
+
+    The kernel drops a flock when its descriptor closes: a killed process's lock goes with it."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -78,12 +150,13 @@ class FileLock:
 
     @contextlib.asynccontextmanager
     async def __call__(self, key: str) -> AsyncIterator[None]:
-        async with self.local.get(key):
+        deadline = self.local.deadline()
+        async with self.local.hold(key, deadline):
             self.directory.mkdir(parents=True, exist_ok=True)
             bucket = hashlib.sha256(key.encode()).hexdigest()[:2]
             fd = os.open(self.directory / f"{bucket}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                await _flock(fd)
+                await _flock(fd, deadline)
                 try:
                     yield
                 finally:
@@ -92,15 +165,15 @@ class FileLock:
                 os.close(fd)
 
 
-async def _flock(fd: int) -> None:
-    deadline = time.monotonic() + LOCK_TIMEOUT
+async def _flock(fd: int, deadline: float) -> None:
     delay = 0.001
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise StoreUnavailable("the session is busy (lock timeout)", retry_after=1) from None
-            await asyncio.sleep(delay)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise busy(1) from None
+            await asyncio.sleep(min(delay, left))
             delay = min(delay * 2, 0.02)

@@ -59,7 +59,7 @@ class MemoryStore(SessionStore):
     # --- primitives ------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _acquire(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[Lease]:
-        async with self._locks.get(str(session_id)):
+        async with self._locks.hold(str(session_id), self._locks.deadline()):
             if rate_limit:
                 await self._check_rate(session_id, rate_limit)
             yield Lease(session_id)

@@ -27,8 +27,7 @@ from typing import Any
 
 from .base import Lease, SessionRecord, SessionStore
 from .errors import ConcurrentUpdate, SessionError
-from .ratelimit import WINDOW, limited
-from .session import Message, Session, Timer, utcnow
+from .session import Message, Session, Timer
 
 __all__ = ["WriteBehindStore", "LostUpdate", "WRITE_DELAY"]
 
@@ -108,16 +107,11 @@ class WriteBehindStore(SessionStore):
     # --- primitives ------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _acquire(self, session_id: uuid.UUID, rate_limit: int | None) -> AsyncIterator[Lease]:
-        """The inner store's lock; the rate limit counted here, after the background saves (flushed
-        before the lock is taken)."""
-        if rate_limit:
-            await self._flushed()
+        """The inner store's lock; the rate limit counted here from the stored messages, after the
+        background saves (``_user_messages_since`` flushes them first)."""
         async with self.inner._acquire(session_id, None) as lease:
             if rate_limit:
-                stamps = await self.inner._user_messages_since(
-                    session_id, utcnow() - dt.timedelta(seconds=WINDOW), rate_limit)
-                if len(stamps) >= rate_limit:
-                    raise limited(rate_limit, WINDOW - (utcnow() - min(stamps)).total_seconds())
+                await self._check_rate(session_id, rate_limit)
             yield lease
 
     async def _insert(self, session: Session) -> None:
