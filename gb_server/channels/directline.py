@@ -35,7 +35,6 @@ the current menu's choices on the last bot message.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -47,7 +46,7 @@ import tornado.websocket
 from gb_runtime import Inbound, Message, Result
 
 from ..app import Context
-from ..base import ApiError, BaseHandler, allowed_origin, error_of
+from ..base import ApiError, BaseHandler, allowed_origin, error_of, to_json
 
 __all__ = ["directline_routes", "DirectLineState"]
 
@@ -57,6 +56,7 @@ CHANNEL = "directline"
 EXPIRES_IN = 1800  # seconds; the client refreshes at half of it
 KEEPALIVE_MS = 20_000
 MAX_REMEMBERED = 10_000  # conversations whose activity details this process remembers
+MAX_WATERMARK = 2**62  # past any row id, within SQL's BIGINT: a larger one is clamped, not a 500
 
 CODES = {400: "BadArgument", 401: "Unauthorized", 403: "TokenExpired", 404: "NotFound", 405: "BadArgument",
          409: "Conflict", 413: "MessageSizeTooBig", 429: "TooManyRequests"}
@@ -140,8 +140,9 @@ def to_activity(dl: DirectLineState, sid: uuid.UUID, bot: str, msg: Message) -> 
 
 
 def parse_watermark(raw: str | None) -> int:
+    """A client's watermark: a message row id (0 for none, for "undefined", for garbage)."""
     try:
-        return max(0, int(raw or 0))
+        return min(max(0, int(raw or 0)), MAX_WATERMARK)
     except ValueError:  # DirectLineJS sends "undefined" before it has seen a watermark
         return 0
 
@@ -344,7 +345,7 @@ class Stream(tornado.websocket.WebSocketHandler):
             error = dl_error(error_of(exc))
             self.set_status(error.status)
             self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.finish(json.dumps({"error": {"code": error.code, "message": error.message}}))
+            self.finish(to_json({"error": {"code": error.code, "message": error.message}}))
         self.watermark = parse_watermark(self.get_query_argument("watermark", None))
 
     async def open(self, *args: Any, **kwargs: Any) -> None:
@@ -386,8 +387,7 @@ class Stream(tornado.websocket.WebSocketHandler):
                 acts, last = await activities_after(self.ctx, self.dl, self.sid, self.bot, self.watermark)
                 if acts and self.ws_connection is not None:
                     self.watermark = last
-                    self.write_message(json.dumps({"activities": acts, "watermark": str(last)},
-                                                  ensure_ascii=False, default=str))
+                    self.write_message(to_json({"activities": acts, "watermark": str(last)}))
                 if not self.again:
                     return
         except tornado.websocket.WebSocketClosedError:
