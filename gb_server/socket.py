@@ -8,8 +8,9 @@ notebook attached to the session), ``{"type": "error", "error": {"code", "messag
 
 A frame the server cannot take gets an error frame and the socket stays open: not JSON, nested
 too deep, a number out of range (``bad_json``, see ``base.parse_json``), a binary frame
-(``bad_frame``). A frame over GB_MAX_BODY_KB closes the socket with 1009 (message too big), a
-text frame that is not UTF-8 with 1007 (RFC 6455 7.4.1); neither is logged as a failure.
+(``bad_frame``), a frame over GB_MAX_BODY_KB (``frame_too_large``). One over WIRE_FACTOR times
+that is not read: tornado closes the socket with 1009 (message too big); a text frame that is not
+UTF-8 closes it with 1007 (RFC 6455 7.4.1). None is logged as a failure.
 """
 
 from __future__ import annotations
@@ -26,7 +27,17 @@ from .api import history_payload
 from .app import Context
 from .base import ApiError, allowed_origin, error_of, parse_json, to_json
 
-__all__ = ["ChatSocket", "reply_frame", "StrictProtocol"]
+__all__ = ["ChatSocket", "reply_frame", "over_cap", "StrictProtocol", "WIRE_FACTOR"]
+
+WIRE_FACTOR = 4  # frames up to this many times the body cap are read (and refused with a frame), not cut off
+
+
+def over_cap(frame: str | bytes, cap: int) -> bool:
+    """Whether a frame has more than `cap` bytes (as UTF-8; a short one is not encoded to know:
+    a character takes at most 4 bytes)."""
+    if isinstance(frame, bytes):
+        return len(frame) > cap
+    return len(frame) > cap // 4 and len(frame.encode("utf-8")) > cap
 
 
 def reply_frame(event: dict[str, Any]) -> dict[str, Any]:
@@ -52,6 +63,14 @@ class StrictProtocol(tornado.websocket.WebSocketProtocol13):
                 return None
         return super()._handle_message(opcode, data)
 
+    @classmethod
+    def instead_of(cls, protocol: tornado.websocket.WebSocketProtocol | None,
+                   handler: tornado.websocket.WebSocketHandler) -> tornado.websocket.WebSocketProtocol | None:
+        """For a handler's ``get_websocket_protocol``: this protocol in place of tornado's 13."""
+        if isinstance(protocol, tornado.websocket.WebSocketProtocol13):
+            return cls(handler, False, protocol.params)
+        return protocol
+
 
 class ChatSocket(tornado.websocket.WebSocketHandler):
     """One browser tab's live connection to one session."""
@@ -69,10 +88,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
         """Tornado's protocol 13 with the 1007 close of :class:`StrictProtocol`."""
-        protocol = super().get_websocket_protocol()
-        if isinstance(protocol, tornado.websocket.WebSocketProtocol13):
-            return StrictProtocol(self, False, protocol.params)
-        return protocol
+        return StrictProtocol.instead_of(super().get_websocket_protocol(), self)
+
+    @property
+    def max_message_size(self) -> int:
+        """Bytes of a frame tornado reads at most (over it: 1009 and the connection dropped, so a
+        client still sending may see only a reset); the cap itself is checked in on_message."""
+        return WIRE_FACTOR * self.ctx.settings.max_body_bytes
 
     def open(self, bot: str | None = None) -> None:
         self.bot = bot
@@ -100,6 +122,9 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         try:
             if isinstance(raw, bytes):
                 raise ApiError(400, "bad_frame", "frames must be text (JSON), not binary")
+            cap = self.ctx.settings.max_body_bytes
+            if over_cap(raw, cap):
+                raise ApiError(413, "frame_too_large", f"a frame is larger than {cap // 1024} KB")
             msg = parse_json(raw, "a message")
             kind = msg.get("type") if isinstance(msg, dict) else None
             if kind == "hello":
