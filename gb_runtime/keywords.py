@@ -6,22 +6,32 @@ bot's storage folder, WAIT's argument, and MERGE_SESSION. WAIT itself does not w
 runtime suspends the dialog at it and a timer resumes it (``DialogRuntime.resume_timer``).
 Keywords that need a channel gb does not have yet (TRANSFER_SESSION, SEND MAIL) fail with a
 clear "channel not configured" error.
+
+The file keywords (SAVE, LOAD TEMPLATE) turn every refusal and every error of the file system
+(a folder where a file is meant, a file where a folder is, no permission, a name too long, a
+full disk) into a BasicRuntimeError at the statement's line that names the file as the dialog
+wrote it, never a path of the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import math
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from gb_basic import BasicError, BasicRuntimeError, Request, values
 from gb_sessions import Message, Session, SessionStore
 
 from .bots import BotPackage
+from .errors import BotConfigError, BotStorageError
 
 __all__ = ["Fulfiller", "is_wait", "wait_seconds"]
+
+MAX_FILE_NAME = 1024  # characters of a SAVE file name, folders included (Linux allows 4096 bytes, 255 a part)
 
 
 def is_wait(request: Request) -> bool:
@@ -200,7 +210,12 @@ class Fulfiller:
         name = values.to_str(args[0])
         try:
             t = self.bot.template(name)
-        except (KeyError, FileNotFoundError, ValueError) as exc:
+        except BotConfigError as exc:  # its message names the file: from the package, not the server's disk
+            raise BasicRuntimeError(str(exc).replace(f"{self.bot.path.parent}/", "")) from None
+        except OSError as exc:
+            raise BasicRuntimeError(f"LOAD TEMPLATE {_shown(name)}: the template cannot be read "
+                                    f"({exc.strerror or type(exc).__name__})") from None
+        except (KeyError, ValueError) as exc:
             raise BasicRuntimeError(str(exc).strip("'\"")) from None
         ctx = self.session.context
         for slot in ("kb", "tools"):
@@ -215,15 +230,61 @@ class Fulfiller:
 
     # --- files, time, sessions ------------------------------------------------------------------------
     async def save(self, args: list[Any]) -> None:
+        """``SAVE name, value``: the value (text, or JSON) into the bot's storage folder, under
+        `name` (folders are created).
+
+        Raises:
+            BasicRuntimeError: the name is refused (empty, absolute, outside the storage, too
+                long, a lone surrogate, a folder's) or the file system refused the write.
+        """
         self._need("SAVE", args, 2)
-        try:
-            path = self.bot.safe_path(values.to_str(args[0]))
-        except PermissionError as exc:
-            raise BasicRuntimeError(f"SAVE refused: {exc}") from None
+        name = values.to_str(args[0])
+        path = self._storage_path("SAVE", name)
         content = args[1]
         text = content if isinstance(content, str) else json.dumps(values.encode(content), ensure_ascii=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(path.write_text, text, "utf-8")
+        where = _surrogate(text)
+        if where is not None:
+            raise BasicRuntimeError(f"SAVE {_shown(name)}: the text has a lone surrogate (\\u{ord(text[where]):04x}) "
+                                    f"at position {where}, which a UTF-8 file cannot hold")
+        try:
+            await asyncio.to_thread(_write, path, text)
+        except OSError as exc:
+            raise BasicRuntimeError(f"SAVE {_shown(name)}: {self._os_problem(path, exc)}") from None
+
+    def _storage_path(self, keyword: str, name: str) -> Path:
+        """The file `name` names in the bot's storage (BasicRuntimeError when it is refused)."""
+        if len(name) > MAX_FILE_NAME:
+            raise BasicRuntimeError(f"{keyword} refused: the file name has {len(name):,} characters "
+                                    f"(at most {MAX_FILE_NAME:,})")
+        where = _surrogate(name)
+        if where is not None:
+            raise BasicRuntimeError(f"{keyword} refused: the file name has a lone surrogate "
+                                    f"(\\u{ord(name[where]):04x}) at position {where}")
+        if name.replace("\\", "/").endswith("/"):
+            raise BasicRuntimeError(f"{keyword} refused: {_shown(name)} names a folder, not a file")
+        try:
+            return self.bot.safe_path(name)
+        except BotStorageError as exc:
+            raise BasicRuntimeError(f"{keyword} refused: {exc}") from None
+        except OSError as exc:  # the storage folder itself cannot be made
+            raise BasicRuntimeError(f"{keyword} {_shown(name)}: the bot's storage is not available "
+                                    f"({exc.strerror or type(exc).__name__})") from None
+
+    def _os_problem(self, path: Path, exc: OSError) -> str:
+        """What went wrong writing `path`, in the dialog's terms (no path of the server)."""
+        base = self.bot.storage_dir.resolve()
+        if isinstance(exc, IsADirectoryError):
+            return f"{_shown(_relative(path, base))} is a folder"
+        if isinstance(exc, (NotADirectoryError, FileExistsError)):
+            for parent in reversed(path.parents):
+                if parent.is_relative_to(base) and parent != base and parent.exists() and not parent.is_dir():
+                    return f"{_shown(_relative(parent, base))} is a file, not a folder"
+        if isinstance(exc, PermissionError):
+            return "the bot's storage does not allow this write (permission denied)"
+        reasons = {errno.ENAMETOOLONG: "the file name is too long (at most 255 bytes between slashes)",
+                   errno.ENOSPC: "the bot's storage is full", errno.EDQUOT: "the bot's storage is full",
+                   errno.EROFS: "the bot's storage is read-only"}
+        return reasons.get(exc.errno or 0) or f"the file cannot be written ({exc.strerror or type(exc).__name__})"
 
     async def wait(self, args: list[Any]) -> None:
         """Checked only: the runtime suspends the dialog at a WAIT before it gets here; a host
@@ -248,6 +309,30 @@ class Fulfiller:
 
     async def get_user_memory(self, args: list[Any]) -> Any:
         raise BasicRuntimeError("GET USER MEMORY: not supported yet")
+
+
+def _write(path: Path, text: str) -> None:
+    """Write `text` into `path`, its folders made first (in a worker thread: disk I/O)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+
+
+def _surrogate(text: str) -> int | None:
+    """The position of the first lone surrogate in `text` (UTF-8 cannot encode it), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def _relative(path: Path, base: Path) -> str:
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
+
+
+def _shown(name: str, limit: int = 80) -> str:
+    """A file name as a message quotes it (a long one cut)."""
+    return repr(name if len(name) <= limit else name[:limit] + "...")
 
 
 _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {

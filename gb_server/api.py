@@ -23,7 +23,7 @@ class SessionHandler(BaseHandler):
     async def post(self, bot: str | None = None) -> None:
         body = self.json_body()
         asked = body.get("bot")
-        if asked is not None and not isinstance(asked, str):
+        if asked is not None and (not isinstance(asked, str) or not asked):
             raise ApiError(400, "bad_request", '"bot" must be a bot name')
         if bot and asked and asked != bot:
             raise ApiError(400, "bad_request", f"this URL serves bot {bot}, not {asked}")

@@ -7,6 +7,9 @@ store (a ``gb_runtime.Refusal``: each carries status and code), a dialog that do
 and anything else as a 500 whose body says nothing of the server's insides.
 
 Bodies are streamed (``stream_request_body``): a body over the cap is never held in memory.
+JSON (request bodies and the WebSocket's frames alike) is read by :func:`parse_json`: what is not
+JSON, not UTF-8, nested deeper than MAX_JSON_DEPTH or holds a number Python cannot hold is a 400
+``bad_json`` saying so, never a RecursionError's 500. Replies are written by :func:`to_json`.
 One declared larger than DISCARD_BYTES is refused as soon as its headers arrive (and the
 connection closed); a smaller one, or a chunked one, is read and dropped, then refused, so the
 client, still sending, sees the JSON 413 rather than a reset.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from types import TracebackType
 from typing import Any
 
@@ -26,10 +30,13 @@ from gb_runtime import Refusal, UnknownBot
 
 from .app import Context
 
-__all__ = ["BaseHandler", "ApiError", "NotFound", "allowed_origin", "error_of"]
+__all__ = ["BaseHandler", "ApiError", "NotFound", "allowed_origin", "error_of", "parse_json", "to_json",
+           "MAX_JSON_DEPTH"]
 
 log = logging.getLogger("gb.access")
 DISCARD_BYTES = 64 * 1024 * 1024  # a body up to this size over the cap is read (and dropped) before the 413
+MAX_JSON_DEPTH = 64  # levels of arrays and objects in a request body or a frame (Python's parser dies near 1000)
+MAX_INT_DIGITS = 100  # digits of a JSON integer (no field of the API is near; Python's own limit is 4300)
 
 
 class ApiError(Exception):
@@ -57,6 +64,89 @@ def error_of(exc: BaseException | None, status: int = 500, reason: str = "error"
     if status >= 500:
         return ApiError(500, "internal_error", "the server failed to handle this request; it is logged")
     return ApiError(status, {404: "not_found", 405: "method_not_allowed"}.get(status, "error"), reason)
+
+
+def parse_json(raw: bytes | str, what: str = "the body") -> Any:
+    """The JSON value of a request body or a frame (UTF-8, a BOM allowed).
+
+    Args:
+        raw: the bytes (or text) received.
+        what: how the messages name it (``the body``, ``a message``).
+
+    Raises:
+        ApiError: 400 bad_json: not JSON (with the line and column), not UTF-8 (with the byte's
+            offset), nested deeper than MAX_JSON_DEPTH, NaN or Infinity (not JSON), a number
+            out of range (``1e999``) or an integer of more than MAX_INT_DIGITS digits.
+    """
+    try:
+        value = json.loads(raw, parse_constant=_constant, parse_float=_float, parse_int=_int)
+    except _NotANumber as exc:
+        raise ApiError(400, "bad_json", f"{what} is not valid JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "bad_json", f"{what} is not valid JSON at line {exc.lineno} column {exc.colno}") \
+            from None
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        raise ApiError(400, "bad_json", f"{what} is not valid JSON: it is not UTF-8 (byte 0x{byte:02x} at offset "
+                                        f"{exc.start})") from None
+    except RecursionError:  # deeper than the parser's own stack allows (about 1000 levels)
+        raise _too_deep(what) from None
+    if _deeper_than(value, MAX_JSON_DEPTH, raw):
+        raise _too_deep(what)
+    return value
+
+
+class _NotANumber(ValueError):
+    """A number the API does not take (raised from the parser's hooks)."""
+
+
+def _constant(name: str) -> Any:
+    raise _NotANumber(f"{name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotANumber(f"the number {text[:20]}{'...' if len(text) > 20 else ''} is out of range")
+    return number
+
+
+def _int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise _NotANumber(f"an integer of {digits:,} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _too_deep(what: str) -> ApiError:
+    return ApiError(400, "bad_json", f"{what} is nested too deep: more than {MAX_JSON_DEPTH} levels of arrays "
+                                     "and objects")
+
+
+def _deeper_than(value: Any, limit: int, raw: bytes | str) -> bool:
+    """Whether `value` nests arrays and objects more than `limit` levels deep (`raw` is its text:
+    with at most `limit` brackets it cannot be, and nothing is walked)."""
+    opening = (raw.count(b"[") + raw.count(b"{")) if isinstance(raw, bytes) else (raw.count("[") + raw.count("{"))
+    if opening <= limit or not isinstance(value, (dict, list)):
+        return False
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def to_json(data: Any) -> bytes:
+    """`data` as UTF-8 JSON; a lone surrogate (a client's text, echoed) goes out as its ``\\u``
+    escape, since UTF-8 cannot carry it."""
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data, ensure_ascii=True, default=str).encode("ascii")
 
 
 def allowed_origin(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
@@ -107,7 +197,7 @@ class JsonHandler(tornado.web.RequestHandler):
     def send_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(data, ensure_ascii=False, default=str))
+        self.finish(to_json(data))
 
     def count_error(self, code: str) -> None:
         """Hook: count a refused request (BaseHandler counts in the metrics)."""
@@ -128,7 +218,7 @@ class JsonHandler(tornado.web.RequestHandler):
         if error.retry_after is not None:
             self.set_header("Retry-After", str(max(1, int(error.retry_after + 0.999))))
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(self.error_body(error), ensure_ascii=False))
+        self.finish(to_json(self.error_body(error)))
 
     def map_error(self, error: ApiError) -> ApiError:
         """Hook: change an error's status or code (Direct Line's conventions)."""
@@ -208,14 +298,15 @@ class BaseHandler(JsonHandler):
         return token.strip()
 
     def json_body(self) -> dict[str, Any]:
+        """The body's JSON object (``{}`` for an empty body).
+
+        Raises:
+            ApiError: 413 body_too_large, 400 bad_json (see :func:`parse_json`; not an object).
+        """
         raw = self.body
         if not raw.strip():
             return {}
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            raise ApiError(400, "bad_json", f"the body is not valid JSON{where}") from None
+        body = parse_json(raw)
         if not isinstance(body, dict):
             raise ApiError(400, "bad_json", "the body must be a JSON object")
         return body

@@ -33,6 +33,16 @@ _STARTED = {"type": "object", "required": ["session_id", "token", "bot", "messag
 _REPLIES = {"type": "object", "required": ["session_id", "bot", "messages", "waiting"], "properties": {
     "session_id": _UUID, "bot": {"type": "string"}, "messages": _MESSAGES,
     "waiting": {"$ref": "#/components/schemas/Waiting"}}}
+_DL_TOKEN = {"type": "object", "required": ["conversationId", "token", "expires_in"], "properties": {
+    "conversationId": _UUID, "token": {"type": "string"}, "expires_in": {"type": "integer"}}}
+_DL_CONVERSATION = {"type": "object", "required": ["conversationId", "token", "expires_in", "streamUrl"],
+                    "properties": {"conversationId": _UUID, "token": {"type": "string"},
+                                   "expires_in": {"type": "integer"}, "streamUrl": {"type": "string"}}}
+_DL_USER = {"type": "object", "properties": {"user": {"type": ["object", "null"], "properties": {
+    "id": {"type": "string"}}}}}
+_DL_CID = [{"name": "conversationId", "in": "path", "required": True, "schema": _UUID},
+           {"name": "watermark", "in": "query", "required": False, "schema": {"type": "string"},
+            "description": "the last watermark seen (a message row id); anything else counts as none"}]
 _HISTORY = {"type": "object", "required": ["session_id", "messages"], "properties": {
     "session_id": _UUID, "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"}}}
 
@@ -43,7 +53,11 @@ OPENAPI: dict[str, Any] = {
                             "/{bot}/ for a bot other than `default` (404 `unknown_bot` for a bot that does not "
                             "exist; 401 `wrong_bot` for another bot's token); the unprefixed paths that take a "
                             "token serve the token's bot. Live replies: the WebSocket /ws (/{bot}/ws): send "
-                            '{"type": "hello", "token": ...} first, then {"type": "message", "text": ...}.'},
+                            '{"type": "hello", "token": ...} first, then {"type": "message", "text": ...}. '
+                            "The /v3/directline paths (the default bot; /{bot}/v3/directline for another) are a "
+                            "Direct Line 3.0 subset, so Microsoft's botframework-webchat talks to a bot unchanged; "
+                            "their errors use Direct Line's codes (BadArgument, BadSyntax, Unauthorized, "
+                            "TokenExpired, NotFound, TooManyRequests)."},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
@@ -55,6 +69,14 @@ OPENAPI: dict[str, Any] = {
                 "content": {"type": "string"}, "choices": {"type": "array", "items": {"type": "string"}},
                 "to": {"type": "string"}, "timestamp": _TIME,
                 "id": {"type": ["integer", "null"], "description": "the stored message's row id"}}},
+            "Activity": {"type": "object", "required": ["type"], "properties": {
+                "type": {"type": "string", "description": "message (a turn); any other type is acknowledged"},
+                "id": {"type": "string"}, "timestamp": {"type": "string"}, "text": {"type": ["string", "null"]},
+                "localTimestamp": {"type": "string"},
+                "value": {}, "from": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}}},
+                "channelData": {}, "locale": {"type": "string"}, "entities": {"type": "array"},
+                "suggestedActions": {"type": "object"}}},
             "Waiting": {"type": ["object", "null"], "properties": {
                 "variable": {"type": ["string", "null"]}, "type": {"type": ["string", "null"]},
                 "choices": {"type": ["array", "null"], "items": {"type": "string"}},
@@ -69,7 +91,8 @@ OPENAPI: dict[str, Any] = {
         "/api/session": {
             "post": {"summary": "Start a session; start.bas runs", "requestBody": {"required": False, "content": {
                 "application/json": {"schema": {"type": "object", "properties": {
-                    "bot": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}}}}}},
+                    "bot": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]+$",
+                            "description": "the bot (`default` when absent or null)"}}}}}},
                 "responses": {"201": _json(_STARTED, "the session, its token (shown once) and the first replies"),
                               **_errors(400, 404, 413, 500, 503)}},
             "get": {"summary": "The session of the token", "security": _BEARER,
@@ -86,6 +109,37 @@ OPENAPI: dict[str, Any] = {
         "/api/session/history": {"get": {
             "summary": "Every message of the session", "security": _BEARER,
             "responses": {"200": _json(_HISTORY, "the history"), **_errors(401, 503)}}},
+        "/v3/directline/tokens/generate": {"post": {
+            "summary": "Direct Line: start a conversation (start.bas runs) and get its token",
+            "requestBody": {"required": False, "content": {"application/json": {"schema": _DL_USER}}},
+            "responses": {"200": _json(_DL_TOKEN, "the conversation and its token"),
+                          **_errors(400, 404, 413, 500, 503)}}},
+        "/v3/directline/tokens/refresh": {"post": {
+            "summary": "Direct Line: the same token, a new lifetime", "security": _BEARER,
+            "responses": {"200": _json(_DL_TOKEN, "the token"), **_errors(401, 403, 404, 503)}}},
+        "/v3/directline/conversations": {"post": {
+            "summary": "Direct Line: the token's conversation and its stream URL", "security": _BEARER,
+            "requestBody": {"required": False, "content": {"application/json": {"schema": _DL_USER}}},
+            "responses": {"201": _json(_DL_CONVERSATION, "the conversation"),
+                          **_errors(400, 401, 403, 404, 413, 503)}}},
+        "/v3/directline/conversations/{conversationId}": {"get": {
+            "summary": "Direct Line: a fresh stream URL (a reconnect)", "security": _BEARER, "parameters": _DL_CID,
+            "responses": {"200": _json(_DL_CONVERSATION, "the conversation"), **_errors(400, 401, 403, 404, 503)}}},
+        "/v3/directline/conversations/{conversationId}/activities": {
+            "get": {"summary": "Direct Line: the activities after a watermark (polling)", "security": _BEARER,
+                    "parameters": _DL_CID,
+                    "responses": {"200": _json({"type": "object", "required": ["activities", "watermark"],
+                                                "properties": {"activities": {"type": "array", "items": {
+                                                    "$ref": "#/components/schemas/Activity"}},
+                                                    "watermark": {"type": "string"}}}, "the activities"),
+                                  **_errors(401, 403, 404, 503)}},
+            "post": {"summary": "Direct Line: send an activity (a message is one turn)", "security": _BEARER,
+                     "parameters": _DL_CID[:1],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "$ref": "#/components/schemas/Activity"}}}},
+                     "responses": {"200": _json({"type": "object", "required": ["id"],
+                                                 "properties": {"id": {"type": "string"}}}, "the activity's id"),
+                                   **_errors(400, 401, 403, 404, 413, 429, 500, 503)}}},
         "/healthz": {"get": {"summary": "Health", "responses": {
             "200": _json({"type": "object", "properties": {"status": {"type": "string"},
                                                            "sockets": {"type": "integer"}}}, "healthy"),

@@ -5,12 +5,18 @@ Server -> client: ``{"type": "ready", "session_id", "messages", "waiting"}`` (th
 catch-up after a reload or a reconnect), ``{"type": "reply", "messages", "waiting"}`` (with
 ``"echo"``, the user's text, when the turn came from elsewhere: another tab, the API, a
 notebook attached to the session), ``{"type": "error", "error": {"code", "message"}}``.
+
+A frame the server cannot take gets an error frame and the socket stays open: not JSON, nested
+too deep, a number out of range (``bad_json``, see ``base.parse_json``), a binary frame
+(``bad_frame``), a frame over GB_MAX_BODY_KB (``frame_too_large``). One over WIRE_FACTOR times
+that is not read: tornado closes the socket with 1009 (message too big); a text frame that is not
+UTF-8 closes it with 1007 (RFC 6455 7.4.1). None is logged as a failure.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
+from asyncio import Future
 from typing import Any
 
 import tornado.websocket
@@ -19,9 +25,19 @@ from gb_runtime import Inbound
 
 from .api import history_payload
 from .app import Context
-from .base import ApiError, allowed_origin, error_of
+from .base import ApiError, allowed_origin, error_of, parse_json, to_json
 
-__all__ = ["ChatSocket", "reply_frame"]
+__all__ = ["ChatSocket", "reply_frame", "over_cap", "StrictProtocol", "WIRE_FACTOR"]
+
+WIRE_FACTOR = 4  # frames up to this many times the body cap are read (and refused with a frame), not cut off
+
+
+def over_cap(frame: str | bytes, cap: int) -> bool:
+    """Whether a frame has more than `cap` bytes (as UTF-8; a short one is not encoded to know:
+    a character takes at most 4 bytes)."""
+    if isinstance(frame, bytes):
+        return len(frame) > cap
+    return len(frame) > cap // 4 and len(frame.encode("utf-8")) > cap
 
 
 def reply_frame(event: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +48,28 @@ def reply_frame(event: dict[str, Any]) -> dict[str, Any]:
     if received:
         frame["echo"] = received.get("content")
     return frame
+
+
+class StrictProtocol(tornado.websocket.WebSocketProtocol13):
+    """Tornado's protocol, but a text frame that is not UTF-8 closes with 1007 and its reason
+    (tornado drops the connection without a word)."""
+
+    def _handle_message(self, opcode: int, data: bytes) -> Future[None] | None:
+        if opcode == 0x1 and not self._frame_compressed:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.close(1007, f"a text frame must be UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+                return None
+        return super()._handle_message(opcode, data)
+
+    @classmethod
+    def instead_of(cls, protocol: tornado.websocket.WebSocketProtocol | None,
+                   handler: tornado.websocket.WebSocketHandler) -> tornado.websocket.WebSocketProtocol | None:
+        """For a handler's ``get_websocket_protocol``: this protocol in place of tornado's 13."""
+        if isinstance(protocol, tornado.websocket.WebSocketProtocol13):
+            return cls(handler, False, protocol.params)
+        return protocol
 
 
 class ChatSocket(tornado.websocket.WebSocketHandler):
@@ -48,6 +86,16 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     def check_origin(self, origin: str) -> bool:
         return allowed_origin(origin, self.request.host, self.ctx.settings.cors_origins)
 
+    def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
+        """Tornado's protocol 13 with the 1007 close of :class:`StrictProtocol`."""
+        return StrictProtocol.instead_of(super().get_websocket_protocol(), self)
+
+    @property
+    def max_message_size(self) -> int:
+        """Bytes of a frame tornado reads at most (over it: 1009 and the connection dropped, so a
+        client still sending may see only a reset); the cap itself is checked in on_message."""
+        return WIRE_FACTOR * self.ctx.settings.max_body_bytes
+
     def open(self, bot: str | None = None) -> None:
         self.bot = bot
         self.ctx.metrics.socket_opened()
@@ -59,7 +107,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     def push(self, payload: dict[str, Any]) -> None:
         if self.ws_connection is not None:
-            self.write_message(json.dumps(payload, ensure_ascii=False, default=str))
+            self.write_message(to_json(payload))
 
     def on_event(self, event: dict[str, Any]) -> None:
         """A turn of this session committed by anyone but this socket (held back until "ready")."""
@@ -72,10 +120,12 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     async def on_message(self, raw: str | bytes) -> None:
         try:
-            try:
-                msg = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ApiError(400, "bad_json", "a message must be a JSON object") from None
+            if isinstance(raw, bytes):
+                raise ApiError(400, "bad_frame", "frames must be text (JSON), not binary")
+            cap = self.ctx.settings.max_body_bytes
+            if over_cap(raw, cap):
+                raise ApiError(413, "frame_too_large", f"a frame is larger than {cap // 1024} KB")
+            msg = parse_json(raw, "a message")
             kind = msg.get("type") if isinstance(msg, dict) else None
             if kind == "hello":
                 await self.hello(msg)
@@ -98,6 +148,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if not isinstance(token, str) or not token:
             self.error("missing_token", "the first message must be {\"type\": \"hello\", \"token\": ...}")
             return
+        if not token.isascii():  # tokens are URL-safe base64 (and a lone surrogate cannot be hashed)
+            raise ApiError(401, "invalid_token", "unknown session token")
         bot = self.ctx.runtime.bots.get(self.bot).name if self.bot else None
         sid = await self.ctx.runtime.authenticate(token, bot)
         if self.ws_connection is None:  # closed meanwhile: on_close has run, nothing to subscribe

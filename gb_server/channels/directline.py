@@ -35,7 +35,6 @@ the current menu's choices on the last bot message.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -47,7 +46,8 @@ import tornado.websocket
 from gb_runtime import Inbound, Message, Result
 
 from ..app import Context
-from ..base import ApiError, BaseHandler, allowed_origin, error_of
+from ..base import ApiError, BaseHandler, allowed_origin, error_of, to_json
+from ..socket import WIRE_FACTOR, StrictProtocol, over_cap
 
 __all__ = ["directline_routes", "DirectLineState"]
 
@@ -57,6 +57,7 @@ CHANNEL = "directline"
 EXPIRES_IN = 1800  # seconds; the client refreshes at half of it
 KEEPALIVE_MS = 20_000
 MAX_REMEMBERED = 10_000  # conversations whose activity details this process remembers
+MAX_WATERMARK = 2**62  # past any row id, within SQL's BIGINT: a larger one is clamped, not a 500
 
 CODES = {400: "BadArgument", 401: "Unauthorized", 403: "TokenExpired", 404: "NotFound", 405: "BadArgument",
          409: "Conflict", 413: "MessageSizeTooBig", 429: "TooManyRequests"}
@@ -140,8 +141,9 @@ def to_activity(dl: DirectLineState, sid: uuid.UUID, bot: str, msg: Message) -> 
 
 
 def parse_watermark(raw: str | None) -> int:
+    """A client's watermark: a message row id (0 for none, for "undefined", for garbage)."""
     try:
-        return max(0, int(raw or 0))
+        return min(max(0, int(raw or 0)), MAX_WATERMARK)
     except ValueError:  # DirectLineJS sends "undefined" before it has seen a watermark
         return 0
 
@@ -184,6 +186,35 @@ def dl_error(error: ApiError) -> ApiError:
         status = 404
     code = "BadSyntax" if error.code == "bad_json" else CODES.get(status, "ServiceError")
     return ApiError(status, code, error.message, error.retry_after)
+
+
+def body_user(body: dict[str, Any]) -> str | None:
+    """The user id of an optional ``{"user": {"id": "..."}}`` (a 400 for another shape)."""
+    user = body.get("user")
+    if user is None:
+        return None
+    if not isinstance(user, dict) or not isinstance(user.get("id", ""), str):
+        raise ApiError(400, "bad_request", '"user" must be {"id": "..."}')
+    uid = user.get("id")
+    return uid if isinstance(uid, str) else None
+
+
+# the activity's fields gb reads or echoes, and what each must be when present
+_ACTIVITY_FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "id": (str, "a string"), "timestamp": (str, "a string"), "localTimestamp": (str, "a string"),
+    "locale": (str, "a string"), "text": ((str, type(None)), "a string"), "from": (dict, "an object"),
+    "entities": (list, "an array"), "suggestedActions": (dict, "an object")}
+
+
+def check_activity(act: dict[str, Any]) -> None:
+    """A 400 for a field of the activity that has the wrong type (``from``'s id, name, role too)."""
+    for key, (kind, what) in _ACTIVITY_FIELDS.items():
+        if key in act and not isinstance(act[key], kind):
+            raise ApiError(400, "bad_request", f'an activity\'s "{key}" must be {what}')
+    sender = act.get("from") or {}
+    for key in ("id", "name", "role"):
+        if key in sender and not isinstance(sender[key], str):
+            raise ApiError(400, "bad_request", f'an activity\'s "from.{key}" must be a string')
 
 
 # --- handlers ---------------------------------------------------------------------------------------
@@ -240,10 +271,10 @@ class TokenGenerate(DirectLineHandler):
 
     async def post(self, bot: str | None = None) -> None:
         name = self.bot_name(bot)
-        user = self.json_body().get("user")
+        user = body_user(self.json_body())
         result = await self.ctx.turns.start(name, CHANNEL)
-        if isinstance(user, dict) and isinstance(user.get("id"), str):
-            self.dl.set_user(result.session_id, {"id": user["id"], "role": "user"})
+        if user is not None:
+            self.dl.set_user(result.session_id, {"id": user, "role": "user"})
         remember_turn(self.dl, result, None)
         self.send_json({"conversationId": str(result.session_id), "token": result.token, "expires_in": EXPIRES_IN})
 
@@ -261,9 +292,9 @@ class Conversations(DirectLineHandler):
 
     async def post(self, bot: str | None = None) -> None:
         _, sid, token = await self.conversation(bot)
-        user = self.json_body().get("user")
-        if isinstance(user, dict) and isinstance(user.get("id"), str):
-            self.dl.set_user(sid, {"id": user["id"], "role": "user"})
+        user = body_user(self.json_body())
+        if user is not None:
+            self.dl.set_user(sid, {"id": user, "role": "user"})
         self.send_json(await self.conversation_info(bot, sid, token), 201)
 
 
@@ -290,6 +321,7 @@ class Activities(DirectLineHandler):
         kind = act.get("type")
         if not isinstance(kind, str):
             raise ApiError(400, "bad_request", 'an activity needs a "type"')
+        check_activity(act)
         if kind != "message":  # typing, event, conversationUpdate: acknowledged, not a turn
             self.send_json({"id": f"{sid}|{kind}-{uuid.uuid4().hex[:12]}"})
             return
@@ -297,8 +329,6 @@ class Activities(DirectLineHandler):
         if text is None:
             value = act.get("value")
             text = value if isinstance(value, str) else ""
-        if not isinstance(text, str):
-            raise ApiError(400, "bad_request", 'a message activity\'s "text" must be a string')
         sender = act.get("from")
         extra: dict[str, Any] = {k: act[k] for k in ("channelData", "locale", "localTimestamp", "entities")
                                  if k in act}
@@ -327,6 +357,10 @@ class Stream(tornado.websocket.WebSocketHandler):
     def check_origin(self, origin: str) -> bool:
         return allowed_origin(origin, self.request.host, self.ctx.settings.cors_origins)
 
+    def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
+        """A text frame that is not UTF-8 closes with 1007 and its reason (see socket.StrictProtocol)."""
+        return StrictProtocol.instead_of(super().get_websocket_protocol(), self)
+
     async def prepare(self) -> None:
         """Check the ticket before the upgrade: a refused stream is a plain HTTP error."""
         kwargs = self.path_kwargs
@@ -344,7 +378,7 @@ class Stream(tornado.websocket.WebSocketHandler):
             error = dl_error(error_of(exc))
             self.set_status(error.status)
             self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.finish(json.dumps({"error": {"code": error.code, "message": error.message}}))
+            self.finish(to_json({"error": {"code": error.code, "message": error.message}}))
         self.watermark = parse_watermark(self.get_query_argument("watermark", None))
 
     async def open(self, *args: Any, **kwargs: Any) -> None:
@@ -362,8 +396,16 @@ class Stream(tornado.websocket.WebSocketHandler):
             self.ctx.metrics.socket_closed()
             self.ctx.runtime.unsubscribe(self.sid, self.notify)
 
+    @property
+    def max_message_size(self) -> int:
+        """Bytes of a frame tornado reads at most (see socket.ChatSocket.max_message_size)."""
+        return WIRE_FACTOR * self.ctx.settings.max_body_bytes
+
     def on_message(self, message: str | bytes) -> None:
-        """The client's pings are empty strings; nothing else is expected on this socket."""
+        """The client's pings are empty strings; nothing else is expected on this socket (a frame
+        over the body cap closes it with 1009, once read)."""
+        if over_cap(message, self.ctx.settings.max_body_bytes):
+            self.close(1009, "message too big")
 
     def ping_empty(self) -> None:
         if self.ws_connection is not None:
@@ -386,8 +428,7 @@ class Stream(tornado.websocket.WebSocketHandler):
                 acts, last = await activities_after(self.ctx, self.dl, self.sid, self.bot, self.watermark)
                 if acts and self.ws_connection is not None:
                     self.watermark = last
-                    self.write_message(json.dumps({"activities": acts, "watermark": str(last)},
-                                                  ensure_ascii=False, default=str))
+                    self.write_message(to_json({"activities": acts, "watermark": str(last)}))
                 if not self.again:
                     return
         except tornado.websocket.WebSocketClosedError:
