@@ -14,6 +14,7 @@ from .errors import (
     BudgetExceeded,
     DialogChanged,
     LimitExceeded,
+    StateUnreadable,
     UnsupportedKeyword,
 )
 from .machine import Finished, Machine, Output, Request, Suspended
@@ -31,6 +32,7 @@ __all__ = [
     "Output",
     "Program",
     "Request",
+    "StateUnreadable",
     "Suspended",
     "UnsupportedKeyword",
     "check_source",

@@ -11,7 +11,9 @@ The state is plain JSON data::
      "pc": 3, "vars": {...}}], "waiting": {"kind": "hear", "var": "name", "line": 4, ...}}
 
 A state resumes in any machine of a program whose units on the stack compiled to the same
-code; otherwise :class:`~gb_basic.errors.DialogChanged` says so.
+code; otherwise :class:`~gb_basic.errors.DialogChanged` says so. A state that is not one the
+machine saves (corrupt, another format, variables that do not decode) raises
+:class:`~gb_basic.errors.StateUnreadable`, which is not an error of the dialog.
 
 One message (a run from one HEAR to the next) has a step budget, a wall-clock deadline and size
 caps (see :mod:`gb_basic.limits`); past them it fails with
@@ -31,13 +33,13 @@ from typing import Any
 
 from . import values
 from .compiler import MAIN, Program
-from .errors import BasicError, BasicRuntimeError, DialogChanged, LimitExceeded
+from .errors import BasicError, BasicRuntimeError, DialogChanged, LimitExceeded, StateUnreadable
 from .lexer import name_key
 from .limits import Limits, Meter, metering
 from .ops import Stop
 from .validators import giveup_message, retry_message, validate
 
-__all__ = ["Machine", "Suspended", "Finished", "Request", "Output", "STATE_FORMAT", "state_variables"]
+__all__ = ["Machine", "Suspended", "Finished", "Request", "Output", "STATE_FORMAT", "check_state", "state_variables"]
 
 STATE_FORMAT = 1
 MAX_FRAMES = 200
@@ -103,10 +105,42 @@ class Request:
 def state_variables(state: dict[str, Any] | None) -> dict[str, Any]:
     """The variables of a suspended state's main unit (decoded values; none of the machine's
     own ``$`` slots): what a dialog waiting at HEAR holds so far."""
-    frames = (state or {}).get("frames") or []
-    if not frames:
+    if state is None:
         return {}
-    return {k: v for k, v in values.decode(frames[0].get("vars") or {}, -1).items() if not k.startswith("$")}
+    try:
+        check_state(state)
+        frames = state["frames"]
+        variables = values.decode(frames[0].get("vars") or {}, -1) if frames else {}
+    except (StateUnreadable, LimitExceeded):  # it does not load: the next message starts over
+        return {}
+    return {k: v for k, v in variables.items() if not k.startswith("$")} if type(variables) is dict else {}
+
+
+def check_state(state: Any) -> None:
+    """Refuse, before anything reads it, a state that is not of the shape :meth:`Machine.run` saves.
+
+    Raises:
+        StateUnreadable: it is not an object of format :data:`STATE_FORMAT` whose ``frames``,
+            ``waiting`` and ``budget`` are what the machine writes there.
+    """
+    if type(state) is not dict:
+        raise StateUnreadable(f"the saved state is {values.describe(state)}, not a dialog's state")
+    if state.get("format") != STATE_FORMAT:
+        raise StateUnreadable(f"the saved state is of format {values.describe(state.get('format'))}; this "
+                              f"version of gb reads format {STATE_FORMAT}")
+    frames, waiting, budget = state.get("frames"), state.get("waiting"), state.get("budget")
+    if type(frames) is not list or not all(
+            type(f) is dict and type(f.get("unit")) is str and type(f.get("pc")) is int
+            and type(f.get("vars") or {}) is dict for f in frames):
+        raise StateUnreadable("the saved state's frames are not valid")
+    if waiting is not None and not (
+            type(waiting) is dict and type(waiting.get("kind")) is str
+            and all(type(waiting.get(k, 0)) is int for k in ("line", "column", "tries"))
+            and type(waiting.get("type") or "") is str and type(waiting.get("choices") or []) is list):
+        raise StateUnreadable("what the saved state waits for is not valid")
+    if budget is not None and not (type(budget) is dict and type(budget.get("steps", 0)) is int
+                                   and type(budget.get("seconds", 0)) in (int, float)):
+        raise StateUnreadable("the saved state's budget is not valid")
 
 
 @dataclass
@@ -218,9 +252,13 @@ class Machine:
             BasicError: the dialog failed (its ``outputs`` are what it said first). `state` is
                 never changed by a run, so after an error the caller may keep it: the dialog
                 still waits where it waited (at its HEAR), as if the message had not come.
+            DialogChanged: (a BasicError) the code the state waits in changed.
+            StateUnreadable: `state` is not one a machine saves, or its variables do not decode
+                here (nested deeper than this machine's ``max_depth``): nothing ran.
         """
         if state is None:
             return self.start()
+        check_state(state)
         waiting = state.get("waiting") or {}
         # A message's budget spans the requests it makes (SET, GET, keywords): only an
         # answer to HEAR starts a new message.
@@ -229,6 +267,8 @@ class Machine:
             try:
                 frames = self._restore(state)
                 input = self._answer(ctx, state, waiting, input)
+            except StateUnreadable:
+                raise
             except Exception as exc:  # as in _loop: every error leaves as a BasicError, here at the request
                 err = exc if isinstance(exc, BasicError) else BasicRuntimeError(f"{type(exc).__name__}: {exc}")
                 raise err.locate(file=self.program.name, line=waiting.get("line", 0), column=waiting.get("column", 0),
@@ -250,7 +290,14 @@ class Machine:
 
     # --- resuming -----------------------------------------------------------------------------------
     def _restore(self, state: dict[str, Any]) -> list[dict[str, Any]]:
-        frames = state.get("frames") or []
+        """The frames of a checked state (see :func:`check_state`), their variables decoded.
+
+        Raises:
+            DialogChanged: a unit on the stack compiled to other code.
+            StateUnreadable: a unit on the stack is unknown to this very version of the program, or
+                the variables do not decode.
+        """
+        frames = state["frames"]
         if not frames:
             raise BasicRuntimeError("this dialog has already ended", file=self.program.name)
         same = state.get("version") == self.program.version
@@ -262,8 +309,16 @@ class Machine:
                 what = "its code" if f["unit"] == MAIN else f"FUNCTION/SUB {f['unit']}"
                 raise DialogChanged(f"dialog changed since it was suspended{where}: {what} is different now; "
                                     "start the dialog again", file=self.program.name)
-            out.append({"unit": f["unit"], "hash": unit.hash if unit else f.get("hash"), "pc": f["pc"],
-                        "vars": values.decode(f.get("vars") or {}, -1)})
+            if unit is None:
+                raise StateUnreadable(f"the saved state waits in {values.describe(f['unit'])}, which "
+                                      f"{self.program.name} does not have")
+            try:
+                variables = values.decode(f.get("vars") or {}, -1)
+            except LimitExceeded as exc:  # saved by a machine with a higher max_depth
+                raise StateUnreadable(f"its saved variables do not load: {exc.message}") from exc
+            if type(variables) is not dict:
+                raise StateUnreadable("the saved state's variables are not an object")
+            out.append({"unit": f["unit"], "hash": unit.hash, "pc": f["pc"], "vars": variables})
         return out
 
     def _check_answer(self, ctx: _Context, waiting: dict[str, Any], answer: Any) -> tuple[bool, Any]:

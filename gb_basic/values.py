@@ -12,7 +12,13 @@ Coercions follow what General Bots authors expect:
 * Comparisons compare numerically when both sides are numbers or number strings
   (``"10" > 9``), otherwise as strings; NULL equals NULL, ``""`` and ``0``.
 
-Dates survive JSON as ``{"$date": "2026-11-25T14:00:00"}`` (see :func:`encode` / :func:`decode`).
+Values survive JSON (a saved dialog's state, session variables) through :func:`encode` and
+:func:`decode`, exactly: a date and time is ``{"$date": "2026-11-25T14:00:00"}``, a date
+``{"$day": "2026-11-25"}``, a float of 1e16 or more (whose JSON has an exponent, which PostgreSQL's
+jsonb turns into an integer) ``{"$float": "1e+20"}``, and an object of one key that starts with
+``$`` (the user's own ``{"$date": "not-a-date"}``, say) is wrapped as ``{"$obj": {"$date":
+"not-a-date"}}`` so that it is never read as a tag. Any other object, list, text, number, boolean
+and NULL is itself.
 
 Sizes are capped and work is charged (see :mod:`gb_basic.limits`): ``&`` and ``+`` refuse a text
 over ``max_text_chars`` and a list over ``max_list_items`` before building it (the compiled code
@@ -505,7 +511,7 @@ class _Walk:
         self.nodes = 0  # nodes not charged yet
         self.count = 1  # nodes visited
         self.what = what
-        self.dates = dates  # True: dates as {"$date": iso} (encode); False: as text (to_json)
+        self.dates = dates  # True: encode's tags (dates, huge floats, "$" objects); False: to_json's plain JSON
 
     def enter(self, x: list[Any] | dict[Any, Any] | tuple[Any, ...], depth: int) -> None:
         """Step into the list or object `x`, `depth` levels down."""
@@ -564,6 +570,9 @@ class _Walk:
                 self.size += len(key) + 3
                 obj[key] = self.copy(v, depth + 1)
             self.path.discard(id(x))
+            if len(obj) == 1 and self.dates and key[:1] == "$":  # one "$" key (key is it): not a tag
+                self.size += 10
+                return {"$obj": obj}
             return obj
         return self.leaf(x, t)
 
@@ -581,7 +590,11 @@ class _Walk:
         if t is bool or x is None:
             return x
         if t is float:
-            return x if math.isfinite(x) else to_str(x)
+            if not math.isfinite(x):
+                return to_str(x)
+            if self.dates and not -1e16 < x < 1e16:  # its JSON has an exponent (1e+16): PostgreSQL's
+                return {"$float": repr(x)}  # jsonb would give back the integer 10000000000000000
+            return x
         if t is _dt.datetime and self.dates:
             return {"$date": x.isoformat()}
         if t is _dt.date and self.dates:
@@ -620,7 +633,9 @@ _SMALL_NEG = -10_000_000
 
 
 def encode(x: Value, *, max_chars: int | None = None, level: int = 0) -> Any:
-    """Turn a value into plain JSON data (dates become ``{"$date": iso}``).
+    """Turn a value into plain JSON data that :func:`decode` turns back into an equal value (dates
+    become ``{"$date": iso}`` and ``{"$day": iso}``, a float of 1e16 or more ``{"$float": "1e+16"}``,
+    an object of one ``$`` key ``{"$obj": {...}}``: see the module's docstring).
 
     Args:
         x: the value.
@@ -643,12 +658,40 @@ def encode(x: Value, *, max_chars: int | None = None, level: int = 0) -> Any:
 def decode(x: Any, depth: int = 0) -> Value:
     """Inverse of :func:`encode`; `depth` is the nesting level of `x` (-1 for a dict of variables).
 
+    Total on JSON data: an object of one ``$`` key that is not a tag of :func:`encode` (an unknown
+    tag, a ``$date`` whose text is not a date) is an object, as in states saved before such objects
+    were wrapped (``{"$date": "not-a-date"}``, the machine's own ``{"$loop1": 3}``).
+
     Raises:
         LimitExceeded: `x` nests deeper than ``max_depth``.
     """
     t = type(x)
     if t is not list and t is not dict:
         return x
+    if t is dict and len(x) == 1:  # a tag of encode? (literal keys: this is the hot path)
+        if "$date" in x:
+            if type(x["$date"]) is str:
+                try:
+                    return _dt.datetime.fromisoformat(x["$date"])
+                except ValueError:
+                    pass
+        elif "$day" in x:
+            if type(x["$day"]) is str:
+                try:
+                    return _dt.date.fromisoformat(x["$day"])
+                except ValueError:
+                    pass
+        elif "$float" in x:
+            if type(x["$float"]) is str:
+                try:
+                    f = float(x["$float"])
+                except ValueError:
+                    pass
+                else:
+                    if math.isfinite(f):
+                        return f
+        elif "$obj" in x and type(x["$obj"]) is dict:
+            x = x["$obj"]  # its keys are the object's own
     if depth >= meter().max_depth:
         raise LimitExceeded(f"nested too deeply: the value has more than {meter().max_depth:,} levels")
     if t is list:
@@ -656,11 +699,6 @@ def decode(x: Any, depth: int = 0) -> Value:
         for i in x:
             out.append(decode(i, depth + 1))
         return out
-    if len(x) == 1:
-        if "$date" in x:
-            return _dt.datetime.fromisoformat(x["$date"])
-        if "$day" in x:
-            return _dt.date.fromisoformat(x["$day"])
     obj = {}
     for k, v in x.items():
         obj[k] = decode(v, depth + 1)

@@ -6,7 +6,7 @@ import gb_basic
 def test_exported_members():
     assert sorted(gb_basic.__all__) == sorted([
         "BasicError", "BasicRuntimeError", "BasicSyntaxError", "BudgetExceeded", "DialogChanged",
-        "Finished", "LimitExceeded", "Machine", "Output", "Program", "Request", "Suspended",
+        "Finished", "LimitExceeded", "Machine", "Output", "Program", "Request", "StateUnreadable", "Suspended",
         "UnsupportedKeyword", "check_source", "compile_source", "parse", "parse_expression",
     ])
     for name in gb_basic.__all__:
@@ -18,3 +18,4 @@ def test_error_tree():
     for cls in (gb_basic.UnsupportedKeyword, gb_basic.BudgetExceeded, gb_basic.DialogChanged):
         assert issubclass(cls, gb_basic.BasicRuntimeError)
     assert issubclass(gb_basic.LimitExceeded, gb_basic.BudgetExceeded)
+    assert not issubclass(gb_basic.StateUnreadable, gb_basic.BasicError)  # not an error of the dialog
