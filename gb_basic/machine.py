@@ -125,9 +125,10 @@ def check_state(state: Any) -> None:
     """
     if type(state) is not dict:
         raise StateUnreadable(f"the saved state is {values.describe(state)}, not a dialog's state")
-    if state.get("format") != STATE_FORMAT:
-        raise StateUnreadable(f"the saved state is of format {values.describe(state.get('format'))}; this "
-                              f"version of gb reads format {STATE_FORMAT}")
+    form = state.get("format")
+    if form != STATE_FORMAT:
+        shown = str(form) if type(form) is int else values.describe(form)
+        raise StateUnreadable(f"the saved state is of format {shown}; this version of gb reads format {STATE_FORMAT}")
     frames, waiting, budget = state.get("frames"), state.get("waiting"), state.get("budget")
     if type(frames) is not list or not all(
             type(f) is dict and type(f.get("unit")) is str and type(f.get("pc")) is int

@@ -13,12 +13,14 @@ Coercions follow what General Bots authors expect:
   (``"10" > 9``), otherwise as strings; NULL equals NULL, ``""`` and ``0``.
 
 Values survive JSON (a saved dialog's state, session variables) through :func:`encode` and
-:func:`decode`, exactly: a date and time is ``{"$date": "2026-11-25T14:00:00"}``, a date
-``{"$day": "2026-11-25"}``, a float of 1e16 or more (whose JSON has an exponent, which PostgreSQL's
-jsonb turns into an integer) ``{"$float": "1e+20"}``, and an object of one key that starts with
-``$`` (the user's own ``{"$date": "not-a-date"}``, say) is wrapped as ``{"$obj": {"$date":
-"not-a-date"}}`` so that it is never read as a tag. Any other object, list, text, number, boolean
-and NULL is itself.
+:func:`decode`, exactly, and in a form every store holds: a date and time is
+``{"$date": "2026-11-25T14:00:00"}``, a date ``{"$day": "2026-11-25"}``, a float of 1e16 or more
+(whose JSON has an exponent, which PostgreSQL's jsonb turns into an integer) ``{"$float": "1e+20"}``,
+a text with a NUL or a lone surrogate (which PostgreSQL and UTF-8 refuse) ``{"$text": "a\\u0000b"}``
+(its JSON escapes), an object with such a key ``{"$pairs": [[key, value], ...]}``, and an object of
+one key that starts with ``$`` (the user's own ``{"$date": "not-a-date"}``, say) is wrapped as
+``{"$obj": {"$date": "not-a-date"}}`` so that it is never read as a tag. Any other object, list,
+text, number, boolean and NULL is itself.
 
 Sizes are capped and work is charged (see :mod:`gb_basic.limits`): ``&`` and ``+`` refuse a text
 over ``max_text_chars`` and a list over ``max_list_items`` before building it (the compiled code
@@ -37,6 +39,7 @@ import datetime as _dt
 import itertools
 import json
 import math
+import re
 from typing import Any
 
 from .errors import BasicRuntimeError, LimitExceeded
@@ -553,6 +556,8 @@ class _Walk:
                 ti = type(item)
                 if ti is str:
                     size += len(item) + 3
+                    if ("\x00" in item or (not item.isascii() and _ODD.search(item))) and self.dates:
+                        item = _escaped(item)
                     out.append(item)
                 elif ti is int and _SMALL_NEG < item < _SMALL_POS:
                     size += 8
@@ -565,14 +570,21 @@ class _Walk:
         if t is dict:
             self.enter(x, depth)
             obj = {}
+            odd = False
             for k, v in x.items():
                 key = k if type(k) is str else str(k)
                 self.size += len(key) + 3
+                if "\x00" in key or (not key.isascii() and _ODD.search(key)):
+                    odd = True
                 obj[key] = self.copy(v, depth + 1)
             self.path.discard(id(x))
-            if len(obj) == 1 and self.dates and key[:1] == "$":  # one "$" key (key is it): not a tag
-                self.size += 10
-                return {"$obj": obj}
+            if self.dates:
+                if odd:  # a key no store can hold: the object as [key, value] pairs, keys escaped
+                    self.size += 12 + 4 * len(obj)
+                    return {"$pairs": [[_stored_text(k), v] for k, v in obj.items()]}
+                if len(obj) == 1 and key[:1] == "$":  # one "$" key (key is it): not a tag
+                    self.size += 10
+                    return {"$obj": obj}
             return obj
         return self.leaf(x, t)
 
@@ -580,7 +592,7 @@ class _Walk:
         """A scalar as JSON data; counts its size (a number as its longest text)."""
         if t is str:
             self.size += len(x) + 3
-            return x
+            return _stored_text(x) if self.dates else x
         if t is int:
             if not -SMALL_INT < x < SMALL_INT:
                 self.m.number(x)
@@ -627,15 +639,31 @@ class _Walk:
             self.leaf(x, t)
 
 
+# What no store can hold in a text: NUL (PostgreSQL) and lone surrogates (UTF-8).
+_ODD = re.compile("[\x00\ud800-\udfff]")
+
+
+def _stored_text(s: str) -> Any:
+    """`s`, or ``{"$text": its JSON escapes}`` (ASCII) when it holds what no store can."""
+    if "\x00" not in s and (s.isascii() or _ODD.search(s) is None):
+        return s
+    return _escaped(s)
+
+
+def _escaped(s: str) -> dict[str, str]:
+    return {"$text": json.dumps(s)[1:-1]}
+
+
 # Integers of at most 7 digits: counted as 8 characters of JSON (with the comma) without a look.
 _SMALL_POS = 10_000_000
 _SMALL_NEG = -10_000_000
 
 
 def encode(x: Value, *, max_chars: int | None = None, level: int = 0) -> Any:
-    """Turn a value into plain JSON data that :func:`decode` turns back into an equal value (dates
-    become ``{"$date": iso}`` and ``{"$day": iso}``, a float of 1e16 or more ``{"$float": "1e+16"}``,
-    an object of one ``$`` key ``{"$obj": {...}}``: see the module's docstring).
+    """Turn a value into plain JSON data that :func:`decode` turns back into an equal value and
+    that every store holds (dates become ``{"$date": iso}`` and ``{"$day": iso}``, a float of 1e16
+    or more ``{"$float": "1e+16"}``, a text with a NUL ``{"$text": "\\u0000"}``, an object of one
+    ``$`` key ``{"$obj": {...}}``: see the module's docstring).
 
     Args:
         x: the value.
@@ -647,7 +675,9 @@ def encode(x: Value, *, max_chars: int | None = None, level: int = 0) -> Any:
         LimitExceeded: `x` contains itself, nests too deeply, or is too large.
     """
     t = type(x)
-    if t is str or t is bool or x is None or (t is int and -SMALL_INT < x < SMALL_INT):
+    if t is str:
+        return _stored_text(x)
+    if t is bool or x is None or (t is int and -SMALL_INT < x < SMALL_INT):
         return x
     walk = _Walk("the value", meter().limits.max_state_chars if max_chars is None else max_chars)
     out = walk.copy(x, level)
@@ -690,8 +720,18 @@ def decode(x: Any, depth: int = 0) -> Value:
                 else:
                     if math.isfinite(f):
                         return f
+        elif "$text" in x:
+            if type(x["$text"]) is str:
+                try:
+                    return _unescaped(x["$text"])
+                except ValueError:
+                    pass
         elif "$obj" in x and type(x["$obj"]) is dict:
             x = x["$obj"]  # its keys are the object's own
+        elif "$pairs" in x and type(x["$pairs"]) is list:
+            pairs = _pairs(x["$pairs"])
+            if pairs is not None:
+                x = pairs
     if depth >= meter().max_depth:
         raise LimitExceeded(f"nested too deeply: the value has more than {meter().max_depth:,} levels")
     if t is list:
@@ -702,6 +742,37 @@ def decode(x: Any, depth: int = 0) -> Value:
     obj = {}
     for k, v in x.items():
         obj[k] = decode(v, depth + 1)
+    return obj
+
+
+def _unescaped(body: str) -> str:
+    """The text of a ``{"$text": body}``.
+
+    Raises:
+        ValueError: `body` is not the inside of a JSON string.
+    """
+    text = json.loads('"' + body + '"')
+    if type(text) is not str:
+        raise ValueError("not a JSON string")
+    return text
+
+
+def _pairs(pairs: list[Any]) -> dict[str, Any] | None:
+    """The object of ``{"$pairs": [[key, value], ...]}`` (values still encoded), or None when
+    `pairs` is not that."""
+    obj = {}
+    for pair in pairs:
+        if type(pair) is not list or len(pair) != 2:
+            return None
+        key = pair[0]
+        if type(key) is dict and len(key) == 1 and type(key.get("$text")) is str:
+            try:
+                key = _unescaped(key["$text"])
+            except ValueError:
+                return None
+        if type(key) is not str:
+            return None
+        obj[key] = pair[1]
     return obj
 
 

@@ -30,6 +30,7 @@ from gb_basic import (
     Finished,
     Machine,
     Program,
+    StateUnreadable,
     Suspended,
     compile_source,
     values,
@@ -176,8 +177,8 @@ class DialogRuntime:
         """The session's variables (decoded values), with those of a notebook cell waiting at
         HEAR on top (they become the session's when the cell ends)."""
         session = await self._stored(session_id)
-        variables: dict[str, Any] = values.decode(session.variables)
-        dialog = session.dialog or {}
+        variables: dict[str, Any] = values.decode(session.variables, -1)
+        dialog = session.dialog if type(session.dialog) is dict else {}
         if dialog.get("source") is not None:
             variables.update(state_variables(dialog.get("state")))
         return variables
@@ -342,17 +343,8 @@ class DialogRuntime:
         now = self.clock()
         result.received = session.add("user", inbound.text, channel=inbound.channel, at=now)
         answer: Any = inbound.attachment if inbound.attachment else inbound.text
-        waiting = session.dialog
-        if waiting and waiting.get("state"):
-            name = str(waiting.get("name"))
-            source = waiting.get("source")  # a notebook cell keeps its own source
-            program = compile_cached(source, name) if source is not None else bot.dialog(name)
-            if program is not None:
-                await self._run(session, bot, program, name, waiting["state"], result, answer=answer,
-                                source=source)
-            else:
-                session.dialog = None
-                self._say(session, result, f"The dialog {name} is gone; starting over.")
+        if session.dialog:
+            await self._resume(session, bot, session.dialog, answer, result)
         else:
             name = inbound.text.strip().lower().replace(" ", "_")
             if name and name in bot.dialog_names():
@@ -361,6 +353,33 @@ class DialogRuntime:
                 self._fallback(session, bot, inbound.text, result)
         session.last_activity = now
         session.expires_at = self._expiry(session, bot.settings, now)
+
+    async def _resume(self, session: Session, bot: BotPackage, waiting: Any, answer: Any, result: Result) -> None:
+        """Resume the dialog that waits at HEAR with the answer. One that cannot be resumed (its
+        .bas is gone or does not compile now; its saved state is corrupt, of another format, or
+        does not decode) is dropped, said ONCE (a reply, and a system note with the reason): the
+        session goes on without it, its variables and history kept, the next message starts fresh."""
+        name = str(waiting.get("name")) if type(waiting) is dict else "?"
+        try:
+            if type(waiting) is not dict:
+                raise StateUnreadable("the saved dialog is not valid")
+            if waiting.get("state") is None:
+                raise StateUnreadable("its saved state is missing")
+            source = waiting.get("source")  # a notebook cell keeps its own source
+            try:
+                program = compile_cached(str(source), name) if source is not None else bot.dialog(name)
+            except BasicError as exc:
+                raise StateUnreadable("its code does not compile now") from exc
+            if program is None:
+                raise StateUnreadable(f"{name}.bas is gone")
+            await self._run(session, bot, program, name, waiting["state"], result, answer=answer, source=source)
+        except StateUnreadable as exc:  # raised before the dialog ran: nothing of it happened
+            cause = exc.__cause__
+            why = f"{exc.reason}: {cause.headline}" if isinstance(cause, BasicError) else exc.reason
+            log.warning("session %s: the dialog %s could not be resumed: %s", session.id, name, why)
+            session.dialog = None
+            session.add("system", f"error: the dialog {name} could not be resumed: {why}")
+            self._say(session, result, f"The dialog {name} could not be resumed ({exc.reason}); starting over.")
 
     def _fallback(self, session: Session, bot: BotPackage, text: str, result: Result) -> None:
         kbs = session.context.get("kb") or bot.kb_names()
@@ -487,7 +506,7 @@ class DialogRuntime:
             result = Result(session_id, bot.name)
             session.dialog = None
             await self._run(session, bot, program, name, None, result, source=source, result_var=result_var,
-                            variables=values.decode(session.variables))
+                            variables=values.decode(session.variables, -1))
             await self._commit(session, bot)
             result.variables = dict(session.variables)
         self._publish(result, None)

@@ -216,6 +216,8 @@ class BaseHandler(JsonHandler):
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
             raise ApiError(400, "bad_json", f"the body is not valid JSON{where}") from None
+        except RecursionError:  # Python's parser gives up past about a thousand levels
+            raise ApiError(400, "bad_json", "the body's JSON is nested too deeply") from None
         if not isinstance(body, dict):
             raise ApiError(400, "bad_json", "the body must be a JSON object")
         return body

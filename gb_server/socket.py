@@ -76,6 +76,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                 msg = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 raise ApiError(400, "bad_json", "a message must be a JSON object") from None
+            except RecursionError:  # Python's parser gives up past about a thousand levels
+                raise ApiError(400, "bad_json", "the message's JSON is nested too deeply") from None
             kind = msg.get("type") if isinstance(msg, dict) else None
             if kind == "hello":
                 await self.hello(msg)
