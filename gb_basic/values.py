@@ -39,7 +39,6 @@ import datetime as _dt
 import itertools
 import json
 import math
-import re
 from typing import Any
 
 from .errors import BasicRuntimeError, LimitExceeded
@@ -552,11 +551,12 @@ class _Walk:
             self.enter(x, depth)
             out = []
             size = 0
+            escape = self.dates
             for item in x:  # texts and small integers inline: the common items, walked fast
                 ti = type(item)
                 if ti is str:
                     size += len(item) + 3
-                    if ("\x00" in item or (not item.isascii() and _ODD.search(item))) and self.dates:
+                    if escape and ("\x00" in item or (not item.isascii() and _unstorable(item))):
                         item = _escaped(item)
                     out.append(item)
                 elif ti is int and _SMALL_NEG < item < _SMALL_POS:
@@ -571,10 +571,11 @@ class _Walk:
             self.enter(x, depth)
             obj = {}
             odd = False
+            check = self.dates and depth >= 0  # keys of the dicts of variables (depth < 0) are names
             for k, v in x.items():
                 key = k if type(k) is str else str(k)
                 self.size += len(key) + 3
-                if "\x00" in key or (not key.isascii() and _ODD.search(key)):
+                if check and ("\x00" in key or (not key.isascii() and _unstorable(key))):
                     odd = True
                 obj[key] = self.copy(v, depth + 1)
             self.path.discard(id(x))
@@ -639,15 +640,21 @@ class _Walk:
             self.leaf(x, t)
 
 
-# What no store can hold in a text: NUL (PostgreSQL) and lone surrogates (UTF-8).
-_ODD = re.compile("[\x00\ud800-\udfff]")
-
-
 def _stored_text(s: str) -> Any:
-    """`s`, or ``{"$text": its JSON escapes}`` (ASCII) when it holds what no store can."""
-    if "\x00" not in s and (s.isascii() or _ODD.search(s) is None):
+    """`s`, or ``{"$text": its JSON escapes}`` (ASCII) when it holds what no store can: a NUL
+    (PostgreSQL refuses it) or a lone surrogate (not UTF-8)."""
+    if "\x00" not in s and (s.isascii() or not _unstorable(s)):
         return s
     return _escaped(s)
+
+
+def _unstorable(s: str) -> bool:
+    """Whether the text `s` has a lone surrogate (or a NUL)."""
+    try:
+        s.encode()  # faster than a regular expression, most of all on long texts
+    except UnicodeEncodeError:
+        return True
+    return "\x00" in s
 
 
 def _escaped(s: str) -> dict[str, str]:

@@ -236,6 +236,18 @@ async def test_a_notebook_cell_whose_source_does_not_compile_now_is_said_once(st
     assert texts(r) == ["Sorry, I did not understand."]
 
 
+async def test_a_session_variable_at_the_depth_cap_does_not_fail_the_cells_after_it(store: SessionStore,
+                                                                                   tmp_path: Path) -> None:
+    rt = runtime_on(store, tmp_path, {"start": 'TALK "hi"'})
+    s = await rt.start("b")
+    r = await rt.run_source(s.session_id, 'x = FROMJSON("' + "[" * 200 + "]" * 200 + '")', "cell[1]")  # the cap
+    assert r.error is None
+    r = await rt.run_source(s.session_id, "TALK LEN(x)", "cell[2]")
+    assert (texts(r), r.error) == (["1"], None)
+    await settled(store)
+    assert (await rt.variables(s.session_id))["x"] == json.loads("[" * 200 + "]" * 200)
+
+
 # --- hostile structured answers ------------------------------------------------------------------
 
 
