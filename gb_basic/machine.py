@@ -43,6 +43,7 @@ __all__ = ["Machine", "Suspended", "Finished", "Request", "Output", "STATE_FORMA
 
 STATE_FORMAT = 1
 MAX_FRAMES = 200
+_NO_CHOICES: list[str] = []
 
 
 @dataclass
@@ -110,14 +111,15 @@ def state_variables(state: dict[str, Any] | None) -> dict[str, Any]:
     try:
         check_state(state)
         frames = state["frames"]
-        variables = values.decode(frames[0].get("vars") or {}, -1) if frames else {}
+        variables = values.decode(frames[0].get("vars") or {}, -1) if frames and type(frames[0]) is dict else {}
     except (StateUnreadable, LimitExceeded):  # it does not load: the next message starts over
         return {}
     return {k: v for k, v in variables.items() if not k.startswith("$")} if type(variables) is dict else {}
 
 
 def check_state(state: Any) -> None:
-    """Refuse, before anything reads it, a state that is not of the shape :meth:`Machine.run` saves.
+    """Refuse, before anything reads it, a state that is not of the shape :meth:`Machine.run` saves
+    (its frames, one by one, are checked as they are restored).
 
     Raises:
         StateUnreadable: it is not an object of format :data:`STATE_FORMAT` whose ``frames``,
@@ -129,18 +131,18 @@ def check_state(state: Any) -> None:
     if form != STATE_FORMAT:
         shown = str(form) if type(form) is int else values.describe(form)
         raise StateUnreadable(f"the saved state is of format {shown}; this version of gb reads format {STATE_FORMAT}")
-    frames, waiting, budget = state.get("frames"), state.get("waiting"), state.get("budget")
-    if type(frames) is not list or not all(
-            type(f) is dict and type(f.get("unit")) is str and type(f.get("pc")) is int
-            and type(f.get("vars") or {}) is dict for f in frames):
+    if type(state.get("frames")) is not list:  # each frame is checked as it is restored
         raise StateUnreadable("the saved state's frames are not valid")
-    if waiting is not None and not (
-            type(waiting) is dict and type(waiting.get("kind")) is str
-            and all(type(waiting.get(k, 0)) is int for k in ("line", "column", "tries"))
-            and type(waiting.get("type") or "") is str and type(waiting.get("choices") or []) is list):
+    waiting = state.get("waiting")
+    if waiting is not None and (
+            type(waiting) is not dict or type(waiting.get("kind")) is not str
+            or type(waiting.get("line", 0)) is not int or type(waiting.get("column", 0)) is not int
+            or type(waiting.get("tries", 0)) is not int or type(waiting.get("type") or "") is not str
+            or type(waiting.get("choices") or _NO_CHOICES) is not list):
         raise StateUnreadable("what the saved state waits for is not valid")
-    if budget is not None and not (type(budget) is dict and type(budget.get("steps", 0)) is int
-                                   and type(budget.get("seconds", 0)) in (int, float)):
+    budget = state.get("budget")
+    if budget is not None and (type(budget) is not dict or type(budget.get("steps", 0)) is not int
+                               or type(budget.get("seconds", 0)) not in (int, float)):
         raise StateUnreadable("the saved state's budget is not valid")
 
 
@@ -304,6 +306,8 @@ class Machine:
         same = state.get("version") == self.program.version
         out = []
         for f in frames:
+            if type(f) is not dict or type(f.get("unit")) is not str or type(f.get("pc")) is not int:
+                raise StateUnreadable("the saved state's frames are not valid")
             unit = self.program.units.get(f["unit"])
             if not same and (unit is None or unit.hash != f.get("hash")):
                 where = f" (it waits at line {state.get('waiting', {}).get('line')})" if state.get("waiting") else ""

@@ -571,13 +571,20 @@ class _Walk:
             self.enter(x, depth)
             obj = {}
             odd = False
-            check = self.dates and depth >= 0  # keys of the dicts of variables (depth < 0) are names
+            escape = self.dates
+            check = escape and depth >= 0  # keys of the dicts of variables (depth < 0) are names
             for k, v in x.items():
                 key = k if type(k) is str else str(k)
                 self.size += len(key) + 3
                 if check and ("\x00" in key or (not key.isascii() and _unstorable(key))):
                     odd = True
-                obj[key] = self.copy(v, depth + 1)
+                if type(v) is str:  # texts inline, as in lists
+                    self.size += len(v) + 3
+                    if escape and ("\x00" in v or (not v.isascii() and _unstorable(v))):
+                        v = _escaped(v)
+                    obj[key] = v
+                else:
+                    obj[key] = self.copy(v, depth + 1)
             self.path.discard(id(x))
             if self.dates:
                 if odd:  # a key no store can hold: the object as [key, value] pairs, keys escaped
@@ -593,7 +600,9 @@ class _Walk:
         """A scalar as JSON data; counts its size (a number as its longest text)."""
         if t is str:
             self.size += len(x) + 3
-            return _stored_text(x) if self.dates else x
+            if self.dates and ("\x00" in x or (not x.isascii() and _unstorable(x))):
+                return _escaped(x)
+            return x
         if t is int:
             if not -SMALL_INT < x < SMALL_INT:
                 self.m.number(x)

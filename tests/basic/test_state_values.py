@@ -116,7 +116,8 @@ def test_a_users_lookalike_object_is_saved_wrapped_and_readable() -> None:
     {"program": "s.bas", "frames": [{"unit": "main", "pc": 1, "vars": {}}]},  # no format
     {"format": STATE_FORMAT, "frames": "main"},
     {"format": STATE_FORMAT, "frames": [{"unit": "main", "pc": "1", "vars": {}}], "waiting": None},
-    {"format": STATE_FORMAT, "frames": [{"unit": "main", "pc": 1, "vars": [1, 2]}], "waiting": None},
+    {"format": STATE_FORMAT, "version": "this build", "frames": [{"unit": "main", "pc": 1, "vars": [1, 2]}],
+     "waiting": None},
     {"format": STATE_FORMAT, "frames": [{"unit": "main", "pc": 1, "vars": {}}], "waiting": "hear"},
     {"format": STATE_FORMAT, "frames": [{"unit": "main", "pc": 1, "vars": {}}], "waiting": {"kind": "hear",
                                                                                             "line": "3"}},

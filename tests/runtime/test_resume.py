@@ -174,7 +174,7 @@ CORRUPTIONS: dict[str, tuple[Callable[[Any, Path], Any], str]] = {
     "another format": (with_state(lambda state: dict(state, format=99)),
                        "the saved state is of format 99; this version of gb reads format 1"),
     "no frames": (with_state(lambda state: dict(state, frames=None)), "frames are not valid"),
-    "variables a list": (with_state(frame_vars([1, 2])), "frames are not valid"),
+    "variables a list": (with_state(frame_vars([1, 2])), "variables are not an object"),
     "variables too deep": (with_state(frame_vars({"deep": deep_list(250)})), "nested too deeply"),
     "what it waits for": (with_state(lambda state: dict(state, waiting={"kind": 5})), "waits for is not valid"),
     "the dialog a list": (lambda dialog, bot: ["not", "a", "dialog"], "the saved dialog is not valid"),
