@@ -15,6 +15,7 @@ from .errors import (
     DialogChanged,
     LimitExceeded,
     Offload,
+    StateUnreadable,
     UnsupportedKeyword,
 )
 from .limits import Slice
@@ -35,6 +36,7 @@ __all__ = [
     "Program",
     "Request",
     "Slice",
+    "StateUnreadable",
     "Suspended",
     "UnsupportedKeyword",
     "check_source",

@@ -10,6 +10,9 @@ Tree::
         │   └── LimitExceeded     a value would pass a size cap (text, list, number, nesting...)
         └── DialogChanged         the .bas changed while a dialog waited and cannot resume safely
 
+    StateUnreadable               a saved state is corrupt, of an unknown format, or does not
+                                  decode: not a BasicError, the dialog itself did not fail
+
 Every error renders in one format: ``[file:line:col] Error at 'TOKEN': message``
 followed, where the source is known, by the offending line and a caret.
 """
@@ -27,6 +30,7 @@ __all__ = [
     "LimitExceeded",
     "Offload",
     "DialogChanged",
+    "StateUnreadable",
     "excerpt",
 ]
 
@@ -146,3 +150,18 @@ class LimitExceeded(BudgetExceeded):
 
 class DialogChanged(BasicRuntimeError):
     """The dialog's source changed while it waited, and resuming it is not provably safe."""
+
+
+class StateUnreadable(Exception):
+    """A saved dialog state that no machine can resume: not what :meth:`Machine.run
+    <gb_basic.machine.Machine.run>` saves (corrupt, of another format) or its variables do not
+    decode. Not a :class:`BasicError`, so that nothing takes it for an error of the dialog: the
+    caller drops the state and starts over (the runtime says "The dialog X could not be resumed").
+
+    Args:
+        reason: what is wrong, for people (``its saved state is of format 7; this gb reads 1``).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

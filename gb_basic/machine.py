@@ -11,7 +11,9 @@ The state is plain JSON data::
      "pc": 3, "vars": {...}}], "waiting": {"kind": "hear", "var": "name", "line": 4, ...}}
 
 A state resumes in any machine of a program whose units on the stack compiled to the same
-code; otherwise :class:`~gb_basic.errors.DialogChanged` says so.
+code; otherwise :class:`~gb_basic.errors.DialogChanged` says so. A state that is not one the
+machine saves (corrupt, another format, variables that do not decode) raises
+:class:`~gb_basic.errors.StateUnreadable`, which is not an error of the dialog.
 
 One message (a run from one HEAR to the next) has a step budget, a wall-clock deadline and size
 caps (see :mod:`gb_basic.limits`); past them it fails with
@@ -32,16 +34,17 @@ from typing import Any
 
 from . import values
 from .compiler import MAIN, Program
-from .errors import BasicError, BasicRuntimeError, DialogChanged, LimitExceeded
+from .errors import BasicError, BasicRuntimeError, DialogChanged, LimitExceeded, StateUnreadable
 from .lexer import name_key
 from .limits import Limits, Meter, Slice, metering
 from .ops import Stop
 from .validators import giveup_message, retry_message, validate
 
-__all__ = ["Machine", "Suspended", "Finished", "Request", "Output", "STATE_FORMAT", "state_variables"]
+__all__ = ["Machine", "Suspended", "Finished", "Request", "Output", "STATE_FORMAT", "check_state", "state_variables"]
 
 STATE_FORMAT = 1
 MAX_FRAMES = 200
+_NO_CHOICES: list[str] = []
 
 
 @dataclass
@@ -104,10 +107,44 @@ class Request:
 def state_variables(state: dict[str, Any] | None) -> dict[str, Any]:
     """The variables of a suspended state's main unit (decoded values; none of the machine's
     own ``$`` slots): what a dialog waiting at HEAR holds so far."""
-    frames = (state or {}).get("frames") or []
-    if not frames:
+    if state is None:
         return {}
-    return {k: v for k, v in values.decode(frames[0].get("vars") or {}, -1).items() if not k.startswith("$")}
+    try:
+        check_state(state)
+        frames = state["frames"]
+        variables = values.decode(frames[0].get("vars") or {}, -1) if frames and type(frames[0]) is dict else {}
+    except (StateUnreadable, LimitExceeded):  # it does not load: the next message starts over
+        return {}
+    return {k: v for k, v in variables.items() if not k.startswith("$")} if type(variables) is dict else {}
+
+
+def check_state(state: Any) -> None:
+    """Refuse, before anything reads it, a state that is not of the shape :meth:`Machine.run` saves
+    (its frames, one by one, are checked as they are restored).
+
+    Raises:
+        StateUnreadable: it is not an object of format :data:`STATE_FORMAT` whose ``frames``,
+            ``waiting`` and ``budget`` are what the machine writes there.
+    """
+    if type(state) is not dict:
+        raise StateUnreadable(f"the saved state is {values.describe(state)}, not a dialog's state")
+    form = state.get("format")
+    if form != STATE_FORMAT:
+        shown = str(form) if type(form) is int else values.describe(form)
+        raise StateUnreadable(f"the saved state is of format {shown}; this version of gb reads format {STATE_FORMAT}")
+    if type(state.get("frames")) is not list:  # each frame is checked as it is restored
+        raise StateUnreadable("the saved state's frames are not valid")
+    waiting = state.get("waiting")
+    if waiting is not None and (
+            type(waiting) is not dict or type(waiting.get("kind")) is not str
+            or type(waiting.get("line", 0)) is not int or type(waiting.get("column", 0)) is not int
+            or type(waiting.get("tries", 0)) is not int or type(waiting.get("type") or "") is not str
+            or type(waiting.get("choices") or _NO_CHOICES) is not list):
+        raise StateUnreadable("what the saved state waits for is not valid")
+    budget = state.get("budget")
+    if budget is not None and (type(budget) is not dict or type(budget.get("steps", 0)) is not int
+                               or type(budget.get("seconds", 0)) not in (int, float)):
+        raise StateUnreadable("the saved state's budget is not valid")
 
 
 @dataclass
@@ -234,9 +271,13 @@ class Machine:
             BasicError: the dialog failed (its ``outputs`` are what it said first). `state` is
                 never changed by a run, so after an error the caller may keep it: the dialog
                 still waits where it waited (at its HEAR), as if the message had not come.
+            DialogChanged: (a BasicError) the code the state waits in changed.
+            StateUnreadable: `state` is not one a machine saves, or its variables do not decode
+                here (nested deeper than this machine's ``max_depth``): nothing ran.
         """
         if state is None:
             return self.start(within=within)
+        check_state(state)
         waiting = state.get("waiting") or {}
         # A message's budget spans the requests it makes (SET, GET, keywords): only an
         # answer to HEAR starts a new message.
@@ -245,6 +286,8 @@ class Machine:
             try:
                 frames = self._restore(state)
                 input = self._answer(ctx, state, waiting, input)
+            except StateUnreadable:
+                raise
             except Exception as exc:  # as in _loop: every error leaves as a BasicError, here at the request
                 err = exc if isinstance(exc, BasicError) else BasicRuntimeError(f"{type(exc).__name__}: {exc}")
                 raise err.locate(file=self.program.name, line=waiting.get("line", 0), column=waiting.get("column", 0),
@@ -266,20 +309,37 @@ class Machine:
 
     # --- resuming -----------------------------------------------------------------------------------
     def _restore(self, state: dict[str, Any]) -> list[dict[str, Any]]:
-        frames = state.get("frames") or []
+        """The frames of a checked state (see :func:`check_state`), their variables decoded.
+
+        Raises:
+            DialogChanged: a unit on the stack compiled to other code.
+            StateUnreadable: a unit on the stack is unknown to this very version of the program, or
+                the variables do not decode.
+        """
+        frames = state["frames"]
         if not frames:
             raise BasicRuntimeError("this dialog has already ended", file=self.program.name)
         same = state.get("version") == self.program.version
         out = []
         for f in frames:
+            if type(f) is not dict or type(f.get("unit")) is not str or type(f.get("pc")) is not int:
+                raise StateUnreadable("the saved state's frames are not valid")
             unit = self.program.units.get(f["unit"])
             if not same and (unit is None or unit.hash != f.get("hash")):
                 where = f" (it waits at line {state.get('waiting', {}).get('line')})" if state.get("waiting") else ""
                 what = "its code" if f["unit"] == MAIN else f"FUNCTION/SUB {f['unit']}"
                 raise DialogChanged(f"dialog changed since it was suspended{where}: {what} is different now; "
                                     "start the dialog again", file=self.program.name)
-            out.append({"unit": f["unit"], "hash": unit.hash if unit else f.get("hash"), "pc": f["pc"],
-                        "vars": values.decode(f.get("vars") or {}, -1)})
+            if unit is None:
+                raise StateUnreadable(f"the saved state waits in {values.describe(f['unit'])}, which "
+                                      f"{self.program.name} does not have")
+            try:
+                variables = values.decode(f.get("vars") or {}, -1)
+            except LimitExceeded as exc:  # saved by a machine with a higher max_depth
+                raise StateUnreadable(f"its saved variables do not load: {exc.message}") from exc
+            if type(variables) is not dict:
+                raise StateUnreadable("the saved state's variables are not an object")
+            out.append({"unit": f["unit"], "hash": unit.hash, "pc": f["pc"], "vars": variables})
         return out
 
     def _check_answer(self, ctx: _Context, waiting: dict[str, Any], answer: Any) -> tuple[bool, Any]:

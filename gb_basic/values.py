@@ -12,7 +12,15 @@ Coercions follow what General Bots authors expect:
 * Comparisons compare numerically when both sides are numbers or number strings
   (``"10" > 9``), otherwise as strings; NULL equals NULL, ``""`` and ``0``.
 
-Dates survive JSON as ``{"$date": "2026-11-25T14:00:00"}`` (see :func:`encode` / :func:`decode`).
+Values survive JSON (a saved dialog's state, session variables) through :func:`encode` and
+:func:`decode`, exactly, and in a form every store holds: a date and time is
+``{"$date": "2026-11-25T14:00:00"}``, a date ``{"$day": "2026-11-25"}``, a float of 1e16 or more
+(whose JSON has an exponent, which PostgreSQL's jsonb turns into an integer) ``{"$float": "1e+20"}``,
+a text with a NUL or a lone surrogate (which PostgreSQL and UTF-8 refuse) ``{"$text": "a\\u0000b"}``
+(its JSON escapes), an object with such a key ``{"$pairs": [[key, value], ...]}``, and an object of
+one key that starts with ``$`` (the user's own ``{"$date": "not-a-date"}``, say) is wrapped as
+``{"$obj": {"$date": "not-a-date"}}`` so that it is never read as a tag. Any other object, list,
+text, number, boolean and NULL is itself.
 
 Sizes are capped and work is charged (see :mod:`gb_basic.limits`): ``&`` and ``+`` refuse a text
 over ``max_text_chars`` and a list over ``max_list_items`` before building it (the compiled code
@@ -505,7 +513,7 @@ class _Walk:
         self.nodes = 0  # nodes not charged yet
         self.count = 1  # nodes visited
         self.what = what
-        self.dates = dates  # True: dates as {"$date": iso} (encode); False: as text (to_json)
+        self.dates = dates  # True: encode's tags (dates, huge floats, "$" objects); False: to_json's plain JSON
 
     def enter(self, x: list[Any] | dict[Any, Any] | tuple[Any, ...], depth: int) -> None:
         """Step into the list or object `x`, `depth` levels down."""
@@ -543,10 +551,13 @@ class _Walk:
             self.enter(x, depth)
             out = []
             size = 0
+            escape = self.dates
             for item in x:  # texts and small integers inline: the common items, walked fast
                 ti = type(item)
                 if ti is str:
                     size += len(item) + 3
+                    if escape and ("\x00" in item or (not item.isascii() and _unstorable(item))):
+                        item = _escaped(item)
                     out.append(item)
                 elif ti is int and _SMALL_NEG < item < _SMALL_POS:
                     size += 8
@@ -559,11 +570,29 @@ class _Walk:
         if t is dict:
             self.enter(x, depth)
             obj = {}
+            odd = False
+            escape = self.dates
+            check = escape and depth >= 0  # keys of the dicts of variables (depth < 0) are names
             for k, v in x.items():
                 key = k if type(k) is str else str(k)
                 self.size += len(key) + 3
-                obj[key] = self.copy(v, depth + 1)
+                if check and ("\x00" in key or (not key.isascii() and _unstorable(key))):
+                    odd = True
+                if type(v) is str:  # texts inline, as in lists
+                    self.size += len(v) + 3
+                    if escape and ("\x00" in v or (not v.isascii() and _unstorable(v))):
+                        v = _escaped(v)
+                    obj[key] = v
+                else:
+                    obj[key] = self.copy(v, depth + 1)
             self.path.discard(id(x))
+            if self.dates:
+                if odd:  # a key no store can hold: the object as [key, value] pairs, keys escaped
+                    self.size += 12 + 4 * len(obj)
+                    return {"$pairs": [[_stored_text(k), v] for k, v in obj.items()]}
+                if len(obj) == 1 and key[:1] == "$":  # one "$" key (key is it): not a tag
+                    self.size += 10
+                    return {"$obj": obj}
             return obj
         return self.leaf(x, t)
 
@@ -571,6 +600,8 @@ class _Walk:
         """A scalar as JSON data; counts its size (a number as its longest text)."""
         if t is str:
             self.size += len(x) + 3
+            if self.dates and ("\x00" in x or (not x.isascii() and _unstorable(x))):
+                return _escaped(x)
             return x
         if t is int:
             if not -SMALL_INT < x < SMALL_INT:
@@ -581,7 +612,11 @@ class _Walk:
         if t is bool or x is None:
             return x
         if t is float:
-            return x if math.isfinite(x) else to_str(x)
+            if not math.isfinite(x):
+                return to_str(x)
+            if self.dates and not -1e16 < x < 1e16:  # its JSON has an exponent (1e+16): PostgreSQL's
+                return {"$float": repr(x)}  # jsonb would give back the integer 10000000000000000
+            return x
         if t is _dt.datetime and self.dates:
             return {"$date": x.isoformat()}
         if t is _dt.date and self.dates:
@@ -614,13 +649,37 @@ class _Walk:
             self.leaf(x, t)
 
 
+def _stored_text(s: str) -> Any:
+    """`s`, or ``{"$text": its JSON escapes}`` (ASCII) when it holds what no store can: a NUL
+    (PostgreSQL refuses it) or a lone surrogate (not UTF-8)."""
+    if "\x00" not in s and (s.isascii() or not _unstorable(s)):
+        return s
+    return _escaped(s)
+
+
+def _unstorable(s: str) -> bool:
+    """Whether the text `s` has a lone surrogate (or a NUL)."""
+    try:
+        s.encode()  # faster than a regular expression, most of all on long texts
+    except UnicodeEncodeError:
+        return True
+    return "\x00" in s
+
+
+def _escaped(s: str) -> dict[str, str]:
+    return {"$text": json.dumps(s)[1:-1]}
+
+
 # Integers of at most 7 digits: counted as 8 characters of JSON (with the comma) without a look.
 _SMALL_POS = 10_000_000
 _SMALL_NEG = -10_000_000
 
 
 def encode(x: Value, *, max_chars: int | None = None, level: int = 0) -> Any:
-    """Turn a value into plain JSON data (dates become ``{"$date": iso}``).
+    """Turn a value into plain JSON data that :func:`decode` turns back into an equal value and
+    that every store holds (dates become ``{"$date": iso}`` and ``{"$day": iso}``, a float of 1e16
+    or more ``{"$float": "1e+16"}``, a text with a NUL ``{"$text": "\\u0000"}``, an object of one
+    ``$`` key ``{"$obj": {...}}``: see the module's docstring).
 
     Args:
         x: the value.
@@ -632,7 +691,9 @@ def encode(x: Value, *, max_chars: int | None = None, level: int = 0) -> Any:
         LimitExceeded: `x` contains itself, nests too deeply, or is too large.
     """
     t = type(x)
-    if t is str or t is bool or x is None or (t is int and -SMALL_INT < x < SMALL_INT):
+    if t is str:
+        return _stored_text(x)
+    if t is bool or x is None or (t is int and -SMALL_INT < x < SMALL_INT):
         return x
     walk = _Walk("the value", meter().limits.max_state_chars if max_chars is None else max_chars)
     out = walk.copy(x, level)
@@ -643,12 +704,50 @@ def encode(x: Value, *, max_chars: int | None = None, level: int = 0) -> Any:
 def decode(x: Any, depth: int = 0) -> Value:
     """Inverse of :func:`encode`; `depth` is the nesting level of `x` (-1 for a dict of variables).
 
+    Total on JSON data: an object of one ``$`` key that is not a tag of :func:`encode` (an unknown
+    tag, a ``$date`` whose text is not a date) is an object, as in states saved before such objects
+    were wrapped (``{"$date": "not-a-date"}``, the machine's own ``{"$loop1": 3}``).
+
     Raises:
         LimitExceeded: `x` nests deeper than ``max_depth``.
     """
     t = type(x)
     if t is not list and t is not dict:
         return x
+    if t is dict and len(x) == 1:  # a tag of encode? (literal keys: this is the hot path)
+        if "$date" in x:
+            if type(x["$date"]) is str:
+                try:
+                    return _dt.datetime.fromisoformat(x["$date"])
+                except ValueError:
+                    pass
+        elif "$day" in x:
+            if type(x["$day"]) is str:
+                try:
+                    return _dt.date.fromisoformat(x["$day"])
+                except ValueError:
+                    pass
+        elif "$float" in x:
+            if type(x["$float"]) is str:
+                try:
+                    f = float(x["$float"])
+                except ValueError:
+                    pass
+                else:
+                    if math.isfinite(f):
+                        return f
+        elif "$text" in x:
+            if type(x["$text"]) is str:
+                try:
+                    return _unescaped(x["$text"])
+                except ValueError:
+                    pass
+        elif "$obj" in x and type(x["$obj"]) is dict:
+            x = x["$obj"]  # its keys are the object's own
+        elif "$pairs" in x and type(x["$pairs"]) is list:
+            pairs = _pairs(x["$pairs"])
+            if pairs is not None:
+                x = pairs
     if depth >= meter().max_depth:
         raise LimitExceeded(f"nested too deeply: the value has more than {meter().max_depth:,} levels")
     if t is list:
@@ -656,14 +755,40 @@ def decode(x: Any, depth: int = 0) -> Value:
         for i in x:
             out.append(decode(i, depth + 1))
         return out
-    if len(x) == 1:
-        if "$date" in x:
-            return _dt.datetime.fromisoformat(x["$date"])
-        if "$day" in x:
-            return _dt.date.fromisoformat(x["$day"])
     obj = {}
     for k, v in x.items():
         obj[k] = decode(v, depth + 1)
+    return obj
+
+
+def _unescaped(body: str) -> str:
+    """The text of a ``{"$text": body}``.
+
+    Raises:
+        ValueError: `body` is not the inside of a JSON string.
+    """
+    text = json.loads('"' + body + '"')
+    if type(text) is not str:
+        raise ValueError("not a JSON string")
+    return text
+
+
+def _pairs(pairs: list[Any]) -> dict[str, Any] | None:
+    """The object of ``{"$pairs": [[key, value], ...]}`` (values still encoded), or None when
+    `pairs` is not that."""
+    obj = {}
+    for pair in pairs:
+        if type(pair) is not list or len(pair) != 2:
+            return None
+        key = pair[0]
+        if type(key) is dict and len(key) == 1 and type(key.get("$text")) is str:
+            try:
+                key = _unescaped(key["$text"])
+            except ValueError:
+                return None
+        if type(key) is not str:
+            return None
+        obj[key] = pair[1]
     return obj
 
 

@@ -182,7 +182,7 @@ class NotebookSession:
     async def run_cell(self, source: str, name: str, *, result_var: str | None = None) -> Result:
         sid = await self.ensure()
         result = await self._rt().run_source(sid, source, name, result_var=result_var)
-        self.variables = decode(result.variables or {})
+        self.variables = decode(result.variables or {}, -1)
         return result
 
     async def send(self, text: str) -> Result:

@@ -36,6 +36,7 @@ from gb_basic import (
     Finished,
     Machine,
     Program,
+    StateUnreadable,
     Suspended,
     compile_source,
     values,
@@ -189,8 +190,8 @@ class DialogRuntime:
         """The session's variables (decoded values), with those of a notebook cell waiting at
         HEAR on top (they become the session's when the cell ends)."""
         session = await self._stored(session_id)
-        variables: dict[str, Any] = values.decode(session.variables)
-        dialog = session.dialog or {}
+        variables: dict[str, Any] = values.decode(session.variables, -1)
+        dialog = session.dialog if type(session.dialog) is dict else {}
         if dialog.get("source") is not None:
             variables.update(state_variables(dialog.get("state")))
         return variables
@@ -360,16 +361,8 @@ class DialogRuntime:
         waiting = session.dialog
         if _timer_of(waiting) is not None:
             self._type_ahead(session, answer, result)
-        elif waiting and waiting.get("state"):
-            name = str(waiting.get("name"))
-            source = waiting.get("source")  # a notebook cell keeps its own source
-            program = compile_cached(source, name) if source is not None else bot.dialog(name)
-            if program is not None:
-                await self._run(session, bot, program, name, waiting["state"], result, answer=answer,
-                                source=source)
-            else:
-                session.dialog = None
-                self._say(session, result, f"The dialog {name} is gone; starting over.")
+        elif waiting:
+            await self._resume(session, bot, waiting, answer, result)
         else:
             await self._open(session, bot, inbound.text, result)
         session.last_activity = now
@@ -401,6 +394,33 @@ class DialogRuntime:
                                 retry_after=max(1, math.ceil((due - self.clock()).total_seconds())))
         queued.append(answer)
         result.waiting = waiting
+
+    async def _resume(self, session: Session, bot: BotPackage, waiting: Any, answer: Any, result: Result) -> None:
+        """Resume the dialog that waits at HEAR with the answer. One that cannot be resumed (its
+        .bas is gone or does not compile now; its saved state is corrupt, of another format, or
+        does not decode) is dropped, said ONCE (a reply, and a system note with the reason): the
+        session goes on without it, its variables and history kept, the next message starts fresh."""
+        name = str(waiting.get("name")) if type(waiting) is dict else "?"
+        try:
+            if type(waiting) is not dict:
+                raise StateUnreadable("the saved dialog is not valid")
+            if waiting.get("state") is None:
+                raise StateUnreadable("its saved state is missing")
+            source = waiting.get("source")  # a notebook cell keeps its own source
+            try:
+                program = compile_cached(str(source), name) if source is not None else bot.dialog(name)
+            except BasicError as exc:
+                raise StateUnreadable("its code does not compile now") from exc
+            if program is None:
+                raise StateUnreadable(f"{name}.bas is gone")
+            await self._run(session, bot, program, name, waiting["state"], result, answer=answer, source=source)
+        except StateUnreadable as exc:  # raised before the dialog ran: nothing of it happened
+            cause = exc.__cause__
+            why = f"{exc.reason}: {cause.headline}" if isinstance(cause, BasicError) else exc.reason
+            log.warning("session %s: the dialog %s could not be resumed: %s", session.id, name, why)
+            session.dialog = None
+            session.add("system", f"error: the dialog {name} could not be resumed: {why}")
+            self._say(session, result, f"The dialog {name} could not be resumed ({exc.reason}); starting over.")
 
     def _fallback(self, session: Session, bot: BotPackage, text: str, result: Result) -> None:
         kbs = session.context.get("kb") or bot.kb_names()
@@ -739,8 +759,13 @@ class _Mark:
 
 def _timer_of(dialog: dict[str, Any] | None) -> uuid.UUID | None:
     """The timer a session's dialog waits on (at a WAIT), or None."""
-    waiting = (dialog or {}).get("waiting") or {}
-    return uuid.UUID(waiting["timer"]) if waiting.get("kind") == "wait" and waiting.get("timer") else None
+    waiting = dialog.get("waiting") if type(dialog) is dict else None
+    if type(waiting) is not dict or waiting.get("kind") != "wait":
+        return None
+    try:
+        return uuid.UUID(str(waiting.get("timer")))
+    except ValueError:  # not a timer this runtime stored: the dialog cannot be resumed (see _resume)
+        return None
 
 
 def _message_dict(message: Message | None) -> dict[str, Any] | None:

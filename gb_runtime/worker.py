@@ -50,8 +50,20 @@ def _execute(machine: Machine, state: dict[str, Any] | None, answer: Any, entry:
              variables: dict[str, Any] | None, within: Slice | None) -> Suspended | Finished:
     """One run: start `entry` with `variables` (stored form) when there is no state, else resume."""
     if state is None:
-        return machine.start(entry, variables=values.decode(variables or {}), within=within)
-    return machine.run(state, copy.deepcopy(answer), within=within)
+        return machine.start(entry, variables=values.decode(variables or {}, -1), within=within)
+    return machine.run(state, answer, within=within)
+
+
+def _pristine(answer: Any) -> Any:
+    """A copy of a list or object answer that a first run may change in place: kept for the
+    second. One nested past Python's recursion limit is not copied: the machine refuses it
+    (over ``max_depth``) before the dialog sees it."""
+    if answer is None or type(answer) in (str, int, float, bool):
+        return answer
+    try:
+        return copy.deepcopy(answer)
+    except RecursionError:
+        return answer
 
 
 @functools.lru_cache(maxsize=64)
@@ -110,10 +122,11 @@ async def run_dialog(machine: Machine, state: dict[str, Any] | None, answer: Any
     Raises:
         BasicError: as :meth:`Machine.run`; BudgetExceeded also when the worker died.
     """
+    kept = _pristine(answer)
     try:
         return _execute(machine, state, answer, entry, variables, INLINE)
     except Offload:
-        pass
+        answer = kept
     program = machine.program
     pool = _workers()
     job = functools.partial(_remote, program.source, program.name, machine.options(), state, answer, entry,

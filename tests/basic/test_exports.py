@@ -6,7 +6,8 @@ import gb_basic
 def test_exported_members():
     assert sorted(gb_basic.__all__) == sorted([
         "BasicError", "BasicRuntimeError", "BasicSyntaxError", "BudgetExceeded", "DialogChanged",
-        "Finished", "LimitExceeded", "Machine", "Offload", "Output", "Program", "Request", "Slice", "Suspended",
+        "Finished", "LimitExceeded", "Machine", "Offload", "Output", "Program", "Request", "Slice", "StateUnreadable",
+        "Suspended",
         "UnsupportedKeyword", "check_source", "compile_source", "parse", "parse_expression",
     ])
     for name in gb_basic.__all__:
@@ -19,3 +20,4 @@ def test_error_tree():
         assert issubclass(cls, gb_basic.BasicRuntimeError)
     assert issubclass(gb_basic.LimitExceeded, gb_basic.BudgetExceeded)
     assert issubclass(gb_basic.Offload, gb_basic.BudgetExceeded)  # ON ERROR never resumes after it
+    assert not issubclass(gb_basic.StateUnreadable, gb_basic.BasicError)  # not an error of the dialog

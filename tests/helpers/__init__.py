@@ -5,6 +5,7 @@
 * ``stores``: scratch PostgreSQL databases and stores opened for one block.
 * ``servers``: a real ``gb serve`` subprocess (``Server``), a gb process's environment (``gb_environ``),
   ``free_port``, ``bearer``.
+* ``values``: hypothesis strategies for every BASIC value (``basic_values``) and a type-exact ``same``.
 * ``kernels``: a real Jupyter kernel (``start_kernel``, ``stop_kernel``).
 * ``prereqs``: a prerequisite the machine lacks (``unavailable``: a failure on CI, a skip elsewhere).
 

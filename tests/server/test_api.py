@@ -146,6 +146,27 @@ async def test_text_no_store_can_hold_is_a_clear_400(base: str) -> None:
         assert r.status_code == 200
 
 
+async def test_json_nested_too_deeply_for_the_parser_is_a_clear_400(base: str) -> None:
+    """Under the 8 KB body cap, 4,000 levels of lists: Python's JSON parser gives up (a
+    RecursionError), which is the client's error, on HTTP and on the socket alike."""
+    deep = b"[" * 4000 + b"]" * 4000
+    async with httpx.AsyncClient(base_url=base) as c:
+        s = (await c.post("/api/session")).json()
+        for body in (deep, b'{"message": "hi", "extra": ' + deep + b"}"):
+            r = await c.post("/api/chat", content=body, headers=bearer(s["token"]))
+            assert r.status_code == 400 and r.json()["error"] == {"code": "bad_json",
+                                                                   "message": "the body's JSON is nested too deeply"}
+        async with websockets.connect(base.replace("http", "ws") + "/ws", origin=base) as ws:
+            await ws.send(json.dumps({"type": "hello", "token": s["token"]}))
+            assert json.loads(await ws.recv())["type"] == "ready"
+            await ws.send(b'{"type": "message", "text": "hi", "extra": ' + deep + b"}")
+            assert json.loads(await ws.recv())["error"]["code"] == "bad_json"
+            await ws.send(json.dumps({"type": "message", "text": "Bo"}))
+            assert json.loads(await ws.recv())["messages"][-1]["content"].startswith("Hi Bo")
+        r = await c.post("/api/chat", json={"message": "still fine"}, headers=bearer(s["token"]))
+        assert r.status_code == 200
+
+
 async def test_every_body_over_the_cap_gets_the_json_413(base: str) -> None:
     """Tornado's own limit must not answer first with a bare 400: 128 KB, 1 MB, 20 MB, chunked."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
