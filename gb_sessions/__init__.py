@@ -4,7 +4,7 @@ See base.py (the turn protocol), store.py (SQL), memory.py, cache.py (the Valkey
 writebehind.py (the notebook's background saves), ratelimit.py, users.py and tokens.py.
 """
 
-from .base import SessionRecord, SessionStore, variables_size
+from .base import SessionCap, SessionRecord, SessionStore, variables_size
 from .cache import CachedStore, ValkeyCache
 from .config import Stores, StoreSettings, open_stores
 from .errors import (
@@ -13,6 +13,8 @@ from .errors import (
     RateLimited,
     SessionError,
     StoreUnavailable,
+    TooManyNewSessions,
+    TooManySessions,
     VariablesTooLarge,
 )
 from .memory import MemoryStore
@@ -23,7 +25,7 @@ from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
     "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LostUpdate", "MemoryStore", "Message",
-    "RateLimited", "Session", "SessionError", "SessionRecord", "SessionStore", "SqlStore", "StoreSettings",
-    "StoreUnavailable", "Stores", "Timer", "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore",
-    "open_stores", "utcnow", "variables_size",
+    "RateLimited", "Session", "SessionCap", "SessionError", "SessionRecord", "SessionStore", "SqlStore",
+    "StoreSettings", "StoreUnavailable", "Stores", "Timer", "TooManyNewSessions", "TooManySessions", "User",
+    "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore", "open_stores", "utcnow", "variables_size",
 ]

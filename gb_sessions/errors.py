@@ -8,6 +8,8 @@ Tree::
         ├── UserExists           409   a user name taken (users.py)
         ├── VariablesTooLarge    413   over max-variables-kb
         ├── RateLimited          429   over rate-limit messages per minute (retry_after seconds)
+        │   └── TooManyNewSessions 429 over session-create-rate new sessions a minute from one client
+        ├── TooManySessions      503   the bot has max-sessions active sessions (retry_after seconds)
         ├── StoreUnavailable     503   the SQL database cannot be reached (retry_after seconds)
         └── ConcurrentUpdate     409   the session changed under us (the caller retries the turn)
             └── LostUpdate       409   a background save found the session changed (writebehind.py)
@@ -18,8 +20,8 @@ What the runtime refuses (tokens, sessions, bots, uploads) is gb_runtime's own t
 from __future__ import annotations
 
 __all__ = [
-    "Refusal", "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "StoreUnavailable",
-    "ConcurrentUpdate",
+    "Refusal", "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "TooManyNewSessions",
+    "TooManySessions", "StoreUnavailable", "ConcurrentUpdate",
 ]
 
 
@@ -59,6 +61,14 @@ class VariablesTooLarge(SessionError):
 
 class RateLimited(SessionError):
     status, code = 429, "rate_limited"
+
+
+class TooManyNewSessions(RateLimited):
+    status, code = 429, "too_many_new_sessions"
+
+
+class TooManySessions(SessionError):
+    status, code = 503, "too_many_sessions"
 
 
 class StoreUnavailable(SessionError):
