@@ -59,12 +59,21 @@ def write(path: Path, text: str) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
-def copy_example_bots(dst: Path, *names: str) -> Path:
-    """Copy the example bots (all, or only the named ones) to `dst`, which is returned."""
+def copy_example_bots(dst: Path, *names: str, create_rate: int | None = 1_000_000) -> Path:
+    """Copy the example bots (all, or only the named ones) to `dst`, which is returned.
+
+    Args:
+        create_rate: the copies' session-create-rate (None: the bots' own). Tests start many
+            sessions from one address, and the count is shared by every test on one Valkey
+            or PostgreSQL; a test of that limit sets its own.
+    """
     if not names:
         shutil.copytree(EXAMPLE_BOTS, dst)
     for name in names:
         shutil.copytree(EXAMPLE_BOTS / f"{name}.gbai", dst / f"{name}.gbai")
+    if create_rate is not None:
+        for config in dst.glob("*.gbai/*.gbot/config.csv"):
+            write(config, config.read_text(encoding="utf-8").rstrip("\n") + f"\nsession-create-rate,{create_rate}\n")
     return dst
 
 

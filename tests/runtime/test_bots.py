@@ -94,6 +94,12 @@ def test_settings_overrides_and_extra_keys() -> None:
         max_memory_mb=64, extra={"greeting": "Hi, there"}, max_wait_seconds=60)
 
 
+def test_settings_of_new_sessions() -> None:
+    assert (BotSettings().session_create_rate, BotSettings().empty_session_seconds) == (20, 120)
+    s = BotSettings.from_config(parse_config_csv("session-create-rate,5\nempty-session-seconds,0.5\n"))
+    assert (s.session_create_rate, s.empty_session_seconds) == (5, 0.5)
+
+
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         BotSettings().history_limit = 3  # type: ignore[misc]
@@ -102,6 +108,7 @@ def test_settings_are_frozen() -> None:
 @pytest.mark.parametrize("key,value", [
     ("session-timeout", "thirty"), ("rate-limit", ""), ("history-limit", "12.5"),
     ("max-seconds", "soon"), ("hear-tries", "0"), ("max-sessions", "-4"), ("max-seconds", "inf"),
+    ("session-create-rate", "0"), ("empty-session-seconds", "never"),
 ])
 def test_settings_bad_numbers_name_key_and_file(key: str, value: str) -> None:
     with pytest.raises(BotConfigError) as info:

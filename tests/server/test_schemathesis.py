@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from tests.helpers.bots import EXAMPLE_BOTS
+from tests.helpers.bots import copy_example_bots
 from tests.helpers.servers import Server, bearer, gb_environ
 
 MAX_EXAMPLES = 20  # per operation: 6 operations, about 10 s in all
@@ -28,7 +28,7 @@ MAX_EXAMPLES = 20  # per operation: 6 operations, about 10 s in all
 def gb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`gb serve` on a fresh SQLite file; its output is checked for tracebacks at the end."""
     tmp = tmp_path_factory.mktemp("schemathesis")
-    with Server(gb_environ(EXAMPLE_BOTS, tmp / "data"), tmp / "server.log") as server:
+    with Server(gb_environ(copy_example_bots(tmp / "bots"), tmp / "data"), tmp / "server.log") as server:
         yield server.url
     assert server.proc.returncode == 0, server.log_tail(5000)
 
