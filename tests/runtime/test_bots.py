@@ -27,7 +27,8 @@ from tests.helpers.bots import EXAMPLE_BOTS, make_bot, write
 
 @pytest.fixture
 def bot(tmp_path: Path) -> BotPackage:
-    pkg = make_bot(tmp_path / "bots", "demo", {"start": 'TALK "one"\n', "Refund": 'TALK "refund"\n'})
+    pkg = make_bot(tmp_path / "bots", "demo", {"start": 'TALK "one"\n', "Refund": 'TALK "refund"\n'},
+                   create_rate=None)
     write(pkg / "demo.gbdialog" / "notes.txt", "not a dialog")
     return BotPackage(pkg, tmp_path / "data")
 
@@ -238,7 +239,7 @@ def test_registry_keeps_package_objects_and_is_case_insensitive(tmp_path: Path) 
 
 
 def test_registry_removed_package(tmp_path: Path) -> None:
-    pkg = make_bot(tmp_path, "gone")
+    pkg = make_bot(tmp_path, "gone", create_rate=None)
     registry = BotRegistry(tmp_path, tmp_path / "data")
     registry.get("gone")
     for f in (pkg / "gone.gbdialog").iterdir():

@@ -74,7 +74,7 @@ async def test_a_flood_from_one_client_is_refused_after_its_rate_and_nobody_else
         backend: str, request: pytest.FixtureRequest, bots: Path, tmp_path: Path,
         second_client: httpx.AsyncHTTPTransport) -> None:
     flood, other = name(), name()
-    make_bot(bots, flood)  # defaults: session-create-rate 20 a minute, max-sessions 1000
+    make_bot(bots, flood, create_rate=None)  # the defaults: session-create-rate 20 a minute, max-sessions 1000
     make_bot(bots, other)
     env = environ(backend, request, bots, tmp_path / "data")
     with Server(env, tmp_path / "server.log") as server:
