@@ -18,6 +18,7 @@ from .errors import (
     SessionExpired,
     SessionNotFound,
     TemplateNotFound,
+    TooManyNewSessions,
     TooManySessions,
     UnknownBot,
     UnknownDialog,
@@ -32,6 +33,6 @@ __all__ = [
     "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
     "DialogState", "DialogWaiting", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded",
     "SessionError", "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings",
-    "StoreUnavailable", "TemplateNotFound", "TimerService", "TooManySessions", "UnknownBot", "UnknownDialog",
-    "UploadTooLarge", "Waiting", "WrongBot",
+    "StoreUnavailable", "TemplateNotFound", "TimerService", "TooManyNewSessions", "TooManySessions", "UnknownBot",
+    "UnknownDialog", "UploadTooLarge", "Waiting", "WrongBot",
 ]

@@ -105,6 +105,8 @@ _NUMERIC: dict[str, tuple[str, type]] = {
     "max-variables-kb": ("max_variables_kb", int),
     "max-upload-mb": ("max_upload_mb", int),
     "max-sessions": ("max_sessions", int),
+    "session-create-rate": ("session_create_rate", int),
+    "empty-session-seconds": ("empty_session_seconds", float),
     "rate-limit": ("rate_limit_per_minute", int),
     "hear-tries": ("hear_tries", int),
     "max-steps": ("max_steps", int),
@@ -123,7 +125,7 @@ class BotSettings:
     history_limit: int = 50
     max_variables_kb: int = 1024
     max_upload_mb: int = 10
-    max_sessions: int = 1000
+    max_sessions: int = 1000  # active sessions of this bot, across processes
     rate_limit_per_minute: int = 60
     hear_tries: int = 3
     language: str = "en"
@@ -132,6 +134,8 @@ class BotSettings:
     max_memory_mb: int = 256
     extra: dict[str, str] = field(default_factory=dict)
     max_wait_seconds: float = 86_400.0  # the longest WAIT (seconds, `max-wait`); a waiting dialog holds nothing
+    session_create_rate: int = 20  # new sessions a minute from one client address
+    empty_session_seconds: float = 120.0  # a session nobody wrote to stops counting as active after it
 
     @classmethod
     def from_config(cls, config: Mapping[str, str], source: str = "config.csv") -> BotSettings:

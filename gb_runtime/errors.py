@@ -12,7 +12,6 @@ Tree::
         ├── UnknownDialog        404          the bot has no dialog of that name
         ├── UploadTooLarge       413          over max-upload-mb
         ├── DialogWaiting        429          a dialog at a WAIT already holds its messages typed ahead (retry_after)
-        ├── TooManySessions      503          over max-sessions active sessions (retry_after)
         └── BotError             500          a bot package (bots.py)
             ├── BotConfigError   500          config.csv or a template is malformed (also ValueError)
             ├── BotStorageError  403          a file name outside the bot's storage (also PermissionError)
@@ -20,19 +19,21 @@ Tree::
             └── TemplateNotFound 404          no template with that name in the bot (also KeyError)
 
 Errors from below pass through the runtime unchanged: gb_sessions' ``SessionError`` tree
-(RateLimited 429, VariablesTooLarge 413, StoreUnavailable 503, ...) and gb_basic's
+(RateLimited 429, TooManyNewSessions 429, TooManySessions 503 (re-exported here: the store
+counts a bot's active sessions in the insert's transaction), VariablesTooLarge 413,
+StoreUnavailable 503, ...) and gb_basic's
 ``BasicError`` (a dialog that does not compile). Both trees are ``Refusal``s: a front turns
 any of them into its error response.
 """
 
 from __future__ import annotations
 
-from gb_sessions.errors import Refusal
+from gb_sessions.errors import Refusal, TooManyNewSessions, TooManySessions
 
 __all__ = [
     "DialogRuntimeError", "InvalidToken", "SessionExpired", "WrongBot", "SessionEnded", "SessionNotFound",
-    "UnknownDialog", "UploadTooLarge", "DialogWaiting", "TooManySessions", "BotError", "BotConfigError",
-    "BotStorageError", "UnknownBot", "TemplateNotFound", "Refusal",
+    "UnknownDialog", "UploadTooLarge", "DialogWaiting", "TooManySessions", "TooManyNewSessions", "BotError",
+    "BotConfigError", "BotStorageError", "UnknownBot", "TemplateNotFound", "Refusal",
 ]
 
 
@@ -74,10 +75,6 @@ class DialogWaiting(DialogRuntimeError):
     """The dialog waits at a WAIT and already holds as many messages for after it as it keeps."""
 
     status, code = 429, "dialog_waiting"
-
-
-class TooManySessions(DialogRuntimeError):
-    status, code = 503, "too_many_sessions"
 
 
 class BotError(DialogRuntimeError):

@@ -42,7 +42,8 @@ from gb_basic import (
     values,
 )
 from gb_basic.machine import state_variables
-from gb_sessions import ConcurrentUpdate, Message, Session, SessionRecord, SessionStore, UserStore, utcnow
+from gb_sessions import ConcurrentUpdate, Message, Session, SessionCap, SessionRecord, SessionStore, UserStore, utcnow
+from gb_sessions.base import sessions_full
 from gb_sessions.tokens import hash_token, new_token, same_hash
 
 from .bots import BotPackage, BotRegistry, BotSettings
@@ -52,7 +53,6 @@ from .errors import (
     SessionEnded,
     SessionExpired,
     SessionNotFound,
-    TooManySessions,
     UnknownBot,
     UnknownDialog,
     UploadTooLarge,
@@ -109,21 +109,30 @@ class DialogRuntime:
         self.timer_set: Callable[[dt.datetime], None] | None = None
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
-                    user_id: uuid.UUID | None = None, run_start: bool = True) -> Result:
+                    user_id: uuid.UUID | None = None, run_start: bool = True, client: str | None = None) -> Result:
         """A new session (with a token, shown once); start.bas runs (unless `run_start` is
         False: a notebook runs what it wants) and its replies come back.
 
+        Args:
+            client: who asks, as the front knows it (a web client's address): at most
+                `session-create-rate` new sessions a minute each. None (the kernel, a channel's
+                verified sender): no such limit.
+
         Raises:
             UnknownBot: no such bot.
-            TooManySessions: `max-sessions` sessions are active (503, retry in a minute).
+            TooManyNewSessions: `client` started `session-create-rate` sessions in the last minute (429).
+            TooManySessions: the bot has `max-sessions` active sessions (503, retry in a minute).
         """
         bot = self.bots.get(bot_name)
         s = bot.settings
+        if client is not None:
+            await self.store.count_start(bot.name, client, s.session_create_rate)
         now = self.clock()
-        active = await self.store.count_active(now - dt.timedelta(minutes=s.session_timeout_minutes))
-        if active >= s.max_sessions:
-            raise TooManySessions(f"{active} sessions are active, the limit is {s.max_sessions}; "
-                                  "try again in a minute", retry_after=60)
+        cap = SessionCap(s.max_sessions, now - dt.timedelta(minutes=s.session_timeout_minutes),
+                         now - dt.timedelta(seconds=s.empty_session_seconds))
+        active = await self.store.count_active(cap.idle_since, bot.name, empty_since=cap.empty_since)
+        if active >= cap.limit:  # before start.bas runs; the store counts again with the insert
+            raise sessions_full(bot.name, active, cap.limit)
         token, token_hash = new_token()
         session = Session(id=uuid.uuid4(), bot_id=bot.name, channel=channel, token_hash=token_hash,
                           created_at=now, last_activity=now, user_id=user_id, address=address)
@@ -132,7 +141,7 @@ class DialogRuntime:
         if run_start and "start" in bot.dialog_names():
             await self._run(session, bot, bot.dialog("start"), "start", None, result, fresh_start=True)
         session.expires_at = self._expiry(session, s, now)
-        await self.store.create(session)
+        await self.store.create(session, cap=cap)
         self._publish(result, None)
         return result
 

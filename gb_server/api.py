@@ -27,7 +27,7 @@ class SessionHandler(BaseHandler):
             raise ApiError(400, "bad_request", '"bot" must be a bot name')
         if bot and asked and asked != bot:
             raise ApiError(400, "bad_request", f"this URL serves bot {bot}, not {asked}")
-        result = await self.ctx.turns.start(self.bot_name(bot or asked), "web")
+        result = await self.ctx.turns.start(self.bot_name(bot or asked), "web", self.client())
         self.send_json(result.to_dict(), 201)
 
     async def get(self, bot: str | None = None) -> None:

@@ -17,6 +17,7 @@ client, still sending, sees the JSON 413 rather than a reset.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
@@ -29,9 +30,10 @@ from gb_basic import BasicError
 from gb_runtime import Refusal, UnknownBot
 
 from .app import Context
+from .settings import Network
 
 __all__ = ["BaseHandler", "ApiError", "NotFound", "allowed_origin", "error_of", "parse_json", "to_json",
-           "MAX_JSON_DEPTH"]
+           "MAX_JSON_DEPTH", "client_key"]
 
 log = logging.getLogger("gb.access")
 DISCARD_BYTES = 64 * 1024 * 1024  # a body up to this size over the cap is read (and dropped) before the 413
@@ -153,6 +155,35 @@ def allowed_origin(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
     """Same host, or an origin configured in GB_CORS_ORIGINS."""
     bare = origin.rstrip("/")
     return bare.split("://", 1)[-1] == host or bare in allowed or "*" in allowed
+
+
+def client_key(peer: str, forwarded: str | None, trusted: tuple[Network, ...]) -> str:
+    """Who a request comes from, for per-client limits: the connection's peer address; when the
+    peer is a trusted proxy (GB_TRUSTED_PROXIES), the right-most X-Forwarded-For address that is
+    not one (what a client writes further left is not believed). An IPv6 client is its /64
+    network: one host holds all of its addresses."""
+    def parsed(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+        try:
+            return ipaddress.ip_address(text.strip())
+        except ValueError:
+            return None
+
+    def is_trusted(text: str) -> bool:
+        ip = parsed(text)
+        return ip is not None and any(ip in net for net in trusted)
+
+    client = peer
+    if forwarded and is_trusted(peer):
+        for hop in reversed(forwarded.split(",")):
+            client = hop.strip()[:100]
+            if not is_trusted(client):
+                break
+    ip = parsed(client)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip) if ip is not None else client
 
 
 @tornado.web.stream_request_body
@@ -289,6 +320,13 @@ class BaseHandler(JsonHandler):
     def url_bot(self, bot: str | None) -> str | None:
         """The bot of a ``/<bot>/...`` URL, or None for an unprefixed one (the token's bot)."""
         return self.bot_name(bot) if bot else None
+
+    def client(self) -> str:
+        """The client's key for per-client limits (see `client_key`): never a header a client
+        can choose, unless it comes through a trusted proxy."""
+        address = getattr(self.request.connection.context, "address", None)  # type: ignore[union-attr]
+        peer = str(address[0]) if isinstance(address, tuple) and address else "local"  # a Unix socket
+        return client_key(peer, self.request.headers.get("X-Forwarded-For"), self.ctx.settings.trusted_proxies)
 
     def bearer(self) -> str:
         auth = self.request.headers.get("Authorization", "")

@@ -94,7 +94,7 @@ OPENAPI: dict[str, Any] = {
                     "bot": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]+$",
                             "description": "the bot (`default` when absent or null)"}}}}}},
                 "responses": {"201": _json(_STARTED, "the session, its token (shown once) and the first replies"),
-                              **_errors(400, 404, 413, 500, 503)}},
+                              **_errors(400, 404, 413, 429, 500, 503)}},
             "get": {"summary": "The session of the token", "security": _BEARER,
                     "responses": {"200": _json(_SESSION, "the session"), **_errors(401, 503)}},
             "delete": {"summary": "End the session", "security": _BEARER,

@@ -3,11 +3,14 @@
 ``GB_BOTS_DIR`` (default ``./bots``), ``GB_PORT`` (8080), ``GB_CORS_ORIGINS`` (comma separated;
 default none: the API is same-origin), ``GB_MAX_BODY_KB`` (64: requests and socket messages),
 ``GB_MAX_MESSAGE_CHARS`` (4000: one user message), ``GB_PUBLIC_URL`` and ``GB_ALLOWED_HOSTS``
-(where handed-out URLs point), ``GB_METRICS_TOKEN`` (who may read /metrics). Storage: see gb_sessions/config.py.
+(where handed-out URLs point), ``GB_METRICS_TOKEN`` (who may read /metrics), ``GB_TRUSTED_PROXIES``
+(comma separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` names the client;
+default none: a client is the connection's peer address). Storage: see gb_sessions/config.py.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +18,9 @@ from pathlib import Path
 
 from gb_runtime import StoreSettings
 
-__all__ = ["ServerSettings"]
+__all__ = ["ServerSettings", "Network"]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class ServerSettings:
     public_url: str | None = None  # e.g. https://bots.example.com: the base of URLs the server hands out
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")  # hosts a handed-out URL may name otherwise
     metrics_token: str | None = None  # /metrics needs it as a Bearer token; None: loopback only
+    trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed (client limits)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, *, bots_dir: Path | None = None,
@@ -55,4 +61,13 @@ class ServerSettings:
             allowed_hosts=tuple(h.strip().lower() for h in (environ.get("GB_ALLOWED_HOSTS")
                                                               or "localhost,127.0.0.1").split(",") if h.strip()),
             metrics_token=environ.get("GB_METRICS_TOKEN") or None,
+            trusted_proxies=_networks("GB_TRUSTED_PROXIES", environ.get("GB_TRUSTED_PROXIES", "")),
         )
+
+
+def _networks(name: str, raw: str) -> tuple[Network, ...]:
+    """Comma separated addresses or networks (``10.0.0.0/8``); a malformed one fails with its variable's name."""
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"{name} must be addresses or networks separated by commas: {exc}") from None

@@ -27,9 +27,10 @@ class Turns:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    async def start(self, bot: str, channel: str) -> Result:
-        """A new session of `bot` on `channel`; start.bas's replies come back with its token."""
-        result = await self.ctx.runtime.start(bot, channel=channel)
+    async def start(self, bot: str, channel: str, client: str | None = None) -> Result:
+        """A new session of `bot` on `channel` for `client` (its address: at most the bot's
+        session-create-rate a minute); start.bas's replies come back with its token."""
+        result = await self.ctx.runtime.start(bot, channel=channel, client=client)
         self.ctx.metrics.sessions_started.labels(result.bot).inc()
         return result
 

@@ -4,7 +4,7 @@ See base.py (the turn protocol), store.py (SQL), memory.py, cache.py (the Valkey
 writebehind.py (the notebook's background saves), ratelimit.py, users.py and tokens.py.
 """
 
-from .base import SessionRecord, SessionStore, variables_size
+from .base import SessionCap, SessionRecord, SessionStore, variables_size
 from .cache import CachedStore, ValkeyCache
 from .config import Stores, StoreSettings, open_stores
 from .errors import (
@@ -15,6 +15,8 @@ from .errors import (
     SessionBusy,
     SessionError,
     StoreUnavailable,
+    TooManyNewSessions,
+    TooManySessions,
     VariablesTooLarge,
 )
 from .memory import MemoryStore
@@ -25,7 +27,8 @@ from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
     "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LockLost", "LostUpdate", "MemoryStore", "Message",
-    "RateLimited", "Session", "SessionBusy", "SessionError", "SessionRecord", "SessionStore", "SqlStore",
-    "StoreSettings", "StoreUnavailable", "Stores", "Timer", "User", "UserStore", "ValkeyCache", "VariablesTooLarge",
-    "WriteBehindStore", "open_stores", "utcnow", "variables_size",
+    "RateLimited", "Session", "SessionBusy", "SessionCap", "SessionError", "SessionRecord", "SessionStore",
+    "SqlStore", "StoreSettings", "StoreUnavailable", "Stores", "Timer", "TooManyNewSessions", "TooManySessions",
+    "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore", "open_stores", "utcnow",
+    "variables_size",
 ]

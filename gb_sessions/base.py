@@ -9,8 +9,8 @@ One turn of a conversation is::
 :class:`SessionStore` owns the algorithm: the rate limit checked under the lock, the limit on
 the variables' size, the version check that refuses a stale copy (ConcurrentUpdate, nothing
 written), and what a committed turn means for the copy in hand. A backend implements the
-storage primitives (``_acquire``, ``_insert``, ``_read``, ``_write``, ``_user_messages_since``)
-and the lookups, the timers' among them (``claim_timers``, ``drop_timer``, ``timers``: a
+storage primitives (``_acquire``, ``_insert``, ``_read``, ``_write``, ``_user_messages_since``,
+``_hit``) and the lookups, the timers' among them (``claim_timers``, ``drop_timer``, ``timers``: a
 turn's new and fired timers are written by ``_insert``/``_write`` in the turn's transaction).
 Backends: :class:`~gb_sessions.store.SqlStore` (PostgreSQL or SQLite, the
 source of truth) and :class:`~gb_sessions.memory.MemoryStore` (tests, ``gb run``). Wrappers
@@ -30,11 +30,11 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import VariablesTooLarge
-from .ratelimit import WINDOW, limited
+from .errors import TooManySessions, VariablesTooLarge
+from .ratelimit import WINDOW, limited, starts_limited
 from .session import Message, Session, Timer, utcnow
 
-__all__ = ["SessionStore", "SessionRecord", "Lease", "variables_size"]
+__all__ = ["SessionStore", "SessionRecord", "SessionCap", "Lease", "variables_size", "sessions_full"]
 
 
 def variables_size(variables: dict[str, Any]) -> int:
@@ -57,6 +57,23 @@ class SessionRecord:
     message_count: int
 
 
+@dataclass(frozen=True)
+class SessionCap:
+    """At most `limit` active sessions per bot (max-sessions). Active: status active, a last
+    activity after `idle_since` and, for a session that has no user message yet, after
+    `empty_since` (a flood of sessions nobody talks to frees its slots soon)."""
+
+    limit: int
+    idle_since: dt.datetime
+    empty_since: dt.datetime | None = None
+
+
+def sessions_full(bot_id: str, active: int, limit: int) -> TooManySessions:
+    """The 503 of a bot whose `limit` active sessions are taken."""
+    return TooManySessions(f"bot {bot_id} has {active} active sessions, its limit (max-sessions) is {limit}; "
+                           "try again in a minute", retry_after=60)
+
+
 class Lease:
     """A held session lock. A backend may keep with it what it read together with the lock
     (`state`) and what to write when it is released (`write`)."""
@@ -73,15 +90,19 @@ class SessionStore(abc.ABC):
     """The turn protocol over a storage backend (see the module docstring)."""
 
     # --- the algorithm ------------------------------------------------------------------------------
-    async def create(self, session: Session, *, max_variables_kb: int | None = None) -> None:
-        """Insert a new session (its bot's row the first time) with its first messages.
+    async def create(self, session: Session, *, max_variables_kb: int | None = None,
+                     cap: SessionCap | None = None) -> None:
+        """Insert a new session (its bot's row the first time) with its first messages. With a
+        `cap`, only if its bot has fewer active sessions: counted in the insert's own
+        transaction, so processes creating sessions at once never exceed it.
 
         Raises:
             VariablesTooLarge: over `max_variables_kb` (nothing is written).
+            TooManySessions: the bot has `cap.limit` active sessions (nothing is written).
             StoreUnavailable: the database cannot be reached.
         """
         self._check_size(session, max_variables_kb)
-        await self._insert(session)
+        await self._insert(session, cap)
         session.version = -1
         session.committed()  # version 0, nothing pending
 
@@ -120,6 +141,18 @@ class SessionStore(abc.ABC):
                 if session is not None:
                     session.lease = None
 
+    async def count_start(self, bot_id: str, client: str, limit: int) -> None:
+        """Count a new session of `bot_id` asked for by `client` (a client's address), or refuse
+        it: `client` started `limit` sessions of this bot in the last minute (all processes).
+
+        Raises:
+            TooManyNewSessions: over `limit` (429, with Retry-After; the refusal is not counted).
+            StoreUnavailable: the database cannot be reached.
+        """
+        wait = await self._hit(f"start:{bot_id}:{client}", limit)
+        if wait > 0:
+            raise starts_limited(limit, wait)
+
     def landing(self, session_id: uuid.UUID) -> Awaitable[bool] | None:
         """None when what was saved of the session is in the source of truth; else an awaitable
         that answers whether it got there (a store that writes in the background)."""
@@ -154,8 +187,10 @@ class SessionStore(abc.ABC):
         """Exclusive access to a session across processes; checks `rate_limit` once held."""
 
     @abc.abstractmethod
-    async def _insert(self, session: Session) -> None:
-        """Write a new session: identity, state (version 0), pending messages, memory writes."""
+    async def _insert(self, session: Session, cap: SessionCap | None) -> None:
+        """Write a new session: identity, state (version 0), pending messages, memory writes;
+        with a `cap`, raise ``sessions_full`` instead when the bot has `cap.limit` other active
+        sessions, counted atomically with the insert (across processes)."""
 
     @abc.abstractmethod
     async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
@@ -170,6 +205,11 @@ class SessionStore(abc.ABC):
     async def _user_messages_since(self, session_id: uuid.UUID, since: dt.datetime, limit: int
                                    ) -> list[dt.datetime]:
         """Timestamps of the session's user messages after `since` (at most `limit`)."""
+
+    @abc.abstractmethod
+    async def _hit(self, key: str, limit: int) -> float:
+        """Record a hit of `key` unless it has `limit` hits in the last WINDOW seconds (in all
+        processes, atomically): 0 when recorded, else the seconds until its oldest hit leaves."""
 
     # --- lookups (backends) ----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -200,8 +240,10 @@ class SessionStore(abc.ABC):
         """A bot-memory value (shared by the bot's sessions), or None."""
 
     @abc.abstractmethod
-    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
-        """Active sessions with a message after `since` (the others are idle)."""
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
+                           empty_since: dt.datetime | None = None) -> int:
+        """Active sessions with a message after `since` (the others are idle); with `empty_since`,
+        a session without a user message only if its last activity is after `empty_since`."""
 
     @abc.abstractmethod
     async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:

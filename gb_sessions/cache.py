@@ -45,10 +45,10 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from .base import Lease, SessionRecord, SessionStore
+from .base import Lease, SessionCap, SessionRecord, SessionStore
 from .errors import LockLost, SessionBusy
 from .locks import LEASE_SECONDS, LocalLocks, busy
-from .ratelimit import SLIDING_WINDOW_LUA, WINDOW, limited
+from .ratelimit import HIT_LUA, SLIDING_WINDOW_LUA, WINDOW, limited
 from .session import Message, Session, Timer
 from .store import SqlStore
 
@@ -274,6 +274,19 @@ class ValkeyCache:
             pttl = 0
         return busy(pttl / 1000)
 
+    async def hit(self, key: str, limit: int) -> float | None:
+        """A rate-limited hit of `key` (``ratelimit:<key>``, a sliding window): 0 when recorded,
+        else the seconds until a slot frees; None when Valkey is unreachable."""
+        now = time.time()
+        try:
+            wait = await self.client.eval(HIT_LUA, 1, f"ratelimit:{key}", now, WINDOW, limit,
+                                          f"{now}:{secrets.token_hex(4)}")
+        except (RedisError, OSError) as exc:
+            self._down("rate limit", exc)
+            return None
+        self._up()
+        return float(wait)
+
     async def release(self, session_id: uuid.UUID, token: str, write: tuple[Session, list[Message]] | None) -> None:
         """Write the turn's session through (if it was saved) and unlock: one round trip."""
         try:
@@ -386,9 +399,9 @@ class CachedStore(SessionStore):
             raise LockLost(f"this message lost its lock on the session ({lease.lost}); nothing of it was saved; "
                            "try again", retry_after=1)
 
-    async def _insert(self, session: Session) -> None:
+    async def _insert(self, session: Session, cap: SessionCap | None) -> None:
         new = list(session.pending)
-        await self.inner._insert(session)
+        await self.inner._insert(session, cap)
         session.version = 0
         await self.cache.put(session, new, full=session.history is not None)
 
@@ -433,6 +446,11 @@ class CachedStore(SessionStore):
                                    ) -> list[dt.datetime]:
         return await self.inner._user_messages_since(session_id, since, limit)
 
+    async def _hit(self, key: str, limit: int) -> float:
+        """In Valkey (one script); in SQL while Valkey is unreachable."""
+        wait = await self.cache.hit(key, limit)
+        return wait if wait is not None else await self.inner._hit(key, limit)
+
     # --- lookups ------------------------------------------------------------------------------------------
     async def delete(self, session_id: uuid.UUID) -> None:
         old = await self.inner.load(session_id, history_limit=1, with_history=False)
@@ -464,8 +482,9 @@ class CachedStore(SessionStore):
     async def get_bot_memory(self, bot_id: str, key: str) -> Any:
         return await self.inner.get_bot_memory(bot_id, key)
 
-    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
-        return await self.inner.count_active(since, bot_id)
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
+                           empty_since: dt.datetime | None = None) -> int:
+        return await self.inner.count_active(since, bot_id, empty_since=empty_since)
 
     async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:
         return await self.inner.recent(bot_id, limit)

@@ -1,4 +1,5 @@
-"""Deleting expired anonymous sessions, with their messages and state, once across processes."""
+"""Deleting expired anonymous sessions, with their messages and state, once across processes
+(and the rate-limit hits that left their window)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 
 from .config import Stores
+from .ratelimit import WINDOW
 from .session import utcnow
 
 __all__ = ["cleanup"]
@@ -50,5 +52,6 @@ async def cleanup(stores: Stores, now: dt.datetime | None = None, *, batch: int 
             for sid in ids:
                 await stores.store.delete(sid)
             deleted += len(ids)
+        await stores.sql.prune_hits(now.timestamp() - WINDOW)
     log.info("cleanup deleted %d expired anonymous session(s)", deleted)
     return deleted

@@ -56,7 +56,7 @@ def _upgrade(connection: Connection) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")  # every branch: revisions written side by side need no merge revision
 
 
 async def migrate(engine: AsyncEngine) -> None:

@@ -8,6 +8,8 @@ Tree::
         ├── UserExists           409   a user name taken (users.py)
         ├── VariablesTooLarge    413   over max-variables-kb
         ├── RateLimited          429   over rate-limit messages per minute (retry_after seconds)
+        │   └── TooManyNewSessions 429 over session-create-rate new sessions a minute from one client
+        ├── TooManySessions      503   the bot has max-sessions active sessions (retry_after seconds)
         ├── StoreUnavailable     503   the SQL database cannot be reached (retry_after seconds)
         ├── SessionBusy          503   another message held the session for all of the wait (retry_after:
         │   │                          what is left of its lease; locks.py)
@@ -21,8 +23,8 @@ What the runtime refuses (tokens, sessions, bots, uploads) is gb_runtime's own t
 from __future__ import annotations
 
 __all__ = [
-    "Refusal", "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "StoreUnavailable",
-    "SessionBusy", "LockLost", "ConcurrentUpdate",
+    "Refusal", "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "TooManyNewSessions",
+    "TooManySessions", "StoreUnavailable", "SessionBusy", "LockLost", "ConcurrentUpdate",
 ]
 
 
@@ -62,6 +64,14 @@ class VariablesTooLarge(SessionError):
 
 class RateLimited(SessionError):
     status, code = 429, "rate_limited"
+
+
+class TooManyNewSessions(RateLimited):
+    status, code = 429, "too_many_new_sessions"
+
+
+class TooManySessions(SessionError):
+    status, code = 503, "too_many_sessions"
 
 
 class StoreUnavailable(SessionError):

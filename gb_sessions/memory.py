@@ -12,13 +12,16 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
+import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import Lease, SessionRecord, SessionStore
+from .base import Lease, SessionCap, SessionRecord, SessionStore, sessions_full
 from .errors import ConcurrentUpdate
 from .locks import LocalLocks
+from .ratelimit import WINDOW
 from .session import Message, Session, Timer
 
 __all__ = ["MemoryStore"]
@@ -26,6 +29,11 @@ __all__ = ["MemoryStore"]
 
 def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
+
+
+def _counts(s: Session, since: dt.datetime, empty_since: dt.datetime | None) -> bool:
+    """Whether an active session is in count_active's count (the SQL store's rule)."""
+    return s.last_activity > since and (empty_since is None or s.message_count > 0 or s.last_activity > empty_since)
 
 
 class MemoryStore(SessionStore):
@@ -38,6 +46,7 @@ class MemoryStore(SessionStore):
         self.timer_rows: dict[uuid.UUID, tuple[Timer, str | None, dt.datetime | None]] = {}  # (timer, owner, until)
         self._ids = itertools.count(1)
         self._locks = LocalLocks()
+        self._hits: dict[str, deque[float]] = {}
 
     def _stored(self, session: Session) -> Session:
         return dataclasses.replace(
@@ -64,7 +73,11 @@ class MemoryStore(SessionStore):
                 await self._check_rate(session_id, rate_limit)
             yield Lease(session_id)
 
-    async def _insert(self, session: Session) -> None:
+    async def _insert(self, session: Session, cap: SessionCap | None) -> None:
+        if cap is not None:  # no await between the count and the insert: atomic in this process
+            active = sum(1 for s in self._active(session.bot_id) if _counts(s, cap.idle_since, cap.empty_since))
+            if active >= cap.limit:
+                raise sessions_full(session.bot_id, active, cap.limit)
         self._append(session)
         self.sessions[session.id] = dataclasses.replace(self._stored(session), version=0)
 
@@ -89,6 +102,16 @@ class MemoryStore(SessionStore):
                                    ) -> list[dt.datetime]:
         stamps = [m.timestamp for m in self.messages.get(session_id, []) if m.role == "user" and m.timestamp > since]
         return stamps[-limit:]
+
+    async def _hit(self, key: str, limit: int) -> float:
+        now = time.time()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - WINDOW:
+            hits.popleft()
+        if len(hits) >= limit:
+            return max(hits[0] + WINDOW - now, 0.001)
+        hits.append(now)
+        return 0.0
 
     # --- lookups ----------------------------------------------------------------------------------------
     async def delete(self, session_id: uuid.UUID) -> None:
@@ -120,8 +143,9 @@ class MemoryStore(SessionStore):
     async def get_bot_memory(self, bot_id: str, key: str) -> Any:
         return _copy(self.bot_memory.get((bot_id, key)))
 
-    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
-        return sum(1 for s in self._active(bot_id) if s.last_activity > since)
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
+                           empty_since: dt.datetime | None = None) -> int:
+        return sum(1 for s in self._active(bot_id) if _counts(s, since, empty_since))
 
     async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:
         found = sorted((s for s in self.sessions.values() if bot_id in (None, s.bot_id)),

@@ -1,8 +1,9 @@
 """SQLAlchemy 2 models. Table and column names are the seed's, so its inspection SQL runs as written.
 
 ``sessions`` (who, which bot, when), ``messages`` (the history), ``session_state`` (variables,
-context, the waiting dialog), ``bots``, ``bot_memory``, ``users``, ``user_identities`` and
-``timers`` (the due times of waiting dialogs).
+context, the waiting dialog), ``bots``, ``bot_memory``, ``users``, ``user_identities``,
+``timers`` (the due times of waiting dialogs) and ``rate_limit_hits`` (what a sliding window
+limits without Valkey: new sessions per client).
 Schema changes are Alembic migrations (gb_sessions/migrations).
 """
 
@@ -12,12 +13,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Bot", "User", "UserIdentity", "SessionRow", "MessageRow", "SessionState", "BotMemory",
-           "TimerRow"]
+           "TimerRow", "RateLimitHit"]
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 Time = DateTime(timezone=True)
@@ -114,3 +115,15 @@ class TimerRow(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(Time)
     created_at: Mapped[dt.datetime] = mapped_column(Time)
     __table_args__ = (Index("ix_timers_session_id", "session_id"),)
+
+
+class RateLimitHit(Base):
+    """One hit of a rate-limited key (``start:<bot>:<client>``) at `at` (seconds since the epoch);
+    hits older than the window are deleted as the key is hit again, and by the cleanup job."""
+
+    __tablename__ = "rate_limit_hits"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    key: Mapped[str] = mapped_column(String(400))
+    at: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"), Index("ix_rate_limit_hits_at", "at"))

@@ -4,6 +4,12 @@ The turn protocol (lock, limits, version check) is :class:`gb_sessions.base.Sess
 this module implements its storage primitives in SQL. The per-session lock is a PostgreSQL
 advisory lock or a file lock beside the SQLite database (locks.py). Caching (Valkey) is a
 wrapper, :class:`gb_sessions.cache.CachedStore`.
+
+What must not be exceeded by processes writing at once (a bot's max-sessions, a client's new
+sessions a minute) is counted inside the write transaction that adds to it: PostgreSQL
+serialises those transactions with an advisory transaction lock on the limit's key; SQLite
+serialises every writer already, and the count follows the transaction's first write (before
+it a SELECT would run outside the transaction).
 """
 
 from __future__ import annotations
@@ -12,28 +18,31 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .base import Lease, SessionRecord, SessionStore
+from .base import Lease, SessionCap, SessionRecord, SessionStore, sessions_full
 from .errors import ConcurrentUpdate, StoreUnavailable
-from .locks import FileLock, PostgresLock
-from .schema import Bot, BotMemory, MessageRow, SessionRow, SessionState, TimerRow
+from .locks import FileLock, PostgresLock, advisory_key
+from .ratelimit import WINDOW
+from .schema import Bot, BotMemory, MessageRow, RateLimitHit, SessionRow, SessionState, TimerRow
 from .session import Message, Session, Timer, utcnow
 
 __all__ = ["SqlStore"]
 
 log = logging.getLogger("gb.store")
 
-S, M, ST, BM, T = (cast(Table, t.__table__) for t in (SessionRow, MessageRow, SessionState, BotMemory, TimerRow))
+S, M, ST, BM, T, H = (cast(Table, t.__table__)
+                      for t in (SessionRow, MessageRow, SessionState, BotMemory, TimerRow, RateLimitHit))
 
 
 def _aware(t: dt.datetime | None) -> dt.datetime | None:
@@ -53,6 +62,23 @@ async def _unavailable_on_error() -> AsyncIterator[None]:
             raise
         log.warning("database unavailable: %s", exc)
         raise StoreUnavailable("the database is unavailable, try again shortly", retry_after=2) from exc
+
+
+class _Over(Exception):
+    """A rate-limited key is full: roll the hit back; `wait` seconds until a slot frees."""
+
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+
+
+def _active(since: dt.datetime, bot_id: str | None, empty_since: dt.datetime | None) -> ColumnElement[bool]:
+    """The active sessions of count_active (over sessions joined with session_state)."""
+    clause = and_(S.c.last_activity > since, S.c.status == "active")
+    if bot_id is not None:
+        clause = and_(clause, S.c.bot_id == bot_id)
+    if empty_since is not None:
+        clause = and_(clause, or_(ST.c.message_count > 0, S.c.last_activity > empty_since))
+    return clause
 
 
 def _is_connection_error(exc: Exception) -> bool:
@@ -108,8 +134,15 @@ class SqlStore(SessionStore):
         await conn.execute(ins)
         conn.sync_connection.info.setdefault("gb_new_bots", set()).add(bot_id)  # type: ignore[union-attr]
 
-    async def _insert(self, session: Session) -> None:
+    async def _serialise(self, conn: AsyncConnection, key: str) -> None:
+        """PostgreSQL: the other transactions serialised on `key` wait until this one ends."""
+        if not self.sqlite:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(key)})
+
+    async def _insert(self, session: Session, cap: SessionCap | None) -> None:
         async with _unavailable_on_error(), self.engine.begin() as conn:
+            if cap is not None:
+                await self._serialise(conn, f"sessions-of:{session.bot_id}")
             await self._ensure_bot(conn, session.bot_id)
             new_bots = conn.sync_connection.info.pop("gb_new_bots", set())  # type: ignore[union-attr]
             await conn.execute(insert(S).values(
@@ -122,6 +155,13 @@ class SqlStore(SessionStore):
             await self._insert_messages(conn, session)
             await self._write_memory(conn, session)
             await self._write_timers(conn, session)
+            if cap is not None:  # after the inserts: SQLite holds its write lock from the first one
+                active = int((await conn.execute(
+                    select(func.count()).select_from(S.join(ST, ST.c.session_id == S.c.id))
+                    .where(_active(cap.idle_since, session.bot_id, cap.empty_since), S.c.id != session.id)
+                )).scalar_one())
+                if active >= cap.limit:
+                    raise sessions_full(session.bot_id, active, cap.limit)  # rolls the insert back
         self._bots |= new_bots  # committed: other requests may skip the insert now
 
     async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
@@ -232,6 +272,31 @@ class SqlStore(SessionStore):
         async with _unavailable_on_error(), self.engine.connect() as conn:
             return [_aware(r.timestamp) for r in (await conn.execute(q)).all()]  # type: ignore[misc]
 
+    async def _hit(self, key: str, limit: int) -> float:
+        now = time.time()
+        async with _unavailable_on_error(), self.engine.connect() as conn:  # a flood's refusals: one read each
+            count, oldest = (await conn.execute(
+                select(func.count(), func.min(H.c.at)).where(H.c.key == key, H.c.at > now - WINDOW))).one()
+        if count >= limit:  # hits only leave the window as time passes: full now is full
+            return max(float(oldest) + WINDOW - now, 0.001)
+        try:
+            async with _unavailable_on_error(), self.engine.begin() as conn:
+                await self._serialise(conn, f"hits:{key}")
+                await conn.execute(delete(H).where(H.c.key == key, H.c.at <= now - WINDOW))  # the first write
+                await conn.execute(insert(H).values(key=key, at=now))
+                count, oldest = (await conn.execute(
+                    select(func.count(), func.min(H.c.at)).where(H.c.key == key))).one()
+                if count > limit:
+                    raise _Over(float(oldest) + WINDOW - now)  # rolls this hit back
+        except _Over as over:
+            return max(over.wait, 0.001)
+        return 0.0
+
+    async def prune_hits(self, before: float) -> int:
+        """Delete the rate-limit hits older than `before` (seconds since the epoch); how many."""
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            return int((await conn.execute(delete(H).where(H.c.at < before))).rowcount or 0)
+
     # --- lookups ----------------------------------------------------------------------------------------
     async def delete(self, session_id: uuid.UUID) -> None:
         async with _unavailable_on_error(), self.engine.begin() as conn:
@@ -273,10 +338,10 @@ class SqlStore(SessionStore):
     async def get_bot_memory(self, bot_id: str, key: str) -> Any:
         return await self._scalar(select(BM.c.value).where(BM.c.bot_id == bot_id, BM.c.key == key))
 
-    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
-        q = select(func.count()).select_from(S).where(S.c.last_activity > since, S.c.status == "active")
-        if bot_id is not None:
-            q = q.where(S.c.bot_id == bot_id)
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
+                           empty_since: dt.datetime | None = None) -> int:
+        table = S.join(ST, ST.c.session_id == S.c.id) if empty_since is not None else S
+        q = select(func.count()).select_from(table).where(_active(since, bot_id, empty_since))
         return int(await self._scalar(q) or 0)
 
     async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
-from .base import Lease, SessionRecord, SessionStore
+from .base import Lease, SessionCap, SessionRecord, SessionStore
 from .errors import ConcurrentUpdate, SessionError
 from .session import Message, Session, Timer
 
@@ -114,9 +114,9 @@ class WriteBehindStore(SessionStore):
                 await self._check_rate(session_id, rate_limit)
             yield lease
 
-    async def _insert(self, session: Session) -> None:
+    async def _insert(self, session: Session, cap: SessionCap | None) -> None:
         await self._flushed()
-        await self.inner._insert(session)
+        await self.inner._insert(session, cap)
         self.base[session.id] = self.latest[session.id] = 0
 
     async def _read(self, session_id: uuid.UUID, *, history_limit: int, with_history: bool, fresh: bool,
@@ -202,6 +202,9 @@ class WriteBehindStore(SessionStore):
         await self._flushed()
         return await self.inner._user_messages_since(session_id, since, limit)
 
+    async def _hit(self, key: str, limit: int) -> float:
+        return await self.inner._hit(key, limit)
+
     # --- lookups: each goes to the inner store after the background saves (it must see them) ------------
     async def delete(self, session_id: uuid.UUID) -> None:
         await self._flushed()
@@ -230,9 +233,10 @@ class WriteBehindStore(SessionStore):
         await self._flushed()
         return await self.inner.user_session(user_id, bot_id, exclude=exclude)
 
-    async def count_active(self, since: dt.datetime, bot_id: str | None = None) -> int:
+    async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
+                           empty_since: dt.datetime | None = None) -> int:
         await self._flushed()
-        return await self.inner.count_active(since, bot_id)
+        return await self.inner.count_active(since, bot_id, empty_since=empty_since)
 
     async def recent(self, bot_id: str | None = None, limit: int = 20) -> list[SessionRecord]:
         await self._flushed()

@@ -6,7 +6,8 @@ Mounted under ``/v3/directline`` (the default bot) and ``/<bot>/v3/directline``;
 * ``POST tokens/generate`` (no secret: it is the public door, like ``POST /api/session``) starts a
   gb session on channel ``directline`` and **runs start.bas right away**: its replies are stored
   and are the first activities the client receives. Body (optional) ``{"user": {"id"}}``.
-  Answer ``{conversationId, token, expires_in}``; the token is gb's session token.
+  Answer ``{conversationId, token, expires_in}``; the token is gb's session token. It counts in
+  the bot's ``session-create-rate`` for the client's address with ``POST /api/session`` (429).
 * ``POST tokens/refresh`` (Bearer) -> the same token (gb tokens do not rotate) and a new lifetime.
 * ``POST conversations`` (Bearer) -> 201 ``{conversationId, token, expires_in, streamUrl}``;
   ``GET conversations/{id}?watermark=`` (Bearer) -> the same with a fresh ``streamUrl`` (reconnects).
@@ -272,7 +273,7 @@ class TokenGenerate(DirectLineHandler):
     async def post(self, bot: str | None = None) -> None:
         name = self.bot_name(bot)
         user = body_user(self.json_body())
-        result = await self.ctx.turns.start(name, CHANNEL)
+        result = await self.ctx.turns.start(name, CHANNEL, self.client())
         if user is not None:
             self.dl.set_user(result.session_id, {"id": user, "role": "user"})
         remember_turn(self.dl, result, None)

@@ -24,15 +24,22 @@ EXAMPLE_BOTS = ROOT / "bots"  # the project's example bots: default, support, sa
 ECHO = 'DO\n  x = HEAR\n  TALK "echo " + x\nLOOP\n'  # answers every message with "echo <message>"
 
 
+TEST_CREATE_RATE = 1_000_000  # session-create-rate of test bots (see make_bot)
+
+
 def make_bot(root: Path, name: str, dialogs: Mapping[str, str] | None = None, *, config: str | None = None,
-             kb: Mapping[str, str] | None = None, templates: Mapping[str, str] | None = None) -> Path:
+             kb: Mapping[str, str] | None = None, templates: Mapping[str, str] | None = None,
+             create_rate: int | None = TEST_CREATE_RATE) -> Path:
     """Write ``root/<name>.gbai``: its dialogs, config.csv, KB files and templates.
 
     Args:
         dialogs: dialog name (no ``.bas``) -> source; by default a ``start`` that says "hi".
-        config: config.csv lines after the ``name,value`` header; None writes no config.csv.
+        config: config.csv lines after the ``name,value`` header.
         kb: path inside ``<name>.gbkb`` (``policies/returns.md``) -> text.
         templates: template name (no ``.json``) -> JSON text.
+        create_rate: the bot's session-create-rate unless `config` sets one. Tests start many
+            sessions from one address, and the count is shared by every test on one Valkey or
+            PostgreSQL (under a bot's name). None, with no `config`: no config.csv at all.
 
     Returns:
         The package folder.
@@ -41,6 +48,9 @@ def make_bot(root: Path, name: str, dialogs: Mapping[str, str] | None = None, *,
     (pkg / f"{name}.gbdialog").mkdir(parents=True, exist_ok=True)
     for dialog, source in (dialogs if dialogs is not None else {"start": 'TALK "hi"\n'}).items():
         write(pkg / f"{name}.gbdialog" / f"{dialog}.bas", source)
+    if create_rate is not None and "session-create-rate" not in (config or ""):
+        config = (config or "") + ("\n" if config and not config.endswith("\n") else "") + \
+            f"session-create-rate,{create_rate}\n"
     if config is not None:
         write(pkg / f"{name}.gbot" / "config.csv", "name,value\n" + config)
     for path, text in (kb or {}).items():
@@ -59,12 +69,19 @@ def write(path: Path, text: str) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
-def copy_example_bots(dst: Path, *names: str) -> Path:
-    """Copy the example bots (all, or only the named ones) to `dst`, which is returned."""
+def copy_example_bots(dst: Path, *names: str, create_rate: int | None = TEST_CREATE_RATE) -> Path:
+    """Copy the example bots (all, or only the named ones) to `dst`, which is returned.
+
+    Args:
+        create_rate: the copies' session-create-rate (None: the bots' own; see make_bot).
+    """
     if not names:
         shutil.copytree(EXAMPLE_BOTS, dst)
     for name in names:
         shutil.copytree(EXAMPLE_BOTS / f"{name}.gbai", dst / f"{name}.gbai")
+    if create_rate is not None:
+        for config in dst.glob("*.gbai/*.gbot/config.csv"):
+            write(config, config.read_text(encoding="utf-8").rstrip("\n") + f"\nsession-create-rate,{create_rate}\n")
     return dst
 
 

@@ -27,7 +27,8 @@ from tests.helpers.bots import EXAMPLE_BOTS, make_bot, write
 
 @pytest.fixture
 def bot(tmp_path: Path) -> BotPackage:
-    pkg = make_bot(tmp_path / "bots", "demo", {"start": 'TALK "one"\n', "Refund": 'TALK "refund"\n'})
+    pkg = make_bot(tmp_path / "bots", "demo", {"start": 'TALK "one"\n', "Refund": 'TALK "refund"\n'},
+                   create_rate=None)
     write(pkg / "demo.gbdialog" / "notes.txt", "not a dialog")
     return BotPackage(pkg, tmp_path / "data")
 
@@ -94,6 +95,12 @@ def test_settings_overrides_and_extra_keys() -> None:
         max_memory_mb=64, extra={"greeting": "Hi, there"}, max_wait_seconds=60)
 
 
+def test_settings_of_new_sessions() -> None:
+    assert (BotSettings().session_create_rate, BotSettings().empty_session_seconds) == (20, 120)
+    s = BotSettings.from_config(parse_config_csv("session-create-rate,5\nempty-session-seconds,0.5\n"))
+    assert (s.session_create_rate, s.empty_session_seconds) == (5, 0.5)
+
+
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         BotSettings().history_limit = 3  # type: ignore[misc]
@@ -102,6 +109,7 @@ def test_settings_are_frozen() -> None:
 @pytest.mark.parametrize("key,value", [
     ("session-timeout", "thirty"), ("rate-limit", ""), ("history-limit", "12.5"),
     ("max-seconds", "soon"), ("hear-tries", "0"), ("max-sessions", "-4"), ("max-seconds", "inf"),
+    ("session-create-rate", "0"), ("empty-session-seconds", "never"),
 ])
 def test_settings_bad_numbers_name_key_and_file(key: str, value: str) -> None:
     with pytest.raises(BotConfigError) as info:
@@ -231,7 +239,7 @@ def test_registry_keeps_package_objects_and_is_case_insensitive(tmp_path: Path) 
 
 
 def test_registry_removed_package(tmp_path: Path) -> None:
-    pkg = make_bot(tmp_path, "gone")
+    pkg = make_bot(tmp_path, "gone", create_rate=None)
     registry = BotRegistry(tmp_path, tmp_path / "data")
     registry.get("gone")
     for f in (pkg / "gone.gbdialog").iterdir():

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from gb_runtime import Inbound, InvalidToken, SessionEnded, SessionExpired, TooManySessions, Waiting, WrongBot
+from gb_runtime import (
+    Inbound,
+    InvalidToken,
+    SessionEnded,
+    SessionExpired,
+    TooManyNewSessions,
+    TooManySessions,
+    Waiting,
+    WrongBot,
+)
 from gb_sessions import RateLimited, VariablesTooLarge
 from gb_sessions.config import Stores
 from tests.backends import open_backend
@@ -126,16 +135,50 @@ async def test_history_limit_keeps_the_last_50_in_context(stores: Stores, tmp_pa
     assert len(await stores.store.history(s.session_id)) == 60
 
 
-async def test_max_sessions(stores: Stores, tmp_path: Path) -> None:
+async def test_max_sessions_is_per_bot(stores: Stores, tmp_path: Path) -> None:
     root = tmp_path / "bots"
     rt = runtime_for(stores, root, tmp_path / "data")
-    active = await stores.store.count_active(rt.clock() - dt.timedelta(minutes=30))
-    make_bot(root, "tiny", {"start": 'TALK "hi"'}, config=f"max-sessions,{active + 2}\n")
+    full, other = (f"tiny{uuid.uuid4().hex[:8]}" for _ in range(2))  # the PostgreSQL database is shared by the run
+    make_bot(root, full, {"start": 'TALK "hi"'}, config="max-sessions,2\n")
+    make_bot(root, other, {"start": 'TALK "hi"'}, config="max-sessions,2\n")
     for _ in range(2):
-        await rt.start("tiny")
+        await rt.start(full)
     with pytest.raises(TooManySessions) as exc:
-        await rt.start("tiny")
-    assert exc.value.status == 503 and exc.value.retry_after
+        await rt.start(full)
+    assert exc.value.status == 503 and exc.value.retry_after and "max-sessions" in exc.value.message
+    assert texts(await rt.start(other)) == ["hi"]  # a full bot does not stop another one
+    assert len(await rt.recent(full)) == 2  # the refused one left nothing
+
+
+async def test_a_session_nobody_wrote_to_frees_its_slot_after_empty_session_seconds(
+        stores: Stores, tmp_path: Path) -> None:
+    clock = Clock()
+    name = f"empty{uuid.uuid4().hex[:8]}"
+    rt = runtime_with_bot(stores, tmp_path, name, {"start": GREETER}, clock=clock,
+                          config="max-sessions,2\nempty-session-seconds,60\n")
+    talked = await rt.start(name)
+    await rt.handle(Inbound(name, "Ann", token=talked.token))
+    await rt.start(name)  # nobody writes to this one
+    with pytest.raises(TooManySessions):
+        await rt.start(name)
+    clock.advance(seconds=61)
+    await rt.start(name)  # the empty session's slot; the one with a message still counts
+    with pytest.raises(TooManySessions):
+        await rt.start(name)
+
+
+async def test_new_sessions_a_minute_per_client(stores: Stores, tmp_path: Path) -> None:
+    name = f"rate{uuid.uuid4().hex[:8]}"
+    rt = runtime_with_bot(stores, tmp_path, name, config="session-create-rate,3\n")
+    for _ in range(3):
+        await rt.start(name, client="192.0.2.10")
+    with pytest.raises(TooManyNewSessions) as exc:
+        await rt.start(name, client="192.0.2.10")
+    assert exc.value.status == 429 and exc.value.retry_after
+    await rt.start(name, client="192.0.2.11")  # another client
+    for _ in range(5):
+        await rt.start(name)  # no client (the kernel, a channel's verified sender): no such limit
+    assert len(await rt.recent(name)) == 9
 
 
 async def test_an_idle_session_leaves_the_active_count_and_still_resumes(stores: Stores, bots: Path,

@@ -33,7 +33,7 @@ from schemathesis.checks import (
 )
 from schemathesis.core.parameters import ParameterLocation
 
-from tests.helpers.bots import EXAMPLE_BOTS
+from tests.helpers.bots import copy_example_bots
 from tests.helpers.servers import Server, bearer, gb_environ
 
 MAX_EXAMPLES = 20  # per operation: 13 operations, about 20 s in all
@@ -47,7 +47,7 @@ REJECTED = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
 def gb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`gb serve` on a fresh SQLite file; its output is checked for tracebacks at the end."""
     tmp = tmp_path_factory.mktemp("schemathesis")
-    with Server(gb_environ(EXAMPLE_BOTS, tmp / "data"), tmp / "server.log") as server:
+    with Server(gb_environ(copy_example_bots(tmp / "bots"), tmp / "data"), tmp / "server.log") as server:
         yield server.url
     assert server.proc.returncode == 0, server.log_tail(5000)
     log = server.log.read_text(errors="replace")
