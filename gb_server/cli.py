@@ -65,7 +65,9 @@ async def run_server(settings: ServerSettings, sockets: list) -> None:  # type: 
     """Open the stores, serve on `sockets` until SIGTERM or SIGINT, then close cleanly."""
     services = await open_services(settings.storage, settings.bots_dir)
     app = make_app(Context(services.runtime, settings))
-    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY, xheaders=True)
+    # no xheaders: X-Real-Ip / X-Forwarded-* are anyone's to send; the per-client limits read
+    # X-Forwarded-For only from GB_TRUSTED_PROXIES (base.client_key), public URLs come from GB_PUBLIC_URL
+    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY, xheaders=False)
     server.add_sockets(sockets)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

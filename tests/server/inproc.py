@@ -47,7 +47,7 @@ async def serving(stores: Stores, bots: Path, data: Path, *,
     if routes is not None:
         routes(ctx, app)
     sockets = tornado.netutil.bind_sockets(0, host)
-    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY, xheaders=True)  # as gb serve
+    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY, xheaders=False)  # as gb serve
     server.add_sockets(sockets)
     try:
         yield InProcess(f"http://127.0.0.1:{sockets[0].getsockname()[1]}", ctx)  # any host: via loopback
