@@ -29,22 +29,28 @@ SLOW = '''TALK "ready"
 n = 0
 DO
   x = HEAR
-  IF x = "slow" THEN
-    WAIT 5
-    WAIT 5
-  END IF
-  IF x = "brief" THEN
-    WAIT 3
+  busy = 0
+  IF x = "slow" THEN busy = 11
+  IF x = "brief" THEN busy = 4
+  IF busy > 0 THEN
+    t = NOW()
+    start = HOUR(t) * 3600 + MINUTE(t) * 60 + VAL(FORMAT_DATE(t, "ss"))
+    passed = 0
+    DO WHILE passed < busy
+      t = NOW()
+      passed = (HOUR(t) * 3600 + MINUTE(t) * 60 + VAL(FORMAT_DATE(t, "ss")) - start + 86400) MOD 86400
+    LOOP
   END IF
   n = n + 1
   TALK x + " " + n
 LOOP
-'''  # "slow" holds its session 10 s (two leases), "brief" 3 s; n counts the committed turns
+'''  # "slow" computes (a WAIT would free the session) for 10-11 s (two leases), "brief" 3-4 s; n counts
+# the committed turns
 
 
 @pytest.fixture
 def slow_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    make_bot(tmp_path / "bots", "slow", {"start": SLOW})
+    make_bot(tmp_path / "bots", "slow", {"start": SLOW}, config="max-seconds,30\nmax-steps,1000000000")
     return env
 
 
