@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for tests/helpers
@@ -218,12 +219,30 @@ class Snapshot:
     valkey: dict[int, float]
     machine: float
     loadgen: float
+    pg_sessions: int
 
-    @classmethod
-    def take(cls, server_pid: int) -> Snapshot:
-        return cls(time.monotonic(), {p: proc_cpu(p) for p in descendants(server_pid)},
-                   {p: proc_cpu(p) for p in named("postgres")},
-                   {p: proc_cpu(p) for p in named("redis-server", "valkey-server")}, machine_busy(), children_cpu())
+
+class Meter:
+    """Takes snapshots of the CPU spent so far, and of the sessions opened on the bench's database
+    (pg_stat_database.sessions: a pool that overflows opens and closes connections)."""
+
+    def __init__(self, admin_url: str, database: str) -> None:
+        self.database = database
+        self.admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+
+    def sessions(self) -> int:
+        row = self.admin.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
+                                 (self.database,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def take(self, server_pid: int) -> Snapshot:
+        return Snapshot(time.monotonic(), {p: proc_cpu(p) for p in descendants(server_pid)},
+                        {p: proc_cpu(p) for p in named("postgres")},
+                        {p: proc_cpu(p) for p in named("redis-server", "valkey-server")}, machine_busy(),
+                        children_cpu(), self.sessions())
+
+    def close(self) -> None:
+        self.admin.close()
 
 
 def spent(before: dict[int, float], after: dict[int, float]) -> float:
@@ -251,6 +270,7 @@ class Run:
     valkey_cpu: float = 0.0
     machine_cpu: float = 0.0
     loadgen_cpu: float = 0.0
+    pg_connects: int = 0  # PostgreSQL sessions opened during the run
     wall: float = 0.0
 
     @property
@@ -265,6 +285,7 @@ class Run:
         self.server_cpu, self.server_procs = spent(a.server, b.server), len(b.server)
         self.pg_cpu, self.valkey_cpu = spent(a.pg, b.pg), spent(a.valkey, b.valkey)
         self.machine_cpu, self.loadgen_cpu = b.machine - a.machine, b.loadgen - a.loadgen
+        self.pg_connects = b.pg_sessions - a.pg_sessions
         return self
 
     def line(self) -> str:
@@ -276,7 +297,8 @@ class Run:
         return (f"{self.label:12} {self.rate:7,.0f} msg/s  p50 {self.p50_ms:6.1f} ms  p99 {self.p99_ms:6.1f} ms  "
                 f"{errors};  CPU ms/msg: server {self.per_msg_ms(self.server_cpu):.2f} "
                 f"({self.server_cpu / self.wall:.2f} cores, {self.server_procs} procs), "
-                f"PG {self.per_msg_ms(self.pg_cpu):.2f}, Valkey {self.per_msg_ms(self.valkey_cpu):.2f}, "
+                f"PG {self.per_msg_ms(self.pg_cpu):.2f} ({self.pg_connects} connects), "
+                f"Valkey {self.per_msg_ms(self.valkey_cpu):.2f}, "
                 f"load gen {self.per_msg_ms(self.loadgen_cpu):.2f} ({self.loadgen_cpu / self.wall:.2f} cores); "
                 f"machine {self.machine_cpu / self.wall:.2f} of {os.cpu_count()} cores busy")
 
@@ -308,13 +330,14 @@ def parse_wrk(label: str, out: str) -> Run:
                json.loads(statuses[1]) if statuses else {})
 
 
-def wrk(label: str, url: str, tokens: Path, pid: int, seconds: float, *, connections: int, threads: int = 2) -> Run:
+def wrk(label: str, url: str, tokens: Path, pid: int, seconds: float, *, meter: Meter, connections: int,
+        threads: int = 2) -> Run:
     """One wrk run of `seconds` on `url`/api/chat against the server `pid`, measured."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
            "-s", str(CHAT_LUA), f"{url}/api/chat", "--", str(tokens), str(threads)]
-    a = Snapshot.take(pid)
+    a = meter.take(pid)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
-    b = Snapshot.take(pid)
+    b = meter.take(pid)
     if done.returncode != 0:
         raise RuntimeError(f"wrk exited with {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return parse_wrk(label, done.stdout).measured(a, b)
@@ -322,8 +345,8 @@ def wrk(label: str, url: str, tokens: Path, pid: int, seconds: float, *, connect
 
 # --- the WebSocket load generator (node bench/wsload.js) ------------------------------------------------
 
-def wsload(label: str, url: str, tokens: list[str], pid: int, seconds: float, *, connections: int, tmp: Path
-           ) -> Run:
+def wsload(label: str, url: str, tokens: list[str], pid: int, seconds: float, *, meter: Meter, connections: int,
+           tmp: Path) -> Run:
     """One closed-loop WebSocket run of `seconds` against the server `pid`, measured once every
     connection has its "ready" (the hellos are not in the numbers)."""
     config = tmp / "wsload.json"
@@ -335,12 +358,12 @@ def wsload(label: str, url: str, tokens: list[str], pid: int, seconds: float, *,
     try:
         if (line := node.stdout.readline().strip()) != "ready":
             raise RuntimeError(f"wsload: expected ready, got {line!r}")
-        a = Snapshot.take(pid)
+        a = meter.take(pid)
         node.stdin.write("go\n")
         node.stdin.flush()
         if (line := node.stdout.readline().strip()) != "stopped":
             raise RuntimeError(f"wsload: expected stopped, got {line!r}")
-        b = Snapshot.take(pid)
+        b = meter.take(pid)
         result = json.loads(node.stdout.readline())
         node.wait(30)
     finally:
@@ -482,7 +505,8 @@ def folded_top(path: Path, n: int = 30) -> str:
     return "\n".join(out)
 
 
-def profile(prefix: str, name: str, url: str, tokens: Path, pid: int, connections: int, seconds: float = 10) -> None:
+def profile(prefix: str, name: str, url: str, tokens: Path, pid: int, meter: Meter, connections: int,
+            seconds: float = 10) -> None:
     """py-spy (--native, 100 Hz) on the server `pid` for `seconds` under wrk: PREFIX.<name>.folded and
     PREFIX.<name>.top.txt."""
     spy = Path(sys.executable).with_name("py-spy")
@@ -490,7 +514,7 @@ def profile(prefix: str, name: str, url: str, tokens: Path, pid: int, connection
     rec = subprocess.Popen([str(spy), "record", "--native", "-p", str(pid), "-f", "raw", "-o", str(out),
                             "-d", str(int(seconds)), "-r", "100"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
-    run = wrk(f"{name} py-spy", url, tokens, pid, seconds + 2, connections=connections)
+    run = wrk(f"{name} py-spy", url, tokens, pid, seconds + 2, meter=meter, connections=connections)
     _, err = rec.communicate(timeout=60)
     if rec.returncode != 0 or not out.exists():
         raise RuntimeError(f"py-spy failed ({rec.returncode}): {err.decode(errors='replace')[-2000:]}")
@@ -510,6 +534,7 @@ def median_run(runs: list[Run]) -> dict[str, float]:
             "p99": statistics.median(r.p99_ms for r in runs),
             "cpu": sum(r.server_cpu for r in runs) / n * 1e3, "pg": sum(r.pg_cpu for r in runs) / n * 1e3,
             "valkey": sum(r.valkey_cpu for r in runs) / n * 1e3, "non2xx": sum(r.non_2xx for r in runs),
+            "connects": sum(r.pg_connects for r in runs) / n * 1e3,
             "cores": sum(r.server_cpu for r in runs) / sum(r.wall for r in runs),
             "loadgen_cores": sum(r.loadgen_cpu for r in runs) / sum(r.wall for r in runs),
             "machine_cores": sum(r.machine_cpu for r in runs) / sum(r.wall for r in runs)}
@@ -528,7 +553,8 @@ def compare(title: str, floor: list[Run], gb: list[Run]) -> dict[str, float]:
     for label, m in (("floor", f), ("gb", g)):
         print(f"  {label:6} {m['rate']:7,.0f} msg/s  p50 {m['p50']:6.1f} ms  p99 {m['p99']:6.1f} ms  "
               f"non-2xx {m['non2xx']:.0f};  CPU ms/msg server {m['cpu']:.2f} ({m['cores']:.2f} cores), "
-              f"PG {m['pg']:.2f}, Valkey {m['valkey']:.2f}; load gen {m['loadgen_cores']:.2f} cores, "
+              f"PG {m['pg']:.2f} ({m['connects']:.0f} connects per 1,000 msgs), Valkey {m['valkey']:.2f}; "
+              f"load gen {m['loadgen_cores']:.2f} cores, "
               f"machine {m['machine_cores']:.2f} cores busy")
     per_round = ", ".join(f"{b.rate / a.rate:.2f}x" for a, b in zip(floor, gb, strict=False))
     print(f"  throughput gb/floor {ratios['rate']:.2f}x (target >= 0.8x) -> {verdict(ratios['rate'], 0.8, True)}"
@@ -536,10 +562,10 @@ def compare(title: str, floor: list[Run], gb: list[Run]) -> dict[str, float]:
     print(f"  p99 gb/floor        {ratios['p99']:.2f}x (target <= 1.5x) -> {verdict(ratios['p99'], 1.5, False)}")
     print(f"  server CPU/msg      {ratios['cpu']:.2f}x (target <= 1.25x) -> {verdict(ratios['cpu'], 1.25, False)}")
     if f["cores"] < SATURATED:
-        print(f"  NOTE: the floor kept only {f['cores']:.2f} of a core busy (< {SATURATED}): it is not CPU-bound, "
-              f"so the load generator ({f['loadgen_cores']:.2f} cores) or the database (PG "
-              f"{f['pg']:.2f} ms/msg, Valkey {f['valkey']:.2f} ms/msg; machine {f['machine_cores']:.2f} of "
-              f"{os.cpu_count()} cores busy) limits it: the throughput ratio flatters gb")
+        print(f"  NOTE: the floor kept only {f['cores']:.2f} of a core busy (< {SATURATED}): it is not CPU-bound, so "
+              f"something else limits it: the load generator ({f['loadgen_cores']:.2f} cores), the database (PG "
+              f"{f['pg']:.2f} ms/msg, Valkey {f['valkey']:.2f} ms/msg), or the machine ({f['machine_cores']:.2f} of "
+              f"{os.cpu_count()} cores busy, all of it counted); the throughput ratio then flatters gb")
     else:
         print(f"  the floor kept {f['cores']:.2f} of a core busy: CPU-bound, as a floor should be")
     return ratios
@@ -610,6 +636,7 @@ async def main(args: argparse.Namespace) -> None:
     name = f"gb_bench_server_{os.getpid()}"
     db_url = create_database(PG, name)
     tmp = Path(tempfile.mkdtemp(prefix="gb-bench-server-"))
+    meter = Meter(PG, name)
     try:
         make_bot(tmp / "bots", "default", {"start": ECHO}, config=CONFIG)
         env = gb_environ(tmp / "bots", tmp / "data", database_url=db_url, valkey_url=REDIS)
@@ -623,7 +650,7 @@ async def main(args: argparse.Namespace) -> None:
                   f"sessions' Bearer tokens, {{\"message\": \"hello there\"}}; {rounds} rounds of {seconds:g} s "
                   f"runs alternating floor, gb --workers 1, gb --workers 2 (after a {warm:g} s warm-up each)")
             http = alternate({
-                label: partial(wrk, label, server.url, tokens, server.pid, connections=conns)
+                label: partial(wrk, label, server.url, tokens, server.pid, meter=meter, connections=conns)
                 for label, server, tokens in (("floor", floor, tmp / "floor.tokens"), ("gb", gb1, tmp / "gb.tokens"),
                                               ("gb -w2", gb2, tmp / "gb.tokens"))}, rounds, seconds, warm)
             compare("POST /api/chat", http["floor"], http["gb"])
@@ -634,19 +661,21 @@ async def main(args: argparse.Namespace) -> None:
                   f"after hello + ready, closed loop (the next message when the reply comes); {rounds} rounds "
                   f"of {seconds:g} s runs alternating floor, gb --workers 1")
             ws = alternate({
-                label: partial(wsload, label, server.url, ids, server.pid, connections=ws_conns, tmp=tmp)
+                label: partial(wsload, label, server.url, ids, server.pid, meter=meter, connections=ws_conns,
+                              tmp=tmp)
                 for label, server, ids in (("floor", floor, floor_sids), ("gb", gb1, gb_tokens))},
                 rounds, seconds, warm)
             compare("WebSocket message -> reply", ws["floor"], ws["gb"])
 
             if args.py_spy:
                 print()
-                profile(args.py_spy, "gb", gb1.url, tmp / "gb.tokens", gb1.pid, conns)
-                profile(args.py_spy, "floor", floor.url, tmp / "floor.tokens", floor.pid, conns)
+                profile(args.py_spy, "gb", gb1.url, tmp / "gb.tokens", gb1.pid, meter, conns)
+                profile(args.py_spy, "floor", floor.url, tmp / "floor.tokens", floor.pid, meter, conns)
             if n_sockets:
                 print_sockets(await socket_bench(gb1.url, gb1.pid, n_sockets))
             print(summary(http, ws, workers))
     finally:
+        meter.close()
         drop_database(PG, name)
         if args.keep:
             print(f"the servers' logs are in {tmp}")
