@@ -319,7 +319,7 @@ def _ms(text: str) -> float:
 def parse_wrk(label: str, out: str) -> Run:
     """wrk's printout (with --latency and bench/chat.lua's status line) as a Run."""
     done = re.search(r"(\d+) requests in ([\d.]+\w+)", out)
-    dist = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", out, re.M))
+    dist = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", out, re.M))
     if not done or set(dist) != {"50", "99"}:
         raise RuntimeError(f"cannot read wrk's output:\n{out}")
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
