@@ -488,7 +488,7 @@ def folded_top(path: Path, n: int = 30) -> str:
         own[f"{leaf[1]} ({leaf[2]})" if leaf else frames[-1]] += k
         native += 0 if leaf else k
         own_py[f"{python[-1][1]} ({python[-1][2]})" if python else frames[-1]] += k
-        for f in {f"{m[1]} ({m[2]})" for m in python if m[2].startswith("gb_")}:
+        for f in {f"{m[1]} ({m[2]})" for m in python if m[2].startswith("gb_") or m[2] == HERE.name}:
             total[f] += k
         package[_package(python[-1][2]) if python else "(no Python frame)"] += k
     if not busy:
@@ -498,7 +498,7 @@ def folded_top(path: Path, n: int = 30) -> str:
     out += [f"  {c / busy:6.1%}  {c:6}  {f}" for f, c in own.most_common(n)]
     out += ["", f"top {n} Python functions by own time (with the C code and syscalls they called):"]
     out += [f"  {c / busy:6.1%}  {c:6}  {f}" for f, c in own_py.most_common(n)]
-    out += ["", f"top {n} gb functions by total time:"]
+    out += ["", f"top {n} gb (or floor) functions by total time:"]
     out += [f"  {c / busy:6.1%}  {c:6}  {f}" for f, c in total.most_common(n)]
     out += ["", "own time by the package of the deepest Python frame:"]
     out += [f"  {c / busy:6.1%}  {c:6}  {f}" for f, c in package.most_common(25)]
@@ -506,7 +506,7 @@ def folded_top(path: Path, n: int = 30) -> str:
 
 
 def profile(prefix: str, name: str, url: str, tokens: Path, pid: int, meter: Meter, connections: int,
-            seconds: float = 10) -> None:
+            seconds: float = 15) -> None:
     """py-spy (--native, 100 Hz) on the server `pid` for `seconds` under wrk: PREFIX.<name>.folded and
     PREFIX.<name>.top.txt."""
     spy = Path(sys.executable).with_name("py-spy")
