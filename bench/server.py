@@ -55,6 +55,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import redis
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for tests/helpers
@@ -220,15 +221,18 @@ class Snapshot:
     machine: float
     loadgen: float
     pg_sessions: int
+    valkey_connections: int
 
 
 class Meter:
-    """Takes snapshots of the CPU spent so far, and of the sessions opened on the bench's database
-    (pg_stat_database.sessions: a pool that overflows opens and closes connections)."""
+    """Takes snapshots of the CPU spent so far, and of the connections opened to PostgreSQL (the
+    bench's database: pg_stat_database.sessions) and to Valkey (INFO total_connections_received):
+    a pool that overflows opens and closes connections."""
 
     def __init__(self, admin_url: str, database: str) -> None:
         self.database = database
         self.admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+        self.valkey = redis.Redis.from_url(REDIS, socket_timeout=5)
 
     def sessions(self) -> int:
         row = self.admin.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s",
@@ -239,10 +243,11 @@ class Meter:
         return Snapshot(time.monotonic(), {p: proc_cpu(p) for p in descendants(server_pid)},
                         {p: proc_cpu(p) for p in named("postgres")},
                         {p: proc_cpu(p) for p in named("redis-server", "valkey-server")}, machine_busy(),
-                        children_cpu(), self.sessions())
+                        children_cpu(), self.sessions(), int(self.valkey.info("stats")["total_connections_received"]))
 
     def close(self) -> None:
         self.admin.close()
+        self.valkey.close()
 
 
 def spent(before: dict[int, float], after: dict[int, float]) -> float:
@@ -271,6 +276,7 @@ class Run:
     machine_cpu: float = 0.0
     loadgen_cpu: float = 0.0
     pg_connects: int = 0  # PostgreSQL sessions opened during the run
+    valkey_connects: int = 0  # Valkey connections opened during the run (by anyone: the load is ours)
     wall: float = 0.0
 
     @property
@@ -286,6 +292,7 @@ class Run:
         self.pg_cpu, self.valkey_cpu = spent(a.pg, b.pg), spent(a.valkey, b.valkey)
         self.machine_cpu, self.loadgen_cpu = b.machine - a.machine, b.loadgen - a.loadgen
         self.pg_connects = b.pg_sessions - a.pg_sessions
+        self.valkey_connects = b.valkey_connections - a.valkey_connections
         return self
 
     def line(self) -> str:
@@ -298,7 +305,7 @@ class Run:
                 f"{errors};  CPU ms/msg: server {self.per_msg_ms(self.server_cpu):.2f} "
                 f"({self.server_cpu / self.wall:.2f} cores, {self.server_procs} procs), "
                 f"PG {self.per_msg_ms(self.pg_cpu):.2f} ({self.pg_connects} connects), "
-                f"Valkey {self.per_msg_ms(self.valkey_cpu):.2f}, "
+                f"Valkey {self.per_msg_ms(self.valkey_cpu):.2f} ({self.valkey_connects} connects), "
                 f"load gen {self.per_msg_ms(self.loadgen_cpu):.2f} ({self.loadgen_cpu / self.wall:.2f} cores); "
                 f"machine {self.machine_cpu / self.wall:.2f} of {os.cpu_count()} cores busy")
 
@@ -465,8 +472,10 @@ def _package(path: str) -> str:
 
 def folded_top(path: Path, n: int = 30) -> str:
     """A py-spy ``top``-like summary of a raw folded file (py-spy record -f raw): the functions by
-    own time (leaf frames aggregated, line numbers dropped), the project's functions (gb_*) by
-    total time (each once per stack), own time by the package of the deepest Python frame.
+    own time (leaf frames aggregated, line numbers dropped), by own time of the deepest Python frame
+    (with the C code and syscalls it called), the project's functions (gb_*, and the floor's in
+    this file) by total time (each once per stack), own time by the package of the deepest Python
+    frame.
     Samples of threads waiting (the deepest Python frame in a select, a lock, a queue) are idle,
     counted apart."""
     own: Counter[str] = Counter()
@@ -535,6 +544,7 @@ def median_run(runs: list[Run]) -> dict[str, float]:
             "cpu": sum(r.server_cpu for r in runs) / n * 1e3, "pg": sum(r.pg_cpu for r in runs) / n * 1e3,
             "valkey": sum(r.valkey_cpu for r in runs) / n * 1e3, "non2xx": sum(r.non_2xx for r in runs),
             "connects": sum(r.pg_connects for r in runs) / n * 1e3,
+            "valkey_connects": sum(r.valkey_connects for r in runs) / n * 1e3,
             "cores": sum(r.server_cpu for r in runs) / sum(r.wall for r in runs),
             "loadgen_cores": sum(r.loadgen_cpu for r in runs) / sum(r.wall for r in runs),
             "machine_cores": sum(r.machine_cpu for r in runs) / sum(r.wall for r in runs)}
@@ -553,7 +563,8 @@ def compare(title: str, floor: list[Run], gb: list[Run]) -> dict[str, float]:
     for label, m in (("floor", f), ("gb", g)):
         print(f"  {label:6} {m['rate']:7,.0f} msg/s  p50 {m['p50']:6.1f} ms  p99 {m['p99']:6.1f} ms  "
               f"non-2xx {m['non2xx']:.0f};  CPU ms/msg server {m['cpu']:.2f} ({m['cores']:.2f} cores), "
-              f"PG {m['pg']:.2f} ({m['connects']:.0f} connects per 1,000 msgs), Valkey {m['valkey']:.2f}; "
+              f"PG {m['pg']:.2f} ({m['connects']:.0f} connects per 1,000 msgs), Valkey {m['valkey']:.2f} "
+              f"({m['valkey_connects']:.0f}); "
               f"load gen {m['loadgen_cores']:.2f} cores, "
               f"machine {m['machine_cores']:.2f} cores busy")
     per_round = ", ".join(f"{b.rate / a.rate:.2f}x" for a, b in zip(floor, gb, strict=False))
