@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 run serve: export GB_DATA_DIR ?= $(CURDIR)/data
 run serve: export GB_BOTS_DIR ?= $(CURDIR)/bots
 
-.PHONY: install run test serve bench lint clean browser
+.PHONY: install run test serve bench lint clean browser loadgen
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,10 +46,22 @@ lint: install
 serve: install
 	$(BIN)/gb serve --host $${GB_HOST:-0.0.0.0} --port $${GB_PORT:-8080} --workers $${GB_WORKERS:-1}
 
-bench: install
+# bench/server.py's load generators: Debian's wrk (HTTP) and node with the ws package (WebSocket,
+# bench/package-lock.json); installed when missing.
+loadgen:
+	@command -v wrk >/dev/null 2>&1 || { echo "installing Debian's wrk for bench/server.py"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { echo "installing Debian's nodejs and npm for bench/server.py"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	@test -d bench/node_modules/ws || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+
+# Every benchmark in bench/ (PostgreSQL on 127.0.0.1:5432 and Redis/Valkey on :6379 must be up).
+bench: install loadgen
 	$(BIN)/python bench/language.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/kernel.py
+	$(BIN)/python bench/server.py
+	$(BIN)/python bench/hostile.py --postgres
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
