@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import time
@@ -213,24 +214,12 @@ class SqlStore(SessionStore):
             "context": json.dumps(session.context), "dialog": json.dumps(session.dialog),
             "count": session.message_count, "last": session.last_activity, "user": session.user_id,
             "token": session.token_hash, "expires": session.expires_at, "status": session.status}
-        rows = []
         for i, m in enumerate(session.pending):
-            rows.append(f"(:r{i}, :c{i}, CAST(:t{i} AS timestamptz), :ch{i}, {i})")
             params.update({f"r{i}": m.role, f"c{i}": m.content, f"t{i}": m.timestamp, f"ch{i}": m.channel})
-        insert_messages = (
-            ", m AS (INSERT INTO messages (session_id, role, content, timestamp, channel) "
-            "SELECT st.session_id, v.role, v.content, v.ts, v.ch FROM st, (VALUES " + ", ".join(rows) +
-            ") AS v(role, content, ts, ch, n) ORDER BY v.n RETURNING id)") if rows else ""
-        ids = "(SELECT array_agg(id ORDER BY id) FROM m)" if rows else "NULL"
-        sql = text(
-            "WITH st AS (UPDATE session_state SET variables = CAST(:variables AS jsonb), "
-            "context = CAST(:context AS jsonb), dialog = CAST(:dialog AS jsonb), version = version + 1, "
-            "message_count = :count WHERE session_id = :id AND version = :v RETURNING session_id), "
-            "s AS (UPDATE sessions SET last_activity = :last, user_id = :user, token_hash = :token, "
-            "expires_at = :expires, status = :status WHERE id IN (SELECT session_id FROM st))"
-            + insert_messages + f" SELECT (SELECT count(*) FROM st), {ids}")
+        sql = _turn_statement(len(session.pending))
         async with _unavailable_on_error(), self._autocommit.connect() as conn:
-            changed, new_ids = (await conn.execute(sql, params)).one()
+            row: Any = (await conn.exec_driver_sql(sql, params)).one()
+        changed, new_ids = row
         if changed != 1:
             raise ConcurrentUpdate(f"session {session.id} changed since it was loaded")
         for m, row_id in zip(session.pending, new_ids or []):
@@ -406,3 +395,23 @@ def _message(r: Any) -> Message:
 
 def _timer(r: Any) -> Timer:
     return Timer(r.id, r.session_id, r.bot_id, r.kind, _aware(r.due_at))  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=64)
+def _turn_statement(messages: int) -> str:
+    """PostgreSQL's one-statement turn for `messages` new messages, in psycopg's parameter style:
+    built once per count and sent as it is (``exec_driver_sql``: no SQLAlchemy compilation on
+    the hottest statement; psycopg prepares it on the server after a few runs)."""
+    rows = [f"(%(r{i})s, %(c{i})s, CAST(%(t{i})s AS timestamptz), %(ch{i})s, {i})" for i in range(messages)]
+    insert_messages = (
+        ", m AS (INSERT INTO messages (session_id, role, content, timestamp, channel) "
+        "SELECT st.session_id, v.role, v.content, v.ts, v.ch FROM st, (VALUES " + ", ".join(rows) +
+        ") AS v(role, content, ts, ch, n) ORDER BY v.n RETURNING id)") if rows else ""
+    ids = "(SELECT array_agg(id ORDER BY id) FROM m)" if rows else "NULL"
+    return (
+        "WITH st AS (UPDATE session_state SET variables = CAST(%(variables)s AS jsonb), "
+        "context = CAST(%(context)s AS jsonb), dialog = CAST(%(dialog)s AS jsonb), version = version + 1, "
+        "message_count = %(count)s WHERE session_id = %(id)s AND version = %(v)s RETURNING session_id), "
+        "s AS (UPDATE sessions SET last_activity = %(last)s, user_id = %(user)s, token_hash = %(token)s, "
+        "expires_at = %(expires)s, status = %(status)s WHERE id IN (SELECT session_id FROM st))"
+        + insert_messages + f" SELECT (SELECT count(*) FROM st), {ids}")
