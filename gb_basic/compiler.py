@@ -354,31 +354,29 @@ class _Gen:
 
     def fast_arith(self, op: str, e: A.BinOp, a: str, b: str) -> str:
         """``+ - *`` inline for two ints; every other case goes through values.add/sub/mul."""
-        fn = _ARITH[op]
-        if isinstance(e.right, A.Const) and type(e.right.value) is int:
-            t = self.tmp()
-            return f"(({t} {op} {b}) if type({t} := {a}) is int else {fn}({t}, {b}))"
-        if isinstance(e.left, A.Const) and type(e.left.value) is int:
-            t = self.tmp()
-            return f"(({a} {op} {t}) if type({t} := {b}) is int else {fn}({a}, {t}))"
-        t1, t2 = self.tmp(), self.tmp()
-        return f"(({t1} {op} {t2}) if type({t1} := {a}) is type({t2} := {b}) is int else {fn}({t1}, {t2}))"
+        return self.when_ints(e, a, b, lambda x, y: (f"({x} {op} {y})", ""), _ARITH[op])
 
     def fast_mul(self, e: A.BinOp) -> str:
         """``*`` inline for two ints while the product fits 63 bits; a larger product (or any other
         operand) goes through values.mul, which checks the digit cap."""
         a, b = self.ex(e.left), self.ex(e.right)
         r = self.tmp("_r")
-        small = f"_NBIG < ({r} := {{x}} * {{y}}) < _BIG"
+        return self.when_ints(e, a, b, lambda x, y: (r, f" and _NBIG < ({r} := {x} * {y}) < _BIG"), "_mul")
+
+    def when_ints(self, e: A.BinOp, a: str, b: str, fast: Callable[[str, str], tuple[str, str]], slow: str) -> str:
+        """``(value if <both are ints><cond> else slow(x, y))``, where ``fast(x, y)`` gives value and
+        cond for the operands' names; an int constant operand is not tested (nor named)."""
         if isinstance(e.right, A.Const) and type(e.right.value) is int:
             t = self.tmp()
-            return f"({r} if type({t} := {a}) is int and {small.format(x=t, y=b)} else _mul({t}, {b}))"
-        if isinstance(e.left, A.Const) and type(e.left.value) is int:
+            x, y, ints = t, b, f"type({t} := {a}) is int"
+        elif isinstance(e.left, A.Const) and type(e.left.value) is int:
             t = self.tmp()
-            return f"({r} if type({t} := {b}) is int and {small.format(x=a, y=t)} else _mul({a}, {t}))"
-        t1, t2 = self.tmp(), self.tmp()
-        return (f"({r} if type({t1} := {a}) is type({t2} := {b}) is int and {small.format(x=t1, y=t2)} "
-                f"else _mul({t1}, {t2}))")
+            x, y, ints = a, t, f"type({t} := {b}) is int"
+        else:
+            t1, t2 = self.tmp(), self.tmp()
+            x, y, ints = t1, t2, f"type({t1} := {a}) is type({t2} := {b}) is int"
+        value, cond = fast(x, y)
+        return f"({value} if {ints}{cond} else {slow}({x}, {y}))"
 
     def fast_compare(self, op: str, e: A.BinOp, a: str, b: str) -> str:
         """Comparisons inline when both sides are ints (or text against a text constant)."""
