@@ -39,6 +39,7 @@ import datetime as _dt
 import itertools
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .errors import BasicRuntimeError, LimitExceeded
@@ -714,38 +715,19 @@ def decode(x: Any, depth: int = 0) -> Value:
     t = type(x)
     if t is not list and t is not dict:
         return x
-    if t is dict and len(x) == 1:  # a tag of encode? (literal keys: this is the hot path)
-        if "$date" in x:
-            if type(x["$date"]) is str:
+    if t is dict and len(x) == 1:  # a tag of encode?
+        (key, body), = x.items()
+        read = _SCALAR_TAGS.get(key)
+        if read is not None:
+            if type(body) is str:
                 try:
-                    return _dt.datetime.fromisoformat(x["$date"])
+                    return read(body)
                 except ValueError:
                     pass
-        elif "$day" in x:
-            if type(x["$day"]) is str:
-                try:
-                    return _dt.date.fromisoformat(x["$day"])
-                except ValueError:
-                    pass
-        elif "$float" in x:
-            if type(x["$float"]) is str:
-                try:
-                    f = float(x["$float"])
-                except ValueError:
-                    pass
-                else:
-                    if math.isfinite(f):
-                        return f
-        elif "$text" in x:
-            if type(x["$text"]) is str:
-                try:
-                    return _unescaped(x["$text"])
-                except ValueError:
-                    pass
-        elif "$obj" in x and type(x["$obj"]) is dict:
-            x = x["$obj"]  # its keys are the object's own
-        elif "$pairs" in x and type(x["$pairs"]) is list:
-            pairs = _pairs(x["$pairs"])
+        elif key == "$obj" and type(body) is dict:
+            x = body  # its keys are the object's own
+        elif key == "$pairs" and type(body) is list:
+            pairs = _pairs(body)
             if pairs is not None:
                 x = pairs
     if depth >= meter().max_depth:
@@ -761,6 +743,18 @@ def decode(x: Any, depth: int = 0) -> Value:
     return obj
 
 
+def _finite(body: str) -> float:
+    """The float of a ``{"$float": body}``.
+
+    Raises:
+        ValueError: `body` is not a finite number.
+    """
+    f = float(body)
+    if not math.isfinite(f):
+        raise ValueError(body)
+    return f
+
+
 def _unescaped(body: str) -> str:
     """The text of a ``{"$text": body}``.
 
@@ -771,6 +765,11 @@ def _unescaped(body: str) -> str:
     if type(text) is not str:
         raise ValueError("not a JSON string")
     return text
+
+
+# the tags of encode that hold one value written as text, and how each is read back
+_SCALAR_TAGS: dict[str, Callable[[str], Value]] = {
+    "$date": _dt.datetime.fromisoformat, "$day": _dt.date.fromisoformat, "$float": _finite, "$text": _unescaped}
 
 
 def _pairs(pairs: list[Any]) -> dict[str, Any] | None:
