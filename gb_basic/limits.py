@@ -143,7 +143,7 @@ class Meter:
 
     __slots__ = ("steps", "max_steps", "start", "deadline", "max_seconds", "limits", "max_text", "max_items",
                  "max_depth", "max_digits", "big", "nbig", "said", "check_at", "until", "slice_at",
-                 "slice_until", "probe_at", "baseline", "max_growth")
+                 "probe_at", "baseline")
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS, *, max_steps: int | None = None,
                  max_seconds: float | None = None, used: dict[str, Any] | None = None,
@@ -163,12 +163,10 @@ class Meter:
         # tick() compares with two numbers only: the first step count and the first time at which
         # something must be looked at (the budget, the slice, the next memory probe)
         self.slice_at = self.steps + within.steps if within else _NEVER
-        self.slice_until = time.monotonic() + within.seconds if within else float("inf")
         self.probe_at = self.steps + PROBE_EVERY if max_steps is not None else _NEVER
         self.baseline: int | None = None
-        self.max_growth = limits.max_memory_mb * 1024 * 1024
         self.check_at = min(self.max_steps, self.slice_at, self.probe_at)
-        self.until = min(self.deadline, self.slice_until)
+        self.until = min(self.deadline, time.monotonic() + within.seconds) if within else self.deadline
 
     # --- the step budget and the deadline -------------------------------------------------------
     def tick(self, n: int) -> int:
@@ -210,7 +208,7 @@ class Meter:
             self.probe_at = _NEVER
         elif self.baseline is None:
             self.baseline = rss
-        elif rss - self.baseline > self.max_growth:
+        elif rss - self.baseline > self.limits.max_memory_mb * 1024 * 1024:
             raise LimitExceeded(f"too much memory: the dialog used more than {self.limits.max_memory_mb:,} MB "
                                 "for one message")
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from gb_basic import BudgetExceeded, Finished, Machine, Offload, Program, Slice, Suspended, compile_source, values
 
-__all__ = ["INLINE", "TASKS_PER_WORKER", "WORKERS", "run_dialog", "shutdown", "warm_up"]
+__all__ = ["INLINE", "TASKS_PER_WORKER", "WORKERS", "run_dialog", "warm_up"]
 
 log = logging.getLogger("gb.dialog")
 
@@ -104,14 +104,6 @@ def warm_up() -> None:
     """Start the fork server and the workers now (a server calls this at start, in a thread), so
     that the first long message does not wait for them."""
     _workers().submit(int).result()
-
-
-def shutdown() -> None:
-    """Stop the worker processes (they also stop with this process)."""
-    with _pool_lock:
-        pool = _pool
-    if pool is not None:
-        _discard(pool)
 
 
 async def run_dialog(machine: Machine, state: dict[str, Any] | None, answer: Any = None, *, entry: str = "main",
