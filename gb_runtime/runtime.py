@@ -21,11 +21,11 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
-import json
 import logging
 import math
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
@@ -39,6 +39,7 @@ from gb_basic import (
     StateUnreadable,
     Suspended,
     compile_source,
+    jsontext,
     values,
 )
 from gb_basic.machine import state_variables
@@ -69,6 +70,7 @@ Listener = Callable[[dict[str, Any]], None]
 MAX_RETRIES = 5  # a turn that meets a concurrent update is run again on fresh state
 MAX_TYPED_AHEAD = 10  # messages a dialog at a WAIT keeps for after it; past them a 429
 TIMER_ORIGIN = "timer"  # the `origin` of the turn event of a timer that fired
+OWNERS_KEPT = 10_000  # tokens whose session and bot a runtime remembers (about 2 MB)
 
 
 class Events(Protocol):
@@ -107,6 +109,11 @@ class DialogRuntime:
         self._sending: set[asyncio.Future[None]] = set()
         # called with the due time after a committed turn that set a timer (the TimerService wakes for it)
         self.timer_set: Callable[[dt.datetime], None] | None = None
+        # token hash -> (session id, bot) of recent messages, most recent last. A token never
+        # names another session (a new one gets a new token), and every message checks it again
+        # under the session's lock (hash, status, expiry), so a copy here saves a lookup a message
+        # and is never wrong for long: a session gone or re-tokened refuses it there.
+        self._owners: OrderedDict[str, tuple[uuid.UUID, str]] = OrderedDict()
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
                     user_id: uuid.UUID | None = None, run_start: bool = True, client: str | None = None) -> Result:
@@ -295,21 +302,23 @@ class DialogRuntime:
             InvalidToken, WrongBot, SessionEnded, SessionExpired: the token does not admit.
             UploadTooLarge, RateLimited, VariablesTooLarge, StoreUnavailable, UnknownBot.
         """
-        sid, bot = await self._session_for(inbound)
+        token_hash = hash_token(inbound.token) if inbound.token is not None else None
+        sid, bot = await self._session_for(inbound, token_hash)
         s = bot.settings
         if inbound.attachment and int(inbound.attachment.get("size", 0)) > s.max_upload_mb * 1024 * 1024:
             raise UploadTooLarge(f"the file is larger than {s.max_upload_mb} MB")
         async with self.store.lock(sid, rate_limit=s.rate_limit_per_minute, history_limit=s.history_limit) as held:
             session = held
             for attempt in range(MAX_RETRIES):
+                if token_hash is not None and (session is None or not same_hash(session.token_hash, token_hash)):
+                    self._owners.pop(token_hash, None)
+                    raise InvalidToken("unknown session token")
                 if session is None:
                     raise SessionNotFound(f"session {sid} does not exist")
                 self._configure(session, s)
-                if inbound.token is not None and not same_hash(session.token_hash, hash_token(inbound.token)):
-                    raise InvalidToken("unknown session token")
                 self._check(session, bot.name)
                 result = Result(sid, bot.name)
-                await self._turn(session, bot, inbound, result)
+                await self._turn(session, bot, s, inbound, result)
                 try:
                     await self.store.save(session, max_variables_kb=s.max_variables_kb)
                 except ConcurrentUpdate:
@@ -324,13 +333,10 @@ class DialogRuntime:
         self._publish(result, inbound)  # after the unlock: a listener may read the session at once
         return result
 
-    async def _session_for(self, inbound: Inbound) -> tuple[uuid.UUID, BotPackage]:
+    async def _session_for(self, inbound: Inbound, token_hash: str | None) -> tuple[uuid.UUID, BotPackage]:
         """The session and bot of a message (a token's is checked again under the lock)."""
-        if inbound.token is not None:  # status and expiry are checked under the lock
-            owner = await self.store.find_token(hash_token(inbound.token))
-            if owner is None:
-                raise InvalidToken("unknown session token")
-            sid, bot_id = owner
+        if token_hash is not None:  # the hash, status and expiry are checked under the lock
+            sid, bot_id = await self._owner(token_hash)
             if inbound.bot is not None and bot_id != inbound.bot:
                 raise WrongBot(f"this token belongs to another bot ({bot_id}), not {inbound.bot}")
             return sid, self.bots.get(bot_id)
@@ -347,6 +353,24 @@ class DialogRuntime:
             return started.session_id, bot
         raise InvalidToken("a session token is required")
 
+    async def _owner(self, token_hash: str) -> tuple[uuid.UUID, str]:
+        """The (session id, bot) a token names: remembered, or looked up in the store.
+
+        Raises:
+            InvalidToken: no session has this token.
+        """
+        owner = self._owners.get(token_hash)
+        if owner is not None:
+            self._owners.move_to_end(token_hash)
+            return owner
+        owner = await self.store.find_token(token_hash)
+        if owner is None:
+            raise InvalidToken("unknown session token")
+        self._owners[token_hash] = owner
+        if len(self._owners) > OWNERS_KEPT:
+            self._owners.popitem(last=False)
+        return owner
+
     async def _load(self, sid: uuid.UUID, s: BotSettings, *, fresh: bool = False,
                     with_history: bool = False) -> Session:
         session = await self.store.load(sid, history_limit=s.history_limit, fresh=fresh, with_history=with_history)
@@ -362,7 +386,7 @@ class DialogRuntime:
     def _expiry(self, session: Session, s: BotSettings, now: dt.datetime) -> dt.datetime | None:
         return now + dt.timedelta(days=s.session_expiry_days) if session.anonymous else None
 
-    async def _turn(self, session: Session, bot: BotPackage, inbound: Inbound, result: Result) -> None:
+    async def _turn(self, session: Session, bot: BotPackage, s: BotSettings, inbound: Inbound, result: Result) -> None:
         """Record the user's message, then resume the waiting dialog or start one, or fall back."""
         now = self.clock()
         result.received = session.add("user", inbound.text, channel=inbound.channel, at=now)
@@ -375,7 +399,7 @@ class DialogRuntime:
         else:
             await self._open(session, bot, inbound.text, result)
         session.last_activity = now
-        session.expires_at = self._expiry(session, bot.settings, now)
+        session.expires_at = self._expiry(session, s, now)
 
     async def _open(self, session: Session, bot: BotPackage, text: str, result: Result,
                     queued: list[Any] | None = None) -> None:
@@ -753,13 +777,13 @@ class _Mark:
         # variables, dialog and memory writes are replaced, never changed in place: a shallow copy
         # holds them; the context's lists are appended to (USE KB ...): it is copied whole (small)
         self.variables, self.dialog = dict(session.variables), session.dialog
-        self.memory_writes, self.context = dict(session.memory_writes), json.dumps(session.context)
+        self.memory_writes, self.context = dict(session.memory_writes), jsontext.dumps(session.context)
         self.pending, self.replies = len(session.pending), len(result.replies)
         self.history = len(session.history) if session.history is not None else None
 
     def restore(self, session: Session, result: Result) -> None:
         session.variables, session.dialog = self.variables, self.dialog
-        session.memory_writes, session.context = self.memory_writes, json.loads(self.context)
+        session.memory_writes, session.context = self.memory_writes, jsontext.loads(self.context)
         dropped = session.pending[self.pending:]
         del session.pending[self.pending:], result.replies[self.replies:]
         if session.history is not None:

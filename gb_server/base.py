@@ -26,7 +26,7 @@ from typing import Any
 
 import tornado.web
 
-from gb_basic import BasicError
+from gb_basic import BasicError, jsontext
 from gb_runtime import Refusal, UnknownBot
 
 from .app import Context
@@ -144,11 +144,7 @@ def _deeper_than(value: Any, limit: int, raw: bytes | str) -> bool:
 def to_json(data: Any) -> bytes:
     """`data` as UTF-8 JSON; a lone surrogate (a client's text, echoed) goes out as its ``\\u``
     escape, since UTF-8 cannot carry it."""
-    text = json.dumps(data, ensure_ascii=False, default=str)
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(data, ensure_ascii=True, default=str).encode("ascii")
+    return jsontext.dumps_bytes(data, default=str)
 
 
 def allowed_origin(origin: str, host: str, allowed: tuple[str, ...]) -> bool:

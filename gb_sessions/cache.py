@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import logging
 import secrets
 import time
@@ -43,7 +42,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
+
+from gb_basic import jsontext
 
 from .base import Lease, SessionCap, SessionRecord, SessionStore
 from .errors import LockLost, SessionBusy
@@ -74,6 +76,27 @@ return {1, redis.call('mget', KEYS[3], KEYS[4], KEYS[5], KEYS[6])}
 _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
 """
+# The write-through of a saved session, and the unlock of its turn: one script, one round trip.
+# KEYS: variables, context, last_activity, meta, messages, token, lock. ARGV: ttl s, variables,
+# context, last_activity, meta, the token key's value, history limit, "1" to rewrite the message
+# list, the lock token ("" when no lock is held), the new messages. When a lock token is given
+# and the lock no longer holds it (the lease expired unnoticed), the copy is dropped instead:
+# another turn may own the session now. Returns 1 when written, 0 when dropped.
+_WRITE = """
+local ttl = tonumber(ARGV[1])
+if ARGV[9] ~= '' and redis.call('get', KEYS[7]) ~= ARGV[9] then
+  redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  return 0
+end
+for i = 1, 4 do redis.call('set', KEYS[i], ARGV[i + 1], 'EX', ttl) end
+if ARGV[8] == '1' then redis.call('del', KEYS[5]) end
+for i = 10, #ARGV, 1000 do redis.call('rpush', KEYS[5], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+redis.call('ltrim', KEYS[5], -tonumber(ARGV[7]), -1)
+redis.call('expire', KEYS[5], ttl)
+redis.call('set', KEYS[6], ARGV[6], 'EX', ttl)
+if ARGV[9] ~= '' then redis.call('del', KEYS[7]) end
+return 1
+"""
 # KEYS: the lock. ARGV: the turn's token, the lease in ms. 1 when extended, 0 when the key is gone or another's.
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end
@@ -98,8 +121,18 @@ class ValkeyCache:
 
     def __init__(self, client: Redis) -> None:
         self.client = client
+        # EVALSHA, loaded on first use (and again after a Valkey restart): the scripts travel once
+        self._acquire_lua = client.register_script(_ACQUIRE)
+        self._renew_lua = client.register_script(_RENEW)
+        self._unlock_lua = client.register_script(_UNLOCK)
+        self._write_lua = client.register_script(_WRITE)
+        self._hit_lua = client.register_script(HIT_LUA)
         self._down_logged = 0.0
         self._down_since: float | None = None  # when the current outage began (monotonic seconds)
+
+    async def _call(self, script: AsyncScript, *, keys: list[str], args: list[Any]) -> Any:
+        """Run a script on the current client (tests swap it to simulate an outage)."""
+        return await script(keys=keys, args=args, client=self.client)
 
     def _down(self, what: str, exc: Exception) -> None:
         now = time.monotonic()
@@ -142,16 +175,16 @@ class ValkeyCache:
         variables, context, last_activity, meta = state
         if meta is None or variables is None or context is None or last_activity is None:
             return None
-        m = json.loads(meta)
+        m = jsontext.loads(meta)
         return Session(
             id=session_id, bot_id=m["bot_id"], channel=m["channel"], token_hash=m["token_hash"],
             created_at=dt.datetime.fromisoformat(m["created_at"]),
             last_activity=dt.datetime.fromisoformat(last_activity.decode()),
             user_id=uuid.UUID(m["user_id"]) if m.get("user_id") else None, address=m.get("address"),
             expires_at=dt.datetime.fromisoformat(m["expires_at"]) if m.get("expires_at") else None,
-            status=m["status"], variables=json.loads(variables), context=json.loads(context),
+            status=m["status"], variables=jsontext.loads(variables), context=jsontext.loads(context),
             dialog=m.get("dialog"), version=m["version"], message_count=m["message_count"],
-            history=[Message.from_dict(json.loads(x)) for x in messages] if messages is not None else None,
+            history=[Message.from_dict(jsontext.loads(x)) for x in messages] if messages is not None else None,
             history_limit=history_limit, ttl_seconds=m.get("ttl", 1800))
 
     async def messages(self, session_id: uuid.UUID, limit: int) -> list[Message] | None:
@@ -165,10 +198,13 @@ class ValkeyCache:
         except (RedisError, OSError) as exc:
             self._down("read", exc)
             return None
-        return [Message.from_dict(json.loads(x)) for x in raw] if present else None
+        return [Message.from_dict(jsontext.loads(x)) for x in raw] if present else None
 
     # --- writing -----------------------------------------------------------------------------------
-    def _put(self, pipe: Any, session: Session, new_messages: list[Message], full: bool) -> None:
+    @staticmethod
+    def _write_args(session: Session, new_messages: list[Message], full: bool, lock_token: str
+                    ) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of _WRITE for a session and its new messages."""
         keys = cache_keys(session.id)
         ttl = max(int(session.ttl_seconds), 1)
         expires = session.expires_at.isoformat() if session.expires_at else None
@@ -177,25 +213,19 @@ class ValkeyCache:
                 "user_id": str(session.user_id) if session.user_id else None, "expires_at": expires,
                 "status": session.status, "dialog": session.dialog, "version": session.version,
                 "message_count": session.message_count, "ttl": ttl}
-        pipe.set(keys["variables"], json.dumps(session.variables, ensure_ascii=False), ex=ttl)
-        pipe.set(keys["context"], json.dumps(session.context, ensure_ascii=False), ex=ttl)
-        pipe.set(keys["last_activity"], session.last_activity.isoformat(), ex=ttl)
-        pipe.set(keys["meta"], json.dumps(meta, ensure_ascii=False), ex=ttl)
         msgs = (session.history or []) if full else new_messages
-        if full:
-            pipe.delete(keys["messages"])
-        if msgs:
-            pipe.rpush(keys["messages"], *[json.dumps(m.to_dict(), ensure_ascii=False) for m in msgs])
-        pipe.ltrim(keys["messages"], -session.history_limit, -1)
-        pipe.expire(keys["messages"], ttl)
-        pipe.set(f"token:{session.token_hash}", f"{session.id} {session.bot_id}", ex=ttl)
+        return ([keys["variables"], keys["context"], keys["last_activity"], keys["meta"], keys["messages"],
+                 f"token:{session.token_hash}", _lock_key(session.id)],
+                [ttl, jsontext.dumps(session.variables), jsontext.dumps(session.context),
+                 session.last_activity.isoformat(), jsontext.dumps(meta), f"{session.id} {session.bot_id}",
+                 session.history_limit, "1" if full else "0", lock_token,
+                 *[jsontext.dumps(m.to_dict()) for m in msgs]])
 
     async def put(self, session: Session, new_messages: list[Message], *, full: bool = False) -> None:
         """Write a session through after its commit; `full` rewrites the message list."""
+        keys, args = self._write_args(session, new_messages, full, "")
         try:
-            pipe = self.client.pipeline(transaction=False)
-            self._put(pipe, session, new_messages, full)
-            await pipe.execute()
+            await self._call(self._write_lua, keys=keys, args=args)
         except (RedisError, OSError) as exc:
             self._down("write", exc)
             await self.forget(session.id)
@@ -237,8 +267,8 @@ class ValkeyCache:
         try:
             while True:
                 now, sent = time.time(), time.monotonic()
-                got = await self.client.eval(_ACQUIRE, len(keys), *keys, token, int(self.lease * 1000), now, WINDOW,
-                                             rate_limit or 0, f"{now}:{token}")
+                args = [token, int(self.lease * 1000), now, WINDOW, rate_limit or 0, f"{now}:{token}"]
+                got = await self._call(self._acquire_lua, keys=keys, args=args)
                 if int(got[0]) == -1:
                     raise limited(rate_limit or 0, float(got[1]))
                 if int(got[0]) == 1:
@@ -257,7 +287,8 @@ class ValkeyCache:
         """Extend this turn's lock by a lease if the key still holds `token`: True; False when the
         key is gone or holds another turn's token; None when Valkey is unreachable."""
         try:
-            held = await self.client.eval(_RENEW, 1, _lock_key(session_id), token, int(self.lease * 1000))
+            held = await self._call(self._renew_lua, keys=[_lock_key(session_id)],
+                                    args=[token, int(self.lease * 1000)])
         except (RedisError, OSError) as exc:
             self._down("renew", exc)
             return None
@@ -279,8 +310,8 @@ class ValkeyCache:
         else the seconds until a slot frees; None when Valkey is unreachable."""
         now = time.time()
         try:
-            wait = await self.client.eval(HIT_LUA, 1, f"ratelimit:{key}", now, WINDOW, limit,
-                                          f"{now}:{secrets.token_hex(4)}")
+            wait = await self._call(self._hit_lua, keys=[f"ratelimit:{key}"],
+                                    args=[now, WINDOW, limit, f"{now}:{secrets.token_hex(4)}"])
         except (RedisError, OSError) as exc:
             self._down("rate limit", exc)
             return None
@@ -290,11 +321,11 @@ class ValkeyCache:
     async def release(self, session_id: uuid.UUID, token: str, write: tuple[Session, list[Message]] | None) -> None:
         """Write the turn's session through (if it was saved) and unlock: one round trip."""
         try:
-            pipe = self.client.pipeline(transaction=False)
-            if write is not None:
-                self._put(pipe, write[0], write[1], False)
-            pipe.eval(_UNLOCK, 1, _lock_key(session_id), token)
-            await pipe.execute()
+            if write is None:
+                await self._call(self._unlock_lua, keys=[_lock_key(session_id)], args=[token])
+            else:
+                keys, args = self._write_args(write[0], write[1], False, token)
+                await self._call(self._write_lua, keys=keys, args=args)
         except (RedisError, OSError) as exc:
             self._down("unlock", exc)
             if write is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import json
 import logging
 import time
 import uuid
@@ -30,6 +29,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gb_basic import jsontext
 
 from .base import Lease, SessionCap, SessionRecord, SessionStore, sessions_full
 from .errors import ConcurrentUpdate, StoreUnavailable
@@ -210,8 +211,8 @@ class SqlStore(SessionStore):
         The state update checks the version; the other two parts read its RETURNING, so a
         stale copy changes nothing at all. The new messages' row ids come back with it."""
         params: dict[str, Any] = {
-            "id": session.id, "v": session.version, "variables": json.dumps(session.variables),
-            "context": json.dumps(session.context), "dialog": json.dumps(session.dialog),
+            "id": session.id, "v": session.version, "variables": jsontext.dumps(session.variables),
+            "context": jsontext.dumps(session.context), "dialog": jsontext.dumps(session.dialog),
             "count": session.message_count, "last": session.last_activity, "user": session.user_id,
             "token": session.token_hash, "expires": session.expires_at, "status": session.status}
         for i, m in enumerate(session.pending):

@@ -96,6 +96,26 @@ async def test_tokens_are_checked(stores: Stores, bots: Path, tmp_path: Path) ->
     assert len(await stores.store.history(started.session_id)) == 1  # nothing lost, nothing added
 
 
+async def test_a_token_this_runtime_remembers_is_still_checked_under_the_lock(stores: Stores, bots: Path,
+                                                                              tmp_path: Path) -> None:
+    """The runtime keeps a token's (session, bot) after its first message; a session deleted or
+    given a new token since then refuses the old token all the same (401, nothing stored)."""
+    rt = runtime_for(stores, bots, tmp_path / "data", Clock())
+    gone, renamed = await rt.start("greeter"), await rt.start("greeter")
+    for started in (gone, renamed):
+        await rt.handle(Inbound("greeter", "Ann", token=started.token))
+    await stores.store.delete(gone.session_id)
+    with pytest.raises(InvalidToken):
+        await rt.handle(Inbound("greeter", "again", token=gone.token))
+    async with stores.store.lock(renamed.session_id) as held:
+        assert held is not None
+        held.token_hash = uuid.uuid4().hex * 2  # as a re-issued token would
+        await stores.store.save(held)
+    with pytest.raises(InvalidToken):
+        await rt.handle(Inbound("greeter", "again", token=renamed.token))
+    assert [m.content for m in await stores.store.history(renamed.session_id) if m.role == "user"] == ["Ann"]
+
+
 async def test_rate_limit_and_nothing_lost(stores: Stores, tmp_path: Path) -> None:
     rt = runtime_with_bot(stores, tmp_path, "echo", {"start": 'DO\n  x = HEAR\n  TALK "got " + x\nLOOP'},
                           config="rate-limit,5\n")
