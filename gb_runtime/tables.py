@@ -129,13 +129,16 @@ class TableKeywords:
         tables: the database's bot tables; None where there is no database (``gb run``): a
             table keyword then says so, and SAVE keeps writing files.
         now: the clock of NOW() and TODAY() in filters (local time, like the dialog's).
+        specs: where the bot's TABLE blocks come from (:func:`bot_table_specs`).
     """
 
     def __init__(self, bot: BotPackage, tables: TableStore | None,
-                 now: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+                 now: Callable[[], dt.datetime] = dt.datetime.now,
+                 specs: Callable[[BotPackage], list[TableSpec]] = bot_table_specs) -> None:
         self.bot = bot
         self.store = tables
         self.now = now
+        self.specs = specs
         self._ready: BotTables | None = None
 
     # --- the bot's tables ----------------------------------------------------------------------------
@@ -147,22 +150,25 @@ class TableKeywords:
         """
         if self._ready is not None:
             return self._ready
-        specs = bot_table_specs(self.bot)
         if self.store is None:
             raise BasicRuntimeError(f"{keyword}: bot tables need a database, and this run has none")
+        specs = self.specs(self.bot)
         tables = self.store.bot(self.bot.name)
-        async with _as_dialog_error("TABLE"):
-            await tables.ensure(specs)
+        if specs or not tables.synced:  # no blocks found: what was synced at load stays
+            async with _as_dialog_error("TABLE"):
+                await tables.ensure(specs)
         self._ready = tables
         return tables
 
     async def is_table(self, raw: Any) -> bool:
         """Whether SAVE's first argument names one of the bot's declared tables (else SAVE
-        writes a file, as it always did). A bot without TABLE blocks never touches the database."""
-        if not isinstance(raw, str) or _is_file(raw) or not bot_table_specs(self.bot):
+        writes a file, as it always did). A bot without tables never touches the database."""
+        if self.store is None or not isinstance(raw, str) or _is_file(raw):
             return False
         name = raw.strip().removeprefix(".")
-        return (await self.tables("SAVE")).has(name) if _IDENTIFIER.match(name) else False
+        if not _IDENTIFIER.match(name) or not (self.store.bot(self.bot.name).names() or self.specs(self.bot)):
+            return False
+        return (await self.tables("SAVE")).has(name)
 
     async def _table(self, keyword: str, raw: Any) -> tuple[BotTables, str]:
         """The bot's tables and the table name a dialog wrote (``.name`` is the bot's own).

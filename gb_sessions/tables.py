@@ -57,8 +57,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -192,6 +190,11 @@ class BotTables:
         return c
 
     # --- sync ------------------------------------------------------------------------------------------
+    @property
+    def synced(self) -> bool:
+        """Whether this process synced the bot's tables at least once."""
+        return self._synced is not None
+
     def is_synced(self, specs: Sequence[TableSpec]) -> bool:
         """Whether `specs` are what this process synced last."""
         return self._synced == tuple(specs)
@@ -218,6 +221,9 @@ class BotTables:
         specs = tuple(specs)
         metadata, order = self._plan(specs)
         report = SyncReport()
+        if not specs:  # nothing declared: nothing to create, no database needed
+            self._tables, self._order, self._synced = {}, {}, specs
+            return report
         async with self._lock, self._one_process():
             async with _unavailable_on_error(), self._errors(f"the tables of bot {self.bot}"), \
                     self.engine.begin() as conn:
@@ -369,7 +375,9 @@ class BotTables:
         q = select(t)
         if f.where is not None:
             q = q.where(self.where(t, f.where))
-        order: list[Any] = [self.column(t, c).desc() if d else self.column(t, c).asc() for c, d in f.order]
+        # NULLs first going up, last going down, on both databases (as FILTER sorts a list)
+        order: list[Any] = [self.column(t, c).desc().nulls_last() if d else self.column(t, c).asc().nulls_first()
+                            for c, d in f.order]
         q = q.order_by(*(order or list(t.primary_key.columns)))
         limit = max_rows + 1 if f.limit is None else min(f.limit, max_rows + 1)
         async with _unavailable_on_error(), self._errors(f"table {t.info['name']}"), self.engine.connect() as conn:
@@ -439,14 +447,20 @@ class BotTables:
         if len(pk) != 1:
             raise TableError(f"table {t.info['name']}: SAVE with a key needs a table whose key is one column")
         data = self.row(t, changes)
-        data[pk[0].name] = to_column(pk[0].type, key, f"table {t.info['name']}, column {pk[0].name}")
-        ins = (sqlite_insert(t) if self.sqlite else pg_insert(t)).values(data)
-        rest = {k: ins.excluded[k] for k in data if k != pk[0].name}
-        stmt = ins.on_conflict_do_update(index_elements=[pk[0]], set_=rest) if rest else \
-            ins.on_conflict_do_nothing(index_elements=[pk[0]])
+        ident = to_column(pk[0].type, key, f"table {t.info['name']}, column {pk[0].name}")
+        if ident is None:
+            raise TableError(f"table {t.info['name']}: SAVE with a key needs a key value, got NULL")
+        changes_only = {k: v for k, v in data.items() if k != pk[0].name}
+        # not INSERT ... ON CONFLICT: the row it proposes must satisfy NOT NULL before the conflict is seen
         async with _unavailable_on_error(), self._errors(f"table {t.info['name']}"), self.engine.begin() as conn:
-            await conn.execute(stmt)
-        return to_dialog(data[pk[0].name])
+            if not self.sqlite:  # two SAVEs of one new key: one inserts, the other updates
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                   {"k": advisory_key(f"save:{self.bot}:{t.info['name']}:{ident}")})
+            found = (await conn.execute(update(t).where(pk[0] == ident).values(changes_only))).rowcount \
+                if changes_only else len((await conn.execute(select(pk[0]).where(pk[0] == ident))).all())
+            if not found:  # SQLite: the UPDATE took the write lock, nobody inserts in between
+                await conn.execute(insert(t).values({**data, pk[0].name: ident}))
+        return to_dialog(ident)
 
     async def merge(self, name: str, items: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> dict[str, int]:
         """Upsert `items` by the `keys` columns: an item whose keys match rows updates them, the
