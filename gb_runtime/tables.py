@@ -43,6 +43,7 @@ import datetime as dt
 import io
 import logging
 import re
+import zipfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -217,7 +218,7 @@ class TableKeywords:
         path = self._data_file(keyword, name)
         try:
             headers, rows = await asyncio.to_thread(_read_file, path)
-        except (OSError, ValueError, KeyError) as exc:  # openpyxl: a file that is no workbook is a ValueError/KeyError
+        except (OSError, ValueError) as exc:
             raise BasicRuntimeError(f"{keyword} {name!r}: the file cannot be read ({_reason(exc)})") from None
         f = self._filter(keyword, rest)
         _check_columns(keyword, name, f, headers)
@@ -317,6 +318,8 @@ class TableKeywords:
         """``DELETE table, filter`` or ``DELETE table, column, value``: how many rows went."""
         _need("DELETE", args, 2)
         tables, name = await self._table("DELETE", args[0])
+        if args[1] is None or args[1] == "" or args[1] == {}:
+            raise BasicRuntimeError(f"DELETE {name}: the filter is empty; DELETE removes the rows a filter names")
         f = self._filter("DELETE", args[1:]) if len(args) == 3 else await self._rows_of("DELETE", tables, name, args[1])
         if f.where is None:
             raise BasicRuntimeError(f"DELETE {name}: the filter is empty; DELETE removes the rows a filter names")
@@ -405,13 +408,15 @@ def _items(keyword: str, x: Any) -> list[Any]:
 
 
 def _positional(tables: BotTables, name: str, vals: list[Any]) -> dict[str, Any]:
-    """``SAVE table, v1, v2...``: the values in the declared columns' order; leading key columns
-    the database fills (a default, a counter) are skipped when fewer values than columns come."""
+    """``SAVE table, v1, v2...``: the values in the declared columns' order. With fewer values
+    than columns, a first key column whose value gb or the database makes (a UUID default) is
+    skipped unless the first value could be a key (``SAVE "t", id, name`` and ``SAVE "t", name``
+    both work); the ``id`` gb adds to a table without a key is never filled positionally."""
     columns = tables.declared(name)
-    if len(vals) < len(columns):
-        generated = tables.generated(name)
-        while columns and columns[0] in generated and len(vals) < len(columns):
-            columns = columns[1:]
+    generated = tables.generated(name)
+    if len(vals) < len(columns) and columns and columns[0] in generated and vals \
+            and not tables.holds(name, columns[0], vals[0]):
+        columns = columns[1:]
     if len(vals) > len(columns):
         raise TableError(f"table {name} has {len(columns)} column(s) to fill ({', '.join(columns)}), "
                          f"got {len(vals)} values")
@@ -508,11 +513,17 @@ def _csv_rows(path: Path) -> list[list[Any]]:
 
 def _xlsx_rows(path: Path) -> list[list[Any]]:
     import openpyxl  # only a bot with spreadsheets pays for the import
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, TypeError, EOFError) as exc:
+        raise ValueError(f"not an .xlsx workbook: {exc}") from None
     try:
         sheet = book.worksheets[0]
         return [list(r) for _, r in zip(range(MAX_FILE_ROWS + 1), sheet.iter_rows(values_only=True))]
+    except (KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"a damaged workbook: {exc}") from None
     finally:
         book.close()
 

@@ -164,9 +164,18 @@ class BotTables:
         return list(self._order[self.table(name).info["name"]])
 
     def declared(self, name: str) -> list[str]:
-        """The columns the TABLE block of `name` declares, in its order (the ``id`` gb adds first)."""
+        """The columns the TABLE block of `name` declares, in its order (not the ``id`` gb adds)."""
         t = self.table(name)
-        return [c for c in self._order[t.info["name"]] if c in t.info["declared"]]
+        return [c for c in self._order[t.info["name"]]
+                if c in t.info["declared"] and not t.columns[c].info.get("added")]
+
+    def holds(self, name: str, column: str, value: Any) -> bool:
+        """Whether column `column` of table `name` can hold `value` (NULL aside)."""
+        c = self.column(self.table(name), column)
+        try:
+            return to_column(c.type, value, "") is not None
+        except Unconvertible:
+            return False
 
     def generated(self, name: str) -> set[str]:
         """The key columns of `name` whose value the database or gb makes (a default, a counter)."""
@@ -305,7 +314,7 @@ class BotTables:
                 named_id.primary_key, named_id.nullable = True, False
             else:  # no key declared: a number the database counts up
                 columns.insert(0, Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
-                                         autoincrement=True))
+                                         autoincrement=True, info={"added": True}))
         return Table(self.sql_name(name), metadata, *columns,
                      info={"name": name, "line": spec.line, "declared": frozenset(c.name for c in columns)})
 

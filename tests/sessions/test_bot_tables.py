@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
-from gb_basic.filters import Filter, parse_filter
+from gb_basic.filters import Cond, Filter, parse_filter
 from gb_sessions.config import Stores
 from gb_sessions.errors import TableError
 from gb_sessions.table_types import bot_namespace, table_name
@@ -141,8 +141,10 @@ async def test_declarations_gb_cannot_create_are_refused_with_their_line(db: tup
     bot = ts.bot(unique_bot("bad"))
     cases: list[tuple[list[Any], str]] = [
         ([table("a b", col("x", "TEXT"), line=4)], r"'a b' is not a table name .*\(line 4\)"),
-        ([table("t", col("x", "TEXT")), table("T", col("y", "TEXT"), line=9)], r"table t is declared twice \(lines 1 and 9\)"),
-        ([table("t", col("x", "TEXT", line=2), col("X", "TEXT", line=3))], r"column x is declared twice \(lines 2 and 3\)"),
+        ([table("t", col("x", "TEXT")), table("T", col("y", "TEXT"), line=9)],
+         r"table t is declared twice \(lines 1 and 9\)"),
+        ([table("t", col("x", "TEXT", line=2), col("X", "TEXT", line=3))],
+         r"column x is declared twice \(lines 2 and 3\)"),
         ([table("t", col("my col", "TEXT", line=6))], r"'my col' is not a column name .*\(line 6\)"),
         ([table("t", col("c", "UUID", references=("other_bot_table", "id"), line=5))],
          r"table t, column c \(line 5\): REFERENCES other_bot_table, which is not a table of bot"),
@@ -187,7 +189,8 @@ async def test_each_type_holds_and_gives_back_dialog_values(db: tuple[Stores, Ta
     await bot.insert("everything", [written])
     row = (await bot.find("everything", Filter()))[0]
     assert row == {"id": 1, "s": "12345", "t": "long text", "u": u, "i": 42, "big": 2**40, "num": 1.5, "d": 2.25,
-                   "dec": 10.25, "money": 3, "b": True, "day": dt.date(2026, 1, 31), "at": dt.datetime(2026, 1, 31, 9, 30),
+                   "dec": 10.25, "money": 3, "b": True, "day": dt.date(2026, 1, 31),
+                   "at": dt.datetime(2026, 1, 31, 9, 30),
                    "j": {"a": [1, 2], "when": dt.date(2026, 2, 1)}, "tags": ["x", "y"], "e": "ann@example.com"}
     assert {type(v) for v in row.values()} <= {int, float, str, bool, dt.date, dt.datetime, dict, list}
     await bot.insert("everything", [{"s": "", "i": "", "b": None, "day": ""}])  # "" is NULL but for text
@@ -295,8 +298,8 @@ async def test_values_that_look_like_sql_are_only_values(db: tuple[Stores, Table
     stores, ts = db
     bot = await school(ts)
     key = (await bot.insert("students", [{"name": value, "status": value[:20]}]))[0]
-    assert [r["id"] for r in await bot.find("students", parse_filter(f"name = '{value.replace(chr(39), chr(39) * 2)}'"))] == [key]
-    from gb_basic.filters import Cond
+    quoted = "name = '" + value.replace("'", "''") + "'"  # a quote doubled inside a quoted text
+    assert [r["id"] for r in await bot.find("students", parse_filter(quoted))] == [key]
     assert [r["name"] for r in await bot.find("students", Filter(Cond("name", "=", value)))] == [value]
     assert [r["name"] for r in await bot.find("students", Filter(Cond("name", "CONTAINS", value)))] == [value]
     assert await bot.update("students", Filter(Cond("status", "=", value[:20])), {"age": 1}) == 1
