@@ -321,27 +321,34 @@ class BotTables:
     def _column(self, table: str, c: ColumnSpec, cname: str, declared: Mapping[str, TableSpec]) -> Column[Any]:
         type_ = column_type(c)
         args: list[Any] = []
-        if c.references is not None:
-            args.append(ForeignKey(self._reference(table, c, declared)))
+        target = self._reference(table, c, declared) if c.references is not None else None
+        if target is not None:
+            args.append(ForeignKey(target))
         default = column_default(c, type_, table)
         return Column(cname, type_, *args, key=cname, primary_key=c.key, nullable=not (c.key or c.not_null),
                       unique=c.unique or None, default=default, info={"line": c.line})
 
-    def _reference(self, table: str, c: ColumnSpec, declared: Mapping[str, TableSpec]) -> str:
-        """``[schema.]table.column`` of a REFERENCES, which must be a table and column of this bot."""
+    def _reference(self, table: str, c: ColumnSpec, declared: Mapping[str, TableSpec]) -> str | None:
+        """``[schema.]table.column`` of a REFERENCES, or None (logged: the column is kept without the
+        constraint) when it names no table of this bot (a bot's tables reference its own tables
+        only), no column of it, or a column that is not its one key or unique."""
         assert c.references is not None
         ref_table, ref_column = c.references
-        target = ref_table.strip().lower()
-        where = f"table {table}, column {c.name.lower()} (line {c.line})"
+        target, column = ref_table.strip().lower(), ref_column.strip().lower()
         spec = declared.get(target)
+        problem = None
         if spec is None:
-            raise TableError(f"{where}: REFERENCES {ref_table}, which is not a table of bot {self.bot} "
-                             f"(a bot's tables reference its own tables only)")
-        names = {col.name.lower() for col in spec.columns} | {"id"}
-        if ref_column.strip().lower() not in names:
-            raise TableError(f"{where}: REFERENCES {ref_table}({ref_column}): table {target} has no such column")
+            problem = f"{ref_table} is not a table of bot {self.bot}"
+        elif column not in _unique_columns(spec):
+            problem = f"{ref_column} is not the key or a unique column of table {target}"
+        elif _family(column_type(c)) != _family(_type_of(spec, column)):
+            problem = f"{target}.{column} holds another type"
+        if problem is not None:
+            log.warning("table %s, column %s (line %d): REFERENCES %s(%s) left out: %s", table, c.name.lower(),
+                        c.line, ref_table, ref_column, problem)
+            return None
         prefix = f"{self.schema}." if self.schema else ""
-        return f"{prefix}{self.sql_name(target)}.{ref_column.strip().lower()}"
+        return f"{prefix}{self.sql_name(target)}.{column}"
 
     # --- rows ------------------------------------------------------------------------------------------
     def row(self, t: Table, data: Mapping[str, Any], *, omit_null_defaults: bool = False) -> dict[str, Any]:
@@ -616,6 +623,31 @@ def _checked(line: int, check: Callable[..., str], *args: str) -> str:
         return check(*args)
     except TableError as exc:
         raise TableError(f"{exc} (line {line})") from None
+
+
+def _unique_columns(spec: TableSpec) -> set[str]:
+    """The columns of a declared table that one row alone has: its one key column (``id`` when it
+    declares no key: gb's), and its UNIQUE columns."""
+    keys = [c.name.lower() for c in spec.columns if c.key]
+    unique = {c.name.lower() for c in spec.columns if c.unique}
+    return unique | ({keys[0]} if len(keys) == 1 else {"id"} if not keys else set())
+
+
+def _type_of(spec: TableSpec, column: str) -> Any:
+    """The type of a column of a declared table (gb's own ``id`` is a counter)."""
+    for c in spec.columns:
+        if c.name.lower() == column:
+            return column_type(c)
+    return BigInteger()
+
+
+def _family(type_: Any) -> str:
+    """Types a reference may join (PostgreSQL compares them with one operator)."""
+    if isinstance(type_, Integer):
+        return "integer"
+    if isinstance(type_, String):
+        return "text"
+    return type(type_).__name__
 
 
 def _existing(sync_conn: Connection, names: Iterable[str], schema: str | None) -> dict[str, dict[str, Any]]:

@@ -177,6 +177,8 @@ async def test_update_forms(stores: Stores, tables: TableStore, tmp_path: Path) 
     assert await bot.kw("UPDATE", "students", ann, "status", "closed") == 1  # a column and its value
     assert await bot.kw("UPDATE", "students", {"name": "Bob"}, {"age": 18}) == 1
     assert await bot.kw("UPDATE", "students", str(uuid.uuid4()), {"age": 1}) == 0
+    set_where = {"$where": [["name", "=", "Bob"], "OR", ["age", ">", 100]]}  # UPDATE t SET ... WHERE, parsed
+    assert await bot.kw("UPDATE", "students", set_where, {"age": 18, "fee": 2}) == 1
     rows = {r["name"]: (r["age"], r["status"]) for r in await bot.kw("FIND", "students")}
     assert rows == {"Ann": (31, "closed"), "Bob": (18, "young")}
     assert "UPDATE expects a table, a filter (or a key), then an object" in await bot.refused(

@@ -146,15 +146,39 @@ async def test_declarations_gb_cannot_create_are_refused_with_their_line(db: tup
         ([table("t", col("x", "TEXT", line=2), col("X", "TEXT", line=3))],
          r"column x is declared twice \(lines 2 and 3\)"),
         ([table("t", col("my col", "TEXT", line=6))], r"'my col' is not a column name .*\(line 6\)"),
-        ([table("t", col("c", "UUID", references=("other_bot_table", "id"), line=5))],
-         r"table t, column c \(line 5\): REFERENCES other_bot_table, which is not a table of bot"),
-        ([table("t", col("c", "UUID", references=("t", "nope"), line=5))], r"table t has no such column"),
         ([table("t", col("n", "INTEGER", default="'abc'", line=8))],
          r"DEFAULT 'abc': table t, column n \(line 8\): \"abc\" is not a whole number"),
     ]
     for specs, message in cases:
         with pytest.raises(TableError, match=message):
             await bot.sync(specs)
+
+
+async def test_a_reference_outside_the_bots_tables_is_left_out_and_logged(
+        db: tuple[Stores, TableStore], caplog: pytest.LogCaptureFixture) -> None:
+    _, ts = db
+    bot = ts.bot(unique_bot("refs"))
+    specs = [table("t", col("u", "UUID", references=("users", "id"), line=5),
+                   col("s", "TEXT", references=("t", "nope"), line=6),
+                   col("x", "BIGINT", references=("t", "id"), line=7),
+                   col("y", "TEXT", references=("t", "id"), line=9),
+                   col("code", "STRING", 5, unique=True, line=8)),
+             table("p", col("a", "INTEGER", key=True), col("b", "INTEGER", key=True), line=10),
+             table("q", col("pa", "INTEGER", references=("p", "a"), line=12),
+                   col("tc", "STRING", 5, references=("t", "code")), line=11)]
+    with caplog.at_level(logging.WARNING, logger="gb.tables"):
+        await bot.sync(specs)
+    assert "table t, column u (line 5): REFERENCES users(id) left out: users is not a table of bot" in caplog.text
+    assert "column s (line 6): REFERENCES t(nope) left out: nope is not the key or a unique column of table t" \
+        in caplog.text
+    assert "column pa (line 12): REFERENCES p(a) left out" in caplog.text
+    assert "column y (line 9): REFERENCES t(id) left out: t.id holds another type" in caplog.text
+    assert "column x" not in caplog.text and "column tc" not in caplog.text
+    u = str(uuid.uuid4())
+    await bot.insert("t", [{"u": u, "s": "anything", "code": "c1"}])  # no constraint on u or s
+    assert await bot.insert("q", [{"pa": 99, "tc": "c1"}]) == [1]
+    with pytest.raises(TableError, match=r"(FOREIGN KEY|foreign key)"):
+        await bot.insert("q", [{"tc": "nope"}])
 
 
 async def test_a_default_gb_does_not_understand_is_left_out_and_logged(
