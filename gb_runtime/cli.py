@@ -5,7 +5,8 @@ The dialog runs as in production: ``DialogRuntime`` answers its keywords (bot me
 tools, templates, SAVE ...), so the terminal and the server cannot disagree. The bot is the
 ``<x>.gbai`` package FILE belongs to (FILE in ``<x>.gbai/<x>.gbdialog/``), with its KBs, tools,
 templates and config.csv, or else a temporary package holding FILE alone. Nothing is kept:
-the session is in memory (a MemoryStore) and SAVE writes into a temporary folder.
+the session is in memory (a MemoryStore), SAVE writes into a temporary folder and the bot's
+tables (TABLE, FIND, SAVE to a table ...) are in a temporary SQLite file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import click
 
 from gb_basic import BasicError
 from gb_sessions import MemoryStore
+from gb_sessions.database import make_engine, sqlite_url
+from gb_sessions.tables import TableStore
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .errors import DialogRuntimeError, UnknownBot
@@ -61,12 +64,15 @@ async def _run(file: Path, overrides: dict[str, Any]) -> int:
     """Run FILE's dialog until it ends, fails or the input ends; the exit code."""
     with tempfile.TemporaryDirectory(prefix="gb-run-") as tmp:
         bot = TerminalBot(_package(file, Path(tmp)), Path(tmp) / "data", overrides)
-        runtime = DialogRuntime(MemoryStore(), OneBot(bot), apologize=False)
+        engine = make_engine(sqlite_url(Path(tmp) / "data" / "tables.db"))
+        runtime = DialogRuntime(MemoryStore(), OneBot(bot), apologize=False, tables=TableStore(engine))
         try:
             return await _converse(runtime, bot.name, _dialog_file(file).removesuffix(".bas"))
         except (BasicError, DialogRuntimeError) as exc:  # the dialog does not compile, a bad config.csv
             click.echo(str(exc), err=True)
             return 1
+        finally:
+            await engine.dispose()
 
 
 async def _converse(runtime: DialogRuntime, bot: str, dialog: str) -> int:

@@ -2,8 +2,10 @@
 
 SET/GET session variables, the session facts (``GET "session.id"`` ...), bot memory, the
 session's context (USE KB, USE TOOL, suggestions, system prompt, templates), SAVE into the
-bot's storage folder, WAIT's argument, and MERGE_SESSION. WAIT itself does not wait here: the
-runtime suspends the dialog at it and a timer resumes it (``DialogRuntime.resume_timer``).
+bot's storage folder, WAIT's argument, and MERGE_SESSION; the table keywords (FIND, SAVE to a
+declared table, INSERT, UPDATE, DELETE, MERGE, FILTER, FIRST, LAST) are answered by
+:mod:`.tables`. WAIT itself does not wait here: the runtime suspends the dialog at it and a
+timer resumes it (``DialogRuntime.resume_timer``).
 Keywords that need a channel gb does not have yet (TRANSFER_SESSION, SEND MAIL) fail with a
 clear "channel not configured" error.
 
@@ -25,9 +27,11 @@ from typing import Any
 
 from gb_basic import BasicError, BasicRuntimeError, Request, values
 from gb_sessions import Message, Session, SessionStore
+from gb_sessions.tables import TableStore
 
 from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
+from .tables import TableKeywords, is_url
 
 __all__ = ["Fulfiller", "is_wait", "wait_seconds"]
 
@@ -74,11 +78,13 @@ class Fulfiller:
         merge: callback for MERGE_SESSION(anonymous_id, user_id) -> the message to log.
         user_name: what ``GET "session.user"`` answers.
         dialog: the running dialog's file name (where a failed request's error points).
+        tables: the bot tables of the session database (None: no database, ``gb run``).
     """
 
     def __init__(self, session: Session, bot: BotPackage, store: SessionStore, *,
                  merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
-                 user_name: str | None = None, dialog: str | None = None) -> None:
+                 user_name: str | None = None, dialog: str | None = None,
+                 tables: TableStore | None = None) -> None:
         self.session = session
         self.dialog = dialog
         self.bot = bot
@@ -86,6 +92,7 @@ class Fulfiller:
         self.merge = merge
         self.user_name = user_name
         self.extra_replies: list[str] = []
+        self.tables = TableKeywords(bot, tables)
 
     async def answer(self, request: Request) -> Any:
         """The value a suspended dialog resumes with.
@@ -228,8 +235,52 @@ class Fulfiller:
         if t.get("message"):
             self.extra_replies.append(str(t["message"]))
 
+    # --- tables -----------------------------------------------------------------------------------------
+    async def find(self, args: list[Any]) -> Any:
+        return await self.tables.find(args)
+
+    async def find_all(self, args: list[Any]) -> Any:
+        return await self.tables.find_all(args)
+
+    async def insert(self, args: list[Any]) -> Any:
+        return await self.tables.insert(args)
+
+    async def update(self, args: list[Any]) -> Any:
+        return await self.tables.update(args)
+
+    async def delete(self, args: list[Any]) -> Any:
+        """``DELETE url`` is HTTP (:meth:`http_delete`); ``DELETE table, filter`` deletes rows."""
+        if args and is_url(args[0]):
+            return await self.http_delete(args)
+        return await self.tables.delete(args)
+
+    async def http_delete(self, args: list[Any]) -> Any:
+        """The hook of ``DELETE "https://..."``: the HTTP keywords answer it."""
+        raise BasicRuntimeError(f"DELETE {_shown(values.to_str(args[0]))}: HTTP is not configured for bot "
+                                f"{self.bot.name}")
+
+    async def merge_rows(self, args: list[Any]) -> Any:
+        return await self.tables.merge(args)
+
+    async def filter(self, args: list[Any]) -> Any:
+        return self.tables.filter(args)
+
+    async def first(self, args: list[Any]) -> Any:
+        return self.tables.first(args)
+
+    async def last(self, args: list[Any]) -> Any:
+        return self.tables.last(args)
+
     # --- files, time, sessions ------------------------------------------------------------------------
-    async def save(self, args: list[Any]) -> None:
+    async def save(self, args: list[Any]) -> Any:
+        """``SAVE table, ...`` into a declared table (:mod:`.tables`: the row's key), else
+        ``SAVE name, value`` into a file (:meth:`save_file`)."""
+        if args and await self.tables.is_table(args[0]):
+            return await self.tables.save(args)
+        await self.save_file(args)
+        return None
+
+    async def save_file(self, args: list[Any]) -> None:
         """``SAVE name, value``: the value (text, or JSON) into the bot's storage folder, under
         `name` (folders are created).
 
@@ -345,6 +396,9 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
     "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
     "SEND MAIL": Fulfiller.send_mail, "GET USER MEMORY": Fulfiller.get_user_memory,
+    "FIND": Fulfiller.find, "FIND ALL": Fulfiller.find_all, "INSERT": Fulfiller.insert,
+    "INSERT INTO": Fulfiller.insert, "UPDATE": Fulfiller.update, "DELETE": Fulfiller.delete,
+    "MERGE": Fulfiller.merge_rows, "FILTER": Fulfiller.filter, "FIRST": Fulfiller.first, "LAST": Fulfiller.last,
 }
 
 

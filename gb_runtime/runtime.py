@@ -45,6 +45,7 @@ from gb_basic import (
 from gb_basic.machine import state_variables
 from gb_sessions import ConcurrentUpdate, Message, Session, SessionCap, SessionRecord, SessionStore, UserStore, utcnow
 from gb_sessions.base import sessions_full
+from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
 
 from .bots import BotPackage, BotRegistry, BotSettings
@@ -94,12 +95,15 @@ class DialogRuntime:
         apologize: a failed dialog also tells the user "something went wrong" (the notebook
             shows the error instead).
         clock: the current time (tests move it).
+        tables: the bot tables of the session database (TABLE, FIND, SAVE ...); None: a table
+            keyword says there is no database.
     """
 
     def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
                  events: Events | None = None, clock: Callable[[], dt.datetime] = utcnow,
-                 apologize: bool = True) -> None:
+                 apologize: bool = True, tables: TableStore | None = None) -> None:
         self.store = store
+        self.tables = tables
         self.bots = bots
         self.users = users
         self.events = events
@@ -497,7 +501,7 @@ class DialogRuntime:
         machine = self._machine(program, session, bot.settings)
         mark = _Mark(session, result)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
-                           dialog=program.name)
+                           dialog=program.name, tables=self.tables)
         try:
             if state is None:
                 r: Suspended | Finished = await run_dialog(machine, None, entry=entry, variables=variables)

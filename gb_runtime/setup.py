@@ -15,6 +15,7 @@ from pathlib import Path
 from gb_sessions import StoreSettings, WriteBehindStore, open_stores
 from gb_sessions.cleanup import cleanup
 from gb_sessions.config import Stores
+from gb_sessions.tables import TableStore
 
 from .bots import BotRegistry
 from .events import SessionEvents
@@ -82,7 +83,7 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
     await events.start()
     wb = WriteBehindStore(stores.store) if write_behind else None
     runtime = DialogRuntime(wb or stores.store, BotRegistry(bots_dir, settings.data_dir), users=stores.users,
-                            events=events, apologize=apologize)
+                            events=events, apologize=apologize, tables=TableStore(stores.engine))
     timers = TimerService(runtime, runtime.store)
     timers.start()
     return Services(runtime, stores, events, wb, timers)

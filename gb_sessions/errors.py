@@ -11,6 +11,8 @@ Tree::
         │   └── TooManyNewSessions 429 over session-create-rate new sessions a minute from one client
         ├── TooManySessions      503   the bot has max-sessions active sessions (retry_after seconds)
         ├── StoreUnavailable     503   the SQL database cannot be reached (retry_after seconds)
+        ├── TableError           400   a bot table refused an operation: no such table or column, a value
+        │                              its column cannot hold, a duplicate key (tables.py)
         ├── SessionBusy          503   another message held the session for all of the wait (retry_after:
         │   │                          what is left of its lease; locks.py)
         │   └── LockLost         503   the turn lost its session's lock before it committed (nothing saved)
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 __all__ = [
     "Refusal", "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "TooManyNewSessions",
-    "TooManySessions", "StoreUnavailable", "SessionBusy", "LockLost", "ConcurrentUpdate",
+    "TooManySessions", "StoreUnavailable", "TableError", "SessionBusy", "LockLost", "ConcurrentUpdate",
 ]
 
 
@@ -76,6 +78,13 @@ class TooManySessions(SessionError):
 
 class StoreUnavailable(SessionError):
     status, code = 503, "store_unavailable"
+
+
+class TableError(SessionError):
+    """A bot table refused an operation; the message names the table, the column and the value
+    as the dialog wrote them (the runtime turns it into the dialog's BasicRuntimeError)."""
+
+    status, code = 400, "table_error"
 
 
 class SessionBusy(SessionError):

@@ -3,6 +3,7 @@
 * ``bots``: bot packages on disk (``make_bot``, ``write``, ``copy_example_bots``) and a runtime over them
   (``runtime_for``, ``Clock``, ``texts``).
 * ``stores``: scratch PostgreSQL databases and stores opened for one block.
+* ``tables``: TableSpecs written compactly (``col``, ``table``), a bot name per test, a TableStore.
 * ``servers``: a real ``gb serve`` subprocess (``Server``), a gb process's environment (``gb_environ``),
   ``free_port``, ``bearer``.
 * ``values``: hypothesis strategies for every BASIC value (``basic_values``) and a type-exact ``same``.
