@@ -26,6 +26,7 @@ from gb_sessions import MemoryStore
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .errors import DialogRuntimeError, UnknownBot
+from .http_keywords import new_http_client
 from .messages import Inbound, Result
 from .runtime import DialogRuntime
 
@@ -61,12 +62,13 @@ async def _run(file: Path, overrides: dict[str, Any]) -> int:
     """Run FILE's dialog until it ends, fails or the input ends; the exit code."""
     with tempfile.TemporaryDirectory(prefix="gb-run-") as tmp:
         bot = TerminalBot(_package(file, Path(tmp)), Path(tmp) / "data", overrides)
-        runtime = DialogRuntime(MemoryStore(), OneBot(bot), apologize=False)
-        try:
-            return await _converse(runtime, bot.name, _dialog_file(file).removesuffix(".bas"))
-        except (BasicError, DialogRuntimeError) as exc:  # the dialog does not compile, a bad config.csv
-            click.echo(str(exc), err=True)
-            return 1
+        async with new_http_client() as http:
+            runtime = DialogRuntime(MemoryStore(), OneBot(bot), apologize=False, http=http)
+            try:
+                return await _converse(runtime, bot.name, _dialog_file(file).removesuffix(".bas"))
+            except (BasicError, DialogRuntimeError) as exc:  # the dialog does not compile, a bad config.csv
+                click.echo(str(exc), err=True)
+                return 1
 
 
 async def _converse(runtime: DialogRuntime, bot: str, dialog: str) -> int:
