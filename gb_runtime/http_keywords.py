@@ -55,8 +55,8 @@ from gb_basic import BasicError, BasicRuntimeError, values
 
 from .bots import BotSettings
 
-__all__ = ["HttpAccess", "HttpPolicy", "MAX_REDIRECTS", "Resolver", "is_url", "new_http_client", "resolve_host",
-           "shown_url"]
+__all__ = ["HttpAccess", "HttpPolicy", "MAX_REDIRECTS", "Resolver", "is_url", "new_http_client", "non_public",
+           "resolve_host", "shown_url"]
 
 log = logging.getLogger("gb.http")
 
@@ -198,7 +198,7 @@ class HttpAccess:
         body, body_headers = _body(data, headers)
         hop = _Hop(method, first, body, _merged(_base_headers(first), headers, body_headers))
         for n in range(MAX_REDIRECTS + 1):
-            response = await self._send(hop, policy, via=None if n == 0 else hop.url)
+            response = await self._send(hop, policy, redirected=n > 0)
             try:
                 location = response.headers.get("location")
                 if response.status_code in _REDIRECTS and location:
@@ -211,9 +211,9 @@ class HttpAccess:
                 await response.aclose()
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    async def _send(self, hop: _Hop, policy: HttpPolicy, via: httpx.URL | None) -> httpx.Response:
+    async def _send(self, hop: _Hop, policy: HttpPolicy, *, redirected: bool) -> httpx.Response:
         """One hop, to a checked address of its host (the next address when one does not connect)."""
-        where = f"redirected to {shown_url(str(hop.url))}: " if via is not None else ""
+        where = f"redirected to {shown_url(str(hop.url))}: " if redirected else ""
         try:
             addresses = await self._addresses(hop.url, policy)
         except _Refused as exc:
@@ -241,8 +241,8 @@ class HttpAccess:
         else:
             try:
                 found = await self.resolve(host, url.port or (443 if url.scheme == "https" else 80))
-            except OSError as exc:
-                raise _Refused(f"the host {host} is not found ({exc.strerror or exc})") from None
+            except (OSError, UnicodeError) as exc:  # UnicodeError: a label of more than 63 characters
+                raise _Refused(f"the host {host} is not found ({getattr(exc, 'strerror', None) or exc})") from None
         if not found:
             raise _Refused(f"the host {host} has no address")
         if not policy.names(host):
@@ -379,14 +379,22 @@ async def _answer(response: httpx.Response, policy: HttpPolicy) -> tuple[int, An
     """(status, value, size) of a final response; a non-2xx status is an error naming it."""
     status = response.status_code
     if not 200 <= status < 300:
-        try:
-            excerpt = (await _read(response, ERROR_EXCERPT * 4, truncate=True)).decode("utf-8", "replace")
-        except _Refused:
-            excerpt = ""
-        excerpt = " ".join(excerpt.split())[:ERROR_EXCERPT]
-        raise _Refused(f"{status} {response.reason_phrase or 'error'}" + (f" ({excerpt})" if excerpt else ""))
+        raise _Refused(f"{status} {response.reason_phrase or 'error'}" + await _excerpt(response))
     body = await _read(response, policy.max_bytes)
     return status, _value(body, response), len(body)
+
+
+async def _excerpt(response: httpx.Response) -> str:
+    """`` (the start of the body)`` of an error answer, on one line; nothing for an HTML page
+    (its markup says nothing) or an empty body."""
+    if "html" in response.headers.get("content-type", "").lower():
+        return ""
+    try:
+        text = (await _read(response, ERROR_EXCERPT * 4, truncate=True)).decode("utf-8", "replace")
+    except _Refused:
+        return ""
+    text = " ".join(text.split())[:ERROR_EXCERPT]
+    return f" ({text})" if text else ""
 
 
 def _value(body: bytes, response: httpx.Response) -> Any:

@@ -116,11 +116,7 @@ class Fulfiller:
             self.session.variables[str(data["name"]).lower()] = data["value"]
             return None
         if request.kind == "get":
-            if str(data["key"]).lower() == "session.history":
-                return "\n".join(f"{m.role}: {m.content}" for m in await self.history())
-            if is_url(data["key"]):  # x = GET "https://...": a web request, not a session variable
-                return await self.fetch("GET", str(data["key"]))
-            return self.get(str(data["key"]))
+            return await self.http_get([values.decode(data["key"])])
         handler = _KEYWORDS.get(str(data["keyword"]))
         if handler is None:
             raise BasicRuntimeError(f"keyword {data['keyword']} is not supported")
@@ -266,11 +262,15 @@ class Fulfiller:
         return args[0]
 
     async def http_get(self, args: list[Any]) -> Any:
-        """``GET url`` as a keyword statement: a web request for a URL, else the session variable."""
+        """``x = GET key``: a web request when `key` is an http:// or https:// URL, else the
+        session variable or fact it names (``GET "session.history"`` ...)."""
         self._need("GET", args, 1)
         if is_url(args[0]):
             return await self.fetch("GET", args[0])
-        return self.get(values.to_str(args[0]))
+        key = values.to_str(args[0])
+        if key.lower() == "session.history":
+            return "\n".join(f"{m.role}: {m.content}" for m in await self.history())
+        return self.get(key)
 
     async def http_post(self, args: list[Any]) -> Any:
         return await self.fetch("POST", self._url("POST", args), args[1] if len(args) > 1 else None)

@@ -112,7 +112,11 @@ class Handler(tornado.web.RequestHandler):
 
     async def do_status(self, code: str) -> None:
         self.set_status(int(code))
+        self.set_header("Content-Type", "text/plain")
         self.write("upstream down\n  try later")
+
+    async def do_page(self, code: str) -> None:  # an HTML error page
+        self.send_error(int(code))
 
     async def do_sized(self, n: str) -> None:  # with a Content-Length
         self.write(b"x" * int(n))
@@ -138,7 +142,7 @@ class Handler(tornado.web.RequestHandler):
 
     async def do_drip(self, _: str) -> None:  # a byte at a time: each read is quick, the whole never ends
         try:
-            for _ in range(1000):
+            for _n in range(1000):
                 self.write(b"z")
                 await self.flush()
                 await asyncio.sleep(0.05)
@@ -230,7 +234,8 @@ async def test_every_method_sends_what_the_dialog_gave(api: Api, client: httpx.A
     r = await kw(f, "POST", api.url("/echo/"), {"name": "Ann", "items": [1, 2.5, True, None],
                                                  "when": dt.datetime(2026, 1, 2, 3, 4, 5)})
     assert r["method"] == "POST" and r["headers"]["content_type"] == "application/json"
-    assert r["json"] == {"name": "Ann", "items": [1, 2.5, True, None], "when": "2026-01-02 03:04:05"}  # as TOJSON writes it
+    when = "2026-01-02 03:04:05"  # as TOJSON writes a date
+    assert r["json"] == {"name": "Ann", "items": [1, 2.5, True, None], "when": when}
     r = await kw(f, "PUT", api.url("/echo/"), [1, "two"])
     assert (r["method"], r["json"]) == ("PUT", [1, "two"])
     r = await kw(f, "PATCH", api.url("/echo/"), "just text")
@@ -293,7 +298,8 @@ async def test_a_status_that_is_not_2xx_is_an_error_naming_it(api: Api, client: 
     message = await refused(kw(f, "POST", api.url("/status/503?key=SECRET"), {"a": 1}))
     assert message == f"POST http://127.0.0.1:{api.port}/status/503?…: 503 Service Unavailable " \
                       "(upstream down try later)"
-    assert "404 Not Found" in await refused(get(f, api.url("/status/404")), line=4)
+    assert await refused(get(f, api.url("/page/500")), line=4) == \
+        f"GET http://127.0.0.1:{api.port}/page/500: 500 Internal Server Error"  # no markup quoted
 
 
 async def test_the_clients_cookies_are_never_sent(api: Api, client: httpx.AsyncClient, tmp_path: Path) -> None:
@@ -335,7 +341,8 @@ async def test_no_request_reaches_a_non_public_address(api: Api, client: httpx.A
 async def test_the_allow_list_names_the_hosts(api: Api, client: httpx.AsyncClient, tmp_path: Path) -> None:
     f = fulfiller(tmp_path, client, "http-allow,127.0.0.1, *.example.com\n")
     message = await refused(kw(f, "POST", "https://api.other.org/v1", {"a": 1}))
-    assert message == "POST https://api.other.org/v1: the host api.other.org is not in the bot's http-allow (config.csv)"
+    assert message == "POST https://api.other.org/v1: the host api.other.org is not in the bot's http-allow " \
+                      "(config.csv)"
     assert "example.com is not in" in await refused(kw(f, "GET", "https://example.com/"))  # *. is what is under it
     message = await refused(kw(f, "GET", f"http://localhost:{api.port}/echo/"))  # a name is not its address
     assert message.endswith("the host localhost is not in the bot's http-allow (config.csv)")
@@ -346,7 +353,8 @@ async def test_the_allow_list_names_the_hosts(api: Api, client: httpx.AsyncClien
 async def test_only_http_and_https(client: httpx.AsyncClient, tmp_path: Path) -> None:
     f = fulfiller(tmp_path, client)
     for url in ("ftp://example.com/a", "/api/crm/deals", "file:///etc/passwd"):
-        assert await refused(kw(f, "POST", url, {"a": 1})) == f"POST {url}: only http:// and https:// URLs can be requested"
+        message = await refused(kw(f, "POST", url, {"a": 1}))
+        assert message == f"POST {url}: only http:// and https:// URLs can be requested"
     assert await refused(kw(f, "PUT", 42, 1)) == "PUT needs a URL (text), got integer"
     assert await get(f, "ftp://example.com/a") is None  # GET of anything but a URL is a session variable
 
@@ -366,7 +374,8 @@ async def test_set_header_refuses_what_would_break_the_request(client: httpx.Asy
 
 async def test_delete_of_a_table_is_not_http(client: httpx.AsyncClient, tmp_path: Path) -> None:
     f = fulfiller(tmp_path, client)
-    assert await refused(kw(f, "DELETE", "sync_logs", "created_at<2026-01-01")) == "DELETE: bot tables are not available"
+    message = await refused(kw(f, "DELETE", "sync_logs", "created_at<2026-01-01"))
+    assert message == "DELETE: bot tables are not available"
 
 
 async def test_no_client_no_http(tmp_path: Path) -> None:
@@ -431,7 +440,8 @@ async def test_redirects_are_followed_as_browsers_do(api: Api, client: httpx.Asy
 
 
 @pytest.mark.parametrize(("config", "target", "why"), [
-    ("http-allow,127.0.0.1\n", "http://10.0.0.1/admin", "the host 10.0.0.1 is not in the bot's http-allow (config.csv)"),
+    ("http-allow,127.0.0.1\n", "http://10.0.0.1/admin",
+     "the host 10.0.0.1 is not in the bot's http-allow (config.csv)"),
     ("http-allow,127.0.0.1,*\n", "http://10.0.0.1/admin",
      "private address refused (add the host to http-allow in config.csv)"),
     ("http-allow,127.0.0.1,*\n", "http://169.254.169.254/latest/meta-data/",
@@ -615,3 +625,12 @@ def test_the_config_keys_are_read_and_checked() -> None:
         BotSettings.from_config({"http-timeout": "0"})
     with pytest.raises(BotConfigError, match="http-max-bytes must be a whole number, got '1MB'"):
         BotSettings.from_config({"http-max-bytes": "1MB"})
+
+
+async def test_an_unknown_host_is_named(client: httpx.AsyncClient, tmp_path: Path) -> None:
+    f = fulfiller(tmp_path, client, "http-timeout,5\n")
+    message = await refused(get(f, "http://nothing-here.invalid/x"), line=4)  # .invalid never resolves (RFC 6761)
+    assert message.startswith("GET http://nothing-here.invalid/x: the host nothing-here.invalid is not found (")
+    long_label = "a" * 64 + ".example"
+    message = await refused(get(f, f"http://{long_label}/"), line=4)
+    assert message.startswith(f"GET http://{long_label}/: the host {long_label} is not found (")
