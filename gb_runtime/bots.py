@@ -16,6 +16,7 @@ Errors: ``BotError`` and its subclasses (errors.py draws the tree).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
+
+import httpx
 
 from gb_basic import Program, compile_source
 
@@ -40,6 +43,7 @@ __all__ = [
     "BotStorageError",
     "TemplateNotFound",
     "UnknownBot",
+    "host_patterns",
     "parse_config_csv",
 ]
 
@@ -113,6 +117,9 @@ _NUMERIC: dict[str, tuple[str, type]] = {
     "max-seconds": ("max_seconds", float),
     "max-memory-mb": ("max_memory_mb", int),
     "max-wait": ("max_wait_seconds", float),
+    "http-timeout": ("http_timeout_seconds", float),
+    "http-max-bytes": ("http_max_bytes", int),
+    "http-max-requests": ("http_max_requests", int),
 }
 
 
@@ -136,6 +143,10 @@ class BotSettings:
     max_wait_seconds: float = 86_400.0  # the longest WAIT (seconds, `max-wait`); a waiting dialog holds nothing
     session_create_rate: int = 20  # new sessions a minute from one client address
     empty_session_seconds: float = 120.0  # a session nobody wrote to stops counting as active after it
+    http_timeout_seconds: float = 10.0  # one HTTP keyword (GET, POST ...), redirects included, from DNS to last byte
+    http_max_bytes: int = 1_048_576  # the largest response body a dialog gets (bytes, after decompression)
+    http_max_requests: int = 20  # HTTP keywords one message may run (a dialog's run from one message to its next HEAR)
+    http_allow: tuple[str, ...] = ()  # host patterns the bot may call (`http-allow`; empty: any public host)
 
     @classmethod
     def from_config(cls, config: Mapping[str, str], source: str = "config.csv") -> BotSettings:
@@ -153,9 +164,54 @@ class BotSettings:
                 values[name] = _number(key, raw, kind, source)
             elif key == "language":
                 values["language"] = raw or "en"
+            elif key == "http-allow":
+                values["http_allow"] = host_patterns(raw, source)
             else:
                 extra[key] = raw
         return cls(**values, extra=extra)
+
+
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
+
+
+def host_patterns(raw: str, source: str = "config.csv") -> tuple[str, ...]:
+    """The entries of ``http-allow``: comma-separated host names (``api.example.com``), IP
+    addresses (``10.0.0.5``, ``::1`` or ``[::1]``), ``*.example.com`` (any name under it, not
+    ``example.com`` itself) and ``*`` (any public host); names in their ASCII (IDNA) form,
+    lower-cased, IPv6 in short form, so that they compare with a URL's host as is.
+
+    Raises:
+        BotConfigError: an entry is none of these (a URL, a port, a space inside), naming it and `source`.
+    """
+    out: list[str] = []
+    for part in raw.split(","):
+        entry = part.strip().lower().rstrip(".")
+        if entry in ("", "*"):
+            out.extend([entry] if entry else [])
+            continue
+        try:
+            out.append(str(ipaddress.ip_address(entry.removeprefix("[").removesuffix("]"))))
+            continue
+        except ValueError:
+            pass
+        wild, name = ("*.", entry[2:]) if entry.startswith("*.") else ("", entry)
+        ascii_name = _ascii_host(name)
+        if ascii_name is None:
+            raise BotConfigError(f"{source}: http-allow: {part.strip()!r} is not a host name, an IP address or a "
+                                 "*.domain pattern (write hosts only: api.example.com, not https://api.example.com/)")
+        out.append(wild + ascii_name)
+    return tuple(out)
+
+
+def _ascii_host(name: str) -> str | None:
+    """`name` as a URL's host compares (IDNA, lower case), or None when it is not a host name."""
+    if not name or any(c in name for c in ":/@?#[]%\\ \t*"):
+        return None
+    try:
+        ascii_name = httpx.URL(f"http://{name}/").raw_host.decode("ascii").lower()
+    except (httpx.InvalidURL, UnicodeError):
+        return None
+    return ascii_name if _HOST_NAME.fullmatch(ascii_name) else None
 
 
 def _number(key: str, raw: str, kind: type, source: str) -> int | float:

@@ -29,6 +29,7 @@ from gb_sessions.tables import TableStore
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .errors import DialogRuntimeError, UnknownBot
+from .http_keywords import new_http_client
 from .messages import Inbound, Result
 from .runtime import DialogRuntime
 
@@ -65,14 +66,15 @@ async def _run(file: Path, overrides: dict[str, Any]) -> int:
     with tempfile.TemporaryDirectory(prefix="gb-run-") as tmp:
         bot = TerminalBot(_package(file, Path(tmp)), Path(tmp) / "data", overrides)
         engine = make_engine(sqlite_url(Path(tmp) / "data" / "tables.db"))
-        runtime = DialogRuntime(MemoryStore(), OneBot(bot), apologize=False, tables=TableStore(engine))
-        try:
-            return await _converse(runtime, bot.name, _dialog_file(file).removesuffix(".bas"))
-        except (BasicError, DialogRuntimeError) as exc:  # the dialog does not compile, a bad config.csv
-            click.echo(str(exc), err=True)
-            return 1
-        finally:
-            await engine.dispose()
+        async with new_http_client() as http:
+            runtime = DialogRuntime(MemoryStore(), OneBot(bot), apologize=False, tables=TableStore(engine), http=http)
+            try:
+                return await _converse(runtime, bot.name, _dialog_file(file).removesuffix(".bas"))
+            except (BasicError, DialogRuntimeError) as exc:  # the dialog does not compile, a bad config.csv
+                click.echo(str(exc), err=True)
+                return 1
+            finally:
+                await engine.dispose()
 
 
 async def _converse(runtime: DialogRuntime, bot: str, dialog: str) -> int:

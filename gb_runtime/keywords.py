@@ -2,9 +2,11 @@
 
 SET/GET session variables, the session facts (``GET "session.id"`` ...), bot memory, the
 session's context (USE KB, USE TOOL, suggestions, system prompt, templates), SAVE into the
-bot's storage folder, WAIT's argument, and MERGE_SESSION; the table keywords (FIND, SAVE to a
-declared table, INSERT, UPDATE, DELETE, MERGE, FILTER, FIRST, LAST) are answered by
-:mod:`.tables`. WAIT itself does not wait here: the runtime suspends the dialog at it and a
+bot's storage folder, WAIT's argument, MERGE_SESSION, and the HTTP keywords (``x = GET url``,
+POST, PUT, PATCH, DELETE, SET HEADER, CLEAR HEADERS: http_keywords.py makes the requests; the
+headers a dialog sets live in the session's context until the dialog ends); the table keywords
+(FIND, SAVE to a declared table, INSERT, UPDATE, DELETE, MERGE, FILTER, FIRST, LAST) are answered
+by :mod:`.tables`. WAIT itself does not wait here: the runtime suspends the dialog at it and a
 timer resumes it (``DialogRuntime.resume_timer``).
 Keywords that need a channel gb does not have yet (TRANSFER_SESSION, SEND MAIL) fail with a
 clear "channel not configured" error.
@@ -21,6 +23,7 @@ import asyncio
 import errno
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -31,11 +34,15 @@ from gb_sessions.tables import TableStore
 
 from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
-from .tables import TableKeywords, is_url
+from .http_keywords import HttpAccess, HttpPolicy, is_url, shown_url
+from .tables import TableKeywords
 
-__all__ = ["Fulfiller", "is_wait", "wait_seconds"]
+__all__ = ["Fulfiller", "HEADERS", "is_wait", "wait_seconds"]
 
 MAX_FILE_NAME = 1024  # characters of a SAVE file name, folders included (Linux allows 4096 bytes, 255 a part)
+HEADERS = "http_headers"  # the session context's slot of SET HEADER's headers: {name: value}
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # what an HTTP header name is made of (RFC 9110)
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})  # the request's framing
 
 
 def is_wait(request: Request) -> bool:
@@ -79,18 +86,21 @@ class Fulfiller:
         user_name: what ``GET "session.user"`` answers.
         dialog: the running dialog's file name (where a failed request's error points).
         tables: the bot tables of the session database (None: no database, ``gb run``).
+        http: the way out for the HTTP keywords (None: they fail, "not available").
     """
 
     def __init__(self, session: Session, bot: BotPackage, store: SessionStore, *,
                  merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
                  user_name: str | None = None, dialog: str | None = None,
-                 tables: TableStore | None = None) -> None:
+                 tables: TableStore | None = None, http: HttpAccess | None = None) -> None:
         self.session = session
         self.dialog = dialog
         self.bot = bot
         self.store = store
         self.merge = merge
         self.user_name = user_name
+        self.http = http
+        self.http_requests = 0  # HTTP keywords run so far for this message (http-max-requests)
         self.extra_replies: list[str] = []
         self.tables = TableKeywords(bot, tables)
 
@@ -113,9 +123,7 @@ class Fulfiller:
             self.session.variables[str(data["name"]).lower()] = data["value"]
             return None
         if request.kind == "get":
-            if str(data["key"]).lower() == "session.history":
-                return "\n".join(f"{m.role}: {m.content}" for m in await self.history())
-            return self.get(str(data["key"]))
+            return await self.http_get([values.decode(data["key"])])
         handler = _KEYWORDS.get(str(data["keyword"]))
         if handler is None:
             raise BasicRuntimeError(f"keyword {data['keyword']} is not supported")
@@ -248,17 +256,6 @@ class Fulfiller:
     async def update(self, args: list[Any]) -> Any:
         return await self.tables.update(args)
 
-    async def delete(self, args: list[Any]) -> Any:
-        """``DELETE url`` is HTTP (:meth:`http_delete`); ``DELETE table, filter`` deletes rows."""
-        if args and is_url(args[0]):
-            return await self.http_delete(args)
-        return await self.tables.delete(args)
-
-    async def http_delete(self, args: list[Any]) -> Any:
-        """The hook of ``DELETE "https://..."``: the HTTP keywords answer it."""
-        raise BasicRuntimeError(f"DELETE {_shown(values.to_str(args[0]))}: HTTP is not configured for bot "
-                                f"{self.bot.name}")
-
     async def merge_rows(self, args: list[Any]) -> Any:
         return await self.tables.merge(args)
 
@@ -270,6 +267,97 @@ class Fulfiller:
 
     async def last(self, args: list[Any]) -> Any:
         return self.tables.last(args)
+
+    # --- HTTP --------------------------------------------------------------------------------------------
+    async def fetch(self, method: str, url: str, data: Any = None) -> Any:
+        """One HTTP keyword: the answer's value (stored form), with this session's headers.
+
+        Raises:
+            BasicRuntimeError: over the bot's http-max-requests for this message, no HTTP here,
+                or the request was refused or failed (see HttpAccess.request).
+        """
+        policy = HttpPolicy.of(self.bot.settings)
+        self.http_requests += 1
+        if self.http_requests > policy.max_requests:
+            raise BasicRuntimeError(f"{method} {shown_url(url)}: more than {policy.max_requests} HTTP requests "
+                                    "in one message (http-max-requests in config.csv)")
+        if self.http is None:
+            raise BasicRuntimeError(f"{method} {shown_url(url)}: HTTP requests are not available here "
+                                    "(the runtime has no HTTP client)")
+        headers = self.session.context.get(HEADERS)
+        return await self.http.request(method, url, data, headers if isinstance(headers, dict) else {}, policy)
+
+    def _url(self, keyword: str, args: list[Any]) -> str:
+        self._need(keyword, args, 1)
+        if not isinstance(args[0], str):
+            raise BasicRuntimeError(f"{keyword} needs a URL (text), got {values.type_name(args[0])}")
+        return args[0]
+
+    async def http_get(self, args: list[Any]) -> Any:
+        """``x = GET key``: a web request when `key` is an http:// or https:// URL, else the
+        session variable or fact it names (``GET "session.history"`` ...)."""
+        self._need("GET", args, 1)
+        if is_url(args[0]):
+            return await self.fetch("GET", args[0])
+        key = values.to_str(args[0])
+        if key.lower() == "session.history":
+            return "\n".join(f"{m.role}: {m.content}" for m in await self.history())
+        return self.get(key)
+
+    async def http_post(self, args: list[Any]) -> Any:
+        return await self.fetch("POST", self._url("POST", args), args[1] if len(args) > 1 else None)
+
+    async def http_put(self, args: list[Any]) -> Any:
+        return await self.fetch("PUT", self._url("PUT", args), args[1] if len(args) > 1 else None)
+
+    async def http_patch(self, args: list[Any]) -> Any:
+        return await self.fetch("PATCH", self._url("PATCH", args), args[1] if len(args) > 1 else None)
+
+    async def delete(self, args: list[Any]) -> Any:
+        """``DELETE url [, data]`` (a first argument that is an http:// or https:// URL), else
+        ``DELETE table, filter`` (the bot's tables: :meth:`delete_rows`)."""
+        self._need("DELETE", args, 1)
+        if is_url(args[0]):
+            return await self.fetch("DELETE", args[0], args[1] if len(args) > 1 else None)
+        return await self.delete_rows(args)
+
+    async def delete_rows(self, args: list[Any]) -> Any:
+        """``DELETE table, filter``: rows of the bot's tables."""
+        return await self.tables.delete(args)
+
+    async def set_header(self, args: list[Any]) -> None:
+        """``SET HEADER name, value``: sent with every HTTP keyword of this dialog after it (NULL
+        removes it); a name set again in any case replaces the old one.
+
+        Raises:
+            BasicRuntimeError: the name is not a header name, or one gb sets itself (Host,
+                Content-Length, Transfer-Encoding, Connection), or the value has a line break.
+        """
+        self._need("SET HEADER", args, 2)
+        name, value = values.to_str(args[0]).strip(), args[1]
+        if not _TOKEN.fullmatch(name):
+            raise BasicRuntimeError(f"SET HEADER {_shown(name)}: not a header name (letters, digits and "
+                                    "!#$%&'*+-.^_`|~ only)")
+        if name.lower() in _OWN_HEADERS:
+            raise BasicRuntimeError(f"SET HEADER {name}: gb sets this header itself")
+        text = values.to_str(value)
+        if any(c in text for c in "\r\n\0"):
+            raise BasicRuntimeError(f"SET HEADER {name}: the value has a line break or a NUL, which a header "
+                                    "cannot hold")
+        headers = self.session.context.get(HEADERS)
+        kept = {k: v for k, v in headers.items() if k.lower() != name.lower()} if isinstance(headers, dict) else {}
+        if value is not None:
+            kept[name] = text
+        self.session.context[HEADERS] = kept
+
+    async def clear_headers(self, args: list[Any]) -> None:
+        self.session.context.pop(HEADERS, None)
+
+    def forget_headers(self) -> None:
+        """The headers of SET HEADER go: the runtime calls this when a dialog of its own (not a
+        notebook cell, not ON LOGIN) starts and when it ends, finished or failed, so that a
+        bearer token is neither kept nor sent by another dialog."""
+        self.session.context.pop(HEADERS, None)
 
     # --- files, time, sessions ------------------------------------------------------------------------
     async def save(self, args: list[Any]) -> Any:
@@ -399,6 +487,8 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "FIND": Fulfiller.find, "FIND ALL": Fulfiller.find_all, "INSERT": Fulfiller.insert,
     "INSERT INTO": Fulfiller.insert, "UPDATE": Fulfiller.update, "DELETE": Fulfiller.delete,
     "MERGE": Fulfiller.merge_rows, "FILTER": Fulfiller.filter, "FIRST": Fulfiller.first, "LAST": Fulfiller.last,
+    "GET": Fulfiller.http_get, "POST": Fulfiller.http_post, "PUT": Fulfiller.http_put, "PATCH": Fulfiller.http_patch,
+    "SET HEADER": Fulfiller.set_header, "CLEAR HEADERS": Fulfiller.clear_headers,
 }
 
 

@@ -29,6 +29,8 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
+import httpx
+
 from gb_basic import (
     BasicError,
     BudgetExceeded,
@@ -60,6 +62,7 @@ from .errors import (
     UploadTooLarge,
     WrongBot,
 )
+from .http_keywords import HttpAccess
 from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Inbound, Reply, Result, SessionSummary, Waiting
 from .worker import run_dialog
@@ -97,13 +100,17 @@ class DialogRuntime:
         clock: the current time (tests move it).
         tables: the bot tables of the session database (TABLE, FIND, SAVE ...); None: a table
             keyword says there is no database.
+        http: the client of the dialogs' HTTP keywords (GET url, POST ...); its owner closes it.
+            None: those keywords fail with "not available".
     """
 
     def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
                  events: Events | None = None, clock: Callable[[], dt.datetime] = utcnow,
-                 apologize: bool = True, tables: TableStore | None = None) -> None:
+                 apologize: bool = True, tables: TableStore | None = None,
+                 http: httpx.AsyncClient | None = None) -> None:
         self.store = store
         self.tables = tables
+        self.http = HttpAccess(http) if http is not None else None
         self.bots = bots
         self.users = users
         self.events = events
@@ -501,9 +508,12 @@ class DialogRuntime:
         machine = self._machine(program, session, bot.settings)
         mark = _Mark(session, result)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
-                           dialog=program.name, tables=self.tables)
+                           dialog=program.name, tables=self.tables, http=self.http)
+        whole = source is None and entry == "main"  # a dialog of its own (not a notebook cell, not ON LOGIN)
         try:
             if state is None:
+                if whole:
+                    fulfil.forget_headers()
                 r: Suspended | Finished = await run_dialog(machine, None, entry=entry, variables=variables)
             else:
                 r = await run_dialog(machine, state, answer)
@@ -513,6 +523,8 @@ class DialogRuntime:
                 if isinstance(r, Finished):
                     session.dialog = None
                     result.waiting = None
+                    if whole:
+                        fulfil.forget_headers()
                     if source is not None:  # a cell: its variables are the session's
                         result.value = r.variables.pop(result_var, None) if result_var else None
                         session.variables = {k: values.encode(v) for k, v in r.variables.items() if v is not None}
@@ -541,6 +553,8 @@ class DialogRuntime:
         except DialogChanged as exc:
             log.info("session %s: %s", session.id, exc.headline)
             session.dialog = None
+            if whole:
+                fulfil.forget_headers()
             self._say(session, result, f"The {name} dialog was changed while it waited for you; "
                                        "please start it again.")
         except BudgetExceeded as exc:  # a runaway turn: nothing of it is kept, the dialog waits where it did
@@ -556,6 +570,8 @@ class DialogRuntime:
             for out in getattr(exc, "outputs", []):
                 self._say(session, result, out.text)
             session.dialog = None
+            if whole:
+                fulfil.forget_headers()
             session.add("system", f"error: {exc.headline}")
             result.error = exc
             if self.apologize:

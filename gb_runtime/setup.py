@@ -1,7 +1,8 @@
 """The composition root: storage, live events and the runtime, opened together, closed together.
 
 ``gb serve`` and the notebook kernel both start here, so they build the same runtime the same
-way, with the same timer service (timers.py: it fires the WAITs of the store's dialogs); they
+way, with the same timer service (timers.py: it fires the WAITs of the store's dialogs) and the
+same HTTP client for the dialogs' HTTP keywords (http_keywords.py); they
 differ only in the notebook's write-behind store (a cell's reply does not wait for
 SQL) and in whether a failed dialog apologises to the user.
 """
@@ -12,6 +13,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from gb_sessions import StoreSettings, WriteBehindStore, open_stores
 from gb_sessions.cleanup import cleanup
 from gb_sessions.config import Stores
@@ -19,6 +22,7 @@ from gb_sessions.tables import TableStore
 
 from .bots import BotRegistry
 from .events import SessionEvents
+from .http_keywords import new_http_client
 from .runtime import DialogRuntime
 from .timers import TimerService
 
@@ -34,6 +38,7 @@ class Services:
     events: SessionEvents
     write_behind: WriteBehindStore | None = None
     timers: TimerService | None = None
+    http: httpx.AsyncClient | None = None  # the dialogs' HTTP client (closed with the services)
 
     async def flush(self) -> None:
         """Wait for background saves (the notebook's), raising LostUpdate for a failed one."""
@@ -57,7 +62,7 @@ class Services:
         return await cleanup(self.stores)
 
     async def close(self) -> None:
-        """Stop the timers, flush, stop the events, close the database and the cache."""
+        """Stop the timers, flush, stop the events, close the database, the cache and the HTTP client."""
         try:
             if self.timers is not None:
                 await self.timers.stop()
@@ -65,10 +70,12 @@ class Services:
         finally:
             await self.events.stop()
             await self.stores.close()
+            if self.http is not None:
+                await self.http.aclose()
 
 
 async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind: bool = False,
-                        apologize: bool = True) -> Services:
+                        apologize: bool = True, http: httpx.AsyncClient | None = None) -> Services:
     """Open the database (migrated), the cache and the live events, build the runtime and start
     its timer service.
 
@@ -77,13 +84,16 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
         bots_dir: the bots folder.
         write_behind: save in the background (the notebook); the server never does.
         apologize: a failed dialog tells the user "something went wrong".
+        http: the dialogs' HTTP client (default: http_keywords.new_http_client()); the services
+            close it.
     """
     stores = await open_stores(settings)
     events = SessionEvents.for_storage(stores.redis, settings.data_dir)
     await events.start()
     wb = WriteBehindStore(stores.store) if write_behind else None
+    client = http if http is not None else new_http_client()
     runtime = DialogRuntime(wb or stores.store, BotRegistry(bots_dir, settings.data_dir), users=stores.users,
-                            events=events, apologize=apologize, tables=TableStore(stores.engine))
+                            events=events, apologize=apologize, tables=TableStore(stores.engine), http=client)
     timers = TimerService(runtime, runtime.store)
     timers.start()
-    return Services(runtime, stores, events, wb, timers)
+    return Services(runtime, stores, events, wb, timers, client)

@@ -57,7 +57,7 @@ from gb_sessions.tables import MAX_ROWS, BotTables, SyncReport, TableStore
 
 from .bots import BotPackage
 
-__all__ = ["FILE_SUFFIXES", "TableKeywords", "bot_table_specs", "sync_bot_tables", "is_url"]
+__all__ = ["FILE_SUFFIXES", "TableKeywords", "bot_table_specs", "sync_bot_tables"]
 
 log = logging.getLogger("gb.tables")
 
@@ -67,11 +67,6 @@ MAX_FILE_ROWS = 200_000  # rows of a file FIND reads before it filters
 _IDENTIFIER = re.compile(r"[^\W\d]\w*\Z")
 _COMPARE = {"=", "==", "<>", "!=", "<", ">", "<=", ">=", "LIKE", "NOT LIKE", "ILIKE", "CONTAINS", "IN", "NOT IN",
             "IS NULL", "IS NOT NULL"}
-
-
-def is_url(x: Any) -> bool:
-    """Whether a first argument is an HTTP address (``DELETE url`` is HTTP, not a table)."""
-    return isinstance(x, str) and x.strip().lower().startswith(("http://", "https://"))
 
 
 def bot_table_specs(bot: BotPackage) -> list[TableSpec]:

@@ -187,7 +187,7 @@ async def test_update_forms(stores: Stores, tables: TableStore, tmp_path: Path) 
         "UPDATE 'deals.csv': files are read by FIND, not updated; declare a TABLE"
 
 
-async def test_delete_forms_and_the_http_hook(stores: Stores, tables: TableStore, tmp_path: Path) -> None:
+async def test_delete_forms_and_a_url_is_http(stores: Stores, tables: TableStore, tmp_path: Path) -> None:
     bot = open_bot(stores, tables, tmp_path)
     ann = await bot.kw("SAVE", "students", {"name": "Ann", "age": 30})
     for name in ("Bob", "Carla", "Dan"):
@@ -198,8 +198,8 @@ async def test_delete_forms_and_the_http_hook(stores: Stores, tables: TableStore
     assert await find_names(bot) == ["Dan"]
     assert await bot.refused("DELETE", "students", "") == \
         "DELETE students: the filter is empty; DELETE removes the rows a filter names"
-    assert await bot.refused("DELETE", "https://api.example.com/items/1") == \
-        f"DELETE 'https://api.example.com/items/1': HTTP is not configured for bot {bot.fulfiller.bot.name}"
+    assert await bot.refused("DELETE", "https://api.example.com/items/1") == (  # a URL goes to HTTP, never a table
+        "DELETE https://api.example.com/items/1: HTTP requests are not available here (the runtime has no HTTP client)")
     assert await find_names(bot) == ["Dan"]
 
 
