@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import ast as A
+from .keywords import runs
 
 __all__ = ["REQUEST_FUNCTIONS", "REQUEST_KEYWORDS", "LOOP_FAMILY", "Analysis", "assigned_names", "read_names",
            "too_deep", "MAX_EXPRESSION_DEPTH", "MAX_BLOCK_DEPTH", "MAX_LOOP_DEPTH"]
@@ -179,7 +180,7 @@ class Analysis:
         if isinstance(n, A.CallStmt):
             return n.name in self.block_mode
         if isinstance(n, A.CmdExpr):
-            return n.keyword in REQUEST_KEYWORDS
+            return n.raw is None and runs(n.keyword)
         return False
 
     def keyword_call(self, n: A.Keyword) -> str | None:
