@@ -153,8 +153,8 @@ _TABLE: tuple[KeywordSpec, ...] = (
        "SET MAX LINES 2000"),
     _k("SET PRIORITY", False, "SET PRIORITY session, level", "Sets a session's priority in the "
        "attendants' queue.", 'SET PRIORITY session_id, "urgent"'),
-    _k("TALK TO SESSION", False, "SEND TO SESSION session, text", "Sends a message into another session.",
-       'SEND TO SESSION id, "We are here"', statement=False),
+    _k("SEND TO SESSION", False, "SEND TO SESSION session, text", "Sends a message into another session.",
+       'SEND TO SESSION id, "We are here"'),
     # --- LLM and content (with the LLM work) ----------------------------------------------------------
     _k("LLM", False, "x = LLM prompt", "Asks the LLM; the answer as text.",
        'summary = LLM "Summarize: " + text'),

@@ -1035,6 +1035,8 @@ def _plausible(expected: set[str], source: str, tok: Token) -> set[str]:
         out.discard("_NL")
     if first not in ("IF", "ELSEIF", "ELSE IF"):
         out.discard("THEN")
+    if "?" not in before and before.count("{") <= before.count("}"):
+        out.discard("COLON")  # the ':' of `c ? a : b`, or of an object literal's field
     return out or expected
 
 
