@@ -106,6 +106,7 @@ _OPENERS = frozenset({"LPAR", "LSQB", "LBRACE"})
 _CLOSERS = frozenset({"RPAR", "RSQB", "RBRACE"})
 # A line ending in one of these goes on when the next line starts with a string, a number or '('.
 _TRAILING_OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "AMP", "AND", "OR", "COALESCE"})
+_MAY_CONTINUE = _OPENERS | _TRAILING_OPERATORS
 _CONTINUATION_START = re.compile(r"\n[ \t]*[\"\u201c\d(]")
 # After these token types a ' is a comment, not a string.
 _VALUE_END = frozenset({"NAME", "NUMBER", "STRING", "RPAR", "RSQB", "RBRACE", "TRUE", "FALSE",
@@ -122,7 +123,7 @@ _TOKEN_RE = re.compile(
     |(?P<dq>"(?:[^"]|"")*")
     |(?P<tq>[\u201c\u201d][^\u201c\u201d]*[\u201c\u201d])
     |(?P<name>[^\W\d]\w*)
-    |(?P<op><>|!=|==|<=|>=|\?\.|\?\?|&&|\|\||\#\{|[-+*/\\^&=<>()\[\]{},.:?])
+    |(?P<op><>|!=|==|<=|>=|[-+*/\\^=<>()\[\]{},.:]|&&?|\?[.?]?|\|\||\#\{)
     |(?P<semi>;)
     |(?P<sq>')|(?P<eof>\Z))""",
     re.VERBOSE,
@@ -329,17 +330,16 @@ class _Lexer:
                                  raw.line or 0, raw.column or 0)
                     yield raw
             elif kind == "nl":
-                if self.continues(end):
-                    self.pos = end
-                    self.line += 1
-                    self.line_pos = end
-                    continue
                 self.pos = end
                 self.line += 1
                 self.line_pos = end
-                if self.prev is not None:
+                prev = self.prev
+                if prev == "COMMA" or ((prev in _MAY_CONTINUE or self.open_at) and self.continues(end)):
+                    continue  # a line ending in a comma (or an open bracket, ...) continues
+                if prev is not None:
                     yield _Token("_NL", "\n", start, self.line - 1, start - self.line_pos + 1)
-                self.end_statement()
+                self.prev, self.stmt_start, self.line_kw = None, True, None
+                self.depth = self.open_at = 0
                 at_line_start = True
             elif kind == "semi":  # `return true;`: a ; ends the statement
                 self.pos = end
@@ -722,7 +722,7 @@ class _Lexer:
             cmd = self.command_value(w, upper, start, end)
             if cmd is not None:
                 return cmd
-        if self.prev not in _VALUE_END:
+        if (upper == "FORMAT" or (w[0].isupper() and w.isupper())) and self.prev not in _VALUE_END:
             value = self.keyword_value(w, upper, start, end)
             if value is not None:
                 return value

@@ -24,9 +24,9 @@ from .errors import BasicSyntaxError
 from .keywords import runs
 from .lexer import BasicLexer, Source, nfkc, tokenize_recovering
 from .limits import DEFAULT_LIMITS
-from .tables import parse_table
+from .tables import TableSpec, parse_table
 
-__all__ = ["parse", "parse_all", "parse_expression", "Mark", "MAX_ERRORS", "MAX_PREFIXES"]
+__all__ = ["parse", "parse_all", "parse_expression", "table_specs", "Mark", "MAX_ERRORS", "MAX_PREFIXES"]
 
 MAX_PREFIXES = 64  # NOT / - / + in a row before one operand (each is a level of nesting)
 _MAX_LITERAL_DIGITS = DEFAULT_LIMITS.max_number_digits  # an integer literal's digits, at most
@@ -106,7 +106,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.MethodCall(c[0].line, c[0].col, c[0], str(c[2]), c[4] or [])
 
     def format_as(self, c: list[Any]) -> A.Call:  # FORMAT x AS "pattern"
-        return A.Call(c[0].line, c[0].column, "FORMAT", [c[1], c[3]], str(c[0]))
+        return A.Call(c[0].line, c[0].column, "FORMAT", [c[1], _string_expr(c[3])], str(c[0]))
+
+    def format_as_name(self, c: list[Any]) -> A.Call:  # FORMAT x AS JSON
+        return A.Call(c[0].line, c[0].column, "FORMAT", [c[1], self.var([c[3]])], str(c[0]))
 
     def format_name(self, c: list[Any]) -> A.Call:  # FORMAT x
         return A.Call(c[0].line, c[0].column, "FORMAT", [self.var([c[1]])], str(c[0]))
@@ -1401,6 +1404,15 @@ def _if_stand_in(line: list[Token], cond: A.Expr) -> Mark | None:
     if "THEN" in types and types.index("THEN") < len(types) - 1:
         return None
     return Mark("if", line[0], cond, "THEN" not in types)
+
+
+def table_specs(source: str, name: str = "<dialog>") -> tuple[TableSpec, ...]:
+    """The ``TABLE name ... END TABLE`` declarations of a .bas source, in order.
+
+    Raises:
+        BasicSyntaxError: the source does not parse (a bad field line among others).
+    """
+    return tuple(parse(source, name).tables)
 
 
 def parse_expression(text: str, *, line: int = 1, col: int = 1, name: str = "<dialog>") -> A.Expr:
