@@ -151,8 +151,9 @@ class GbBasicLexer(RegexLexer):  # type: ignore[misc]  # Pygments ships no type 
             (_words(_OPERATOR_WORDS), Operator.Word, "value"),
             (_words(_CONSTANTS), Keyword.Constant),
             (_words(_BUILTINS_WITHOUT_MOD) + r"(?=[ \t]*\()", Name.Builtin),
-            (r"<>|!=|==|<=|>=|[-+*/\\^&=<>]", Operator, "value"),
-            (r"[(\[{,]", Punctuation, "value"),
+            (r"<>|!=|==|<=|>=|\?\?|&&|\|\||[-+*/\\^&=<>?]", Operator, "value"),  # ?? && || ?: (Rhai's forms)
+            (r"\?\.", Punctuation),
+            (r"#\{|[(\[{,]", Punctuation, "value"),
             (r"[)\]}.:;]", Punctuation),
             (_NAME, Name),
         ],
