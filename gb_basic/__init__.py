@@ -18,9 +18,9 @@ from .errors import (
     StateUnreadable,
     UnsupportedKeyword,
 )
+from .keywords import KEYWORDS, KeywordSpec
 from .limits import Slice
 from .machine import Finished, Machine, Output, Request, Suspended
-from .keywords import KEYWORDS, KeywordSpec
 from .parser import parse, parse_expression, table_specs
 from .tables import ColumnSpec, TableSpec
 

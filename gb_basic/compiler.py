@@ -36,7 +36,7 @@ from typing import Any, overload
 from . import ast as A
 from . import builtins as B
 from . import ops, values
-from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, REQUEST_KEYWORDS, Analysis, assigned_names, read_names, too_deep
+from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, Analysis, assigned_names, read_names, too_deep
 from .errors import BasicError, BasicSyntaxError
 from .keywords import KEYWORDS, runs
 from .limits import FREE_TEXT, SMALL_INT

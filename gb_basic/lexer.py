@@ -324,11 +324,11 @@ class _Lexer:
                     # x = a OR GET "k", "d", x = {"a": FIND "t" WHERE ...}: the value holds a keyword
                     # with arguments, as text
                     self.line_kw = "CMD"
-                    raw = self.raw_rest()
-                    km = _INNER_KEYWORD_RE.search(str(raw))
-                    yield _Token("CMD", km.group(1).upper() if km else "GET", raw.start_pos or 0,
-                                 raw.line or 0, raw.column or 0)
-                    yield raw
+                    rest = self.raw_rest()
+                    km = _INNER_KEYWORD_RE.search(str(rest))
+                    yield _Token("CMD", km.group(1).upper() if km else "GET", rest.start_pos or 0,
+                                 rest.line or 0, rest.column or 0)
+                    yield rest
             elif kind == "nl":
                 self.pos = end
                 self.line += 1
@@ -464,9 +464,9 @@ class _Lexer:
             if block is not None:
                 return [block]
         if upper == "BEGIN" and not self.is_assignment(words[0][2]):
-            block = self.other_block(pos, words[0][2])
-            if block is not None:
-                return block
+            blocks = self.other_block(pos, words[0][2])
+            if blocks is not None:
+                return blocks
         return self.first_word(words, pos)
 
     def head(self, tok: Token) -> list[Token]:

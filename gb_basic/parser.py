@@ -496,8 +496,8 @@ class _Prefix:
 
 # Binding power: higher binds tighter (VB's order). Prefix NOT sits between AND and the
 # comparisons; prefix minus between * and ^.
-_PREC = {"COALESCE": 1, "OR": 1, "AND": 2, "CONTAINS": 4, "EQ": 4, "EQEQ": 4, "NE": 4, "LT": 4, "GT": 4, "LE": 4, "GE": 4,
-         "IS NULL": 4, "IS NOT NULL": 4, "AMP": 5, "PLUS": 6, "MINUS": 6, "STAR": 7,
+_PREC = {"COALESCE": 1, "OR": 1, "AND": 2, "CONTAINS": 4, "EQ": 4, "EQEQ": 4, "NE": 4, "LT": 4, "GT": 4,
+         "LE": 4, "GE": 4, "IS NULL": 4, "IS NOT NULL": 4, "AMP": 5, "PLUS": 6, "MINUS": 6, "STAR": 7,
          "SLASH": 7, "BSLASH": 7, "MOD": 7, "CARET": 9}
 _PREFIX_PREC = {"NOT": 3, "MINUS": 8, "PLUS": 8}
 
@@ -575,7 +575,7 @@ def _text_expr(x: Any) -> A.Expr:
 def _strings(e: A.Expr | None) -> list[str] | None:
     """The strings of an ``ENUM ["a", "b"]`` list literal (None when it is not one)."""
     if isinstance(e, A.ListLit) and all(isinstance(x, A.Const) for x in e.items):
-        return [str(x.value) for x in e.items]  # type: ignore[union-attr]
+        return [str(x.value) for x in e.items if isinstance(x, A.Const)]
     return None
 
 
@@ -1101,7 +1101,7 @@ def _run_lark(source: str, name: str, raw: frozenset[int] = frozenset()) -> list
     text = source
     if raw:
         text = Source(source)
-        text.raw_lines = raw  # type: ignore[misc]
+        text.raw_lines = raw
     try:
         return _LARK.parse(text)  # type: ignore[return-value]
     except (BasicSyntaxError, VisitError, UnexpectedInput) as exc:
@@ -1295,7 +1295,8 @@ def _raw_head(line: list[Token], subs: set[str]) -> int | None:
         if t.type == "GET" and i > 0 and line[i - 1].type == "EQ":
             return t.line
     eq = next((i for i, e in enumerate(line) if e.type == "EQ"), None)
-    if eq is not None and line[0].type in ("NAME", "DOT") and any(_inner_keyword(line, i) for i in range(eq + 1, len(line))):
+    if eq is not None and line[0].type in ("NAME", "DOT") and \
+            any(_inner_keyword(line, i) for i in range(eq + 1, len(line))):
         return -(line[eq].line or 0)  # x = a OR GET "k", "d"; x = {"h": FIND "t" WHERE a = 1}
     return None
 

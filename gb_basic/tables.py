@@ -124,8 +124,8 @@ class _Error:
         self.table, self.source, self.file = table, source, file
 
     def __call__(self, line: int, message: str) -> BasicSyntaxError:
-        return BasicSyntaxError(f"TABLE {self.table}: {message}", file=self.file, line=line, column=1,
-                                source=self.source)
+        return BasicSyntaxError(f"TABLE {self.table}: {message}", file=self.file or "<dialog>", line=line,
+                                column=1, source=self.source)
 
 
 def parse_table(block: str, line: int = 1, *, file: str | None = None, source: str | None = None) -> TableSpec:
@@ -248,7 +248,7 @@ def _size(inner: str, f: _Field, name: str) -> tuple[int, ...]:
 def _default(f: _Field, name: str) -> str:
     """The DEFAULT value as written: ``0``, ``'open'``, ``TRUE``, ``NOW()``, ``'[]'::jsonb``."""
     t = f.peek()
-    if t is None or t[0] == "op" and t[1] not in ("(",):
+    if t is None or (t[0] == "op" and t[1] not in ("(",)):
         raise f.error(f.line, f"DEFAULT of {name} needs a value")
     start = t[2]
     if t[1] == "(":

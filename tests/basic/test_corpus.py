@@ -54,7 +54,7 @@ def test_each_corpus_dialog_warns_as_recorded():
     if got != expected:  # name the first file that differs, not the whole list
         old = dict(_by_file(expected))
         for name, block in _by_file(got):
-            assert block == old.get(name), f"{name}: warnings changed (regenerate with python -m tests.basic.test_corpus)"
+            assert block == old.get(name), f"{name}: warnings changed (see the module docstring)"
     assert got == expected
 
 

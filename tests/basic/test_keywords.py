@@ -11,8 +11,8 @@ from lark import Lark, logger
 import gb_basic.keywords as K
 from gb_basic import Machine, Suspended, UnsupportedKeyword, compile_source
 from gb_basic.lexer import KEYWORD_STATEMENTS, BasicLexer
-from gb_runtime.keywords import _KEYWORDS
 from gb_kernel import docs
+from gb_runtime.keywords import _KEYWORDS
 
 
 def test_the_keywords_gb_runs_are_the_ones_the_runtime_fulfils():
