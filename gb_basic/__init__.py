@@ -18,17 +18,22 @@ from .errors import (
     StateUnreadable,
     UnsupportedKeyword,
 )
+from .keywords import KEYWORDS, KeywordSpec
 from .limits import Slice
 from .machine import Finished, Machine, Output, Request, Suspended
-from .parser import parse, parse_expression
+from .parser import parse, parse_expression, table_specs
+from .tables import ColumnSpec, TableSpec
 
 __all__ = [
     "BasicError",
     "BasicRuntimeError",
     "BasicSyntaxError",
     "BudgetExceeded",
+    "ColumnSpec",
     "DialogChanged",
     "Finished",
+    "KEYWORDS",
+    "KeywordSpec",
     "LimitExceeded",
     "Machine",
     "Offload",
@@ -38,9 +43,11 @@ __all__ = [
     "Slice",
     "StateUnreadable",
     "Suspended",
+    "TableSpec",
     "UnsupportedKeyword",
     "check_source",
     "compile_source",
     "parse",
     "parse_expression",
+    "table_specs",
 ]

@@ -14,8 +14,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import ast as A
+from .builtins import BUILTINS
+from .keywords import KEYWORDS, runs
 
 __all__ = ["REQUEST_FUNCTIONS", "REQUEST_KEYWORDS", "LOOP_FAMILY", "Analysis", "assigned_names", "read_names",
+           "keyword_uses",
            "too_deep", "MAX_EXPRESSION_DEPTH", "MAX_BLOCK_DEPTH", "MAX_LOOP_DEPTH"]
 
 # Nesting the compiler (recursive) and CPython (200 nested brackets, 100 levels of indentation,
@@ -104,6 +107,28 @@ def read_names(body: Iterable[Any]) -> set[str]:
     return out
 
 
+def keyword_uses(module: A.Module) -> list[tuple[str, bool]]:
+    """The keywords a module uses (statements and values), in source order.
+
+    Returns:
+        ``(name, raw)`` pairs: the canonical name (upper case, single spaces) and whether that use's
+        arguments were not an argument list (a form gb does not run even when it runs the keyword).
+        The calls of the module's own SUBs written as statements (``Greet "Ann"``) are not keywords.
+    """
+    roots: list[Any] = list(module.body) + [s for f in module.functions.values() for s in f.body]
+    out: list[tuple[int, int, str, bool]] = []
+    for root in roots:
+        for n in A.walk(root):
+            if isinstance(n, (A.Keyword, A.CmdExpr)):
+                name = n.keyword
+                if n.raw is None and (name.split()[0].lower() in module.functions or
+                                      (name in BUILTINS and name not in KEYWORDS)):
+                    continue  # a SUB called as a statement, a built-in called without parentheses
+                out.append((n.line, n.col, " ".join(name.replace("_", " ").split()), n.raw is not None))
+    out.sort()
+    return [(name, raw) for _, _, name, raw in out]
+
+
 def called_functions(body: Iterable[Any], names: set[str]) -> set[str]:
     """User functions (lower-case names in `names`) a body calls."""
     out: set[str] = set()
@@ -179,7 +204,7 @@ class Analysis:
         if isinstance(n, A.CallStmt):
             return n.name in self.block_mode
         if isinstance(n, A.CmdExpr):
-            return n.keyword in REQUEST_KEYWORDS
+            return n.raw is None and runs(n.keyword)
         return False
 
     def keyword_call(self, n: A.Keyword) -> str | None:

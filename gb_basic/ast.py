@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .tables import TableSpec
+
 __all__ = [
     "Node", "Expr", "Stmt",
     "Const", "Var", "Interp", "BinOp", "Not", "Neg", "IsNull", "ListLit", "ObjLit", "Index",
@@ -126,9 +128,19 @@ class WithField(Expr):
 
 @dataclass(slots=True)
 class CmdExpr(Expr):
-    """``x = FIND "a", "b"``: a keyword function gb does not implement."""
+    """``x = FIND "a", "b"``: a keyword used as a value (see :mod:`gb_basic.keywords`)."""
 
-    keyword: str
+    keyword: str  # upper case, words separated by spaces
+    args: list[Expr]
+    raw: str | None = None  # arguments that are not an argument list, as written (never run)
+
+
+@dataclass(slots=True)
+class MethodCall(Expr):
+    """``items.push(x)``, ``s.trim()``: a method call (Rhai's form; gb runs none)."""
+
+    obj: Expr
+    name: str
     args: list[Expr]
 
 
@@ -169,6 +181,7 @@ class Hear(Stmt):
     choices: list[Expr] | None = None  # a menu
     prompt: Expr | None = None
     type_at: tuple[int, int] | None = None  # where the AS type is written
+    default: Expr | None = None  # HEAR ... DEFAULT x (parsed; not run)
 
 
 @dataclass(slots=True)
@@ -285,6 +298,7 @@ class Keyword(Stmt):
     keyword: str  # upper case, words separated by spaces
     args: list[Expr]
     supported: bool
+    raw: str | None = None  # arguments that are not an argument list, as written (never run)
 
 
 @dataclass(slots=True)
@@ -293,6 +307,16 @@ class Param(Stmt):
     type: str | None
     like: Expr | None
     description: Expr | None
+    default: Expr | None = None
+    optional: bool = False
+    choices: list[str] | None = None  # PARAM x AS "a", "b" / ENUM ["a", "b"]
+
+
+@dataclass(slots=True)
+class Table(Stmt):
+    """A ``TABLE name ... END TABLE`` block: a declaration, nothing runs."""
+
+    spec: TableSpec
 
 
 @dataclass(slots=True)
@@ -321,6 +345,8 @@ class Module:
     functions: dict[str, Function] = field(default_factory=dict)
     params: list[Param] = field(default_factory=list)
     description: str | None = None
+    tables: list[TableSpec] = field(default_factory=list)  # in source order
+    notes: list[tuple[str, int, int, str]] = field(default_factory=list)  # parser warnings: message, line, col, token
 
 
 def _fields(cls: type) -> tuple[str, ...]:

@@ -36,15 +36,20 @@ from typing import Any, overload
 from . import ast as A
 from . import builtins as B
 from . import ops, values
-from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, REQUEST_KEYWORDS, Analysis, assigned_names, read_names, too_deep
+from .analysis import LOOP_FAMILY, REQUEST_FUNCTIONS, Analysis, assigned_names, read_names, too_deep
 from .errors import BasicError, BasicSyntaxError
+from .keywords import KEYWORDS, runs
 from .limits import FREE_TEXT, SMALL_INT
 from .parser import MAX_ERRORS, parse, parse_all
+from .tables import TableSpec
 from .validators import HEAR_TYPES
 
 __all__ = ["Program", "Unit", "check_source", "compile_source", "compile_module", "MAIN", "ON_LOGIN"]
 
 MAIN = "main"
+_TEXT_TYPES = frozenset({"STRING", "TEXT"})  # HEAR x AS TEXT: any answer
+# HEAR types of General Bots that gb parses and does not run (a warning; the HEAR fails when it runs).
+_OTHER_HEAR_TYPES = frozenset({"QRCODE", "LOGIN", "CPF", "CNPJ", "AUDIO", "VIDEO", "IMAGE"})
 ON_LOGIN = "on login"
 _TICK_EVERY = 4096  # steps between budget checks in a loop
 _JOIN_OVER = 8  # pieces: a longer concatenation is one ''.join (flat for CPython's compiler)
@@ -92,6 +97,11 @@ class Program:
     def description(self) -> str | None:
         """The DESCRIPTION of a tool file."""
         return self.module.description
+
+    @property
+    def tables(self) -> tuple[TableSpec, ...]:
+        """The ``TABLE name ... END TABLE`` declarations of the file, in order."""
+        return tuple(self.module.tables)
 
     def position(self, unit: str, site: int) -> tuple[int, int]:
         """(line, column) of a site of a unit."""
@@ -449,8 +459,20 @@ class _Gen:
         raise self.error("HEAR can only be used as `x = HEAR`", e, "HEAR")
 
     def ex_CmdExpr(self, e: A.CmdExpr) -> str:
-        self.comp.warn(f"keyword {e.keyword} is not supported", e, e.keyword)
-        return f"_unsupported({e.keyword!r})"
+        if e.raw is None and e.keyword in B.BUILTINS and e.keyword not in KEYWORDS:
+            return self.ex(A.Call(e.line, e.col, e.keyword, e.args, e.keyword))  # x = DATEDIFF a, b, "day"
+        return self.unsupported(e.keyword, e.raw is not None, e)
+
+    def ex_MethodCall(self, e: A.MethodCall) -> str:
+        name = f".{e.name}()"
+        self.comp.warn(f"method {name} is not supported", e, e.name)
+        return f"_unsupported({name!r}, 'method')"
+
+    def unsupported(self, keyword: str, raw: bool, node: A.Node) -> str:
+        """The code of a keyword gb does not run (or a form of one it runs), and its warning."""
+        what = "this form of keyword" if raw and runs(keyword) else "keyword"
+        self.comp.warn(f"{what} {keyword} is not supported", node, keyword)
+        return f"_unsupported({keyword!r}, {what!r})"
 
     def cond(self, e: A.Expr) -> str:
         """An expression used as a condition: a Python bool."""
@@ -494,7 +516,7 @@ class _Gen:
             key_code = repr(key.name) if isinstance(key, A.Var) else self.ex(self.hoist(key))
             return self.answer(e, "get", f"{{'key': {key_code}}}")
         if (isinstance(e, A.Call) and e.name in REQUEST_FUNCTIONS) or \
-                (isinstance(e, A.CmdExpr) and e.keyword in REQUEST_KEYWORDS):
+                (isinstance(e, A.CmdExpr) and e.raw is None and runs(e.keyword)):
             keyword = REQUEST_FUNCTIONS[e.name] if isinstance(e, A.Call) else e.keyword
             args = [self.hoist(a) for a in e.args]
             payload = f"{{'keyword': {keyword!r}, 'args': [{', '.join(self.ex(a) for a in args)}]}}"
@@ -603,9 +625,16 @@ class _Gen:
         return t
 
     def request_Hear(self, s: A.Hear) -> None:
+        if s.default is not None:
+            self.comp.warn("HEAR ... DEFAULT is not supported: the default is ignored", s.default, "DEFAULT")
         prompt = self.hoist(s.prompt)
         typ, choices = s.type, s.choices
         choices_code = "None"
+        if typ in _TEXT_TYPES:  # HEAR x AS STRING: any text, as an untyped HEAR
+            typ = None
+        elif typ in _OTHER_HEAR_TYPES:  # General Bots' HEAR types gb does not validate: fails here
+            self.emit(self.unsupported(f"HEAR AS {typ}", False, s))
+            typ = None
         if typ is not None and typ not in HEAR_TYPES:
             if typ.lower() in self.known:  # HEAR x AS list_variable: a menu from a list
                 choices_code = f"_choices({self.var(typ.lower())})"
@@ -891,16 +920,19 @@ class _Gen:
         self.emit(f"{_py('$oer')} = {s.resume_next}")
 
     def st_Keyword(self, s: A.Keyword) -> None:
-        callee = self.an.keyword_call(s)
-        if callee is not None:
-            self.st_CallStmt(self.keyword_as_call(s, callee))
-            return
-        first = s.keyword.split()[0]
-        if first in B.BUILTINS and len(s.keyword.split()) == 1:
-            self.st_CallStmt(A.CallStmt(s.line, s.col, first.lower(), s.args))
-            return
-        self.comp.warn(f"keyword {s.keyword} is not supported", s, s.keyword)
-        self.emit(f"_unsupported({s.keyword!r})")
+        if s.raw is None:
+            callee = self.an.keyword_call(s)
+            if callee is not None:
+                self.st_CallStmt(self.keyword_as_call(s, callee))
+                return
+            first = s.keyword.split()[0]
+            if first in B.BUILTINS and len(s.keyword.split()) == 1 and first not in KEYWORDS:
+                self.st_CallStmt(A.CallStmt(s.line, s.col, first.lower(), s.args))
+                return
+        self.emit(self.unsupported(s.keyword, s.raw is not None, s))
+
+    def st_Table(self, s: A.Table) -> None:  # a declaration: the runtime reads Program.tables
+        self.emit("pass")
 
     def st_CallStmt(self, s: A.CallStmt) -> None:
         self.flush_calls(s)
@@ -1100,6 +1132,8 @@ class _Compiler:
         self.an = Analysis(module)
         self.warnings: list[BasicError] = []
         self._warned: set[tuple[str, int]] = set()
+        for message, line, col, token in module.notes:
+            self.warn(message, A.Node(line, col), token)
         self.program_names = assigned_names(module.body)
         for f in module.functions.values():
             self.program_names |= set(f.params) | assigned_names(f.body)

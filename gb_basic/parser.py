@@ -21,10 +21,12 @@ from lark.grammar import Rule
 
 from . import ast as A
 from .errors import BasicSyntaxError
-from .lexer import BasicLexer, nfkc, tokenize_recovering
+from .keywords import runs
+from .lexer import BasicLexer, Source, nfkc, tokenize_recovering
 from .limits import DEFAULT_LIMITS
+from .tables import TableSpec, parse_table
 
-__all__ = ["parse", "parse_all", "parse_expression", "Mark", "MAX_ERRORS", "MAX_PREFIXES"]
+__all__ = ["parse", "parse_all", "parse_expression", "table_specs", "Mark", "MAX_ERRORS", "MAX_PREFIXES"]
 
 MAX_PREFIXES = 64  # NOT / - / + in a row before one operand (each is a level of nesting)
 _MAX_LITERAL_DIGITS = DEFAULT_LIMITS.max_number_digits  # an integer literal's digits, at most
@@ -96,6 +98,31 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def obj_lit(self, c: list[Any]) -> A.ObjLit:
         return A.ObjLit(c[0].line, c[0].column, c[1] or [])
+
+    list_lit_comma = list_lit
+    obj_lit_comma = obj_lit
+
+    def method(self, c: list[Any]) -> A.MethodCall:
+        return A.MethodCall(c[0].line, c[0].col, c[0], str(c[2]), c[4] or [])
+
+    def format_as(self, c: list[Any]) -> A.Call:  # FORMAT x AS "pattern"
+        return A.Call(c[0].line, c[0].column, "FORMAT", [c[1], _string_expr(c[3])], str(c[0]))
+
+    def format_as_name(self, c: list[Any]) -> A.Call:  # FORMAT x AS JSON
+        return A.Call(c[0].line, c[0].column, "FORMAT", [c[1], self.var([c[3]])], str(c[0]))
+
+    def format_name(self, c: list[Any]) -> A.Call:  # FORMAT x
+        return A.Call(c[0].line, c[0].column, "FORMAT", [self.var([c[1]])], str(c[0]))
+
+    def format_call(self, c: list[Any]) -> A.Call:  # FORMAT GUID()
+        return A.Call(c[0].line, c[0].column, "FORMAT", [self.call(c[1:])], str(c[0]))
+
+    def words_value(self, c: list[Any]) -> A.CmdExpr:
+        return A.CmdExpr(c[0].line, c[0].column, str(c[0]), [])
+
+    def ternary(self, c: list[Any]) -> A.Call:
+        cond = self.expr([c[0]])
+        return A.Call(cond.line, cond.col, "IIF", [cond, c[2], c[4]], "?:")
 
     def _list(self, c: list[Any]) -> list[Any]:
         if len(c) == 1:
@@ -173,6 +200,21 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         cmd = A.CmdExpr(c[2].line, c[2].column, str(c[2]).upper(), c[3] or [])
         return A.Assign(c[0].line, c[0].col, c[0], cmd)
 
+    def raw_assign(self, c: list[Any]) -> A.Assign:
+        cmd = A.CmdExpr(c[2].line, c[2].column, str(c[2]).upper(), [], str(c[3]))
+        return A.Assign(c[0].line, c[0].col, c[0], cmd)
+
+    def method_stmt(self, c: list[Any]) -> A.Assign:
+        call = A.MethodCall(c[0].line, c[0].col, c[0], str(c[2]), c[4] or [])
+        return A.Assign(c[0].line, c[0].col, A.Var(c[0].line, c[0].col, "$_"), call)
+
+    def table(self, c: list[Any]) -> A.Table:
+        tok = c[0]
+        return A.Table(tok.line, tok.column, parse_table(str(tok), tok.line or 0))
+
+    def step_label(self, c: list[Any]) -> list[Any]:
+        return []
+
     def set_stmt(self, c: list[Any]) -> A.SetVar:
         return A.SetVar(c[0].line, c[0].column, c[1], c[3])
 
@@ -187,7 +229,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def hear(self, c: list[Any]) -> A.Hear:
         tok, target, as_args, prompt = c[0], c[1], c[3], c[5]
-        node = A.Hear(tok.line, tok.column, target, prompt=prompt)
+        node = A.Hear(tok.line, tok.column, target, prompt=prompt, default=c[7])
+        if as_args and any(isinstance(a, _Any) for a in as_args):
+            as_args = None  # HEAR x AS "done", *: any answer
         if as_args:
             first = as_args[0]
             if len(as_args) == 1 and isinstance(first, A.Var):
@@ -210,12 +254,36 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def paren_call(self, c: list[Any]) -> A.CallStmt:
         return A.CallStmt(c[0].line, c[0].column, str(c[0]).lower(), c[2] or [])
 
+    def hear_args(self, c: list[Any]) -> list[Any]:
+        return self._list(c)
+
+    def hear_any(self, c: list[Any]) -> _Any:
+        return _Any()
+
     def kw_stmt(self, c: list[Any]) -> A.Keyword:
         tok = c[0]
-        return A.Keyword(tok.line, tok.column, str(tok).upper(), c[1] or [], tok.type == "KW")
+        name = str(tok).upper()
+        args = c[1] or []
+        if len(args) == 1 and isinstance(args[0], A.BinOp) and args[0].op == "=" and \
+                (name.startswith("SET ") or name == "REMEMBER"):
+            args = [args[0].left, args[0].right]  # SET HEADER "Accept" = "text/html"
+        return A.Keyword(tok.line, tok.column, name, args, tok.type == "KW" and runs(name))
+
+    def raw_stmt(self, c: list[Any]) -> A.Keyword:
+        tok = c[0]
+        name = str(tok).upper()
+        return A.Keyword(tok.line, tok.column, name, [], False, str(c[1]))  # runs only as an argument list
 
     def return_(self, c: list[Any]) -> A.Return:
         return A.Return(c[0].line, c[0].column, c[1])
+
+    def return_cmd(self, c: list[Any]) -> A.Return:
+        cmd = A.CmdExpr(c[1].line, c[1].column, str(c[1]).upper(), c[2] or [])
+        return A.Return(c[0].line, c[0].column, cmd)
+
+    def return_raw(self, c: list[Any]) -> A.Return:
+        cmd = A.CmdExpr(c[1].line, c[1].column, str(c[1]).upper(), [], str(c[2]))
+        return A.Return(c[0].line, c[0].column, cmd)
 
     def exit_(self, c: list[Any]) -> A.Exit:
         t = c[0]
@@ -232,11 +300,46 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Dim(c[0].line, c[0].column, str(c[1]).lower(), c[5])
 
     def param(self, c: list[Any]) -> A.Param:
-        typ = str(c[3]).upper() if c[3] is not None else None
-        return A.Param(c[0].line, c[0].column, str(c[1]), typ, c[5], c[7])
+        typ, choices = c[3] if c[3] is not None else (None, None)
+        node = A.Param(c[0].line, c[0].column, str(c[1]), typ, None, None, choices=choices)
+        for key, value in c[4] or []:
+            if key == "LIKE":
+                node.like = value
+            elif key == "DESCRIPTION":
+                node.description = value
+            elif key == "DEFAULT":
+                node.default = value
+            elif key == "OPTIONAL":
+                node.optional = True
+            elif key == "ENUM":
+                node.choices = _strings(value)
+        return node
+
+    def ptype(self, c: list[Any]) -> tuple[str, None]:
+        return str(c[0]).upper() + ("[]" if c[1] is not None else ""), None
+
+    def ptype_enum(self, c: list[Any]) -> tuple[str, list[str]]:
+        return "STRING", c[0]
+
+    def strings(self, c: list[Any]) -> list[str]:
+        if len(c) == 1:
+            return [str(c[0])]
+        c[0].append(str(c[2]))
+        return c[0]  # type: ignore[no-any-return]
+
+    def pclauses(self, c: list[Any]) -> list[Any]:
+        if len(c) == 1:
+            return [c[0]]
+        c[0].append(c[1])
+        return c[0]  # type: ignore[no-any-return]
+
+    def pclause(self, c: list[Any]) -> tuple[str, Any]:
+        key = c[0].type
+        value = _text_expr(c[1]) if len(c) > 1 else None
+        return key, value
 
     def description(self, c: list[Any]) -> A.Description:
-        return A.Description(c[0].line, c[0].column, c[1])
+        return A.Description(c[0].line, c[0].column, _text_expr(c[1]))
 
     def text_block(self, c: list[Any]) -> A.Talk:
         return A.Talk(c[0].line, c[0].column, [_string_expr(c[0])])
@@ -277,8 +380,19 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def for_each(self, c: list[Any]) -> Mark:
         return Mark("each", c[0], str(c[1]).lower(), c[3])
 
+    for_in = for_each
+
+    def if_brace(self, c: list[Any]) -> Mark:
+        return Mark("if", c[0], c[1], False)
+
+    def rbrace(self, c: list[Any]) -> Mark:
+        return Mark("end_if", c[0])
+
+    def rbrace_else(self, c: list[Any]) -> Mark:
+        return Mark("else", c[0])
+
     def next_(self, c: list[Any]) -> Mark:
-        return Mark("next", c[0], str(c[1]).lower() if c[1] is not None else None)
+        return Mark("next", c[0], str(c[1]).lower() if c[1] is not None else None, str(c[0]).upper() != "NEXT")
 
     def do_head(self, c: list[Any]) -> Mark:
         t = c[0]
@@ -382,8 +496,8 @@ class _Prefix:
 
 # Binding power: higher binds tighter (VB's order). Prefix NOT sits between AND and the
 # comparisons; prefix minus between * and ^.
-_PREC = {"OR": 1, "AND": 2, "EQ": 4, "EQEQ": 4, "NE": 4, "LT": 4, "GT": 4, "LE": 4, "GE": 4,
-         "IS NULL": 4, "IS NOT NULL": 4, "AMP": 5, "PLUS": 6, "MINUS": 6, "STAR": 7,
+_PREC = {"COALESCE": 1, "OR": 1, "AND": 2, "CONTAINS": 4, "EQ": 4, "EQEQ": 4, "NE": 4, "LT": 4, "GT": 4,
+         "LE": 4, "GE": 4, "IS NULL": 4, "IS NOT NULL": 4, "AMP": 5, "PLUS": 6, "MINUS": 6, "STAR": 7,
          "SLASH": 7, "BSLASH": 7, "MOD": 7, "CARET": 9}
 _PREFIX_PREC = {"NOT": 3, "MINUS": 8, "PLUS": 8}
 
@@ -412,7 +526,14 @@ class _Climber:
             rhs_operand = items[self.i]
             self.i += 1
             rhs = self.climb(rhs_operand, prec + 1)
-            name = str(op).upper()
+            if key == "COALESCE":  # a ?? b
+                lhs = A.Call(lhs.line, lhs.col, "NVL", [lhs, rhs], "??")
+                continue
+            if key == "CONTAINS":  # a CONTAINS b: b is in the text a
+                found = A.Call(lhs.line, lhs.col, "INSTR", [lhs, rhs], "CONTAINS")
+                lhs = A.BinOp(lhs.line, lhs.col, ">", found, A.Const(lhs.line, lhs.col, 0))
+                continue
+            name = key if key in ("AND", "OR") else str(op).upper()  # `&&` is AND
             lhs = A.BinOp(lhs.line, lhs.col, _BINOPS.get(name, name), lhs, rhs)
         return lhs
 
@@ -438,6 +559,24 @@ class _Climber:
 
 class _Lines(list):  # type: ignore[type-arg]
     """The statements of a program, in order."""
+
+
+class _Any:
+    """The ``*`` of ``HEAR x AS "done", *``: any answer."""
+
+
+def _text_expr(x: Any) -> A.Expr:
+    """A clause's value: an expression, or unquoted text (a TEXT token) as a string constant."""
+    if isinstance(x, Token):
+        return A.Const(x.line or 0, x.column or 0, str(x))
+    return x  # type: ignore[no-any-return]
+
+
+def _strings(e: A.Expr | None) -> list[str] | None:
+    """The strings of an ``ENUM ["a", "b"]`` list literal (None when it is not one)."""
+    if isinstance(e, A.ListLit) and all(isinstance(x, A.Const) for x in e.items):
+        return [str(x.value) for x in e.items if isinstance(x, A.Const)]
+    return None
 
 
 def _flat(items: list[Any]) -> list[Any]:
@@ -466,7 +605,7 @@ def _string_expr(tok: Token) -> A.Expr:
     parts: list[Any] = []
     i, buf = 0, []
     while i < len(s):
-        if s.startswith("${", i):
+        if s.startswith("${", i) and not s.startswith("${{", i):  # ${{x}}: a template's text
             j = _matching_brace(s, i + 1)
             if j < 0:
                 buf.append(s[i:])
@@ -582,6 +721,8 @@ class _Nester:
     def add(self, stmt: Any) -> None:
         if isinstance(stmt, A.Param):
             self.module.params.append(stmt)
+        elif isinstance(stmt, A.Table):
+            self.module.tables.append(stmt.spec)
         elif isinstance(stmt, A.Description) and isinstance(stmt.text, A.Const):
             self.module.description = str(stmt.text.value)
         self.current(stmt).append(stmt)
@@ -679,6 +820,10 @@ class _Nester:
         self.push("each", m, node, node.body)
 
     def on_next(self, m: Mark) -> None:
+        if len(m.args) > 1 and m.args[1] and not any(o.kind in ("for", "each") for o in self.stack):
+            # a stray END FOR (General Bots' templates have some): it closes nothing, said once
+            self.module.notes.append(("END FOR without FOR: ignored", m.line, m.col, "END FOR"))
+            return
         o = self.top(m, "for", "each", what="NEXT")
         if o is None:
             return
@@ -893,6 +1038,8 @@ def _plausible(expected: set[str], source: str, tok: Token) -> set[str]:
         out.discard("_NL")
     if first not in ("IF", "ELSEIF", "ELSE IF"):
         out.discard("THEN")
+    if "?" not in before and before.count("{") <= before.count("}"):
+        out.discard("COLON")  # the ':' of `c ? a : b`, or of an object literal's field
     return out or expected
 
 
@@ -950,9 +1097,13 @@ def _as_syntax_error(exc: Exception, name: str, source: str) -> BasicSyntaxError
     return None
 
 
-def _run_lark(source: str, name: str) -> list[Any]:
+def _run_lark(source: str, name: str, raw: frozenset[int] = frozenset()) -> list[Any]:
+    text = source
+    if raw:
+        text = Source(source)
+        text.raw_lines = raw
     try:
-        return _LARK.parse(source)  # type: ignore[return-value]
+        return _LARK.parse(text)  # type: ignore[return-value]
     except (BasicSyntaxError, VisitError, UnexpectedInput) as exc:
         err = _as_syntax_error(exc, name, source)
         if err is None:
@@ -972,7 +1123,13 @@ def parse(source: str, name: str = "<dialog>") -> A.Module:
     collecting = gc.isenabled()
     gc.disable()  # parsing allocates many small objects that all stay alive: skip GC passes
     try:
-        lines = _run_lark(source, name)
+        try:
+            lines = _run_lark(source, name)
+        except BasicSyntaxError:
+            raw = _raw_lines(source, name)
+            if not raw:
+                raise
+            lines = _run_lark(source, name, raw)
         module = A.Module(name, source, [])
         _Nester(module).run(lines)
     finally:
@@ -1015,7 +1172,7 @@ def parse_all(source: str, name: str = "<dialog>", *,
     collecting = gc.isenabled()
     gc.disable()  # as in parse
     try:
-        lines = _parse_lines(source, name, errors, max_errors)
+        lines = _parse_lines(source, name, errors, max_errors, _raw_lines(source, name))
         if len(errors) <= max_errors:  # past the cap the rest of the file was not read: no EOF checks
             _Nester(A.Module(name, source, []), errors).run(lines)
     finally:
@@ -1036,7 +1193,8 @@ def _capped(errors: list[BasicSyntaxError], max_errors: int) -> list[BasicSyntax
     return [*errors[:max_errors], note]
 
 
-def _parse_lines(source: str, name: str, errors: list[BasicSyntaxError], max_errors: int) -> list[Any]:
+def _parse_lines(source: str, name: str, errors: list[BasicSyntaxError], max_errors: int,
+                 raw: frozenset[int] = frozenset()) -> list[Any]:
     """Parse `source` one statement line at a time.
 
     Returns:
@@ -1046,7 +1204,7 @@ def _parse_lines(source: str, name: str, errors: list[BasicSyntaxError], max_err
     """
     items: list[Any] = []
     depth = 0  # brackets a broken line left open: `x = CALL "f", {` goes on to its `}`
-    for before, after, lexical in _statement_lines(source, name):
+    for before, after, lexical in _statement_lines(source, name, raw):
         line = before + after
         if depth > 0 and not (line and line[0].type in _BLOCK_LINES):
             depth += _brackets(line)
@@ -1067,7 +1225,8 @@ def _parse_lines(source: str, name: str, errors: list[BasicSyntaxError], max_err
     return items
 
 
-def _statement_lines(source: str, name: str) -> Iterator[tuple[list[Token], list[Token], BasicSyntaxError | None]]:
+def _statement_lines(source: str, name: str, raw: frozenset[int] = frozenset()
+                     ) -> Iterator[tuple[list[Token], list[Token], BasicSyntaxError | None]]:
     """The statement lines of `source`, each up to and with its ``_NL``.
 
     Yields:
@@ -1077,7 +1236,7 @@ def _statement_lines(source: str, name: str) -> Iterator[tuple[list[Token], list
     before: list[Token] = []
     after: list[Token] = []
     lexical: BasicSyntaxError | None = None
-    for tok in tokenize_recovering(source, name):
+    for tok in tokenize_recovering(source, name, raw):
         if isinstance(tok, BasicSyntaxError):
             lexical = lexical or tok  # a line's later errors are likely the first one's doing
             continue
@@ -1087,6 +1246,71 @@ def _statement_lines(source: str, name: str) -> Iterator[tuple[list[Token], list
             before, after, lexical = [], [], None
     if before or after or lexical:  # the last statement runs into the end of the file (a trailing comma)
         yield before, after, lexical
+
+
+# --- keyword statements whose arguments are not an argument list --------------------------------
+
+_MAX_RAW_PASSES = 8  # a raw statement can take in lines that looked like statements: look again
+_SUB_RE = re.compile(r"^[ \t]*(?:SUB|FUNCTION)[ \t]+([^\W\d]\w*)", re.IGNORECASE | re.MULTILINE)
+
+
+def _raw_lines(source: str, name: str) -> frozenset[int]:
+    """The lines whose keyword statement does not parse with its arguments as an argument list.
+
+    A keyword gb does not know (or a form of one it knows, ``SAVE "t" WITH a AS 1``) has a syntax
+    nobody listed: its arguments are kept as text (a ``RAW`` token), the statement parses, and it
+    fails only when it runs. Each statement line is parsed on its own; a line that does not parse
+    and has a keyword (``CMD``/``KW``, or ``x = GET a, b``) is lexed raw from that keyword on. The
+    raw text can take in the lines after it (an open bracket, a trailing ``AND``), so the lines
+    are looked at again until nothing changes. The calls of a SUB or FUNCTION of the file
+    (``Greet "a" "b"``) are never raw: their errors stay errors.
+
+    Returns:
+        The lines of those keywords (empty when every line that fails is a real syntax error).
+    """
+    subs = {m.group(1).lower() for m in _SUB_RE.finditer(source)}
+    raw: frozenset[int] = frozenset()
+    for _ in range(_MAX_RAW_PASSES):
+        found = set()
+        for before, after, lexical in _statement_lines(source, name, raw):
+            head = _raw_head(before + after, subs)
+            if head is None or head in raw:
+                continue
+            if lexical is not None or not before or isinstance(_parse_line(before, lexical, name, source),
+                                                                BasicSyntaxError):
+                found.add(head)
+        if not found:
+            break
+        raw = raw | found
+    return raw
+
+
+def _raw_head(line: list[Token], subs: set[str]) -> int | None:
+    """The line of the keyword whose arguments could be raw in a statement's tokens, if any."""
+    for i, t in enumerate(line):
+        if t.type == "KW" or t.type == "CMD":
+            if t.type == "CMD" and str(t).split()[0].lower() in subs:
+                return None
+            return t.line
+        if t.type == "GET" and i > 0 and line[i - 1].type == "EQ":
+            return t.line
+    eq = next((i for i, e in enumerate(line) if e.type == "EQ"), None)
+    if eq is not None and line[0].type in ("NAME", "DOT") and \
+            any(_inner_keyword(line, i) for i in range(eq + 1, len(line))):
+        return -(line[eq].line or 0)  # x = a OR GET "k", "d"; x = {"h": FIND "t" WHERE a = 1}
+    return None
+
+
+def _inner_keyword(line: list[Token], i: int) -> bool:
+    """True for a keyword with arguments inside a value: ``GET a, b``, ``FIND "t" ...``."""
+    t = line[i]
+    if t.type == "GET":
+        return True
+    return t.type == "NAME" and _UPPER.match(str(t)) is not None and i + 1 < len(line) and \
+        line[i + 1].type in ("STRING", "NAME") and line[i - 1].type not in ("DOT",)
+
+
+_UPPER = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 
 
 def _brackets(line: list[Token]) -> int:
@@ -1181,6 +1405,15 @@ def _if_stand_in(line: list[Token], cond: A.Expr) -> Mark | None:
     if "THEN" in types and types.index("THEN") < len(types) - 1:
         return None
     return Mark("if", line[0], cond, "THEN" not in types)
+
+
+def table_specs(source: str, name: str = "<dialog>") -> tuple[TableSpec, ...]:
+    """The ``TABLE name ... END TABLE`` declarations of a .bas source, in order.
+
+    Raises:
+        BasicSyntaxError: the source does not parse (a bad field line among others).
+    """
+    return tuple(parse(source, name).tables)
 
 
 def parse_expression(text: str, *, line: int = 1, col: int = 1, name: str = "<dialog>") -> A.Expr:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gb_basic.builtins import DOCS
+from gb_basic.keywords import KEYWORDS as KEYWORD_TABLE
 from gb_basic.validators import HEAR_TYPES
 
 __all__ = ["KEYWORDS", "MAGICS", "HEAR_TYPE_DOCS", "help_for", "completions"]
@@ -161,47 +162,6 @@ _KEYWORDS: dict[str, str] = {
     "AS": _doc("HEAR name AS type\nPARAM name AS type\nDIM name AS type", "Gives a type (or a HEAR menu). In "
                "`ADD SUGGESTION` and `SET CONTEXT`, `AS` separates the arguments like a comma.",
                "HEAR born AS DATE"),
-    # --- bot memory, knowledge, tools, suggestions -------------------------------------------------------
-    "SET BOT MEMORY": _doc("SET BOT MEMORY key, value\nSET_BOT_MEMORY key, value", "Stores a value in the "
-                           "bot's memory, shared by all its sessions.",
-                           'SET_BOT_MEMORY "last_visit_" + session_id, NOW()'),
-    "GET BOT MEMORY": _doc("GET_BOT_MEMORY(key)\nGET BOT MEMORY key", "Reads a value from the bot's memory "
-                           "(NULL when absent).", 'last_visit = GET_BOT_MEMORY("last_visit_" + session_id)'),
-    "GET USER MEMORY": _doc("GET_USER_MEMORY(key)", "Reads a value from the user's memory across bots "
-                            "(parsed, not supported yet).", 'color = GET_USER_MEMORY("color")'),
-    "USE KB": _doc("USE KB name", "Activates a knowledge base of the bot for this session only: messages "
-                   "no HEAR waits for are answered from it.", 'USE KB "policies"'),
-    "CLEAR KB": _doc("CLEAR KB", "Deactivates every knowledge base of this session.", "CLEAR KB"),
-    "USE TOOL": _doc("USE TOOL name", "Activates a tool (another .bas of the bot with PARAMs) for this "
-                     "session, so the LLM may call it.", 'USE TOOL "track_order"'),
-    "ADD TOOL": _doc("ADD TOOL name", "The same as `USE TOOL`.", 'ADD TOOL "track_order"'),
-    "CLEAR TOOLS": _doc("CLEAR TOOLS", "Deactivates every tool of this session.", "CLEAR TOOLS"),
-    "ADD SUGGESTION": _doc("ADD SUGGESTION context AS text", "Adds a suggested answer (a button in the chat) "
-                           "to the session.", 'ADD SUGGESTION "menu" AS "Show products"'),
-    "CLEAR SUGGESTIONS": _doc("CLEAR SUGGESTIONS", "Removes the session's suggested answers.",
-                              "CLEAR SUGGESTIONS"),
-    "SET CONTEXT": _doc("SET CONTEXT name AS value", "Stores a named value in the session's context for the "
-                        "LLM.", 'SET CONTEXT "mood" AS "happy"'),
-    "SET SCHEDULE": _doc("SET SCHEDULE cron", "Records a cron schedule (`min hour day month weekday`) for "
-                         "this dialog.", 'SET SCHEDULE "0 9 * * 1-5"'),
-    "SET LANGUAGE": _doc("SET LANGUAGE code", "Sets the session's language (e.g. `pt-BR`).",
-                         'SET LANGUAGE "pt-BR"'),
-    "SEND MAIL": _doc("SEND MAIL to, subject, body", "Sends an e-mail; fails with \"channel not configured\" "
-                      "while the bot has no e-mail channel.", 'SEND MAIL "ann@example.com", "Hi", "Welcome!"'),
-    "WAIT": _doc("WAIT seconds", "Pauses the dialog for that many seconds (fractions allowed, at most the bot's "
-                 "`max-wait`, a day by default): the turn ends with what was said so far and a timer "
-                 "continues the dialog, on any server process, after any restart. Messages that come "
-                 "meanwhile answer the HEARs after the WAIT, in order (10 at most). `WAIT 0` goes on at once.",
-                 "WAIT 2"),
-    "SAVE": _doc("SAVE file, value", "Writes text (or JSON for other values) into the bot's own storage "
-                 "area; paths outside it are refused.", 'SAVE "conversations/" + session_id + ".txt", history'),
-    "TRANSFER SESSION": _doc("TRANSFER_SESSION channel", "Continues this conversation on another channel "
-                             "(e.g. `\"email\"`); fails with \"channel not configured\" until that channel "
-                             "is set up for the bot.", 'TRANSFER_SESSION "email"'),
-    "MERGE SESSION": _doc("MERGE_SESSION anonymous_id, user_id", "Merges an anonymous session into the "
-                          "user's session on login (inside `ON LOGIN`).", "MERGE_SESSION anonymous_id, user_id"),
-    "LOAD TEMPLATE": _doc("LOAD_TEMPLATE name", "Loads a session template of the bot: its knowledge bases, "
-                          "tools, system prompt and first message.", 'LOAD_TEMPLATE "customer_support"'),
     # --- operators and constants -------------------------------------------------------------------------
     "AND": _doc("a AND b", "TRUE when both are true.", "IF age >= 18 AND accepted THEN"),
     "OR": _doc("a OR b", "TRUE when either is true.", "IF qty < 1 OR qty > 100 THEN"),
@@ -216,9 +176,20 @@ _KEYWORDS: dict[str, str] = {
     "REM": _doc("REM text\n' text", "A comment. `'` starts one anywhere a string cannot start; `//` and `#` "
                 "at the start of a line too. `REMEMBER` is not a comment.", "REM the welcome\nTALK \"Hi\" ' greet"),
 }
+
+
+def _keyword_doc(name: str) -> str:
+    """The help of a keyword statement, from the language's keyword table (gb_basic.keywords)."""
+    spec = KEYWORD_TABLE[name]
+    note = "" if spec.runs else " Parsed; gb does not run it yet: a dialog fails when it reaches it."
+    return _doc(spec.syntax, spec.doc + note, spec.example)
+
+
+# Keyword statements: the one table the language and the docs share.
+_KEYWORDS.update({name: _keyword_doc(name) for name in KEYWORD_TABLE})
 # Other spellings of the same keywords.
 _ALIASES: dict[str, str] = {
-    "ELSE IF": "ELSEIF", "ENDIF": "END IF", "END WHILE": "WEND", "NOTHING": "NULL",
+    "ELSE IF": "ELSEIF", "ENDIF": "END IF", "END WHILE": "WEND", "END FOR": "NEXT", "NOTHING": "NULL",
     "SET_BOT_MEMORY": "SET BOT MEMORY", "GET_BOT_MEMORY": "GET BOT MEMORY", "GET_USER_MEMORY": "GET USER MEMORY",
     "TRANSFER_SESSION": "TRANSFER SESSION", "MERGE_SESSION": "MERGE SESSION", "LOAD_TEMPLATE": "LOAD TEMPLATE",
 }

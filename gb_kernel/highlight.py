@@ -32,7 +32,7 @@ from pygments.token import (
 )
 
 from gb_basic.builtins import BUILTINS
-from gb_basic.lexer import KEYWORD_STATEMENTS, STATEMENT_KEYWORDS
+from gb_basic.lexer import KEYWORD_STATEMENTS, KNOWN_STATEMENTS, STATEMENT_KEYWORDS
 from gb_basic.validators import HEAR_TYPES
 
 __all__ = ["GbBasicLexer"]
@@ -43,14 +43,14 @@ _NOT_ASSIGNMENT = r"(?![ \t]*(?:=(?!=)|[.\[]))"
 
 # Structural phrases after which a ' is a comment (they end a statement or take no value).
 _CLOSING_PHRASES = (
-    "END IF", "END SELECT", "END WITH", "END FUNCTION", "END SUB", "END WHILE", "CASE ELSE",
+    "END IF", "END SELECT", "END WITH", "END FUNCTION", "END SUB", "END WHILE", "END FOR", "CASE ELSE",
     "EXIT FOR", "EXIT DO", "EXIT WHILE", "EXIT FUNCTION", "EXIT SUB", "ON ERROR RESUME NEXT",
     "ON ERROR GOTO 0", "ON LOGIN",
 )
 # Phrases followed by an expression or arguments: a ' right after them opens a string.
 _OPENING_PHRASES = (
     "ELSE IF", "FOR EACH", "DO WHILE", "DO UNTIL", "LOOP WHILE", "LOOP UNTIL", "SELECT CASE",
-    "TALK TO", "ON ERROR GOTO", "GET BOT MEMORY", "GET USER MEMORY", *sorted(KEYWORD_STATEMENTS),
+    "TALK TO", "ON ERROR GOTO", "GET BOT MEMORY", "GET USER MEMORY", *sorted(KNOWN_STATEMENTS),
 )
 # Single statement keywords that end a statement or take a name, not a value.
 _CLOSING_WORDS = ("END", "ENDIF", "ELSE", "NEXT", "LOOP", "WEND", "DO", "EXIT", "WITH")
@@ -151,8 +151,9 @@ class GbBasicLexer(RegexLexer):  # type: ignore[misc]  # Pygments ships no type 
             (_words(_OPERATOR_WORDS), Operator.Word, "value"),
             (_words(_CONSTANTS), Keyword.Constant),
             (_words(_BUILTINS_WITHOUT_MOD) + r"(?=[ \t]*\()", Name.Builtin),
-            (r"<>|!=|==|<=|>=|[-+*/\\^&=<>]", Operator, "value"),
-            (r"[(\[{,]", Punctuation, "value"),
+            (r"<>|!=|==|<=|>=|\?\?|&&|\|\||[-+*/\\^&=<>?]", Operator, "value"),  # ?? && || ?: (Rhai's forms)
+            (r"\?\.", Punctuation),
+            (r"#\{|[(\[{,]", Punctuation, "value"),
             (r"[)\]}.:;]", Punctuation),
             (_NAME, Name),
         ],

@@ -5,10 +5,10 @@ import gb_basic
 
 def test_exported_members():
     assert sorted(gb_basic.__all__) == sorted([
-        "BasicError", "BasicRuntimeError", "BasicSyntaxError", "BudgetExceeded", "DialogChanged",
-        "Finished", "LimitExceeded", "Machine", "Offload", "Output", "Program", "Request", "Slice", "StateUnreadable",
-        "Suspended",
-        "UnsupportedKeyword", "check_source", "compile_source", "parse", "parse_expression",
+        "BasicError", "BasicRuntimeError", "BasicSyntaxError", "BudgetExceeded", "ColumnSpec", "DialogChanged",
+        "Finished", "KEYWORDS", "KeywordSpec", "LimitExceeded", "Machine", "Offload", "Output", "Program", "Request",
+        "Slice", "StateUnreadable", "Suspended", "TableSpec",
+        "UnsupportedKeyword", "check_source", "compile_source", "parse", "parse_expression", "table_specs",
     ])
     for name in gb_basic.__all__:
         assert getattr(gb_basic, name) is not None

@@ -128,7 +128,7 @@ def test_comments():
             "   # hash\nx = 1 // 2\n")
     assert kinds(code, Comment) == ["' whole line", "' after code", "REM rem line", "rem", "// slashes",
                                     "# hash"]
-    assert tokens(code)[kinds(code, Token).index("REMEMBER")][0] is Name
+    assert tokens(code)[kinds(code, Token).index("REMEMBER")][0] is Keyword  # a keyword statement, not REM
     assert kinds("x = 1 // 2\n", Operator) == ["=", "/", "/"]
 
 
@@ -277,7 +277,8 @@ def test_every_hear_type_has_help(name: str):
 
 def test_help_lookup_rules():
     assert docs.help_for("set_bot_memory") == docs.help_for("SET BOT MEMORY") == docs.KEYWORDS["SET BOT MEMORY"]
-    assert docs.help_for("send") == docs.KEYWORDS["SEND MAIL"]  # the only SEND keyword
+    assert docs.help_for("send") is None  # SEND MAIL, SEND FILE, SEND TEMPLATE ...
+    assert docs.help_for("send_tem") is None and docs.help_for("send template") == docs.KEYWORDS["SEND TEMPLATE"]
     assert docs.help_for("Transfer") == docs.KEYWORDS["TRANSFER SESSION"]
     assert docs.help_for("set bot") == docs.KEYWORDS["SET BOT MEMORY"]
     assert docs.help_for("set") == docs.KEYWORDS["SET"]  # the exact word wins
