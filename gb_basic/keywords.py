@@ -100,35 +100,38 @@ _TABLE: tuple[KeywordSpec, ...] = (
        "for the bot.", 'TRANSFER_SESSION "email"'),
     _k("SEND MAIL", True, "SEND MAIL to, subject, body", "Sends an e-mail; fails with \"channel not "
        "configured\" while the bot has no e-mail channel.", 'SEND MAIL "ann@example.com", "Hi", "Welcome!"'),
-    # --- bot tables (parsed; the runtime's table keywords are on their way) -----------------------------
-    _k("FIND", False, 'x = FIND table, filter\nx = FIND "file.xlsx", filter',
+    # --- bot tables (docs/tables.md) --------------------------------------------------------------------
+    _k("FIND", True, 'x = FIND table, filter\nx = FIND "file.xlsx", filter',
        "Reads the rows of a bot table (or a .csv/.xlsx of the bot's folder) that match the filter "
        '(`"col=value"`, `"a = \'1\' AND b > 2"`).', 'orders = FIND "orders", "status=open"'),
-    _k("INSERT", False, "INSERT table, object", "Adds a row to a bot table.",
+    _k("INSERT", True, "INSERT table, object", "Adds a row to a bot table.",
        'INSERT "leads", lead'),
-    _k("UPDATE", False, "UPDATE table, filter, object", "Changes the rows of a bot table that match "
+    _k("UPDATE", True, "UPDATE table, filter, object", "Changes the rows of a bot table that match "
        "the filter.", 'UPDATE "leads", "id=" + id, changes'),
-    _k("DELETE", False, "DELETE table, filter\nDELETE url", "Removes the rows of a bot table that match "
+    _k("DELETE", True, "DELETE table, filter\nDELETE url", "Removes the rows of a bot table that match "
        "the filter; with a URL, an HTTP DELETE.", 'DELETE "leads", "id=" + id'),
-    _k("FILTER", False, "x = FILTER rows, filter", "The rows of a list that match a filter.",
+    _k("FILTER", True, "x = FILTER rows, filter", "The rows of a list that match a filter.",
        'big = FILTER orders, "amount>1000"'),
-    _k("FIRST", False, "x = FIRST table, filter", "The first row of a bot table that matches the filter.",
-       'lead = FIRST "leads", "email=" + email'),
-    _k("LAST", False, "x = LAST table, filter", "The last row of a bot table that matches the filter.",
-       'lead = LAST "leads", "email=" + email'),
-    _k("MERGE", False, 'MERGE table WITH rows BY "key"\nMERGE table, rows, key',
+    _k("FIRST", True, "x = FIRST rows", "The first item of a list (the rows FIND gave): NULL when it is empty.",
+       'lead = FIRST leads'),
+    _k("LAST", True, "x = LAST rows", "The last item of a list (the rows FIND gave): NULL when it is empty.",
+       'lead = LAST leads'),
+    _k("FIND ALL", True, "x = FIND ALL table", "Every row of a bot table (or of a .csv/.xlsx file).",
+       'products = FIND ALL "products"'),
+    _k("INSERT INTO", True, "INSERT INTO table, object", "The same as `INSERT`.", 'INSERT INTO "leads", lead'),
+    _k("MERGE", True, 'MERGE table WITH rows BY "key"\nMERGE table, rows, key',
        "Inserts or updates rows of a bot table by a key column.", 'MERGE "products", items, "id"'),
     # --- HTTP -----------------------------------------------------------------------------------------
-    _k("POST", False, "x = POST url, data", "An HTTP POST of `data` (as JSON); the JSON answer.",
+    _k("POST", True, "x = POST url, data", "An HTTP POST of `data` (as JSON); the JSON answer.",
        'reply = POST "https://api.example.com/orders", order'),
-    _k("PUT", False, "x = PUT url, data", "An HTTP PUT of `data` (as JSON); the JSON answer.",
+    _k("PUT", True, "x = PUT url, data", "An HTTP PUT of `data` (as JSON); the JSON answer.",
        'reply = PUT "https://api.example.com/orders/1", order'),
-    _k("PATCH", False, "x = PATCH url, data", "An HTTP PATCH of `data` (as JSON); the JSON answer.",
+    _k("PATCH", True, "x = PATCH url, data", "An HTTP PATCH of `data` (as JSON); the JSON answer.",
        'reply = PATCH "https://api.example.com/orders/1", changes'),
-    _k("SET HEADER", False, "SET HEADER name, value\nSET HEADER name AS value",
+    _k("SET HEADER", True, "SET HEADER name, value\nSET HEADER name AS value",
        "Sets an HTTP header for this dialog's next GET/POST/PUT/PATCH/DELETE requests.",
        'SET HEADER "Authorization", "Bearer " + token'),
-    _k("CLEAR HEADERS", False, "CLEAR HEADERS", "Removes the headers set by `SET HEADER`.", "CLEAR HEADERS"),
+    _k("CLEAR HEADERS", True, "CLEAR HEADERS", "Removes the headers set by `SET HEADER`.", "CLEAR HEADERS"),
     # --- messaging (with the channels) ----------------------------------------------------------------
     _k("SEND EMAIL", False, "SEND EMAIL to, subject, body", "The same as `SEND MAIL`.",
        'SEND EMAIL "ann@example.com", "Hi", "Welcome!"'),

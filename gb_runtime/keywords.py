@@ -487,7 +487,7 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "FIND": Fulfiller.find, "FIND ALL": Fulfiller.find_all, "INSERT": Fulfiller.insert,
     "INSERT INTO": Fulfiller.insert, "UPDATE": Fulfiller.update, "DELETE": Fulfiller.delete,
     "MERGE": Fulfiller.merge_rows, "FILTER": Fulfiller.filter, "FIRST": Fulfiller.first, "LAST": Fulfiller.last,
-    "GET": Fulfiller.http_get, "POST": Fulfiller.http_post, "PUT": Fulfiller.http_put, "PATCH": Fulfiller.http_patch,
+    "POST": Fulfiller.http_post, "PUT": Fulfiller.http_put, "PATCH": Fulfiller.http_patch,
     "SET HEADER": Fulfiller.set_header, "CLEAR HEADERS": Fulfiller.clear_headers,
 }
 

@@ -333,7 +333,7 @@ async def test_no_request_reaches_a_non_public_address(api: Api, client: httpx.A
                                                        url: str, why: str, config: str) -> None:
     f = fulfiller(tmp_path, client, config)
     url = url.format(port=api.port)
-    message = await refused(kw(f, "GET", url))
+    message = await refused(get(f, url, line=7))
     assert message == f"GET {url}: {why} (add the host to http-allow in config.csv)"
     assert api.seen == []
 
@@ -343,11 +343,11 @@ async def test_the_allow_list_names_the_hosts(api: Api, client: httpx.AsyncClien
     message = await refused(kw(f, "POST", "https://api.other.org/v1", {"a": 1}))
     assert message == "POST https://api.other.org/v1: the host api.other.org is not in the bot's http-allow " \
                       "(config.csv)"
-    assert "example.com is not in" in await refused(kw(f, "GET", "https://example.com/"))  # *. is what is under it
-    message = await refused(kw(f, "GET", f"http://localhost:{api.port}/echo/"))  # a name is not its address
+    assert "example.com is not in" in await refused(get(f, "https://example.com/", line=7))  # *. is what is under it
+    message = await refused(get(f, f"http://localhost:{api.port}/echo/", line=7))  # a name is not its address
     assert message.endswith("the host localhost is not in the bot's http-allow (config.csv)")
     assert api.seen == []
-    assert (await kw(f, "GET", api.url("/echo/")))["method"] == "GET"  # named: a loopback address is allowed
+    assert (await get(f, api.url("/echo/")))["method"] == "GET"  # named: a loopback address is allowed
 
 
 async def test_only_http_and_https(client: httpx.AsyncClient, tmp_path: Path) -> None:
