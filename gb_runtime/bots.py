@@ -41,6 +41,9 @@ __all__ = [
     "BotRegistry",
     "BotSettings",
     "BotStorageError",
+    "CONFIG_DEFAULTS",
+    "CONFIG_DOCS",
+    "config_default",
     "TemplateNotFound",
     "UnknownBot",
     "host_patterns",
@@ -123,8 +126,45 @@ _NUMERIC: dict[str, tuple[str, type]] = {
 }
 
 
+# config key -> what it means, one sentence; the language reference (docs/language.md) lists
+# these with their defaults, and a test checks that every key gb reads is here.
+CONFIG_DOCS: dict[str, str] = {
+    "session-timeout": "Minutes without a message before a session is idle: it leaves the active count "
+                       "and its cached copy expires (it still resumes from SQL).",
+    "session-expiry-days": "Days after its last message that an anonymous session's token stops working.",
+    "history-limit": "Messages of the history kept in the cache and given to the LLM as context.",
+    "max-variables-kb": "The largest a session's variables may be, as JSON (KB); a turn beyond it is refused "
+                        "and nothing of it is kept.",
+    "max-upload-mb": "The largest file a user may send (MB).",
+    "max-sessions": "Active sessions of this bot at once, across all processes; a new one beyond is refused (503).",
+    "session-create-rate": "New sessions a minute from one client address (429 beyond).",
+    "empty-session-seconds": "Seconds after which a session nobody wrote to stops counting as active.",
+    "rate-limit": "Messages a minute per session (429 with Retry-After beyond).",
+    "hear-tries": "How often a typed HEAR asks again after an answer that does not validate.",
+    "max-steps": "Steps one message may run in the dialog before it is stopped (a runaway loop).",
+    "max-seconds": "Seconds of computation one message may take in the dialog (waiting for I/O is not counted).",
+    "max-memory-mb": "The memory a dialog may grow to while it computes (MB).",
+    "max-wait": "The longest WAIT a dialog may do (seconds).",
+    "http-timeout": "Seconds one HTTP keyword (GET url, POST ...) may take, redirects included.",
+    "http-max-bytes": "The largest HTTP answer a dialog gets (bytes, after decompression).",
+    "http-max-requests": "HTTP keywords one message may run.",
+    "http-allow": "The hosts the bot's HTTP keywords may call, comma-separated (`api.example.com`, "
+                  "`*.example.com`, `*`); empty: any public host. A private address needs its host here.",
+    "language": "The bot's language (`en`, `pt-BR` ...): how HEAR reads dates and numbers, and the "
+                "language of its messages.",
+    "fallback": "What the bot says to a message no dialog waits for and no dialog is named by.",
+    "public-dialogs": "Dialogs a user may start by typing their name, comma-separated (the fallback lists them).",
+    "find-returns": "`list` (the default): FIND gives a list of rows; `row`: NULL for none, the row for "
+                    "one, a list for several, as General Bots 3 does.",
+}
+# the defaults the reference shows for the keys that are not BotSettings fields
+CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did not understand.",
+                                   "public-dialogs": "", "find-returns": "list"}
+
+
 @dataclass(frozen=True)
 class BotSettings:
+
     """A bot's settings, read once from config.csv (defaults from design.md)."""
 
     session_timeout_minutes: int = 30
@@ -169,6 +209,15 @@ class BotSettings:
             else:
                 extra[key] = raw
         return cls(**values, extra=extra)
+
+
+def config_default(key: str) -> str:
+    """The value a config.csv key has when config.csv does not set it, as text."""
+    if key in CONFIG_DEFAULTS:
+        return CONFIG_DEFAULTS[key]
+    name = _NUMERIC[key][0] if key in _NUMERIC else key.replace("-", "_")
+    value = getattr(BotSettings(), name)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 _HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
