@@ -287,7 +287,7 @@ class Scheduler:
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.sync_seconds = sync_seconds
-        self.ran = 0  # occurrences this scheduler ran (or found run already)
+        self.ran = 0  # occurrences whose dialog this scheduler ran
         self.nearest: dt.datetime | None = None  # the earliest next occurrence known here (None: look)
         self._synced: dict[str, tuple[Any, ...]] = {}  # bot -> the fingerprint last written
         self._reported: dict[str, str] = {}  # "bot/dialog" -> the error last logged
@@ -402,8 +402,13 @@ class Scheduler:
         error: str | None = None
         try:
             result = await self.runtime.run_schedule(s.bot_id, s.dialog, session_id=sid, param=s.spec.param)
-            if result is not None and result.error is not None:
-                error = _headline(result.error)
+            if result is None:
+                log.info("schedule %s/%s: the occurrence of %s ran already (its process stopped before recording "
+                         "it)", s.bot_id, s.dialog, occurrence.isoformat())
+            else:
+                self.ran += 1
+                if result.error is not None:
+                    error = _headline(result.error)
         except StoreUnavailable:
             log.warning("schedule %s/%s: the database is unavailable; the run is tried again in %.0f s",
                         s.bot_id, s.dialog, self.lease_seconds)
@@ -420,7 +425,6 @@ class Scheduler:
             await self.store.finish(s, self.owner, self.runtime.clock(), error=error, session_id=sid)
         except StoreUnavailable:
             log.warning("schedule %s/%s: its result could not be recorded (database unavailable)", s.bot_id, s.dialog)
-        self.ran += 1
 
     async def _keep(self, s: Schedule) -> None:
         """Renew the claim every third of the lease while the run lasts."""

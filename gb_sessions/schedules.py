@@ -153,7 +153,8 @@ class ScheduleStore:
     async def put(self, spec: ScheduleSpec, next_due: dt.datetime | None, now: dt.datetime) -> Schedule:
         """Store a schedule (insert, or replace the one of the same bot, dialog and job) and
         enable it. Its `next_due` is kept when the row already runs the same timing (same kind,
-        cron and zone, enabled): loading a bot again does not push its schedules back.
+        cron and zone, enabled): loading a bot again does not push its schedules back (and a row
+        stored as it is is not written at all).
 
         Args:
             next_due: the first occurrence after `now` (for a new or changed timing).
@@ -187,6 +188,8 @@ class ScheduleStore:
                        now: dt.datetime) -> None:
         same = (old.enabled and old.spec.kind == spec.kind and old.spec.cron == spec.cron
                 and old.spec.timezone == spec.timezone and (old.next_due is not None or old.running_due is not None))
+        if same and old.spec == spec:
+            return  # as stored: nothing to write (every process loads the bots when it starts)
         values: dict[str, Any] = {"kind": spec.kind, "cron": spec.cron, "param": spec.param, "timezone": spec.timezone,
                                   "origin": spec.origin, "place": spec.place, "enabled": True,
                                   "version": SC.c.version + 1, "updated_at": _utc(now)}
