@@ -82,8 +82,10 @@ _TABLE: tuple[KeywordSpec, ...] = (
        statement=False),
     _k("SET LANGUAGE", True, "SET LANGUAGE code", "Sets the session's language (e.g. `pt-BR`).",
        'SET LANGUAGE "pt-BR"'),
-    _k("SET SCHEDULE", True, "SET SCHEDULE cron", "Records a cron schedule (`min hour day month weekday`) "
-       "for this dialog.", 'SET SCHEDULE "0 9 * * 1-5"'),
+    _k("SET SCHEDULE", True, "SET SCHEDULE cron\nSET SCHEDULE cron, dialog [, job]\nSET SCHEDULE date, dialog",
+       "At the top of a dialog file: `gb serve` runs the dialog on that cron schedule (`min hour day month "
+       "weekday`, or six fields with the seconds first), each run a session of its own. In code: schedules "
+       "another dialog (recurring, or once at a date).", 'SET SCHEDULE "0 9 * * 1-5"'),
     _k("LOAD TEMPLATE", True, "LOAD_TEMPLATE name", "Loads a session template of the bot: its knowledge "
        "bases, tools, system prompt and first message.", 'LOAD_TEMPLATE "customer_support"'),
     _k("SAVE", True, "SAVE file, value\nSAVE table, field, ...", "Writes text (or JSON for other values) "

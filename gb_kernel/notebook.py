@@ -94,7 +94,7 @@ class NotebookSession:
         if self.runtime is not None:
             return
         self.services = await open_services(StoreSettings.from_env(data_dir=self.data_dir), self.bots_dir,
-                                            write_behind=True, apologize=False)
+                                            write_behind=True, apologize=False, run_schedules=False)
         self.runtime = self.services.runtime
         self.bots = self.runtime.bots
         saved = self._mapping().get(self.notebook, {})

@@ -32,6 +32,7 @@ import httpx
 
 from gb_basic import Program, compile_source
 
+from .cron import CronError, zone
 from .errors import BotConfigError, BotError, BotStorageError, TemplateNotFound, UnknownBot
 
 __all__ = [
@@ -187,6 +188,7 @@ class BotSettings:
     http_max_bytes: int = 1_048_576  # the largest response body a dialog gets (bytes, after decompression)
     http_max_requests: int = 20  # HTTP keywords one message may run (a dialog's run from one message to its next HEAR)
     http_allow: tuple[str, ...] = ()  # host patterns the bot may call (`http-allow`; empty: any public host)
+    timezone: str = "UTC"  # the IANA zone SET SCHEDULE's cron expressions are read in (`timezone`)
 
     @classmethod
     def from_config(cls, config: Mapping[str, str], source: str = "config.csv") -> BotSettings:
@@ -206,6 +208,8 @@ class BotSettings:
                 values["language"] = raw or "en"
             elif key == "http-allow":
                 values["http_allow"] = host_patterns(raw, source)
+            elif key == "timezone":
+                values["timezone"] = _timezone(raw, source)
             else:
                 extra[key] = raw
         return cls(**values, extra=extra)
@@ -261,6 +265,16 @@ def _ascii_host(name: str) -> str | None:
     except (httpx.InvalidURL, UnicodeError):
         return None
     return ascii_name if _HOST_NAME.fullmatch(ascii_name) else None
+
+
+def _timezone(raw: str, source: str) -> str:
+    """The ``timezone`` value: an IANA zone name (empty: UTC), or a BotConfigError naming `source`."""
+    name = raw.strip() or "UTC"
+    try:
+        zone(name)
+    except CronError as exc:
+        raise BotConfigError(f"{source}: timezone: {exc}") from None
+    return name
 
 
 def _number(key: str, raw: str, kind: type, source: str) -> int | float:

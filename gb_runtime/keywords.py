@@ -6,8 +6,9 @@ bot's storage folder, WAIT's argument, MERGE_SESSION, and the HTTP keywords (``x
 POST, PUT, PATCH, DELETE, SET HEADER, CLEAR HEADERS: http_keywords.py makes the requests; the
 headers a dialog sets live in the session's context until the dialog ends); the table keywords
 (FIND, SAVE to a declared table, INSERT, UPDATE, DELETE, MERGE, FILTER, FIRST, LAST) are answered
-by :mod:`.tables`. WAIT itself does not wait here: the runtime suspends the dialog at it and a
-timer resumes it (``DialogRuntime.resume_timer``).
+by :mod:`.tables`; SET SCHEDULE stores a schedule (:mod:`.schedules`). WAIT itself does not
+wait here: the runtime suspends the dialog at it and a timer resumes it
+(``DialogRuntime.resume_timer``).
 Keywords that need a channel gb does not have yet (TRANSFER_SESSION, SEND MAIL) fail with a
 clear "channel not configured" error.
 
@@ -29,12 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from gb_basic import BasicError, BasicRuntimeError, Request, values
+from gb_basic.machine import state_variables
 from gb_sessions import Message, Session, SessionStore
 from gb_sessions.tables import TableStore
 
 from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
 from .http_keywords import HttpAccess, HttpPolicy, is_url, shown_url
+from .schedules import ScheduleKeyword, timing
 from .tables import TableKeywords
 
 __all__ = ["Fulfiller", "HEADERS", "is_wait", "wait_seconds"]
@@ -87,12 +90,19 @@ class Fulfiller:
         dialog: the running dialog's file name (where a failed request's error points).
         tables: the bot tables of the session database (None: no database, ``gb run``).
         http: the way out for the HTTP keywords (None: they fail, "not available").
+        schedule: SET SCHEDULE's way to the bot's schedules (None: the statement is checked
+            and noted in the session's context only).
+
+    Attributes:
+        state: the suspended state of the request being answered, when the host sets it (the
+            runtime does): SET SCHEDULE reads the dialog's PARAM from it.
     """
 
     def __init__(self, session: Session, bot: BotPackage, store: SessionStore, *,
                  merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
                  user_name: str | None = None, dialog: str | None = None,
-                 tables: TableStore | None = None, http: HttpAccess | None = None) -> None:
+                 tables: TableStore | None = None, http: HttpAccess | None = None,
+                 schedule: ScheduleKeyword | None = None) -> None:
         self.session = session
         self.dialog = dialog
         self.bot = bot
@@ -103,6 +113,9 @@ class Fulfiller:
         self.http_requests = 0  # HTTP keywords run so far for this message (http-max-requests)
         self.extra_replies: list[str] = []
         self.tables = TableKeywords(bot, tables)
+        self.schedule = schedule
+        self.state: dict[str, Any] | None = None
+        self._request: Request | None = None
 
     async def answer(self, request: Request) -> Any:
         """The value a suspended dialog resumes with.
@@ -111,6 +124,7 @@ class Fulfiller:
             BasicRuntimeError: the request failed (an unknown keyword, a missing argument, a
                 channel that is not configured ...), placed at the request's line and column.
         """
+        self._request = request
         try:
             return await self._answer(request)
         except BasicError as exc:
@@ -217,8 +231,21 @@ class Fulfiller:
         self.session.context["language"] = values.to_str(args[0])
 
     async def set_schedule(self, args: list[Any]) -> None:
+        """``SET SCHEDULE cron | date [, dialog [, job]]``: a schedule of this dialog or of
+        another (:class:`.schedules.ScheduleKeyword`). Where there is nowhere to keep it (``gb
+        run``, a notebook cell scheduling itself) the timing is checked and noted in the
+        session's context (``schedule``).
+
+        Raises:
+            BasicRuntimeError: not a cron expression nor a date, no such dialog.
+        """
         self._need("SET SCHEDULE", args, 1)
-        self.session.context["schedule"] = values.to_str(args[0])
+        line = self._request.line if self._request is not None else 0
+        stored = self.schedule is not None and await self.schedule.set(
+            args, line=line, file=self.dialog or "<dialog>", variables=state_variables(self.state))
+        if not stored:
+            timing(args[0], self.bot.settings.timezone)
+            self.session.context["schedule"] = values.to_str(args[0])
 
     async def load_template(self, args: list[Any]) -> None:
         self._need("LOAD TEMPLATE", args, 1)

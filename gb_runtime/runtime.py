@@ -9,6 +9,9 @@ return the replies. The kernel, the widget, every channel and the tests call it.
 ``resume_timer`` (called by the TimerService of whichever process claims the row) continues it
 as a turn of its own. Messages that come while it waits are kept, in order, for the HEARs after
 the WAIT (a user who typed ahead), at most MAX_TYPED_AHEAD of them.
+
+``run_schedule`` runs a scheduled dialog (``SET SCHEDULE``; the Scheduler of schedules.py calls
+it) in a new session of its own on channel "schedule", which ends with the dialog.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import httpx
 
 from gb_basic import (
     BasicError,
+    BasicRuntimeError,
     BudgetExceeded,
     DialogChanged,
     Finished,
@@ -45,7 +49,17 @@ from gb_basic import (
     values,
 )
 from gb_basic.machine import state_variables
-from gb_sessions import ConcurrentUpdate, Message, Session, SessionCap, SessionRecord, SessionStore, UserStore, utcnow
+from gb_sessions import (
+    ConcurrentUpdate,
+    Message,
+    ScheduleStore,
+    Session,
+    SessionCap,
+    SessionRecord,
+    SessionStore,
+    UserStore,
+    utcnow,
+)
 from gb_sessions.base import sessions_full
 from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
@@ -65,6 +79,7 @@ from .errors import (
 from .http_keywords import HttpAccess
 from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Inbound, Reply, Result, SessionSummary, Waiting
+from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
 from .worker import run_dialog
 
 __all__ = ["DialogRuntime", "compile_cached"]
@@ -74,6 +89,7 @@ Listener = Callable[[dict[str, Any]], None]
 MAX_RETRIES = 5  # a turn that meets a concurrent update is run again on fresh state
 MAX_TYPED_AHEAD = 10  # messages a dialog at a WAIT keeps for after it; past them a 429
 TIMER_ORIGIN = "timer"  # the `origin` of the turn event of a timer that fired
+SCHEDULE_ORIGIN = "schedule"  # the `origin` of the turn event of a scheduled run
 OWNERS_KEPT = 10_000  # tokens whose session and bot a runtime remembers (about 2 MB)
 
 
@@ -102,13 +118,16 @@ class DialogRuntime:
             keyword says there is no database.
         http: the client of the dialogs' HTTP keywords (GET url, POST ...); its owner closes it.
             None: those keywords fail with "not available".
+        schedules: where SET SCHEDULE keeps the bots' schedules; None: the statement is only
+            checked (``gb run``).
     """
 
     def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
                  events: Events | None = None, clock: Callable[[], dt.datetime] = utcnow,
                  apologize: bool = True, tables: TableStore | None = None,
-                 http: httpx.AsyncClient | None = None) -> None:
+                 http: httpx.AsyncClient | None = None, schedules: ScheduleStore | None = None) -> None:
         self.store = store
+        self.schedules = schedules
         self.tables = tables
         self.http = HttpAccess(http) if http is not None else None
         self.bots = bots
@@ -120,6 +139,8 @@ class DialogRuntime:
         self._sending: set[asyncio.Future[None]] = set()
         # called with the due time after a committed turn that set a timer (the TimerService wakes for it)
         self.timer_set: Callable[[dt.datetime], None] | None = None
+        # called with the first occurrence of a schedule a SET SCHEDULE statement stored (the same service wakes)
+        self.schedule_set: Callable[[dt.datetime], None] | None = None
         # token hash -> (session id, bot) of recent messages, most recent last. A token never
         # names another session (a new one gets a new token), and every message checks it again
         # under the session's lock (hash, status, expiry), so a copy here saves a lookup a message
@@ -496,19 +517,23 @@ class DialogRuntime:
                    fresh_start: bool = False, entry: str = "main", variables: dict[str, Any] | None = None,
                    merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
                    source: str | None = None, result_var: str | None = None,
-                   queued: list[Any] | None = None) -> None:
+                   queued: list[Any] | None = None, apologize: bool | None = None) -> None:
         """Run or resume a dialog until it waits at HEAR or WAIT, or ends, answering its requests.
 
         `variables` (in their stored form) start the dialog; each run of the machine starts on
         the event loop and moves to a worker process if it grows long (see :mod:`.worker`).
         `queued` holds messages typed ahead during a WAIT: they answer its HEARs first.
+        `apologize` (default: the runtime's) adds "something went wrong" to a failed run's replies.
         """
         if program is None:
             return
         machine = self._machine(program, session, bot.settings)
         mark = _Mark(session, result)
+        schedule = ScheduleKeyword(bot, self.schedules, name if source is None else None, clock=self.clock,
+                                   on_set=self._schedule_noted)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
-                           dialog=program.name, tables=self.tables, http=self.http)
+                           dialog=program.name, tables=self.tables, http=self.http, schedule=schedule)
+        apologize = self.apologize if apologize is None else apologize
         whole = source is None and entry == "main"  # a dialog of its own (not a notebook cell, not ON LOGIN)
         try:
             if state is None:
@@ -545,6 +570,7 @@ class DialogRuntime:
                     if result.replies and r.request.data.get("choices") and not result.replies[-1].choices:
                         result.replies[-1].choices = list(r.request.data["choices"])
                     return
+                fulfil.state = r.state
                 value = await fulfil.answer(r.request)
                 for text in fulfil.extra_replies:
                     self._say(session, result, text)
@@ -563,7 +589,7 @@ class DialogRuntime:
             session.add("system", f"error: {exc.headline}")
             result.error = exc
             result.waiting = Waiting.of_request((session.dialog or {}).get("waiting"))
-            if self.apologize:
+            if apologize:
                 self._say(session, result, "Sorry, that was too much work for one message; nothing was changed.")
         except BasicError as exc:
             log.warning("session %s, dialog %s: %s", session.id, name, exc.headline)
@@ -574,7 +600,7 @@ class DialogRuntime:
                 fulfil.forget_headers()
             session.add("system", f"error: {exc.headline}")
             result.error = exc
-            if self.apologize:
+            if apologize:
                 self._say(session, result, "Sorry, something went wrong in this conversation.")
 
     def _suspend_wait(self, session: Session, bot: BotPackage, program: Program, name: str, r: Suspended,
@@ -621,6 +647,8 @@ class DialogRuntime:
                 if fired is not None and timer_id in (None, fired) and session.status == "active":
                     result = Result(session_id, bot.name)
                     await self._after_wait(session, bot, fired, result)
+                    if session.channel == SCHEDULE_CHANNEL:
+                        _end_unattended(session, result)
                     await self._commit(session, bot)
         except (SessionNotFound, UnknownBot) as exc:
             log.warning("timer %s of session %s: %s; dropped", timer_id, session_id, exc)
@@ -629,6 +657,51 @@ class DialogRuntime:
                 await self.store.drop_timer(timer_id)
             return None
         self._publish(result, None, origin=TIMER_ORIGIN)
+        return result
+
+    # --- schedules -----------------------------------------------------------------------------------
+    def _schedule_noted(self, due: dt.datetime) -> None:
+        if self.schedule_set is not None:
+            self.schedule_set(due)
+
+    async def run_schedule(self, bot_name: str, dialog: str, *, session_id: uuid.UUID | None = None,
+                           param: str | None = None) -> Result | None:
+        """Run a scheduled dialog from its start in a new session of its own: channel
+        "schedule", address the dialog's name, no token anyone holds, no limit of max-sessions
+        (the bot's own work). Its TALKs are the session's messages; the session ends with the
+        dialog (a WAIT keeps it open to its timer; a HEAR ends it with an error: nobody is
+        there to answer). Stored in one transaction, then published (origin "schedule").
+
+        Args:
+            session_id: the new session's id (the Scheduler derives it from the occurrence).
+            param: the value of the dialog's first PARAM (a job of the dialog), if any.
+
+        Returns:
+            The run (its `error` set when the dialog failed), or None when a session of that
+            id exists already: the occurrence ran (its process died before recording it).
+
+        Raises:
+            UnknownBot, UnknownDialog: no such bot or dialog.
+            BasicSyntaxError: the dialog does not compile.
+        """
+        bot = self.bots.get(bot_name)
+        program = bot.dialog(dialog)
+        if program is None:
+            raise UnknownDialog(f"bot {bot.name} has no dialog {dialog} (it has: {', '.join(bot.dialog_names())})")
+        sid = session_id or uuid.uuid4()
+        if session_id is not None and await self.store.load(sid, history_limit=1, with_history=False) is not None:
+            return None
+        now = self.clock()
+        session = Session(id=sid, bot_id=bot.name, channel=SCHEDULE_CHANNEL, token_hash=new_token()[1],
+                          created_at=now, last_activity=now, address=dialog.lower())
+        self._configure(session, bot.settings)
+        result = Result(sid, bot.name)
+        variables = {program.params[0].name.lower(): param} if param is not None and program.params else None
+        await self._run(session, bot, program, dialog.lower(), None, result, variables=variables, apologize=False)
+        _end_unattended(session, result)
+        session.expires_at = self._expiry(session, bot.settings, now)
+        await self.store.create(session)
+        self._publish(result, None, origin=SCHEDULE_ORIGIN)
         return result
 
     async def _after_wait(self, session: Session, bot: BotPackage, timer_id: uuid.UUID, result: Result) -> None:
@@ -808,6 +881,24 @@ class _Mark:
         del session.pending[self.pending:], result.replies[self.replies:]
         if session.history is not None:
             session.history[:] = [m for m in session.history if not any(m is d for d in dropped)]
+
+
+def _end_unattended(session: Session, result: Result) -> None:
+    """A scheduled run after its turn: ended when its dialog is over; a dialog at a HEAR is
+    ended with an error (nobody answers a scheduled run); one at a WAIT goes on with its timer."""
+    dialog = session.dialog
+    if dialog is not None and _timer_of(dialog) is None:
+        waiting = dialog.get("waiting") if type(dialog) is dict else None
+        where = waiting if type(waiting) is dict else {}
+        error = BasicRuntimeError("HEAR in a scheduled run: nobody is there to answer, so the run ends here",
+                                  file=f"{dialog.get('name')}.bas", line=int(where.get("line") or 0),
+                                  column=int(where.get("column") or 0))
+        log.warning("session %s: %s", session.id, error.headline)
+        session.add("system", f"error: {error.headline}")
+        session.dialog = None
+        result.error, result.waiting = error, None
+    if session.dialog is None:
+        session.status = "ended"
 
 
 def _timer_of(dialog: dict[str, Any] | None) -> uuid.UUID | None:

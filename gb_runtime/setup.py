@@ -1,7 +1,8 @@
 """The composition root: storage, live events and the runtime, opened together, closed together.
 
 ``gb serve`` and the notebook kernel both start here, so they build the same runtime the same
-way, with the same timer service (timers.py: it fires the WAITs of the store's dialogs) and the
+way, with the same timer service (timers.py: it fires the WAITs of the store's dialogs and, in
+``gb serve``, runs the bots' scheduled dialogs: schedules.py) and the
 same HTTP client for the dialogs' HTTP keywords (http_keywords.py); they
 differ only in the notebook's write-behind store (a cell's reply does not wait for
 SQL) and in whether a failed dialog apologises to the user.
@@ -75,7 +76,8 @@ class Services:
 
 
 async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind: bool = False,
-                        apologize: bool = True, http: httpx.AsyncClient | None = None) -> Services:
+                        apologize: bool = True, http: httpx.AsyncClient | None = None,
+                        run_schedules: bool = True) -> Services:
     """Open the database (migrated), the cache and the live events, build the runtime and start
     its timer service.
 
@@ -86,6 +88,8 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
         apologize: a failed dialog tells the user "something went wrong".
         http: the dialogs' HTTP client (default: http_keywords.new_http_client()); the services
             close it.
+        run_schedules: this process runs the bots' scheduled dialogs (``gb serve``; the kernel
+            does not, though its SET SCHEDULE statements store schedules like any).
     """
     stores = await open_stores(settings)
     events = SessionEvents.for_storage(stores.redis, settings.data_dir)
@@ -93,7 +97,8 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
     wb = WriteBehindStore(stores.store) if write_behind else None
     client = http if http is not None else new_http_client()
     runtime = DialogRuntime(wb or stores.store, BotRegistry(bots_dir, settings.data_dir), users=stores.users,
-                            events=events, apologize=apologize, tables=TableStore(stores.engine), http=client)
-    timers = TimerService(runtime, runtime.store)
+                            events=events, apologize=apologize, tables=TableStore(stores.engine), http=client,
+                            schedules=stores.schedules)
+    timers = TimerService(runtime, runtime.store, schedules=run_schedules)
     timers.start()
     return Services(runtime, stores, events, wb, timers, client)

@@ -1,7 +1,8 @@
 """gb_sessions: sessions on PostgreSQL or SQLite, with an optional Valkey cache.
 
 See base.py (the turn protocol), store.py (SQL), memory.py, cache.py (the Valkey wrapper),
-writebehind.py (the notebook's background saves), ratelimit.py, users.py and tokens.py.
+writebehind.py (the notebook's background saves), schedules.py (SET SCHEDULE's rows),
+ratelimit.py, users.py and tokens.py.
 """
 
 from .base import SessionCap, SessionRecord, SessionStore, variables_size
@@ -20,6 +21,7 @@ from .errors import (
     VariablesTooLarge,
 )
 from .memory import MemoryStore
+from .schedules import Schedule, ScheduleSpec, ScheduleStore
 from .session import Message, Session, Timer, utcnow
 from .store import SqlStore
 from .users import User, UserStore
@@ -27,7 +29,8 @@ from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
     "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LockLost", "LostUpdate", "MemoryStore", "Message",
-    "RateLimited", "Session", "SessionBusy", "SessionCap", "SessionError", "SessionRecord", "SessionStore",
+    "RateLimited", "Schedule", "ScheduleSpec", "ScheduleStore", "Session", "SessionBusy", "SessionCap",
+    "SessionError", "SessionRecord", "SessionStore",
     "SqlStore", "StoreSettings", "StoreUnavailable", "Stores", "Timer", "TooManyNewSessions", "TooManySessions",
     "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore", "open_stores", "utcnow",
     "variables_size",

@@ -2,7 +2,8 @@
 
 ``sessions`` (who, which bot, when), ``messages`` (the history), ``session_state`` (variables,
 context, the waiting dialog), ``bots``, ``bot_memory``, ``users``, ``user_identities``,
-``timers`` (the due times of waiting dialogs) and ``rate_limit_hits`` (what a sliding window
+``timers`` (the due times of waiting dialogs), ``schedules`` (``SET SCHEDULE``: when a
+dialog runs on its own) and ``rate_limit_hits`` (what a sliding window
 limits without Valkey: new sessions per client).
 Schema changes are Alembic migrations (gb_sessions/migrations).
 """
@@ -13,12 +14,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Bot", "User", "UserIdentity", "SessionRow", "MessageRow", "SessionState", "BotMemory",
-           "TimerRow", "RateLimitHit"]
+           "TimerRow", "ScheduleRow", "RateLimitHit"]
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 Time = DateTime(timezone=True)
@@ -115,6 +116,43 @@ class TimerRow(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(Time)
     created_at: Mapped[dt.datetime] = mapped_column(Time)
     __table_args__ = (Index("ix_timers_session_id", "session_id"),)
+
+
+class ScheduleRow(Base):
+    """When a dialog of a bot runs on its own (``SET SCHEDULE``): a cron expression (`kind`
+    "cron") or one moment (`kind` "once"), one row per (bot, dialog, job): `job` is "" or the
+    value `param` the dialog's first PARAM gets, with the moment before it for a one-off. `next_due` is the
+    next occurrence (UTC; None when disabled); a process that claims it (`claimed_by` until
+    `claimed_until`, a lease it renews while the run lasts) moves `next_due` on and runs
+    `running_due`; `version` makes every claim a compare-and-set. `origin` "file": declared at
+    the top of the dialog's file (the bot's load keeps it in step with the file); "dialog": set
+    by a SET SCHEDULE statement as a dialog ran."""
+
+    __tablename__ = "schedules"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    bot_id: Mapped[str] = mapped_column(String(100))
+    dialog: Mapped[str] = mapped_column(String(200))
+    job: Mapped[str] = mapped_column(String(300))
+    param: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))
+    cron: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(10))
+    place: Mapped[str | None] = mapped_column(String(300))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    next_due: Mapped[dt.datetime | None] = mapped_column(Time, index=True)
+    running_due: Mapped[dt.datetime | None] = mapped_column(Time)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(Time)
+    last_run: Mapped[dt.datetime | None] = mapped_column(Time)
+    last_result: Mapped[str | None] = mapped_column(String(10))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_session: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    runs: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(Time)
+    updated_at: Mapped[dt.datetime] = mapped_column(Time)
+    __table_args__ = (Index("ix_schedules_bot_dialog_job", "bot_id", "dialog", "job", unique=True),)
 
 
 class RateLimitHit(Base):
