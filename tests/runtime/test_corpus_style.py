@@ -387,7 +387,7 @@ async def test_inventory_update_alerts_on_low_stock(api: Api, tmp_path: Path, st
         bot: That is below the minimum of 10: purchasing has been alerted.
     """)
     (alert,) = api.calls("/alerts")
-    assert alert.method == "POST" and alert.json == {"sku": "A100", "name": "Coffee beans", "quantity": 7, "minimum": 10}
+    assert (alert.method, alert.json) == ("POST", {"sku": "A100", "name": "Coffee beans", "quantity": 7, "minimum": 10})
     stock = {r["sku"]: (r["quantity"], r["updated_at"] is not None) for r in await bot.rows("stock")}
     assert stock == {"A100": (7, True), "B200": (24, True)}
 
@@ -471,7 +471,8 @@ async def test_customer_feedback_nps(api: Api, tmp_path: Path, stores: Stores, t
 async def test_course_enrollment_with_capacity(api: Api, tmp_path: Path, stores: Stores, tables: TableStore,
                                                client: httpx.AsyncClient) -> None:
     bot = await configured("school", "school", api, tmp_path, stores, tables, client)
-    await bot.seed("courses", {"code": "DS200", "title": "Data Science", "capacity": 1, "starts_on": dt.date(2030, 4, 1)},
+    await bot.seed("courses",
+                   {"code": "DS200", "title": "Data Science", "capacity": 1, "starts_on": dt.date(2030, 4, 1)},
                    {"code": "PY101", "title": "Python Basics", "capacity": 20, "starts_on": dt.date(2030, 3, 4)},
                    {"code": "OLD1", "title": "Closed course", "capacity": 0})
     courses = """
