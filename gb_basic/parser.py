@@ -891,8 +891,22 @@ class _Nester:
         self.push("with", m, node, node.body)
 
     def on_end_with(self, m: Mark) -> None:
-        if self.top(m, "with", what="END WITH") is not None:
+        o = self.top(m, "with", what="END WITH")
+        if o is not None:
+            self.dotless_fields(o.node)
             self.pop()
+
+    def dotless_fields(self, node: A.With) -> None:
+        """General Bots writes a WITH block's fields without the dot (``WITH order`` /
+        ``id = orderid``): a ``name = value`` line directly in the block sets the field, as
+        ``.name = value`` does, with the name as written (``registeredAt``)."""
+        lines = self.module.source.splitlines()
+        for s in node.body:
+            if isinstance(s, A.Assign) and isinstance(s.target, A.Var):
+                t = s.target
+                text = lines[t.line - 1] if 0 < t.line <= len(lines) else ""
+                written = text[t.col - 1:t.col - 1 + len(t.name)]
+                s.target = A.WithField(t.line, t.col, written if written.lower() == t.name else t.name)
 
     def on_function(self, m: Mark, is_sub: bool = False) -> None:
         kind = "sub" if is_sub else "function"

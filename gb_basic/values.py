@@ -126,8 +126,13 @@ def to_int(x: Value) -> int:
     return n if type(n) is int else int(n)
 
 
+_VALUE_TYPES = (type(None), int, float, str, list, tuple, dict, _dt.date)  # bool is an int, datetime a date
+
+
 def describe(x: Value) -> str:
     """Short quoted form of a value for error messages."""
+    if not isinstance(x, _VALUE_TYPES):  # no BASIC value (a caller's mistake): it has no text to show
+        return f"a Python {type(x).__name__}"
     if isinstance(x, str):
         s = x if len(x) <= 30 else x[:27] + "..."
         return json.dumps(s, ensure_ascii=False)

@@ -57,6 +57,8 @@ def test_a_running_keyword_statement_is_a_request_with_its_arguments():
     ('SET HEADER "Accept" = "text/html"\nTALK "ok"\n', "SET HEADER", ["Accept", "text/html"]),
     ('CLEAR HEADERS\nTALK "ok"\n', "CLEAR HEADERS", []),
     ('x = FILTER [1, 2], "a>1"\nTALK x\n', "FILTER", [[1, 2], "a>1"]),
+    ('x = FIRST(["a", "b"])\nTALK x\n', "FIRST", [["a", "b"]]),  # the function form docs/tables.md shows
+    ('x = LAST([1, 2])\nTALK x\n', "LAST", [[1, 2]]),
     ('MERGE "t", [1], "id"\nTALK "ok"\n', "MERGE", ["t", [1], "id"]),
     ('send_template "w", "whatsapp", "+55"\nTALK "ok"\n', "SEND TEMPLATE", ["w", "whatsapp", "+55"]),
 ])

@@ -136,6 +136,14 @@ def test_a_state_no_machine_saved_is_state_unreadable(state: Any) -> None:
     assert state_variables(state) == {}  # a state that does not load holds nothing
 
 
+def test_a_state_that_is_no_value_at_all_is_named_by_its_type() -> None:
+    """A caller passing the wrong thing (the Suspended itself) gets StateUnreadable, not a RecursionError."""
+    program = compile_source("HEAR k\nTALK k\n", "s.bas")
+    suspended = Machine(program).start()
+    with pytest.raises(StateUnreadable, match="the saved state is a Python Suspended, not a dialog's state"):
+        Machine(program).run(suspended, "hi")  # type: ignore[arg-type]
+
+
 def test_variables_deeper_than_this_machines_cap_are_state_unreadable() -> None:
     program = compile_source("HEAR k\nTALK k\n", "s.bas")
     deep: Any = 1
