@@ -5,7 +5,7 @@ returns one. The callable checks its argument count, and every error it raises n
 function (``LEFT expects 2 arguments, got 1``, ``MID: start must be a number, got "abc"``);
 the machine adds the file and line.
 
-``NOW``, ``TODAY``, ``RND`` and ``RANDOM`` (the names in ``NEEDS_ENV``) read the clock or the
+``NOW``, ``TODAY``, ``RND``, ``RANDOM``, ``UUID`` and ``GUID`` (the names in ``NEEDS_ENV``) read the clock or the
 random generator of an :class:`Env`, passed as an extra first argument, so that the language
 stays pure and tests can fix both. Every other built-in is a pure function of its arguments.
 
@@ -26,6 +26,7 @@ import json
 import math
 import random as _random
 import re
+import uuid
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any, Protocol, TypeVar
@@ -55,7 +56,7 @@ class Env(Protocol):
 
 BUILTINS: dict[str, Callable[..., Value]] = {}
 DOCS: dict[str, str] = {}
-NEEDS_ENV: frozenset[str] = frozenset({"NOW", "TODAY", "RND", "RANDOM"})
+NEEDS_ENV: frozenset[str] = frozenset({"NOW", "TODAY", "RND", "RANDOM", "UUID", "GUID"})
 
 
 # --- registration -----------------------------------------------------------------------
@@ -535,6 +536,17 @@ def _random_int(env: Env, a: Value, b: Value) -> int:
     """A random integer between two bounds, in either order."""
     lo, hi = sorted((_int(a, "a"), _int(b, "b")))
     return env.random.randint(lo, hi)
+
+
+@_builtin("UUID", 0, 0, "@() -> a new random id (a version 4 UUID, as text)")
+def _uuid(env: Env) -> str:
+    """A random UUID from the dialog's random source (General Bots' ids of new rows)."""
+    return str(uuid.UUID(int=env.random.getrandbits(128), version=4))
+
+
+@_builtin("GUID", 0, 0, "@() -> the same as UUID()")
+def _guid(env: Env) -> str:
+    return _uuid(env)
 
 
 def _extreme(args: tuple[Value, ...], better: Callable[[Value, Value], bool]) -> Value:

@@ -523,3 +523,14 @@ def test_errors_carry_no_position() -> None:
         call("LEFT", "a")
     assert info.value.line == 0
     assert info.value.file == "<dialog>"
+
+
+def test_uuid_and_guid_are_new_random_ids() -> None:
+    import re as _re
+
+    from gb_basic import Machine, compile_source
+
+    r = Machine(compile_source('a = UUID()\nb = GUID()\nTALK a\nTALK b\n', "ids.bas")).run()
+    a, b = (o.text for o in r.outputs)
+    shape = _re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
+    assert shape.match(a) and shape.match(b) and a != b
