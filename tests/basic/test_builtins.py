@@ -24,7 +24,7 @@ ALL_NAMES = [
     "FORMAT_DATE",
     "ISNULL", "ISEMPTY", "ISNUMERIC", "TYPEOF", "IIF", "NVL",
     "UBOUND", "PUSH", "CONTAINS", "SORT", "UNIQUE", "RANGE",
-    "TOJSON", "FROMJSON", "TOYAML",
+    "TOJSON", "FROMJSON", "TOYAML", "UUID", "GUID",
 ]
 # fmt: on
 
@@ -59,7 +59,7 @@ def same(a: Any, b: Any) -> bool:
 def test_every_builtin_is_registered_and_documented() -> None:
     assert set(BUILTINS) == set(ALL_NAMES)
     assert set(DOCS) == set(BUILTINS)
-    assert NEEDS_ENV == {"NOW", "TODAY", "RND", "RANDOM"}
+    assert NEEDS_ENV == {"NOW", "TODAY", "RND", "RANDOM", "UUID", "GUID"}
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
@@ -514,7 +514,7 @@ def arity_error(name: str, *args: Any) -> str:
 def test_every_builtin_rejects_a_wrong_argument_count(name: str) -> None:
     if name not in VARIADIC:
         assert arity_error(name, *range(5)).startswith(f"{name} expects ")
-    if name not in ("COUNT", "RND", "NOW", "TODAY"):
+    if name not in ("COUNT", "RND", "NOW", "TODAY", "UUID", "GUID"):  # these take none
         assert arity_error(name).startswith(f"{name} expects ")
 
 
