@@ -24,6 +24,7 @@ from .errors import BasicSyntaxError
 from .keywords import runs
 from .lexer import BasicLexer, Source, nfkc, tokenize_recovering
 from .limits import DEFAULT_LIMITS
+from .table_forms import table_form
 from .tables import TableSpec, parse_table
 
 __all__ = ["parse", "parse_all", "parse_expression", "table_specs", "Mark", "MAX_ERRORS", "MAX_PREFIXES"]
@@ -201,8 +202,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Assign(c[0].line, c[0].col, c[0], cmd)
 
     def raw_assign(self, c: list[Any]) -> A.Assign:
-        cmd = A.CmdExpr(c[2].line, c[2].column, str(c[2]).upper(), [], str(c[3]))
-        return A.Assign(c[0].line, c[0].col, c[0], cmd)
+        return A.Assign(c[0].line, c[0].col, c[0], _raw_cmd(c[2], c[3]))
 
     def method_stmt(self, c: list[Any]) -> A.Assign:
         call = A.MethodCall(c[0].line, c[0].col, c[0], str(c[2]), c[4] or [])
@@ -272,6 +272,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def raw_stmt(self, c: list[Any]) -> A.Keyword:
         tok = c[0]
         name = str(tok).upper()
+        args = _form_args(name, c[1])
+        if args is not None:  # UPDATE "t" SET a = 1 WHERE id = x
+            return A.Keyword(tok.line, tok.column, name, args, runs(name))
         return A.Keyword(tok.line, tok.column, name, [], False, str(c[1]))  # runs only as an argument list
 
     def return_(self, c: list[Any]) -> A.Return:
@@ -282,8 +285,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Return(c[0].line, c[0].column, cmd)
 
     def return_raw(self, c: list[Any]) -> A.Return:
-        cmd = A.CmdExpr(c[1].line, c[1].column, str(c[1]).upper(), [], str(c[2]))
-        return A.Return(c[0].line, c[0].column, cmd)
+        return A.Return(c[0].line, c[0].column, _raw_cmd(c[1], c[2]))
 
     def exit_(self, c: list[Any]) -> A.Exit:
         t = c[0]
@@ -1414,6 +1416,24 @@ def table_specs(source: str, name: str = "<dialog>") -> tuple[TableSpec, ...]:
         BasicSyntaxError: the source does not parse (a bad field line among others).
     """
     return tuple(parse(source, name).tables)
+
+
+def _form_args(keyword: str, raw: Token) -> list[A.Expr] | None:
+    """The arguments of a table keyword written with clauses (``FIND "t" WHERE a = x``), or None."""
+    if not runs(keyword):
+        return None
+    return table_form(keyword, str(raw), raw.line or 0, raw.column or 0,
+                      lambda text, line, col: parse_expression(text, line=line, col=col))
+
+
+def _raw_cmd(tok: Token, raw: Token) -> A.CmdExpr:
+    """``x = KEYWORD text``: the keyword's value; its arguments read from a clause form when they can be."""
+    name = str(tok).upper()
+    args = _form_args(name, raw)
+    line, col = _pos(tok)
+    if args is not None:
+        return A.CmdExpr(line, col, name, args)
+    return A.CmdExpr(line, col, name, [], str(raw))
 
 
 def parse_expression(text: str, *, line: int = 1, col: int = 1, name: str = "<dialog>") -> A.Expr:
