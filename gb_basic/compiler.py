@@ -513,7 +513,12 @@ class _Gen:
             return e
         if isinstance(e, A.GetExpr):
             key = e.key
-            key_code = repr(key.name) if isinstance(key, A.Var) else self.ex(self.hoist(key))
+            if isinstance(key, A.Var) and self.var(key.name) != "None":
+                # x = GET url: a variable of the dialog holding an http(s) URL is a web request;
+                # any other value leaves GET name what it always was, the session variable `name`
+                key_code = f"_get_key({self.var(key.name)}, {key.name!r})"
+            else:
+                key_code = repr(key.name) if isinstance(key, A.Var) else self.ex(self.hoist(key))
             return self.answer(e, "get", f"{{'key': {key_code}}}")
         if (isinstance(e, A.Call) and e.name in REQUEST_FUNCTIONS) or \
                 (isinstance(e, A.CmdExpr) and e.raw is None and runs(e.keyword)):
@@ -1228,7 +1233,7 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_le": values.le, "_ge": values.ge, "_s": values.to_str, "_truthy": values.truthy,
     "_attr": ops.attr, "_index": ops.index, "_set_attr": ops.set_attr, "_set_item": ops.set_item,
     "_iterate": ops.iterate, "_num": ops.num, "_case": ops.case_match, "_unsupported": ops.unsupported,
-    "_Stop": ops.Stop, "_with_obj": _with_obj, "_choices": _choices, "_sync": _sync,
+    "_Stop": ops.Stop, "_get_key": ops.get_key, "_with_obj": _with_obj, "_choices": _choices, "_sync": _sync,
     "_BIG": SMALL_INT, "_NBIG": -SMALL_INT,
     "__builtins__": {"type": type, "int": int, "float": float, "str": str, "len": len, "list": list,
                      "isinstance": isinstance},

@@ -502,6 +502,7 @@ _PREC = {"COALESCE": 1, "OR": 1, "AND": 2, "CONTAINS": 4, "EQ": 4, "EQEQ": 4, "N
          "LE": 4, "GE": 4, "IS NULL": 4, "IS NOT NULL": 4, "AMP": 5, "PLUS": 6, "MINUS": 6, "STAR": 7,
          "SLASH": 7, "BSLASH": 7, "MOD": 7, "CARET": 9}
 _PREFIX_PREC = {"NOT": 3, "MINUS": 8, "PLUS": 8}
+_GET_PREC = _PREC["AMP"]  # GET takes the & + - * / ^ MOD after its operand, not a comparison or AND/OR
 
 
 class _Climber:
@@ -513,7 +514,10 @@ class _Climber:
         self.prefixes = 0  # prefix operators being climbed (each one recurses)
 
     def climb(self, operand: Any, min_prec: int) -> A.Expr:
-        lhs = self.unary(operand)
+        return self.climb_rest(self.unary(operand), min_prec)
+
+    def climb_rest(self, lhs: A.Expr, min_prec: int) -> A.Expr:
+        """`lhs` and the operators after it that bind at least as tightly as `min_prec`."""
         items = self.items
         while self.i < len(items):
             op = items[self.i]
@@ -539,7 +543,15 @@ class _Climber:
             lhs = A.BinOp(lhs.line, lhs.col, _BINOPS.get(name, name), lhs, rhs)
         return lhs
 
+    def get_operand(self, x: A.GetExpr) -> A.GetExpr:
+        """``GET host + "/path"``, ``GET "https://..." + q``: GET's operand is the whole text or
+        arithmetic after it (``GET a = 1`` still compares what GET gives)."""
+        key = self.climb_rest(x.key, _GET_PREC)
+        return x if key is x.key else A.GetExpr(x.line, x.col, key)
+
     def unary(self, x: Any) -> A.Expr:
+        if isinstance(x, A.GetExpr):
+            return self.get_operand(x)
         if not isinstance(x, _Prefix):
             return x  # type: ignore[no-any-return]
         t = x.op
