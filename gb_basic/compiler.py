@@ -10,7 +10,7 @@ stops::
     (0, next_pc, site, kind, payload)   suspend with a request (hear, set, get, keyword)
     (1, value)                          the unit returned
     (2, next_pc, site, unit, args)      call a unit that may suspend
-    (3, None)                           END: the dialog stops
+    (3, value)                          END (None), or RETURN value in the dialog's own code: it stops
 
 Before it returns, a unit writes its locals back to its frame dict, so the whole dialog state
 is ``{pc, frame variables}`` per frame: plain data. A unit's hash is the hash of its generated
@@ -707,6 +707,10 @@ class _Gen:
     def request_CallStmt(self, s: A.CallStmt) -> None:
         args = [self.hoist(a) for a in s.args]
         self.flush_calls(args)
+        if self.an.dialog_call(s):  # CALL other: a dialog of the bot, which the runtime runs
+            codes = [repr(s.name)] + [self.ex(a) for a in args]
+            self.suspend(self.site(s), "keyword", f"{{'keyword': 'CALL', 'args': [{', '.join(codes)}]}}")
+            return
         self.call_unit(s.name, args, s)
 
     def request_Assign(self, s: A.Assign) -> None:
@@ -893,8 +897,12 @@ class _Gen:
         self.st_Return(A.Return(s.line, s.col, None))
 
     def st_Return(self, s: A.Return) -> None:
-        if self.kind in ("main", "login"):
-            self.st_End(A.End(s.line, s.col))
+        if self.kind in ("main", "login"):  # the dialog ends; its value is what a CALL of it gives
+            value = self.ex(s.expr) if s.expr is not None else "None"
+            if self.block_mode:
+                self.leave(f"(3, {value})")
+            else:
+                self.emit(f"raise _Stop({value})")
             return
         value = self.ex(s.expr) if s.expr is not None else (_py(self.name) if self.kind == "function" else "None")
         if self.block_mode:

@@ -19,7 +19,7 @@ __all__ = ["attr", "index", "set_attr", "set_item", "iterate", "case_match", "un
 
 
 class Stop(Exception):
-    """END inside a FUNCTION: stops the whole dialog."""
+    """END (or the dialog's own RETURN x, its value the argument): stops the whole dialog."""
 
 
 def attr(obj: Any, name: str) -> Any:

@@ -198,8 +198,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Assign(c[0].line, c[0].col, c[0], c[2])
 
     def cmd_assign(self, c: list[Any]) -> A.Assign:
-        cmd = A.CmdExpr(c[2].line, c[2].column, str(c[2]).upper(), c[3] or [])
-        return A.Assign(c[0].line, c[0].col, c[0], cmd)
+        return A.Assign(c[0].line, c[0].col, c[0], _cmd_value(c[2], c[3] or []))
 
     def raw_assign(self, c: list[Any]) -> A.Assign:
         return A.Assign(c[0].line, c[0].col, c[0], _raw_cmd(c[2], c[3]))
@@ -267,6 +266,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         if len(args) == 1 and isinstance(args[0], A.BinOp) and args[0].op == "=" and \
                 (name.startswith("SET ") or name == "REMEMBER"):
             args = [args[0].left, args[0].right]  # SET HEADER "Accept" = "text/html"
+        if name == "CALL":  # CALL "other.bas", a: another dialog of the bot; CALL "/api/x" is not one
+            if _dialog_call(args):
+                return A.Keyword(tok.line, tok.column, name, args, True)
+            return A.Keyword(tok.line, tok.column, name, [], False, _call_text(args))
         return A.Keyword(tok.line, tok.column, name, args, tok.type == "KW" and runs(name))
 
     def raw_stmt(self, c: list[Any]) -> A.Keyword:
@@ -281,8 +284,12 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Return(c[0].line, c[0].column, c[1])
 
     def return_cmd(self, c: list[Any]) -> A.Return:
-        cmd = A.CmdExpr(c[1].line, c[1].column, str(c[1]).upper(), c[2] or [])
-        return A.Return(c[0].line, c[0].column, cmd)
+        name, args = str(c[1]).upper(), c[2] or []
+        if name == "WITH" and args and len(args) % 2 == 0 and all(isinstance(a, A.Var) for a in args[0::2]):
+            # RETURN WITH a AS x, b AS y: the object {a: x, b: y}
+            obj = A.ObjLit(c[1].line, c[1].column, [(k.name, v) for k, v in zip(args[0::2], args[1::2])])
+            return A.Return(c[0].line, c[0].column, obj)
+        return A.Return(c[0].line, c[0].column, _cmd_value(c[1], args))
 
     def return_raw(self, c: list[Any]) -> A.Return:
         return A.Return(c[0].line, c[0].column, _raw_cmd(c[1], c[2]))
@@ -1428,6 +1435,27 @@ def table_specs(source: str, name: str = "<dialog>") -> tuple[TableSpec, ...]:
         BasicSyntaxError: the source does not parse (a bad field line among others).
     """
     return tuple(parse(source, name).tables)
+
+
+def _dialog_call(args: list[A.Expr]) -> bool:
+    """Whether CALL's arguments name a dialog of the bot: a first argument ``"name.bas"``."""
+    return bool(args) and isinstance(args[0], A.Const) and isinstance(args[0].value, str) and \
+        args[0].value.strip().lower().endswith(".bas")
+
+
+def _call_text(args: list[A.Expr]) -> str:
+    """What a CALL gb does not run (``CALL "/api/x", a``) names, as its raw text."""
+    first = args[0] if args else None
+    return str(first.value) if isinstance(first, A.Const) else "CALL"
+
+
+def _cmd_value(tok: Token, args: list[A.Expr]) -> A.CmdExpr:
+    """``x = KEYWORD args``; ``x = CALL "/api/x"`` (no dialog) is a form gb does not run."""
+    line, col = _pos(tok)
+    name = str(tok).upper()
+    if name == "CALL" and not _dialog_call(args):
+        return A.CmdExpr(line, col, name, [], _call_text(args))
+    return A.CmdExpr(line, col, name, args)
 
 
 def _form_args(keyword: str, raw: Token) -> list[A.Expr] | None:
