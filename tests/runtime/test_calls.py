@@ -5,6 +5,7 @@ PostgreSQL, with and without Valkey, each message through a new runtime (a resta
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -92,3 +93,18 @@ async def test_more_arguments_than_params_is_an_error_at_the_call(stores: Stores
     assert started.error is not None
     assert started.error.headline == \
         "[start.bas:2:1] Error: CALL goodbye.bas: it takes 1 argument(s) (its PARAMs), got 2"
+
+
+async def test_a_called_dialog_that_waits_goes_back_to_its_caller_when_the_timer_fires(stores: Stores,
+                                                                                      tmp_path: Path) -> None:
+    pause = 'PARAM what AS STRING\nTALK "waiting for " + what\nWAIT 0.3\nTALK "waited"\nRETURN what + "!"\n'
+    make_bot(tmp_path / "bots", "desk", {"start": 'x = CALL "pause.bas", "tea"\nTALK "start has " + x\n',
+                                         "pause": pause})
+    started = await runtime_for(stores, tmp_path / "bots", tmp_path / "data").start("desk")
+    assert started.error is None and texts(started) == ["waiting for tea"]
+    await asyncio.sleep(0.35)
+    rt = runtime_for(stores, tmp_path / "bots", tmp_path / "data")
+    timers = await stores.store.timers(started.session_id)
+    fired = await rt.resume_timer(started.session_id, timers[0].id)
+    assert fired is not None and fired.error is None
+    assert texts(fired) == ["waited", "start has tea!"]
