@@ -123,10 +123,11 @@ _TABLE: tuple[KeywordSpec, ...] = (
     _k("MERGE", True, 'MERGE table WITH rows BY "key"\nMERGE table, rows, key',
        "Inserts or updates rows of a bot table by a key column.", 'MERGE "products", items, "id"'),
     # --- other dialogs of the bot ---------------------------------------------------------------------
-    _k("CALL", True, 'CALL "other.bas"[, args...]\nCALL other[(args...)]',
-       "Runs another dialog of the bot (a name that is no SUB or FUNCTION of this file), its PARAMs "
-       "set from the arguments in order; it may TALK and HEAR, and this dialog goes on after the CALL "
-       "when it ends.", 'CALL "create-ticket.bas", customer_id', statement=False),
+    _k("CALL", True, 'CALL name[, args]\nCALL name(args)\nCALL "other.bas"[, args]',
+       "Calls a `SUB` or `FUNCTION` of the file, ignoring any result; a name that is none of them (or "
+       '`"other.bas"`) runs that dialog of the bot, its PARAMs set from the arguments in order: it may TALK '
+       "and HEAR, and this dialog goes on after the CALL when it ends (`x = CALL ...`: its RETURN value).",
+       'CALL "create-ticket.bas", customer_id', statement=False),
     # --- HTTP -----------------------------------------------------------------------------------------
     _k("POST", True, "x = POST url, data", "An HTTP POST of `data` (as JSON); the JSON answer.",
        'reply = POST "https://api.example.com/orders", order'),
