@@ -203,10 +203,14 @@ class Analysis:
         if isinstance(n, A.Call):
             return n.name in REQUEST_FUNCTIONS or n.name.lower() in self.block_mode
         if isinstance(n, A.CallStmt):
-            return n.name in self.block_mode
+            return n.name in self.block_mode or self.dialog_call(n)
         if isinstance(n, A.CmdExpr):
             return n.raw is None and runs(n.keyword)
         return False
+
+    def dialog_call(self, n: A.CallStmt) -> bool:
+        """``CALL other`` naming no SUB or FUNCTION of the file (nor a built-in): another dialog of the bot."""
+        return n.name not in self.functions and n.name.upper() not in BUILTINS
 
     def keyword_call(self, n: A.Keyword) -> str | None:
         """The user SUB an unknown keyword statement calls (``Greet "Ann"``), if any."""

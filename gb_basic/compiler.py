@@ -10,7 +10,7 @@ stops::
     (0, next_pc, site, kind, payload)   suspend with a request (hear, set, get, keyword)
     (1, value)                          the unit returned
     (2, next_pc, site, unit, args)      call a unit that may suspend
-    (3, None)                           END: the dialog stops
+    (3, value)                          END (None), or RETURN value in the dialog's own code: it stops
 
 Before it returns, a unit writes its locals back to its frame dict, so the whole dialog state
 is ``{pc, frame variables}`` per frame: plain data. A unit's hash is the hash of its generated
@@ -513,7 +513,12 @@ class _Gen:
             return e
         if isinstance(e, A.GetExpr):
             key = e.key
-            key_code = repr(key.name) if isinstance(key, A.Var) else self.ex(self.hoist(key))
+            if isinstance(key, A.Var) and self.var(key.name) != "None":
+                # x = GET url: a variable of the dialog holding an http(s) URL is a web request;
+                # any other value leaves GET name what it always was, the session variable `name`
+                key_code = f"_get_key({self.var(key.name)}, {key.name!r})"
+            else:
+                key_code = repr(key.name) if isinstance(key, A.Var) else self.ex(self.hoist(key))
             return self.answer(e, "get", f"{{'key': {key_code}}}")
         if (isinstance(e, A.Call) and e.name in REQUEST_FUNCTIONS) or \
                 (isinstance(e, A.CmdExpr) and e.raw is None and runs(e.keyword)):
@@ -702,6 +707,10 @@ class _Gen:
     def request_CallStmt(self, s: A.CallStmt) -> None:
         args = [self.hoist(a) for a in s.args]
         self.flush_calls(args)
+        if self.an.dialog_call(s):  # CALL other: a dialog of the bot, which the runtime runs
+            codes = [repr(s.name)] + [self.ex(a) for a in args]
+            self.suspend(self.site(s), "keyword", f"{{'keyword': 'CALL', 'args': [{', '.join(codes)}]}}")
+            return
         self.call_unit(s.name, args, s)
 
     def request_Assign(self, s: A.Assign) -> None:
@@ -888,8 +897,12 @@ class _Gen:
         self.st_Return(A.Return(s.line, s.col, None))
 
     def st_Return(self, s: A.Return) -> None:
-        if self.kind in ("main", "login"):
-            self.st_End(A.End(s.line, s.col))
+        if self.kind in ("main", "login"):  # the dialog ends; its value is what a CALL of it gives
+            value = self.ex(s.expr) if s.expr is not None else "None"
+            if self.block_mode:
+                self.leave(f"(3, {value})")
+            else:
+                self.emit(f"raise _Stop({value})")
             return
         value = self.ex(s.expr) if s.expr is not None else (_py(self.name) if self.kind == "function" else "None")
         if self.block_mode:
@@ -1228,7 +1241,7 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_le": values.le, "_ge": values.ge, "_s": values.to_str, "_truthy": values.truthy,
     "_attr": ops.attr, "_index": ops.index, "_set_attr": ops.set_attr, "_set_item": ops.set_item,
     "_iterate": ops.iterate, "_num": ops.num, "_case": ops.case_match, "_unsupported": ops.unsupported,
-    "_Stop": ops.Stop, "_with_obj": _with_obj, "_choices": _choices, "_sync": _sync,
+    "_Stop": ops.Stop, "_get_key": ops.get_key, "_with_obj": _with_obj, "_choices": _choices, "_sync": _sync,
     "_BIG": SMALL_INT, "_NBIG": -SMALL_INT,
     "__builtins__": {"type": type, "int": int, "float": float, "str": str, "len": len, "list": list,
                      "isinstance": isinstance},

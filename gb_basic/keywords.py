@@ -35,7 +35,8 @@ class KeywordSpec:
         doc: one or two sentences: what it does.
         example: a short example line (or lines).
         statement: True when it starts a statement; False for a keyword that is only a function
-            (``x = GET BOT MEMORY("k")``), which the lexer reads in expressions instead.
+            (``x = GET BOT MEMORY("k")``), which the lexer reads in expressions instead, or whose
+            statement is a grammar rule of its own (``CALL``).
     """
 
     name: str
@@ -123,6 +124,12 @@ _TABLE: tuple[KeywordSpec, ...] = (
     _k("INSERT INTO", True, "INSERT INTO table, object", "The same as `INSERT`.", 'INSERT INTO "leads", lead'),
     _k("MERGE", True, 'MERGE table WITH rows BY "key"\nMERGE table, rows, key',
        "Inserts or updates rows of a bot table by a key column.", 'MERGE "products", items, "id"'),
+    # --- other dialogs of the bot ---------------------------------------------------------------------
+    _k("CALL", True, 'CALL name[, args]\nCALL name(args)\nCALL "other.bas"[, args]',
+       "Calls a `SUB` or `FUNCTION` of the file, ignoring any result; a name that is none of them (or "
+       '`"other.bas"`) runs that dialog of the bot, its PARAMs set from the arguments in order: it may TALK '
+       "and HEAR, and this dialog goes on after the CALL when it ends (`x = CALL ...`: its RETURN value).",
+       'CALL "create-ticket.bas", customer_id', statement=False),
     # --- HTTP -----------------------------------------------------------------------------------------
     _k("POST", True, "x = POST url, data", "An HTTP POST of `data` (as JSON); the JSON answer.",
        'reply = POST "https://api.example.com/orders", order'),

@@ -154,6 +154,8 @@ _KNOWN_CLOSED = frozenset({"IF", "SELECT", "WITH", "FUNCTION", "SUB", "WHILE", "
 # A next line that starts like this cannot be a statement: it goes on a raw statement's text.
 _PROSE_GOES_ON_RE = re.compile(r"[ \t]*[$\-*\u2022|>]")
 _RAW_GOES_ON_WORDS = frozenset({"AND", "OR", "NOT", "WHERE", "SET", "WITH", "VALUES", "BY"})
+# A next line that starts with a clause word goes on a raw statement (``UPDATE ... SET a = 1`` then ``WHERE id = x``).
+_RAW_NEXT_CLAUSE_RE = re.compile(r"[ \t]*(?:WHERE|AND|OR|ORDER[ \t]+BY)[ \t]+[^\s=]", re.IGNORECASE)
 
 
 def _raw_goes_on(line: str) -> bool:
@@ -493,7 +495,8 @@ class _Lexer:
             c = text[p]
             if c == "\n":
                 if depth > 0 or _raw_goes_on(text[line_start : cut if cut >= 0 else p]) or \
-                        _PROSE_GOES_ON_RE.match(text, p + 1) is not None:
+                        _PROSE_GOES_ON_RE.match(text, p + 1) is not None or \
+                        _RAW_NEXT_CLAUSE_RE.match(text, p + 1) is not None:
                     line_start, cut = p + 1, -1
                     p += 1
                     continue

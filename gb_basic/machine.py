@@ -376,8 +376,8 @@ class Machine:
             unit = units[frame["unit"]]
             try:
                 sig = unit.fn(ctx, frame["vars"], frames[0]["vars"], frame["pc"], inp)
-            except Stop:
-                return Finished(self._state([], None), ctx.outputs, None, bottom)
+            except Stop as stop:  # END (no value), or RETURN x in the dialog's own code
+                return Finished(self._state([], None), ctx.outputs, stop.args[0] if stop.args else None, bottom)
             except Exception as exc:  # every error leaves as a BasicError at its BASIC position
                 err = self._locate(exc, unit.name)
                 err.outputs = ctx.outputs  # what the dialog said before it failed
@@ -402,8 +402,8 @@ class Machine:
                 frames.append({"unit": callee.name, "hash": callee.hash, "pc": 0,
                                "vars": {k: v for k, v in zip(callee.params, sig[4]) if v is not None}})
                 inp = None
-            else:
-                return Finished(self._state([], None), ctx.outputs, None, bottom)
+            else:  # END (no value), or RETURN x in the dialog's own code
+                return Finished(self._state([], None), ctx.outputs, sig[1], bottom)
 
     def _suspend(self, ctx: _Context, frames: list[dict[str, Any]], unit: str, sig: tuple[Any, ...]) -> Suspended:
         """The dialog waits for a request: its state (refused over the caps, at the request's line)."""

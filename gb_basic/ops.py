@@ -14,12 +14,12 @@ from .errors import BasicRuntimeError, UnsupportedKeyword
 from .limits import FREE_ITEMS, ITEMS_PER_STEP, meter
 from .values import describe, eq, ge, gt, le, lt, ne, number_or_none, to_number, to_str
 
-__all__ = ["attr", "index", "set_attr", "set_item", "iterate", "case_match", "unsupported",
+__all__ = ["attr", "index", "set_attr", "set_item", "iterate", "case_match", "unsupported", "get_key",
            "num", "Stop"]
 
 
 class Stop(Exception):
-    """END inside a FUNCTION: stops the whole dialog."""
+    """END (or the dialog's own RETURN x, its value the argument): stops the whole dialog."""
 
 
 def attr(obj: Any, name: str) -> Any:
@@ -129,6 +129,14 @@ def case_match(subject: Any, kind: str, a: Any, b: Any = None, op: str | None = 
     if kind == "range":
         return ge(subject, a) and le(subject, b)
     return _IS[op or "="](subject, a)
+
+
+def get_key(value: Any, name: str) -> str:
+    """The key of ``x = GET name`` when `name` is a variable of the dialog: its value when that
+    is an http:// or https:// URL (the runtime fetches it), else `name` (the session variable)."""
+    if isinstance(value, str) and value.lstrip()[:8].lower().startswith(("http://", "https://")):
+        return value
+    return name
 
 
 def unsupported(keyword: str, what: str = "keyword") -> None:

@@ -24,6 +24,7 @@ from .errors import BasicSyntaxError
 from .keywords import runs
 from .lexer import BasicLexer, Source, nfkc, tokenize_recovering
 from .limits import DEFAULT_LIMITS
+from .table_forms import table_form
 from .tables import TableSpec, parse_table
 
 __all__ = ["parse", "parse_all", "parse_expression", "table_specs", "Mark", "MAX_ERRORS", "MAX_PREFIXES"]
@@ -197,12 +198,10 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Assign(c[0].line, c[0].col, c[0], c[2])
 
     def cmd_assign(self, c: list[Any]) -> A.Assign:
-        cmd = A.CmdExpr(c[2].line, c[2].column, str(c[2]).upper(), c[3] or [])
-        return A.Assign(c[0].line, c[0].col, c[0], cmd)
+        return A.Assign(c[0].line, c[0].col, c[0], _cmd_value(c[2], c[3] or []))
 
     def raw_assign(self, c: list[Any]) -> A.Assign:
-        cmd = A.CmdExpr(c[2].line, c[2].column, str(c[2]).upper(), [], str(c[3]))
-        return A.Assign(c[0].line, c[0].col, c[0], cmd)
+        return A.Assign(c[0].line, c[0].col, c[0], _raw_cmd(c[2], c[3]))
 
     def method_stmt(self, c: list[Any]) -> A.Assign:
         call = A.MethodCall(c[0].line, c[0].col, c[0], str(c[2]), c[4] or [])
@@ -267,23 +266,33 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         if len(args) == 1 and isinstance(args[0], A.BinOp) and args[0].op == "=" and \
                 (name.startswith("SET ") or name == "REMEMBER"):
             args = [args[0].left, args[0].right]  # SET HEADER "Accept" = "text/html"
+        if name == "CALL":  # CALL "other.bas", a: another dialog of the bot; CALL "/api/x" is not one
+            if _dialog_call(args):
+                return A.Keyword(tok.line, tok.column, name, args, True)
+            return A.Keyword(tok.line, tok.column, name, [], False, _call_text(args))
         return A.Keyword(tok.line, tok.column, name, args, tok.type == "KW" and runs(name))
 
     def raw_stmt(self, c: list[Any]) -> A.Keyword:
         tok = c[0]
         name = str(tok).upper()
+        args = _form_args(name, c[1])
+        if args is not None:  # UPDATE "t" SET a = 1 WHERE id = x
+            return A.Keyword(tok.line, tok.column, name, args, runs(name))
         return A.Keyword(tok.line, tok.column, name, [], False, str(c[1]))  # runs only as an argument list
 
     def return_(self, c: list[Any]) -> A.Return:
         return A.Return(c[0].line, c[0].column, c[1])
 
     def return_cmd(self, c: list[Any]) -> A.Return:
-        cmd = A.CmdExpr(c[1].line, c[1].column, str(c[1]).upper(), c[2] or [])
-        return A.Return(c[0].line, c[0].column, cmd)
+        name, args = str(c[1]).upper(), c[2] or []
+        if name == "WITH" and args and len(args) % 2 == 0 and all(isinstance(a, A.Var) for a in args[0::2]):
+            # RETURN WITH a AS x, b AS y: the object {a: x, b: y}
+            obj = A.ObjLit(c[1].line, c[1].column, [(k.name, v) for k, v in zip(args[0::2], args[1::2])])
+            return A.Return(c[0].line, c[0].column, obj)
+        return A.Return(c[0].line, c[0].column, _cmd_value(c[1], args))
 
     def return_raw(self, c: list[Any]) -> A.Return:
-        cmd = A.CmdExpr(c[1].line, c[1].column, str(c[1]).upper(), [], str(c[2]))
-        return A.Return(c[0].line, c[0].column, cmd)
+        return A.Return(c[0].line, c[0].column, _raw_cmd(c[1], c[2]))
 
     def exit_(self, c: list[Any]) -> A.Exit:
         t = c[0]
@@ -500,6 +509,7 @@ _PREC = {"COALESCE": 1, "OR": 1, "AND": 2, "CONTAINS": 4, "EQ": 4, "EQEQ": 4, "N
          "LE": 4, "GE": 4, "IS NULL": 4, "IS NOT NULL": 4, "AMP": 5, "PLUS": 6, "MINUS": 6, "STAR": 7,
          "SLASH": 7, "BSLASH": 7, "MOD": 7, "CARET": 9}
 _PREFIX_PREC = {"NOT": 3, "MINUS": 8, "PLUS": 8}
+_GET_PREC = _PREC["AMP"]  # GET takes the & + - * / ^ MOD after its operand, not a comparison or AND/OR
 
 
 class _Climber:
@@ -511,7 +521,10 @@ class _Climber:
         self.prefixes = 0  # prefix operators being climbed (each one recurses)
 
     def climb(self, operand: Any, min_prec: int) -> A.Expr:
-        lhs = self.unary(operand)
+        return self.climb_rest(self.unary(operand), min_prec)
+
+    def climb_rest(self, lhs: A.Expr, min_prec: int) -> A.Expr:
+        """`lhs` and the operators after it that bind at least as tightly as `min_prec`."""
         items = self.items
         while self.i < len(items):
             op = items[self.i]
@@ -537,7 +550,15 @@ class _Climber:
             lhs = A.BinOp(lhs.line, lhs.col, _BINOPS.get(name, name), lhs, rhs)
         return lhs
 
+    def get_operand(self, x: A.GetExpr) -> A.GetExpr:
+        """``GET host + "/path"``, ``GET "https://..." + q``: GET's operand is the whole text or
+        arithmetic after it (``GET a = 1`` still compares what GET gives)."""
+        key = self.climb_rest(x.key, _GET_PREC)
+        return x if key is x.key else A.GetExpr(x.line, x.col, key)
+
     def unary(self, x: Any) -> A.Expr:
+        if isinstance(x, A.GetExpr):
+            return self.get_operand(x)
         if not isinstance(x, _Prefix):
             return x  # type: ignore[no-any-return]
         t = x.op
@@ -1428,6 +1449,45 @@ def table_specs(source: str, name: str = "<dialog>") -> tuple[TableSpec, ...]:
         BasicSyntaxError: the source does not parse (a bad field line among others).
     """
     return tuple(parse(source, name).tables)
+
+
+def _dialog_call(args: list[A.Expr]) -> bool:
+    """Whether CALL's arguments name a dialog of the bot: a first argument ``"name.bas"``."""
+    return bool(args) and isinstance(args[0], A.Const) and isinstance(args[0].value, str) and \
+        args[0].value.strip().lower().endswith(".bas")
+
+
+def _call_text(args: list[A.Expr]) -> str:
+    """What a CALL gb does not run (``CALL "/api/x", a``) names, as its raw text."""
+    first = args[0] if args else None
+    return str(first.value) if isinstance(first, A.Const) else "CALL"
+
+
+def _cmd_value(tok: Token, args: list[A.Expr]) -> A.CmdExpr:
+    """``x = KEYWORD args``; ``x = CALL "/api/x"`` (no dialog) is a form gb does not run."""
+    line, col = _pos(tok)
+    name = str(tok).upper()
+    if name == "CALL" and not _dialog_call(args):
+        return A.CmdExpr(line, col, name, [], _call_text(args))
+    return A.CmdExpr(line, col, name, args)
+
+
+def _form_args(keyword: str, raw: Token) -> list[A.Expr] | None:
+    """The arguments of a table keyword written with clauses (``FIND "t" WHERE a = x``), or None."""
+    if not runs(keyword):
+        return None
+    return table_form(keyword, str(raw), raw.line or 0, raw.column or 0,
+                      lambda text, line, col: parse_expression(text, line=line, col=col))
+
+
+def _raw_cmd(tok: Token, raw: Token) -> A.CmdExpr:
+    """``x = KEYWORD text``: the keyword's value; its arguments read from a clause form when they can be."""
+    name = str(tok).upper()
+    args = _form_args(name, raw)
+    line, col = _pos(tok)
+    if args is not None:
+        return A.CmdExpr(line, col, name, args)
+    return A.CmdExpr(line, col, name, [], str(raw))
 
 
 def parse_expression(text: str, *, line: int = 1, col: int = 1, name: str = "<dialog>") -> A.Expr:

@@ -132,7 +132,7 @@ _KEYWORDS: dict[str, str] = {
     "END SUB": _doc("END SUB", "Closes a `SUB`.", "END SUB"),
     "CALL": _doc("CALL name[, args]", "Calls a `SUB` or `FUNCTION`, ignoring any result.", 'CALL greet, "Ann"'),
     "RETURN": _doc("RETURN [x]", "Leaves a `FUNCTION` with the value `x` or a `SUB`; in the main dialog it "
-                   "stops the dialog.", "RETURN total * 1.1"),
+                   "stops the dialog (`x` is what a `CALL` of it gives).", "RETURN total * 1.1"),
     "END": _doc("END", "Stops the dialog. The seed's lower-case `if` blocks and `ON LOGIN` also close with a "
                 "bare `end`.", 'IF NOT ok THEN\n  TALK "Bye"\n  END\nEND IF'),
     # --- jumps, errors, entry points -------------------------------------------------------------------

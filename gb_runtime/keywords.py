@@ -501,7 +501,15 @@ def _shown(name: str, limit: int = 80) -> str:
     return repr(name if len(name) <= limit else name[:limit] + "...")
 
 
+async def _call_outside_a_session(_fulfiller: Fulfiller, args: list[Any]) -> Any:
+    """``CALL "other.bas"``: the DialogRuntime runs the other dialog (gb_runtime.calls); a host
+    without dialogs of a bot to call fails it."""
+    target = values.to_str(args[0]) if args else "?"
+    raise BasicRuntimeError(f"CALL {target}: another dialog runs only in a session of the bot (gb serve)")
+
+
 _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
+    "CALL": _call_outside_a_session,
     "SET BOT MEMORY": Fulfiller.set_bot_memory, "GET BOT MEMORY": Fulfiller.get_bot_memory,
     "USE KB": Fulfiller.use_kb, "CLEAR KB": Fulfiller.clear_kb, "USE TOOL": Fulfiller.use_tool,
     "ADD TOOL": Fulfiller.use_tool, "CLEAR TOOLS": Fulfiller.clear_tools,

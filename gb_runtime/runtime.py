@@ -65,6 +65,7 @@ from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
 
 from .bots import BotPackage, BotRegistry, BotSettings
+from .calls import call_target, call_variables, is_call
 from .errors import (
     DialogWaiting,
     InvalidToken,
@@ -478,7 +479,8 @@ class DialogRuntime:
                 raise StateUnreadable("its code does not compile now") from exc
             if program is None:
                 raise StateUnreadable(f"{name}.bas is gone")
-            await self._run(session, bot, program, name, waiting["state"], result, answer=answer, source=source)
+            await self._run(session, bot, program, name, waiting["state"], result, answer=answer, source=source,
+                            stack=waiting.get("stack") if type(waiting.get("stack")) is list else None)
         except StateUnreadable as exc:  # raised before the dialog ran: nothing of it happened
             cause = exc.__cause__
             why = f"{exc.reason}: {cause.headline}" if isinstance(cause, BasicError) else exc.reason
@@ -517,16 +519,21 @@ class DialogRuntime:
                    fresh_start: bool = False, entry: str = "main", variables: dict[str, Any] | None = None,
                    merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
                    source: str | None = None, result_var: str | None = None,
-                   queued: list[Any] | None = None, apologize: bool | None = None) -> None:
+                   queued: list[Any] | None = None, apologize: bool | None = None,
+                   stack: list[dict[str, Any]] | None = None) -> None:
         """Run or resume a dialog until it waits at HEAR or WAIT, or ends, answering its requests.
 
         `variables` (in their stored form) start the dialog; each run of the machine starts on
         the event loop and moves to a worker process if it grows long (see :mod:`.worker`).
         `queued` holds messages typed ahead during a WAIT: they answer its HEARs first.
         `apologize` (default: the runtime's) adds "something went wrong" to a failed run's replies.
+        `stack` holds the dialogs that CALLed this one (:mod:`.calls`), the innermost last: when
+        it ends, they go on after their CALLs.
         """
         if program is None:
             return
+        stack = [dict(f, state={k: v for k, v in f["state"].items() if k != "budget"}) for f in stack or []
+                 if type(f) is dict and type(f.get("state")) is dict]  # kept from an earlier turn: a new budget
         machine = self._machine(program, session, bot.settings)
         mark = _Mark(session, result)
         schedule = ScheduleKeyword(bot, self.schedules, name if source is None else None, clock=self.clock,
@@ -534,7 +541,7 @@ class DialogRuntime:
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
                            dialog=program.name, tables=self.tables, http=self.http, schedule=schedule)
         apologize = self.apologize if apologize is None else apologize
-        whole = source is None and entry == "main"  # a dialog of its own (not a notebook cell, not ON LOGIN)
+        whole = (source is None and entry == "main") or bool(stack)  # a dialog of its own (not a cell, not ON LOGIN)
         try:
             if state is None:
                 if whole:
@@ -545,6 +552,14 @@ class DialogRuntime:
             while True:
                 for out in r.outputs:
                     self._say(session, result, out.text, choices=out.choices, to=out.to)
+                if isinstance(r, Finished) and stack:  # a CALLed dialog ended: its caller goes on
+                    back = stack.pop()
+                    name, source = str(back["name"]), back.get("source")
+                    program = self._caller_program(bot, name, source)
+                    machine = self._machine(program, session, bot.settings)
+                    fulfil.dialog = program.name
+                    r = await run_dialog(machine, back["state"], values.encode(r.value))
+                    continue
                 if isinstance(r, Finished):
                     session.dialog = None
                     result.waiting = None
@@ -559,13 +574,30 @@ class DialogRuntime:
                     continue
                 if is_wait(r.request):
                     if self._suspend_wait(session, bot, program, name, r, result, queued, source):
+                        if stack and session.dialog is not None:
+                            session.dialog["stack"] = stack
                         return
                     r = await run_dialog(machine, r.state, None)  # WAIT 0 goes on at once
+                    continue
+                if is_call(r.request):  # CALL "other.bas": run it, this dialog waits on the stack
+                    called, args = call_target(bot, r.request, len(stack), program.name)
+                    callee = self._caller_program(bot, called, None)
+                    frame: dict[str, Any] = {"name": name, "state": r.state}
+                    if source is not None:
+                        frame["source"] = source
+                    stack.append(frame)
+                    variables = call_variables(callee, args, r.request, program.name)
+                    program, name, source = callee, called, None
+                    machine = self._machine(program, session, bot.settings)
+                    fulfil.dialog = program.name
+                    r = await run_dialog(machine, None, variables=variables)
                     continue
                 if r.request.kind == "hear":
                     session.dialog = {"name": name, "state": r.state, "waiting": r.request.to_dict()}
                     if source is not None:
                         session.dialog["source"] = source
+                    if stack:
+                        session.dialog["stack"] = stack
                     result.waiting = Waiting.of_request(r.request.to_dict())
                     if result.replies and r.request.data.get("choices") and not result.replies[-1].choices:
                         result.replies[-1].choices = list(r.request.data["choices"])
@@ -602,6 +634,17 @@ class DialogRuntime:
             result.error = exc
             if apologize:
                 self._say(session, result, "Sorry, something went wrong in this conversation.")
+
+    def _caller_program(self, bot: BotPackage, name: str, source: str | None) -> Program:
+        """The program of a dialog a CALL runs or goes back to (its notebook source, or the bot's dialog).
+
+        Raises:
+            BasicRuntimeError: its .bas is gone.
+        """
+        program = compile_cached(source, name) if source is not None else bot.dialog(name)
+        if program is None:
+            raise BasicRuntimeError(f"CALL: the dialog {name} is gone")
+        return program
 
     def _suspend_wait(self, session: Session, bot: BotPackage, program: Program, name: str, r: Suspended,
                       result: Result, queued: list[Any] | None, source: str | None) -> bool:
@@ -715,7 +758,8 @@ class DialogRuntime:
             session.dialog = None
             self._say(session, result, f"The dialog {name} is gone; starting over.")
         else:
-            await self._run(session, bot, program, name, state, result, source=source, queued=queued)
+            stack = dialog.get("stack") if type(dialog.get("stack")) is list else None
+            await self._run(session, bot, program, name, state, result, source=source, queued=queued, stack=stack)
         if _timer_of(session.dialog) == timer_id:  # a runaway run went back to the WAIT: its timer is spent
             session.dialog = result.waiting = None
         while queued and session.dialog is None:  # typed ahead and left when the dialog ended

@@ -113,7 +113,7 @@ def test_a_literal_open_at_the_end_of_a_line_goes_on_to_its_closer():
     program, errors = check_source('x = CALL "/a", {\n  "name": n,\n  "id": 2,\n}\nTALK x\n', "c.bas")
     assert errors == [] and program is not None
     assert [w.headline for w in program.warnings] == [
-        "[c.bas:1:5] Warning at 'CALL': keyword CALL is not supported (line 1)"]
+        "[c.bas:1:5] Warning at 'CALL': this form of keyword CALL is not supported (line 1)"]
 
 
 def test_a_compile_error_is_reported_when_the_source_parses():

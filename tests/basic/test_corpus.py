@@ -65,7 +65,7 @@ def _by_file(text: str) -> list[tuple[str, str]]:
 
 def test_gb_check_keywords_prints_the_coverage_table(tmp_path: Path):
     (tmp_path / "a.bas").write_text('SET HEADER "Accept", "text/html"\nx = FIND "t", "a=1"\nUSE KB "faq"\n'
-                                    'x = FIND "t", "b=2"\nSAVE "t" WITH a AS 1\nSAVE "f.txt", x\n')
+                                    'x = FIND "t", "b=2"\nSAVE "t" WITH a AS 1 WHERE b = 2\nSAVE "f.txt", x\n')
     (tmp_path / "b.bas").write_text('FROBNICATE 1, 2\nUSE KB "faq"\nd = DATEDIFF "2026-01-01", "2026-01-02"\n')
     r = subprocess.run([*GB, "check", "--keywords", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr

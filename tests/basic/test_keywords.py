@@ -86,7 +86,7 @@ def test_get_of_a_url_stays_a_get_request():
 
 
 def test_a_form_gb_does_not_run_is_a_warning_and_fails_when_reached():
-    program = compile_source('TALK "a"\nSAVE "products" WITH name AS "x"\n', "f.bas")
+    program = compile_source('TALK "a"\nSAVE "products" WITH name AS "x" WHERE id = 1\n', "f.bas")
     assert [w.message for w in program.warnings] == ["this form of keyword SAVE is not supported (line 2)"]
     with pytest.raises(UnsupportedKeyword, match=r"this form of keyword SAVE is not supported \(line 2\)"):
         Machine(program).run()

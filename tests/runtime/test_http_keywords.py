@@ -544,7 +544,6 @@ async def test_tls_to_the_pinned_address_checks_the_hosts_certificate(tmp_path: 
 
 
 async def test_get_in_a_dialog_end_to_end(stores: Stores, api: Api, client: httpx.AsyncClient, tmp_path: Path) -> None:
-    # today's parser reads `GET "..." + x` as `(GET "...") + x` and `GET u` as the session variable u
     dialog = f'x = HEAR\nTALK x\nr = GET "{api.url("/echo/orders")}"\nTALK r.method + " " + r.path\n'
     make_bot(tmp_path / "bots", "web", {"start": dialog}, config="http-allow,127.0.0.1\n")
     make_bot(tmp_path / "bots", "open", {"start": dialog})  # no http-allow: public hosts only
@@ -558,6 +557,26 @@ async def test_get_in_a_dialog_end_to_end(stores: Stores, api: Api, client: http
     assert r.error.message == f"GET {api.url('/echo/orders')}: loopback address refused (add the host to http-allow " \
                               "in config.csv)"
     assert len(api.seen) == 1
+
+
+async def test_get_of_an_expression_or_of_a_variable_holding_a_url(stores: Stores, api: Api, client: httpx.AsyncClient,
+                                                                   tmp_path: Path) -> None:
+    host = api.url("")
+    dialog = (f'host = "{host}"\nq = HEAR\n'
+              'a = GET host + "/echo/items?q=" + q\nTALK a.method + " " + a.path\n'
+              f'b = GET "{host}/echo/" + q + "/b"\nTALK b.path\n'
+              f'url = "{host}/echo/by-variable"\nc = GET url\nTALK c.path\n'
+              'SET color = "blue"\ncolor = "red"\nd = GET color\nTALK d\n'
+              'IF GET "color" = "blue" THEN\n  TALK "still a session variable"\nEND IF\n')
+    make_bot(tmp_path / "bots", "web", {"start": dialog}, config="http-allow,127.0.0.1\n")
+    rt = runtime_for(stores, tmp_path / "bots", tmp_path / "data")
+    rt.http = HttpAccess(client)
+    s = await rt.start("web")
+    r = await rt.handle(Inbound("web", "tea", token=s.token))
+    assert r.error is None, r.error
+    assert texts(r) == ["GET /echo/items", "/echo/tea/b", "/echo/by-variable", "blue", "still a session variable"]
+    assert [(x.method, x.path) for x in api.seen] == [("GET", "/echo/items"), ("GET", "/echo/tea/b"),
+                                                      ("GET", "/echo/by-variable")]
 
 
 async def test_headers_survive_a_hear_and_go_with_the_dialog(stores: Stores, api: Api, client: httpx.AsyncClient,
