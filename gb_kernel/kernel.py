@@ -366,6 +366,7 @@ class GbKernel(Kernel):
         w.set_messages([{"role": m.role, "content": m.content} for m in await self.nb.history(limit=50)])
         w.variables = _jsonable(st["variables"])
         w.waiting = st["waiting"] or ""
+        w.set_suggestions(st["suggestions"])
         w.on_send(self.on_widget_send)
         self.widget = w
         bundle: Any = w._repr_mimebundle_()
@@ -455,6 +456,7 @@ class GbKernel(Kernel):
             w.add_message("assistant", prefix + m["content"], m.get("choices"))
         waiting = event.get("waiting")
         w.waiting = Waiting.from_dict(waiting).describe() if waiting else ""
+        w.set_suggestions(event.get("suggestions") or [])
         if remote:
             self._later(self.refresh_widget())  # another process's turn: its variables too
 
@@ -477,6 +479,7 @@ class GbKernel(Kernel):
         st = await self.nb.state()
         w.variables = _jsonable(st["variables"])
         w.waiting = st["waiting"] or ""
+        w.set_suggestions(st["suggestions"])
 
     # --- completion, inspection, completeness -------------------------------------------------------------
     async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
