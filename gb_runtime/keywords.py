@@ -36,12 +36,11 @@ from gb_sessions import MemoryWrite, Message, Session, SessionStore, utcnow
 from gb_sessions.tables import TableStore
 
 from . import suggestions as sugg
-
 from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
 from .http_keywords import HttpAccess, HttpPolicy, is_url, shown_url
-from .user_memory import memory_key, remember_until
 from .tables import TableKeywords
+from .user_memory import memory_key, remember_until
 
 __all__ = ["Fulfiller", "HEADERS", "is_wait", "wait_seconds"]
 

@@ -413,6 +413,8 @@ class DialogRuntime:
             await self._resume(session, bot, waiting, answer, result)
         elif chosen is not None and chosen.kind == "tool":
             await self._run_tool(session, bot, chosen, inbound.text, result)
+        elif chosen is not None and chosen.kind == "switcher":
+            pass  # a toggle, not a question: pick() switched it, the result shows it (no fallback reply)
         else:
             await self._open(session, bot, inbound.text, result)
         session.last_activity = now

@@ -23,12 +23,14 @@ message equal to a suggestion's text (:func:`pick`, case and surrounding spaces 
 
 * a context suggestion makes its name the session's active context (``context["active_context"]``,
   which the LLM reads with the texts of ``SET CONTEXT name AS text``);
-* a switcher is toggled in ``context["switchers"]`` (the active ones, in order);
+* a switcher is toggled in ``context["switchers"]`` (the active ones, in order); when no dialog
+  waits that is all (a toggle is not a question: no fallback reply, the turn's suggestions show
+  the new state);
 * a tool suggestion, when no dialog waits, starts the tool's dialog (its ``WITH`` values fill
-  the tool's PARAMs, in order); a dialog that waits at HEAR gets the text as its answer instead.
+  the tool's PARAMs, in order).
 
-The message itself goes on as any message does (it answers the HEAR that waits, or starts the
-dialog it names, or reaches the fallback).
+Otherwise the message goes on as any message does: it answers the HEAR that waits (whatever the
+button), or starts the dialog it names, or reaches the fallback (the knowledge base, the LLM).
 """
 
 from __future__ import annotations
@@ -91,6 +93,13 @@ class Suggestion:
         if self.params is not None:
             d["params"] = self.params
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Suggestion:
+        """Inverse of :meth:`to_dict` (a turn event's ``suggestions``)."""
+        name, params = d.get("name"), d.get("params")
+        return cls(str(d.get("kind") or "text"), str(d.get("text") or ""), name if isinstance(name, str) else None,
+                   params if isinstance(params, list) else None, bool(d.get("active")))
 
     @classmethod
     def from_stored(cls, d: Any) -> Suggestion | None:

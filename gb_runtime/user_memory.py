@@ -9,8 +9,8 @@ Another bot never sees it.
 
 The entries are rows of ``user_memory`` in the session database (``bot_id, owner, key, value,
 expires_at``), written in the turn's own transaction (with its messages and state, like bot
-memory): what a reply acknowledges is stored, and a turn that is not saved leaves nothing. An entry past its expiry reads as NULL; the cleanup job
-deletes it.
+memory): what a reply acknowledges is stored, and a turn that is not saved leaves nothing. An
+entry past its expiry reads as NULL; the cleanup job deletes it.
 
 Durations (``REMEMBER "code", code, "5 minutes"``): ``N unit`` with unit one of seconds, minutes,
 hours, days, weeks, months (30 days), years (365 days), singular or plural, in English or

@@ -88,6 +88,7 @@ async def test_a_click_selects_the_context_toggles_a_switcher_runs_a_tool(stores
     assert r.received is not None and r.received.content == "View products"  # in the transcript as clicked
     r = await rt.handle(Inbound(shop, "  tabelas ", token=s.token))  # case and spaces aside
     assert [x.active for x in r.suggestions if x.kind == "switcher"] == [True, False]
+    assert r.replies == []  # a toggle, not a question: no fallback reply
     r = await rt.handle(Inbound(shop, "Cards", token=s.token))
     assert [x.active for x in r.suggestions if x.kind == "switcher"] == [True, True]
     assert r.to_dict()["suggestions"][-1]["active"] is True
