@@ -45,7 +45,17 @@ from gb_basic import (
     values,
 )
 from gb_basic.machine import state_variables
-from gb_sessions import ConcurrentUpdate, Message, Session, SessionCap, SessionRecord, SessionStore, UserStore, utcnow
+from gb_sessions import (
+    ConcurrentUpdate,
+    Message,
+    Session,
+    SessionCap,
+    SessionRecord,
+    SessionStore,
+    UserStore,
+    memory_owner,
+    utcnow,
+)
 from gb_sessions.base import sessions_full
 from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
@@ -734,7 +744,8 @@ class DialogRuntime:
     # --- login ---------------------------------------------------------------------------------------
     async def login(self, session_id: uuid.UUID, username: str, password: str) -> Result:
         """Log a session's user in: a NEW token, ON LOGIN runs (MERGE_SESSION merges the
-        anonymous session into the user's), and the result names the session to continue."""
+        anonymous session into the user's), the anonymous session's user memory becomes the
+        user's, and the result names the session to continue."""
         if self.users is None:
             raise InvalidToken("logins are not configured")
         user = await self.users.authenticate(username, password)
@@ -765,6 +776,9 @@ class DialogRuntime:
             await self.store.save(session)
             if target is not session:
                 await self.store.save(target)
+            # what the bot remembered of the anonymous user is the user's now (their own values win)
+            await self.store.adopt_user_memory(bot.name, memory_owner(None, session.id),
+                                               memory_owner(user.id, session.id))
             result.session_id, result.token = target.id, token
             result.suggestions = offered(target.context)
         self._publish(result, None)  # ON LOGIN's replies reach the session's live listeners

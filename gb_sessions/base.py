@@ -247,6 +247,12 @@ class SessionStore(abc.ABC):
         (``Session.user_memory_writes``)."""
 
     @abc.abstractmethod
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        """Move `from_owner`'s user memory within a bot to `to_owner` (an anonymous session's to
+        its user's, on login), in one transaction; a key `to_owner` has already keeps its value.
+        Returns how many entries moved."""
+
+    @abc.abstractmethod
     async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
                            empty_since: dt.datetime | None = None) -> int:
         """Active sessions with a message after `since` (the others are idle); with `empty_since`,

@@ -516,6 +516,9 @@ class CachedStore(SessionStore):
     async def get_user_memory(self, bot_id: str, owner: str, key: str, now: dt.datetime) -> Any:
         return await self.inner.get_user_memory(bot_id, owner, key, now)  # in SQL only: read where written
 
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        return await self.inner.adopt_user_memory(bot_id, from_owner, to_owner)
+
     async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
                            empty_since: dt.datetime | None = None) -> int:
         return await self.inner.count_active(since, bot_id, empty_since=empty_since)

@@ -154,6 +154,15 @@ class MemoryStore(SessionStore):
         entry = self.user_memory.get((bot_id, owner, key))
         return _copy(entry.value) if entry is not None and entry.live(now) else None
 
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        moved = 0
+        for bot, owner, key in [k for k in self.user_memory if k[:2] == (bot_id, from_owner)]:
+            entry = self.user_memory.pop((bot, owner, key))
+            if (bot, to_owner, key) not in self.user_memory:
+                self.user_memory[(bot, to_owner, key)] = dataclasses.replace(entry, owner=to_owner)
+                moved += 1
+        return moved
+
     async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
                            empty_since: dt.datetime | None = None) -> int:
         return sum(1 for s in self._active(bot_id) if _counts(s, since, empty_since))

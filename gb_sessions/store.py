@@ -352,6 +352,16 @@ class SqlStore(SessionStore):
             UM.c.bot_id == bot_id, UM.c.owner == owner, UM.c.key == key,
             or_(UM.c.expires_at.is_(None), UM.c.expires_at > now)))
 
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        """One transaction: the keys `to_owner` lacks move, the others (the user's own values win) go."""
+        theirs = select(UM.c.key).where(UM.c.bot_id == bot_id, UM.c.owner == to_owner)
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            moved = await conn.execute(update(UM).where(UM.c.bot_id == bot_id, UM.c.owner == from_owner,
+                                                        UM.c.key.not_in(theirs.scalar_subquery()))
+                                       .values(owner=to_owner))
+            await conn.execute(delete(UM).where(UM.c.bot_id == bot_id, UM.c.owner == from_owner))
+        return int(moved.rowcount or 0)
+
     async def prune_user_memory(self, now: dt.datetime) -> int:
         """Delete the user-memory entries that expired before `now` (they read as NULL already); how many."""
         async with _unavailable_on_error(), self.engine.begin() as conn:

@@ -227,6 +227,10 @@ class WriteBehindStore(SessionStore):
         await self._flushed()
         return await self.inner.get_user_memory(bot_id, owner, key, now)
 
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        await self._flushed()
+        return await self.inner.adopt_user_memory(bot_id, from_owner, to_owner)
+
     async def find_token(self, token_hash: str) -> tuple[uuid.UUID, str] | None:
         await self._flushed()
         return await self.inner.find_token(token_hash)

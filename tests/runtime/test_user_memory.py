@@ -116,6 +116,25 @@ async def test_a_turns_own_writes_read_back_and_a_runaway_turn_keeps_none(stores
     assert await stores.store.get_user_memory(bot, owner, "b", utcnow()) is None  # nothing of the runaway turn
 
 
+async def test_a_login_makes_the_anonymous_memory_the_users(stores: Stores, tmp_path: Path) -> None:
+    root, bot = tmp_path / "bots", unique("login")
+    make_bot(root, bot, {"start": 'x = HEAR\nSET USER MEMORY "color", x\nREMEMBER "size", "M", "1 day"\n'
+                                  'TALK "noted"\nON LOGIN\n  MERGE_SESSION anonymous_id, user_id\nEND\n'})
+    rt = runtime_for(stores, root, tmp_path / "data")
+    name = unique("ann")
+    user = await stores.users.create(name, "pw-123456")
+    earlier = await rt.start(bot, user_id=user.id)
+    await rt.handle(Inbound(bot, "blue", token=earlier.token))  # the user's own value: it stays
+    anon = await rt.start(bot)
+    await rt.handle(Inbound(bot, "green", token=anon.token))
+    result = await rt.login(anon.session_id, name, "pw-123456")
+    owner, now = f"user:{user.id}", utcnow()
+    assert await stores.store.get_user_memory(bot, owner, "color", now) == "blue"
+    assert await stores.store.get_user_memory(bot, owner, "size", now) == "M"  # the anonymous one's, moved
+    assert await stores.store.get_user_memory(bot, f"session:{anon.session_id}", "size", now) is None
+    assert result.session_id == earlier.session_id
+
+
 @pytest.mark.parametrize(("written", "seconds"), [
     ("30 days", 30 * 86400), ("2 hours", 7200), ("1 hour", 3600), ("10 minutes", 600), ("45s", 45),
     ("1.5 hours", 5400), ("2 weeks", 14 * 86400), ("3 months", 90 * 86400), ("1 year", 365 * 86400),
@@ -191,3 +210,13 @@ async def test_user_memory_in_every_store(store: SessionStore) -> None:
     await settled(store)
     assert await store.get_user_memory(bot, anon.memory_owner, "color", now) is None
     assert await store.get_user_memory(bot, owner, "color", now) == {"n": [1]}
+    # a login: the anonymous session's entries become the user's, the user's own values win
+    anon = new_session(bot)
+    anon.user_memory_writes += [MemoryWrite(anon.memory_owner, "color", "pink"),
+                                MemoryWrite(anon.memory_owner, "shoe", 42)]
+    await store.create(anon)
+    await settled(store)
+    assert await store.adopt_user_memory(bot, anon.memory_owner, owner) == 1
+    assert await store.get_user_memory(bot, owner, "shoe", now) == 42
+    assert await store.get_user_memory(bot, owner, "color", now) == {"n": [1]}
+    assert await store.get_user_memory(bot, anon.memory_owner, "color", now) is None
