@@ -157,8 +157,8 @@ _TABLE: tuple[KeywordSpec, ...] = (
        "Remembers a value for this user within the bot, for a while (`\"30 days\"`, `\"2 hours\"`, a "
        "number of days) or `\"forever\"` (the default); after that RECALL reads NULL.",
        'REMEMBER "last_order", order_id, "30 days"'),
-    _k("RECALL", True, "x = RECALL key", "Reads what REMEMBER (or SET USER MEMORY) stored for this user "
-       "(NULL when absent or expired).", 'last = RECALL "last_order"', statement=False),
+    _k("RECALL", True, "x = RECALL key\nx = RECALL(key)", "Reads what REMEMBER (or SET USER MEMORY) "
+       "stored for this user (NULL when absent or expired).", 'last = RECALL "last_order"', statement=False),
     _k("SET ANSWER MODE", True, "SET ANSWER MODE mode", "Chooses how the LLM answers in this session "
        '(`"document"`, `"direct"` ...).', 'SET ANSWER MODE "document"'),
     _k("SET USER", False, "SET USER id", "Acts on behalf of another user.", "SET USER user_id"),
