@@ -30,7 +30,7 @@ _BLOCKS = (A.If, A.Select, A.With, A.For, A.ForEach, A.Loop)
 _LOOPS = (A.For, A.ForEach, A.Loop)
 
 # Functions answered by the runtime: the call becomes a request.
-REQUEST_FUNCTIONS = {"GET_BOT_MEMORY": "GET BOT MEMORY", "GET_USER_MEMORY": "GET USER MEMORY",
+REQUEST_FUNCTIONS = {"GET_BOT_MEMORY": "GET BOT MEMORY", "GET_USER_MEMORY": "GET USER MEMORY", "RECALL": "RECALL",
                      "FIRST": "FIRST", "LAST": "LAST"}  # FIRST(rows), LAST(rows): as FIRST rows
 REQUEST_KEYWORDS = frozenset(REQUEST_FUNCTIONS.values())
 

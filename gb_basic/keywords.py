@@ -60,7 +60,8 @@ _TABLE: tuple[KeywordSpec, ...] = (
        "Reads a value from the bot's memory (NULL when absent).",
        'last_visit = GET_BOT_MEMORY("last_visit_" + session_id)', statement=False),
     _k("GET USER MEMORY", True, "GET_USER_MEMORY(key)",
-       "Reads a value from the user's memory across bots.", 'color = GET_USER_MEMORY("color")', statement=False),
+       "Reads a value from this user's memory within the bot (NULL when absent).",
+       'color = GET_USER_MEMORY("color")', statement=False),
     _k("USE KB", True, "USE KB name",
        "Activates a knowledge base of the bot for this session only: messages no HEAR waits for are "
        "answered from it.", 'USE KB "policies"'),
@@ -68,15 +69,23 @@ _TABLE: tuple[KeywordSpec, ...] = (
     _k("USE TOOL", True, "USE TOOL name",
        "Activates a tool (another .bas of the bot with PARAMs) for this session, so the LLM may call it.",
        'USE TOOL "track_order"'),
-    _k("ADD TOOL", True, "ADD TOOL name", "The same as `USE TOOL`.", 'ADD TOOL "track_order"'),
+    _k("ADD TOOL", True, "ADD TOOL name", "The same as `USE TOOL` (the name may be a path: "
+       '`".gbdialog/support.bas"`).', 'ADD TOOL "track_order"'),
+    _k("REMOVE TOOL", True, "REMOVE TOOL name", "Deactivates one tool of this session.",
+       'REMOVE TOOL "track_order"'),
     _k("CLEAR TOOLS", True, "CLEAR TOOLS", "Deactivates every tool of this session.", "CLEAR TOOLS"),
-    _k("ADD SUGGESTION", True, "ADD SUGGESTION context AS text",
-       "Adds a suggested answer (a button in the chat) to the session.",
-       'ADD SUGGESTION "menu" AS "Show products"'),
-    _k("CLEAR SUGGESTIONS", True, "CLEAR SUGGESTIONS", "Removes the session's suggested answers.",
-       "CLEAR SUGGESTIONS"),
-    _k("SET CONTEXT", True, "SET CONTEXT name AS value", "Stores a named value in the session's context "
-       "for the LLM.", 'SET CONTEXT "mood" AS "happy"'),
+    _k("ADD SUGGESTION", True, "ADD SUGGESTION text\nADD SUGGESTION context AS text",
+       "Adds a button to the bot's replies that sends `text` when clicked (and selects the context); "
+       "it stays until CLEAR SUGGESTIONS.", 'ADD SUGGESTION "menu" AS "Show products"'),
+    _k("ADD SUGGESTION TOOL", True, "ADD SUGGESTION TOOL name AS text",
+       "Adds a button to the bot's replies that runs the bot's tool `name` when clicked.",
+       'ADD SUGGESTION TOOL "track_order" AS "Track my order"'),
+    _k("CLEAR SUGGESTIONS", True, "CLEAR SUGGESTIONS", "Removes the session's suggestions (not its "
+       "switchers).", "CLEAR SUGGESTIONS"),
+    _k("CLEAR SWITCHERS", True, "CLEAR SWITCHERS", "Removes the session's switchers.", "CLEAR SWITCHERS"),
+    _k("SET CONTEXT", True, "SET CONTEXT name AS text\nSET CONTEXT text",
+       "Stores a named text in the session's context for the LLM (a context suggestion selects it); "
+       "without a name, the session's default context.", 'SET CONTEXT "mood" AS "happy"'),
     _k("SYSTEM PROMPT", True, "BEGIN SYSTEM PROMPT\n...\nEND SYSTEM PROMPT",
        "Sets the session's system prompt for the LLM to the lines up to `END SYSTEM PROMPT` (with "
        "interpolation).", "BEGIN SYSTEM PROMPT\nYou are {bot}, a polite support agent.\nEND SYSTEM PROMPT",
@@ -150,14 +159,20 @@ _TABLE: tuple[KeywordSpec, ...] = (
        "(WhatsApp, e-mail) to a recipient.", 'SEND TEMPLATE "welcome", "whatsapp", phone'),
     _k("SEND SMS", False, "SEND SMS to, text", "Sends an SMS.", 'SEND SMS "+5511999990000", "Hi"'),
     # --- schedules, suggestions, switchers, memory ----------------------------------------------------
-    _k("ADD SWITCHER", False, "ADD SWITCHER id AS text", "Adds a switcher button to the chat.",
+    _k("ADD SWITCHER", True, "ADD SWITCHER name AS text", "Adds a switcher button (an answer format the "
+       "user turns on and off, such as tables or cards) to the bot's replies.",
        'ADD SWITCHER "pt" AS "Português"'),
-    _k("SET USER MEMORY", False, "SET USER MEMORY key, value", "Stores a value in the user's memory "
-       "(per user, within the bot).", 'SET USER MEMORY "color", "blue"'),
-    _k("REMEMBER", False, "REMEMBER key, value[, ttl]", "Remembers a value for this user, optionally for "
-       "a while.", 'REMEMBER "last_order", order_id'),
-    _k("SET ANSWER MODE", False, "SET ANSWER MODE mode", "Chooses how the LLM answers (`\"document\"`, "
-       '`"direct"` ...).', 'SET ANSWER MODE "document"'),
+    _k("SET USER MEMORY", True, "SET USER MEMORY key, value", "Stores a value in this user's memory "
+       "within the bot: every session of the user reads it (an anonymous session has its own).",
+       'SET USER MEMORY "color", "blue"'),
+    _k("REMEMBER", True, "REMEMBER key, value[, duration]\nREMEMBER key = value",
+       "Remembers a value for this user within the bot, for a while (`\"30 days\"`, `\"2 hours\"`, a "
+       "number of days) or `\"forever\"` (the default); after that RECALL reads NULL.",
+       'REMEMBER "last_order", order_id, "30 days"'),
+    _k("RECALL", True, "x = RECALL key\nx = RECALL(key)", "Reads what REMEMBER (or SET USER MEMORY) "
+       "stored for this user (NULL when absent or expired).", 'last = RECALL "last_order"', statement=False),
+    _k("SET ANSWER MODE", True, "SET ANSWER MODE mode", "Chooses how the LLM answers in this session "
+       '(`"document"`, `"direct"` ...).', 'SET ANSWER MODE "document"'),
     _k("SET USER", False, "SET USER id", "Acts on behalf of another user.", "SET USER user_id"),
     _k("SET PAGE MODE", False, "SET PAGE MODE mode", "Chooses how long answers are paged.",
        'SET PAGE MODE "auto"'),

@@ -30,7 +30,7 @@ from ipykernel.kernelbase import Kernel
 
 from gb_basic import BasicError, BasicSyntaxError, parse, parse_expression, values
 from gb_basic import ast as A
-from gb_runtime import Refusal, Reply, Result, Waiting
+from gb_runtime import Refusal, Reply, Result, Suggestion, Waiting
 
 from . import docs
 from .kernelspec import LANGUAGE_INFO
@@ -103,6 +103,7 @@ class GbKernel(Kernel):
         self.widget_answer: asyncio.Future[str] | None = None
         self.timer_turn: asyncio.Future[dict[str, Any]] | None = None  # a cell at a WAIT waits for its timer's turn
         self.answers: list[str] = []
+        self.offered: list[str] = []  # the suggestions' texts a cell printed last (printed again when they change)
         self._tasks: set[asyncio.Future[Any]] = set()
         self.remote_turns = 0  # turns of the session committed by other processes, seen so far
         self.cell_remote_turns = 0  # ... when the cell's last result came
@@ -128,10 +129,16 @@ class GbKernel(Kernel):
         self.publish("display_data", {"data": data, "metadata": {}})
 
     def replies(self, result: Result) -> None:
+        """A turn's replies on the cell's stdout: ``[a | b]`` under a menu's message, and the
+        bot's suggestions as ``(suggestions: a | b)`` when they differ from those printed last."""
         for r in result.replies:
             prefix = f"(to {r.to}) " if r.to else ""
             choices = f"\n[{' | '.join(r.choices)}]" if r.choices else ""
             self.out(prefix + r.content + choices + "\n")
+        offered = [s.text for s in result.suggestions]
+        if offered != self.offered:
+            self.offered = offered
+            self.out(f"(suggestions: {' | '.join(offered)})\n" if offered else "(no suggestions)\n")
 
     def error(self, ename: str, evalue: str, tb: list[str] | None = None) -> dict[str, Any]:
         content = {"ename": ename, "evalue": evalue, "traceback": tb or [evalue]}
@@ -252,7 +259,8 @@ class GbKernel(Kernel):
         replies = [Reply(m["content"], choices=m.get("choices"), to=m.get("to")) for m in event.get("messages") or []]
         w = event.get("waiting")
         return Result(uuid.UUID(event["session_id"]), str(event.get("bot")), replies,
-                      Waiting.from_dict(w) if w else None)
+                      Waiting.from_dict(w) if w else None,
+                      suggestions=[Suggestion.from_dict(s) for s in event.get("suggestions") or []])
 
     async def next_answer(self, result: Result, answers: list[str]) -> str | None:
         if answers:
@@ -366,6 +374,7 @@ class GbKernel(Kernel):
         w.set_messages([{"role": m.role, "content": m.content} for m in await self.nb.history(limit=50)])
         w.variables = _jsonable(st["variables"])
         w.waiting = st["waiting"] or ""
+        w.set_suggestions(st["suggestions"])
         w.on_send(self.on_widget_send)
         self.widget = w
         bundle: Any = w._repr_mimebundle_()
@@ -455,6 +464,7 @@ class GbKernel(Kernel):
             w.add_message("assistant", prefix + m["content"], m.get("choices"))
         waiting = event.get("waiting")
         w.waiting = Waiting.from_dict(waiting).describe() if waiting else ""
+        w.set_suggestions(event.get("suggestions") or [])
         if remote:
             self._later(self.refresh_widget())  # another process's turn: its variables too
 
@@ -477,6 +487,7 @@ class GbKernel(Kernel):
         st = await self.nb.state()
         w.variables = _jsonable(st["variables"])
         w.waiting = st["waiting"] or ""
+        w.set_suggestions(st["suggestions"])
 
     # --- completion, inspection, completeness -------------------------------------------------------------
     async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:

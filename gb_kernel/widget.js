@@ -37,6 +37,7 @@ export default {
     transcript.setAttribute("role", "log");
     transcript.setAttribute("aria-live", "polite");
     const choices = h("div", "gb-choices");
+    const suggestions = h("div", "gb-suggestions", "gb-suggestions");
     const waiting = h("div", "gb-waiting", "gb-waiting");
     const form = h("div", "gb-form");
     const input = h("input", "gb-input", "gb-input");
@@ -48,7 +49,7 @@ export default {
     sendButton.textContent = "Send";
     form.append(input, sendButton);
     const vars = h("table", "gb-vars", "gb-vars");
-    root.append(header, transcript, choices, waiting, form, vars);
+    root.append(header, transcript, choices, suggestions, waiting, form, vars);
     el.append(root);
 
     // The kernel appends the user's message to `messages`: no optimistic bubble here.
@@ -96,6 +97,22 @@ export default {
       choices.hidden = choices.childElementCount === 0;
     }
 
+    function renderSuggestions() {
+      suggestions.replaceChildren();
+      for (const suggestion of model.get("suggestions") || []) {
+        if (typeof suggestion?.text !== "string" || typeof suggestion?.value !== "string") continue;
+        const button = h("button", "gb-suggestion", "gb-suggestion");
+        button.type = "button";
+        button.dataset.kind = String(suggestion.kind ?? "text");
+        if (suggestion.kind === "switcher") button.setAttribute("aria-pressed", String(Boolean(suggestion.active)));
+        button.textContent = suggestion.text;
+        button.disabled = Boolean(model.get("busy"));
+        button.addEventListener("click", () => send(suggestion.value));
+        suggestions.append(button);
+      }
+      suggestions.hidden = suggestions.childElementCount === 0;
+    }
+
     function renderWaiting() {
       const what = model.get("waiting") || "";
       waiting.textContent = what ? `waiting for: ${what}` : "";
@@ -133,7 +150,7 @@ export default {
       root.setAttribute("aria-busy", String(busy));
       input.disabled = busy;
       sendButton.disabled = busy;
-      for (const button of choices.querySelectorAll("button")) button.disabled = busy;
+      for (const button of root.querySelectorAll(".gb-choice, .gb-suggestion")) button.disabled = busy;
       if (!busy && refocus) {
         refocus = false;
         input.focus();
@@ -154,6 +171,7 @@ export default {
       ["change:bot", renderHeader],
       ["change:session_id", renderHeader],
       ["change:messages", renderMessages],
+      ["change:suggestions", renderSuggestions],
       ["change:waiting", renderWaiting],
       ["change:variables", renderVariables],
       ["change:busy", renderBusy],
@@ -161,6 +179,7 @@ export default {
     for (const [event, callback] of listeners) model.on(event, callback);
     renderHeader();
     renderMessages();
+    renderSuggestions();
     renderWaiting();
     renderVariables();
     renderBusy();

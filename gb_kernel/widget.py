@@ -2,8 +2,9 @@
 
 The front end (``widget.js``, ``widget.css``) ships as strings in the ``_esm`` and ``_css``
 traits, so no JavaScript build step is needed. Protocol, front end to kernel: one custom
-message ``{"type": "send", "text": str}`` when the user sends a line or clicks a choice. The
-kernel answers by updating the synced traits; the front end adds no optimistic bubble.
+message ``{"type": "send", "text": str}`` when the user sends a line or clicks a choice or a
+suggestion. The kernel answers by updating the synced traits; the front end adds no optimistic
+bubble.
 """
 
 from __future__ import annotations
@@ -32,17 +33,20 @@ SendCallback = Callable[[str], Awaitable[object] | None]
 
 
 class ChatWidget(anywidget.AnyWidget):
-    """Chat transcript, menu choices, input box and session variables of one bot session.
+    """Chat transcript, menu choices, suggestions, input box and session variables of one bot session.
 
     The kernel owns the state: it sets the traits and registers :meth:`on_send` to hear the
     user. Each ``messages`` item is ``{"role": Role, "content": str, "choices"?: list[str]}``;
     the choices of the last assistant message show as buttons until the user answers.
+    ``suggestions`` are the bot's buttons as of its last turn (ADD SUGGESTION, ADD SWITCHER),
+    each ``{"kind", "text", "value", "active"?}``: a click sends its ``value``.
     """
 
     _esm = (_HERE / "widget.js").read_text(encoding="utf-8")
     _css = (_HERE / "widget.css").read_text(encoding="utf-8")
 
     messages = traitlets.List(traitlets.Dict()).tag(sync=True)
+    suggestions = traitlets.List(traitlets.Dict()).tag(sync=True)
     variables = traitlets.Dict().tag(sync=True)
     waiting = traitlets.Unicode("").tag(sync=True)
     bot = traitlets.Unicode("").tag(sync=True)
@@ -87,6 +91,12 @@ class ChatWidget(anywidget.AnyWidget):
         if choices:
             message["choices"] = list(choices)
         self.messages = [*self.messages, message]
+
+    def set_suggestions(self, suggestions: Sequence[dict[str, Any]]) -> None:
+        """Replace the suggestions (``Suggestion.to_dict()`` items; those without a text and a value
+        are left out)."""
+        self.suggestions = [{k: s[k] for k in ("kind", "text", "value", "active") if k in s} for s in suggestions
+                            if isinstance(s.get("text"), str) and isinstance(s.get("value"), str)]
 
     def set_messages(self, messages: Sequence[dict[str, Any]]) -> None:
         """Replace the whole transcript (copied, so later changes to ``messages`` do not leak in)."""

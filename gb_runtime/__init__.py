@@ -25,7 +25,7 @@ from .errors import (
     UploadTooLarge,
     WrongBot,
 )
-from .messages import DialogState, Inbound, Reply, Result, SessionSummary, Waiting
+from .messages import DialogState, Inbound, Reply, Result, SessionSummary, Suggestion, Waiting
 from .runtime import DialogRuntime
 from .timers import TimerService
 
@@ -33,6 +33,6 @@ __all__ = [
     "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
     "DialogState", "DialogWaiting", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded",
     "SessionError", "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings",
-    "StoreUnavailable", "TemplateNotFound", "TimerService", "TooManyNewSessions", "TooManySessions", "UnknownBot",
-    "UnknownDialog", "UploadTooLarge", "Waiting", "WrongBot",
+    "StoreUnavailable", "Suggestion", "TemplateNotFound", "TimerService", "TooManyNewSessions", "TooManySessions",
+    "UnknownBot", "UnknownDialog", "UploadTooLarge", "Waiting", "WrongBot",
 ]

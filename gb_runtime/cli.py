@@ -83,8 +83,12 @@ async def _converse(runtime: DialogRuntime, bot: str, dialog: str) -> int:
     started = await runtime.start(bot, channel=CHANNEL, run_start=False)
     session_id = started.session_id
     result = await runtime.start_dialog(session_id, dialog)
+    offered: list[str] = []
     while True:
         _show(result)
+        if [s.text for s in result.suggestions] != offered:  # the bot's buttons, when they change
+            offered = [s.text for s in result.suggestions]
+            click.echo(_suggestions(offered))
         if result.error is not None:
             click.echo(str(result.error), err=True)
             return 1
@@ -94,7 +98,8 @@ async def _converse(runtime: DialogRuntime, bot: str, dialog: str) -> int:
         if waiting.kind == "wait":  # nobody else fires it: sleep until it is due, then go on
             due = waiting.due or runtime.clock()
             await asyncio.sleep(max(0.0, (due - runtime.clock()).total_seconds()))
-            result = await runtime.resume_timer(session_id) or Result(session_id, bot)
+            result = await runtime.resume_timer(session_id) or Result(session_id, bot,
+                                                                      suggestions=result.suggestions)
             continue
         line = await _read_line()
         if line is None:
@@ -118,6 +123,10 @@ def _show(result: Result) -> None:
 
 def _choices(choices: list[str]) -> str:
     return "(choices: " + " | ".join(choices) + ")"
+
+
+def _suggestions(offered: list[str]) -> str:
+    return "(suggestions: " + " | ".join(offered) + ")" if offered else "(no suggestions)"
 
 
 async def _read_line() -> str | None:

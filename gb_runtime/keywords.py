@@ -1,7 +1,9 @@
 """The I/O keywords: how the runtime answers a dialog's requests within one turn.
 
-SET/GET session variables, the session facts (``GET "session.id"`` ...), bot memory, the
-session's context (USE KB, USE TOOL, suggestions, system prompt, templates), SAVE into the
+SET/GET session variables, the session facts (``GET "session.id"`` ...), bot memory, user
+memory (SET USER MEMORY / GET USER MEMORY, REMEMBER / RECALL: :mod:`.user_memory`), the session's
+context (USE KB, USE TOOL, suggestions and switchers (:mod:`.suggestions`), SET CONTEXT, SET
+ANSWER MODE, system prompt, templates), SAVE into the
 bot's storage folder, WAIT's argument, MERGE_SESSION, and the HTTP keywords (``x = GET url``,
 POST, PUT, PATCH, DELETE, SET HEADER, CLEAR HEADERS: http_keywords.py makes the requests; the
 headers a dialog sets live in the session's context until the dialog ends); the table keywords
@@ -21,6 +23,7 @@ wrote it, never a path of the server.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import errno
 import json
 import math
@@ -31,14 +34,16 @@ from typing import Any
 
 from gb_basic import BasicError, BasicRuntimeError, Request, values
 from gb_basic.machine import state_variables
-from gb_sessions import Message, Session, SessionStore
+from gb_sessions import MemoryWrite, Message, Session, SessionStore, utcnow
 from gb_sessions.tables import TableStore
 
+from . import suggestions as sugg
 from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
 from .http_keywords import HttpAccess, HttpPolicy, is_url, shown_url
 from .schedules import ScheduleKeyword, timing
 from .tables import TableKeywords
+from .user_memory import memory_key, remember_until
 
 __all__ = ["Fulfiller", "HEADERS", "is_wait", "wait_seconds"]
 
@@ -92,6 +97,7 @@ class Fulfiller:
         http: the way out for the HTTP keywords (None: they fail, "not available").
         schedule: SET SCHEDULE's way to the bot's schedules (None: the statement is checked
             and noted in the session's context only).
+        clock: the current time (REMEMBER's expiry; tests move it).
 
     Attributes:
         state: the suspended state of the request being answered, when the host sets it (the
@@ -102,8 +108,9 @@ class Fulfiller:
                  merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
                  user_name: str | None = None, dialog: str | None = None,
                  tables: TableStore | None = None, http: HttpAccess | None = None,
-                 schedule: ScheduleKeyword | None = None) -> None:
+                 schedule: ScheduleKeyword | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.session = session
+        self.clock = clock
         self.dialog = dialog
         self.bot = bot
         self.store = store
@@ -201,27 +208,102 @@ class Fulfiller:
         self.session.context["kb"] = []
 
     async def use_tool(self, args: list[Any]) -> None:
+        """``USE TOOL name`` / ``ADD TOOL name``: a tool (another .bas of the bot) for this session's
+        LLM; the name may be written as a path (``ADD_TOOL ".gbdialog/support.bas"``).
+
+        Raises:
+            BasicRuntimeError: the bot has no such dialog.
+        """
         self._need("USE TOOL", args, 1)
-        name = values.to_str(args[0]).removesuffix(".bas")
-        if name.lower() not in self.bot.dialog_names():
-            raise BasicRuntimeError(f"tool {name!r} not found in bot {self.bot.name}")
+        name = self._tool_name(args[0])
         tools = self._context_list("tools")
         if name not in tools:
             tools.append(name)
+
+    def _tool_name(self, arg: Any) -> str:
+        """A tool's dialog name from ``"qr"``, ``"qr.bas"`` or ``".gbdialog/qr.bas"``."""
+        written = values.to_str(arg).strip()
+        name = written.replace("\\", "/").rsplit("/", 1)[-1]
+        name = name[:-4] if name.lower().endswith(".bas") else name
+        if name.lower() not in self.bot.dialog_names():
+            raise BasicRuntimeError(f"tool {written!r} not found in bot {self.bot.name} "
+                                    f"(its dialogs: {', '.join(self.bot.dialog_names()) or 'none'})")
+        return name
+
+    async def remove_tool(self, args: list[Any]) -> None:
+        """``REMOVE TOOL name``: the tool is no longer this session's (nothing when it was not)."""
+        self._need("REMOVE TOOL", args, 1)
+        written = values.to_str(args[0]).strip().replace("\\", "/").rsplit("/", 1)[-1]
+        name = (written[:-4] if written.lower().endswith(".bas") else written).lower()
+        self.session.context["tools"] = [t for t in self._context_list("tools") if str(t).lower() != name]
 
     async def clear_tools(self, args: list[Any]) -> None:
         self.session.context["tools"] = []
 
     async def add_suggestion(self, args: list[Any]) -> None:
+        """``ADD SUGGESTION text`` or ``ADD SUGGESTION context AS text`` (see :mod:`.suggestions`)."""
         self._need("ADD SUGGESTION", args, 1)
-        self._context_list("suggestions").append(values.to_str(args[-1]))
+        if len(args) == 1:
+            suggestion = sugg.make("ADD SUGGESTION", "text", args[0])
+        else:
+            suggestion = sugg.make("ADD SUGGESTION", "context", args[-1], args[0])
+        sugg.add(self.session.context, "ADD SUGGESTION", suggestion)
+
+    async def add_suggestion_tool(self, args: list[Any]) -> None:
+        """``ADD SUGGESTION TOOL name AS text`` (args: name, text) or ``... name WITH a, b AS text``
+        (args: name, [a, b], text): a button that runs the bot's tool, its PARAMs from the values.
+
+        Raises:
+            BasicRuntimeError: the bot has no such dialog; the text is missing.
+        """
+        self._need("ADD SUGGESTION TOOL", args, 2)
+        name = self._tool_name(args[0])
+        params = None
+        if len(args) > 2:
+            given = args[1]
+            params = [values.encode(v) for v in (given if isinstance(given, list) else args[1:-1])]
+        sugg.add(self.session.context, "ADD SUGGESTION TOOL",
+                 sugg.make("ADD SUGGESTION TOOL", "tool", args[-1], name, params))
+
+    async def add_switcher(self, args: list[Any]) -> None:
+        """``ADD SWITCHER name AS text`` (or ``ADD SWITCHER text``): a button that toggles a switcher."""
+        self._need("ADD SWITCHER", args, 1)
+        name = args[0] if len(args) > 1 else None
+        sugg.add(self.session.context, "ADD SWITCHER", sugg.make("ADD SWITCHER", "switcher", args[-1], name))
 
     async def clear_suggestions(self, args: list[Any]) -> None:
-        self.session.context["suggestions"] = []
+        sugg.clear(self.session.context, switchers=False)
+
+    async def clear_switchers(self, args: list[Any]) -> None:
+        sugg.clear(self.session.context, switchers=True)
 
     async def set_context(self, args: list[Any]) -> None:
-        self._need("SET CONTEXT", args, 2)
-        self.session.context.setdefault("values", {})[values.to_str(args[0])] = values.encode(args[1])
+        """``SET CONTEXT name AS text`` (a named context, which a context suggestion selects) or
+        ``SET CONTEXT text`` (the context named "default"); NULL removes it. Kept in the
+        session's ``context["contexts"]`` for the LLM."""
+        self._need("SET CONTEXT", args, 1)
+        name = "default" if len(args) == 1 else values.to_str(args[0]).strip()
+        if not name:
+            raise BasicRuntimeError("SET CONTEXT needs a name for the context, got an empty text")
+        contexts = self.session.context.get("contexts")
+        kept = dict(contexts) if isinstance(contexts, dict) else {}
+        if args[-1] is None:
+            kept.pop(name, None)
+        else:
+            kept[name] = values.encode(args[-1])
+        self.session.context["contexts"] = kept
+
+    async def set_answer_mode(self, args: list[Any]) -> None:
+        """``SET ANSWER MODE mode`` (``"document"``, ``"direct"`` ...): how the LLM answers in this
+        session, kept as written in ``context["answer_mode"]``; NULL or "" goes back to the bot's."""
+        self._need("SET ANSWER MODE", args, 1)
+        mode = values.to_str(args[0]).strip() if args[0] is not None else ""
+        if len(mode) > 100:
+            raise BasicRuntimeError(f"SET ANSWER MODE: a mode of {len(mode):,} characters (at most 100)")
+        if mode:
+            self.session.context["answer_mode"] = mode
+        else:
+            self.session.context.pop("answer_mode", None)
 
     async def system_prompt(self, args: list[Any]) -> None:
         self.session.context["system_prompt"] = values.to_str(args[0]) if args else None
@@ -473,8 +555,33 @@ class Fulfiller:
         raise BasicRuntimeError("SEND MAIL: channel not configured (no email channel is set up for "
                                 f"bot {self.bot.name})")
 
+    # --- user memory ------------------------------------------------------------------------------------
+    async def set_user_memory(self, args: list[Any]) -> None:
+        """``SET USER MEMORY key, value``: this user's, within the bot, until written again."""
+        self._need("SET USER MEMORY", args, 2)
+        self._remember("SET USER MEMORY", args[0], args[1], None)
+
+    async def remember(self, args: list[Any]) -> None:
+        """``REMEMBER key, value[, duration]`` (``"30 days"``, ``"2 hours"``, a number of days,
+        ``"forever"``): this user's, within the bot; past the duration it reads as NULL."""
+        self._need("REMEMBER", args, 2)
+        key = memory_key("REMEMBER", args[0])
+        until = remember_until(key, args[2] if len(args) > 2 else None, self.clock())
+        self._remember("REMEMBER", key, args[1], until)
+
+    def _remember(self, keyword: str, key: Any, value: Any, until: dt.datetime | None) -> None:
+        entry = MemoryWrite(self.session.memory_owner, memory_key(keyword, key), values.encode(value), until)
+        self.session.user_memory_writes.append(entry)  # written with this turn, in its transaction
+
     async def get_user_memory(self, args: list[Any]) -> Any:
-        raise BasicRuntimeError("GET USER MEMORY: not supported yet")
+        """``GET USER MEMORY(key)`` / ``RECALL key``: this user's value, NULL when absent or expired."""
+        self._need("GET USER MEMORY", args, 1)
+        key = memory_key("GET USER MEMORY", args[0])
+        owner, now = self.session.memory_owner, self.clock()
+        for w in reversed(self.session.user_memory_writes):  # this turn's own writes first
+            if (w.owner, w.key) == (owner, key):
+                return w.value if w.live(now) else None
+        return await self.store.get_user_memory(self.session.bot_id, owner, key, now)
 
 
 def _write(path: Path, text: str) -> None:
@@ -513,12 +620,17 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "SET BOT MEMORY": Fulfiller.set_bot_memory, "GET BOT MEMORY": Fulfiller.get_bot_memory,
     "USE KB": Fulfiller.use_kb, "CLEAR KB": Fulfiller.clear_kb, "USE TOOL": Fulfiller.use_tool,
     "ADD TOOL": Fulfiller.use_tool, "CLEAR TOOLS": Fulfiller.clear_tools,
-    "ADD SUGGESTION": Fulfiller.add_suggestion, "CLEAR SUGGESTIONS": Fulfiller.clear_suggestions,
+    "REMOVE TOOL": Fulfiller.remove_tool,
+    "ADD SUGGESTION": Fulfiller.add_suggestion, "ADD SUGGESTION TOOL": Fulfiller.add_suggestion_tool,
+    "CLEAR SUGGESTIONS": Fulfiller.clear_suggestions, "ADD SWITCHER": Fulfiller.add_switcher,
+    "CLEAR SWITCHERS": Fulfiller.clear_switchers, "SET ANSWER MODE": Fulfiller.set_answer_mode,
     "SET CONTEXT": Fulfiller.set_context, "SYSTEM PROMPT": Fulfiller.system_prompt,
     "SET LANGUAGE": Fulfiller.set_language, "SET SCHEDULE": Fulfiller.set_schedule,
     "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
     "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
-    "SEND MAIL": Fulfiller.send_mail, "GET USER MEMORY": Fulfiller.get_user_memory,
+    "SEND MAIL": Fulfiller.send_mail,
+    "SET USER MEMORY": Fulfiller.set_user_memory, "GET USER MEMORY": Fulfiller.get_user_memory,
+    "REMEMBER": Fulfiller.remember, "RECALL": Fulfiller.get_user_memory,
     "FIND": Fulfiller.find, "FIND ALL": Fulfiller.find_all, "INSERT": Fulfiller.insert,
     "INSERT INTO": Fulfiller.insert, "UPDATE": Fulfiller.update, "DELETE": Fulfiller.delete,
     "MERGE": Fulfiller.merge_rows, "FILTER": Fulfiller.filter, "FIRST": Fulfiller.first, "LAST": Fulfiller.last,

@@ -1,5 +1,5 @@
-"""What goes into the runtime (Inbound), what comes out (Reply, Result), and what a front sees
-of a session (SessionSummary, DialogState, Waiting): typed, so no front reads stored dicts."""
+"""What goes into the runtime (Inbound), what comes out (Reply, Result, Suggestion), and what a
+front sees of a session (SessionSummary, DialogState, Waiting): typed, so no front reads stored dicts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Any
 from gb_basic import Request
 from gb_sessions import Message, Session
 
-__all__ = ["Inbound", "Reply", "Result", "Waiting", "DialogState", "SessionSummary"]
+from .suggestions import Suggestion, offered
+
+__all__ = ["Inbound", "Reply", "Result", "Suggestion", "Waiting", "DialogState", "SessionSummary"]
 
 
 @dataclass
@@ -108,6 +110,7 @@ class SessionSummary:
     last_activity: dt.datetime
     message_count: int
     dialog: DialogState | None
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     @property
     def waiting(self) -> Waiting | None:
@@ -116,13 +119,14 @@ class SessionSummary:
     @classmethod
     def of(cls, s: Session) -> SessionSummary:
         return cls(s.id, s.bot_id, s.channel, s.status, s.user_id, s.address, s.created_at, s.last_activity,
-                   s.message_count, DialogState.of(s.dialog))
+                   s.message_count, DialogState.of(s.dialog), offered(s.context))
 
     def to_dict(self) -> dict[str, Any]:
-        """The API's shape (``GET /api/session``)."""
+        """The API's shape (``GET /api/session``), with the suggestions the bot offers now."""
         return {"session_id": str(self.id), "bot": self.bot, "channel": self.channel, "status": self.status,
                 "created_at": self.created_at.isoformat(), "last_activity": self.last_activity.isoformat(),
-                "message_count": self.message_count, "waiting": self.waiting.to_dict() if self.waiting else None}
+                "message_count": self.message_count, "waiting": self.waiting.to_dict() if self.waiting else None,
+                "suggestions": [x.to_dict() for x in self.suggestions]}
 
 
 @dataclass
@@ -160,7 +164,9 @@ class Reply:
 
 @dataclass
 class Result:
-    """The outcome of one message: the replies, and what the dialog now waits for.
+    """The outcome of one message: the replies, what the dialog now waits for, and the
+    suggestions the bot offers after it (the session's, as the turn left them: a front shows
+    them with the last reply, in place of those it showed before; see :mod:`.suggestions`).
 
     `received` is the user's message as stored (row id and timestamp once saved)."""
 
@@ -173,12 +179,15 @@ class Result:
     value: Any = None  # run_source: the value of the expression of an expression cell
     variables: dict[str, Any] | None = None  # run_source: the session's variables after the cell
     received: Message | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The API's reply shape: ``{session_id, bot, messages, waiting}`` (and the token once)."""
+        """The API's reply shape: ``{session_id, bot, messages, waiting, suggestions}`` (and the
+        token once)."""
         d: dict[str, Any] = {"session_id": str(self.session_id), "bot": self.bot,
                              "messages": [r.to_dict() for r in self.replies],
-                             "waiting": self.waiting.to_dict() if self.waiting else None}
+                             "waiting": self.waiting.to_dict() if self.waiting else None,
+                             "suggestions": [x.to_dict() for x in self.suggestions]}
         if self.token:
             d["token"] = self.token
         return d

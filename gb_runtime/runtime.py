@@ -58,6 +58,7 @@ from gb_sessions import (
     SessionRecord,
     SessionStore,
     UserStore,
+    memory_owner,
     utcnow,
 )
 from gb_sessions.base import sessions_full
@@ -81,6 +82,7 @@ from .http_keywords import HttpAccess
 from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Inbound, Reply, Result, SessionSummary, Waiting
 from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
+from .suggestions import Suggestion, offered, pick
 from .worker import run_dialog
 
 __all__ = ["DialogRuntime", "compile_cached"]
@@ -181,6 +183,7 @@ class DialogRuntime:
         if run_start and "start" in bot.dialog_names():
             await self._run(session, bot, bot.dialog("start"), "start", None, result, fresh_start=True)
         session.expires_at = self._expiry(session, s, now)
+        result.suggestions = offered(session.context)
         await self.store.create(session, cap=cap)
         self._publish(result, None)
         return result
@@ -352,6 +355,7 @@ class DialogRuntime:
                 self._check(session, bot.name)
                 result = Result(sid, bot.name)
                 await self._turn(session, bot, s, inbound, result)
+                result.suggestions = offered(session.context)
                 try:
                     await self.store.save(session, max_variables_kb=s.max_variables_kb)
                 except ConcurrentUpdate:
@@ -424,11 +428,16 @@ class DialogRuntime:
         now = self.clock()
         result.received = session.add("user", inbound.text, channel=inbound.channel, at=now)
         answer: Any = inbound.attachment if inbound.attachment else inbound.text
+        chosen = pick(session.context, inbound.text) if not inbound.attachment else None  # a suggestion clicked
         waiting = session.dialog
         if _timer_of(waiting) is not None:
             self._type_ahead(session, answer, result)
         elif waiting:
             await self._resume(session, bot, waiting, answer, result)
+        elif chosen is not None and chosen.kind == "tool":
+            await self._run_tool(session, bot, chosen, inbound.text, result)
+        elif chosen is not None and chosen.kind == "switcher":
+            pass  # a toggle, not a question: pick() switched it, the result shows it (no fallback reply)
         else:
             await self._open(session, bot, inbound.text, result)
         session.last_activity = now
@@ -442,6 +451,17 @@ class DialogRuntime:
             await self._run(session, bot, bot.dialog(name), name, None, result, queued=queued)
         else:
             self._fallback(session, bot, text, result)
+
+    async def _run_tool(self, session: Session, bot: BotPackage, tool: Suggestion, text: str, result: Result) -> None:
+        """A tool suggestion clicked while no dialog waits: its dialog starts, the suggestion's
+        values in its PARAMs (in order); a tool that is gone is a message like any other."""
+        name = (tool.name or "").lower()
+        program = bot.dialog(name) if name in bot.dialog_names() else None
+        if program is None:
+            await self._open(session, bot, text, result)
+            return
+        given = dict(zip([p.name.lower() for p in program.params], tool.params or []))
+        await self._run(session, bot, program, name, None, result, variables=given or None)
 
     def _type_ahead(self, session: Session, answer: Any, result: Result) -> None:
         """A message while the dialog WAITs: kept for the HEARs after the WAIT (it is in the history already).
@@ -539,7 +559,8 @@ class DialogRuntime:
         schedule = ScheduleKeyword(bot, self.schedules, name if source is None else None, clock=self.clock,
                                    on_set=self._schedule_noted)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
-                           dialog=program.name, tables=self.tables, http=self.http, schedule=schedule)
+                           dialog=program.name, tables=self.tables, http=self.http, schedule=schedule,
+                           clock=self.clock)
         apologize = self.apologize if apologize is None else apologize
         whole = (source is None and entry == "main") or bool(stack)  # a dialog of its own (not a cell, not ON LOGIN)
         try:
@@ -692,6 +713,7 @@ class DialogRuntime:
                     await self._after_wait(session, bot, fired, result)
                     if session.channel == SCHEDULE_CHANNEL:
                         _end_unattended(session, result)
+                    result.suggestions = offered(session.context)
                     await self._commit(session, bot)
         except (SessionNotFound, UnknownBot) as exc:
             log.warning("timer %s of session %s: %s; dropped", timer_id, session_id, exc)
@@ -804,6 +826,7 @@ class DialogRuntime:
             session.dialog = None
             await self._run(session, bot, program, name, None, result, source=source, result_var=result_var,
                             variables=session.variables)
+            result.suggestions = offered(session.context)
             await self._commit(session, bot)
             result.variables = dict(session.variables)
         self._publish(result, None)
@@ -822,6 +845,7 @@ class DialogRuntime:
             result = Result(session_id, bot.name)
             session.dialog = None
             await self._run(session, bot, program, name.lower(), None, result)
+            result.suggestions = offered(session.context)
             await self._commit(session, bot)
         self._publish(result, None)
         return result
@@ -829,7 +853,8 @@ class DialogRuntime:
     # --- login ---------------------------------------------------------------------------------------
     async def login(self, session_id: uuid.UUID, username: str, password: str) -> Result:
         """Log a session's user in: a NEW token, ON LOGIN runs (MERGE_SESSION merges the
-        anonymous session into the user's), and the result names the session to continue."""
+        anonymous session into the user's), the anonymous session's user memory becomes the
+        user's, and the result names the session to continue."""
         if self.users is None:
             raise InvalidToken("logins are not configured")
         user = await self.users.authenticate(username, password)
@@ -860,7 +885,11 @@ class DialogRuntime:
             await self.store.save(session)
             if target is not session:
                 await self.store.save(target)
+            # what the bot remembered of the anonymous user is the user's now (their own values win)
+            await self.store.adopt_user_memory(bot.name, memory_owner(None, session.id),
+                                               memory_owner(user.id, session.id))
             result.session_id, result.token = target.id, token
+            result.suggestions = offered(target.context)
         self._publish(result, None)  # ON LOGIN's replies reach the session's live listeners
         return result
 
@@ -915,12 +944,14 @@ class _Mark:
         # holds them; the context's lists are appended to (USE KB ...): it is copied whole (small)
         self.variables, self.dialog = dict(session.variables), session.dialog
         self.memory_writes, self.context = dict(session.memory_writes), jsontext.dumps(session.context)
+        self.user_memory_writes = len(session.user_memory_writes)  # appended to: what came after goes
         self.pending, self.replies = len(session.pending), len(result.replies)
         self.history = len(session.history) if session.history is not None else None
 
     def restore(self, session: Session, result: Result) -> None:
         session.variables, session.dialog = self.variables, self.dialog
         session.memory_writes, session.context = self.memory_writes, jsontext.loads(self.context)
+        del session.user_memory_writes[self.user_memory_writes:]
         dropped = session.pending[self.pending:]
         del session.pending[self.pending:], result.replies[self.replies:]
         if session.history is not None:

@@ -60,10 +60,12 @@ class HistoryHandler(BaseHandler):
 
 
 async def history_payload(runtime: DialogRuntime, sid: uuid.UUID) -> dict[str, Any]:
-    """``{session_id, messages, waiting}``: the conversation so far (no system notes)."""
+    """``{session_id, messages, waiting, suggestions}``: the conversation so far (no system notes)
+    and the suggestions the bot offers now."""
     messages = await runtime.history(sid)
     summary = await runtime.summary(sid)
     return {"session_id": str(sid),
             "messages": [{"id": m.id, "role": m.role, "content": m.content, "timestamp": m.timestamp.isoformat()}
                          for m in messages],
-            "waiting": summary.waiting.to_dict() if summary.waiting else None}
+            "waiting": summary.waiting.to_dict() if summary.waiting else None,
+            "suggestions": [x.to_dict() for x in summary.suggestions]}

@@ -10,6 +10,9 @@ _ERROR = {"description": "an error",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _RETRY = {**_ERROR, "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}}
 _MESSAGES = {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
+_SUGGESTIONS = {"type": "array", "items": {"$ref": "#/components/schemas/Suggestion"},
+                "description": "the buttons the bot offers now (ADD SUGGESTION, ADD SWITCHER): show them with the "
+                               "last reply, in place of earlier ones; a click sends `value` as a message"}
 _UUID = {"type": "string", "format": "uuid"}
 _TIME = {"type": "string", "format": "date-time"}
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -26,13 +29,14 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 _SESSION = {"type": "object", "required": ["session_id", "bot", "channel", "status"], "properties": {
     "session_id": _UUID, "bot": {"type": "string"}, "channel": {"type": "string"}, "status": {"type": "string"},
     "created_at": _TIME, "last_activity": _TIME, "message_count": {"type": "integer"},
-    "waiting": {"$ref": "#/components/schemas/Waiting"}}}
-_STARTED = {"type": "object", "required": ["session_id", "token", "bot", "messages", "waiting"], "properties": {
-    "session_id": _UUID, "token": {"type": "string"}, "bot": {"type": "string"}, "messages": _MESSAGES,
-    "waiting": {"$ref": "#/components/schemas/Waiting"}}}
-_REPLIES = {"type": "object", "required": ["session_id", "bot", "messages", "waiting"], "properties": {
+    "waiting": {"$ref": "#/components/schemas/Waiting"}, "suggestions": _SUGGESTIONS}}
+_STARTED = {"type": "object", "required": ["session_id", "token", "bot", "messages", "waiting", "suggestions"],
+            "properties": {"session_id": _UUID, "token": {"type": "string"}, "bot": {"type": "string"},
+                           "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"},
+                           "suggestions": _SUGGESTIONS}}
+_REPLIES = {"type": "object", "required": ["session_id", "bot", "messages", "waiting", "suggestions"], "properties": {
     "session_id": _UUID, "bot": {"type": "string"}, "messages": _MESSAGES,
-    "waiting": {"$ref": "#/components/schemas/Waiting"}}}
+    "waiting": {"$ref": "#/components/schemas/Waiting"}, "suggestions": _SUGGESTIONS}}
 _DL_TOKEN = {"type": "object", "required": ["conversationId", "token", "expires_in"], "properties": {
     "conversationId": _UUID, "token": {"type": "string"}, "expires_in": {"type": "integer"}}}
 _DL_CONVERSATION = {"type": "object", "required": ["conversationId", "token", "expires_in", "streamUrl"],
@@ -44,7 +48,8 @@ _DL_CID = [{"name": "conversationId", "in": "path", "required": True, "schema": 
            {"name": "watermark", "in": "query", "required": False, "schema": {"type": "string"},
             "description": "the last watermark seen (a message row id); anything else counts as none"}]
 _HISTORY = {"type": "object", "required": ["session_id", "messages"], "properties": {
-    "session_id": _UUID, "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"}}}
+    "session_id": _UUID, "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"},
+    "suggestions": _SUGGESTIONS}}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -77,6 +82,16 @@ OPENAPI: dict[str, Any] = {
                     "id": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}}},
                 "channelData": {}, "locale": {"type": "string"}, "entities": {"type": "array"},
                 "suggestedActions": {"type": "object"}}},
+            "Suggestion": {"type": "object", "required": ["kind", "text", "value"], "properties": {
+                "kind": {"type": "string", "enum": ["text", "context", "tool", "switcher"],
+                         "description": "text: ADD SUGGESTION text; context: ADD SUGGESTION name AS text (a click "
+                                        "selects the context); tool: ADD SUGGESTION TOOL name AS text (a click "
+                                        "runs the tool); switcher: ADD SWITCHER name AS text (a click toggles it)"},
+                "text": {"type": "string", "description": "what the button shows"},
+                "value": {"type": "string", "description": "what a click sends as the user's message"},
+                "name": {"type": "string", "description": "the context, tool or switcher it names"},
+                "params": {"type": "array", "description": "a tool's values for its PARAMs"},
+                "active": {"type": "boolean", "description": "a switcher that is on"}}},
             "Waiting": {"type": ["object", "null"], "properties": {
                 "variable": {"type": ["string", "null"]}, "type": {"type": ["string", "null"]},
                 "choices": {"type": ["array", "null"], "items": {"type": "string"}},

@@ -1,8 +1,9 @@
 """The web chat's WebSocket: the token in the first message (never in the URL), replies live.
 
 Client -> server: ``{"type": "hello", "token"}`` first, then ``{"type": "message", "text"}``.
-Server -> client: ``{"type": "ready", "session_id", "messages", "waiting"}`` (the history: the
-catch-up after a reload or a reconnect), ``{"type": "reply", "messages", "waiting"}`` (with
+Server -> client: ``{"type": "ready", "session_id", "messages", "waiting", "suggestions"}`` (the
+history: the catch-up after a reload or a reconnect), ``{"type": "reply", "messages", "waiting",
+"suggestions"}`` (the suggestions the bot offers after the turn: see gb_runtime.suggestions) (with
 ``"echo"``, the user's text, when the turn came from elsewhere: another tab, the API, a
 notebook attached to the session), ``{"type": "error", "error": {"code", "message"}}``.
 
@@ -43,7 +44,7 @@ def over_cap(frame: str | bytes, cap: int) -> bool:
 def reply_frame(event: dict[str, Any]) -> dict[str, Any]:
     """A committed turn (the runtime's event, or a Result's dict) as the socket's reply frame."""
     frame = {"type": "reply", "session_id": event.get("session_id"), "messages": event.get("messages", []),
-             "waiting": event.get("waiting")}
+             "waiting": event.get("waiting"), "suggestions": event.get("suggestions") or []}
     received = event.get("received")
     if received:
         frame["echo"] = received.get("content")

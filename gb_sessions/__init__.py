@@ -22,16 +22,16 @@ from .errors import (
 )
 from .memory import MemoryStore
 from .schedules import Schedule, ScheduleSpec, ScheduleStore
-from .session import Message, Session, Timer, utcnow
+from .session import MemoryWrite, Message, Session, Timer, memory_owner, utcnow
 from .store import SqlStore
 from .users import User, UserStore
 from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
-    "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LockLost", "LostUpdate", "MemoryStore", "Message",
-    "RateLimited", "Schedule", "ScheduleSpec", "ScheduleStore", "Session", "SessionBusy", "SessionCap",
+    "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LockLost", "LostUpdate", "MemoryStore", "MemoryWrite",
+    "Message", "RateLimited", "Schedule", "ScheduleSpec", "ScheduleStore", "Session", "SessionBusy", "SessionCap",
     "SessionError", "SessionRecord", "SessionStore",
     "SqlStore", "StoreSettings", "StoreUnavailable", "Stores", "Timer", "TooManyNewSessions", "TooManySessions",
-    "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore", "open_stores", "utcnow",
-    "variables_size",
+    "User", "UserStore", "ValkeyCache", "VariablesTooLarge", "WriteBehindStore", "memory_owner", "open_stores",
+    "utcnow", "variables_size",
 ]

@@ -188,7 +188,8 @@ class SessionStore(abc.ABC):
 
     @abc.abstractmethod
     async def _insert(self, session: Session, cap: SessionCap | None) -> None:
-        """Write a new session: identity, state (version 0), pending messages, memory writes;
+        """Write a new session: identity, state (version 0), pending messages, memory writes
+        (bot and user memory);
         with a `cap`, raise ``sessions_full`` instead when the bot has `cap.limit` other active
         sessions, counted atomically with the insert (across processes)."""
 
@@ -238,6 +239,18 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def get_bot_memory(self, bot_id: str, key: str) -> Any:
         """A bot-memory value (shared by the bot's sessions), or None."""
+
+    @abc.abstractmethod
+    async def get_user_memory(self, bot_id: str, owner: str, key: str, now: dt.datetime) -> Any:
+        """A user-memory value of `owner` (``Session.memory_owner``) within a bot, in its stored
+        form; None when absent or expired at `now`. Entries are written with the turns
+        (``Session.user_memory_writes``)."""
+
+    @abc.abstractmethod
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        """Move `from_owner`'s user memory within a bot to `to_owner` (an anonymous session's to
+        its user's, on login), in one transaction; a key `to_owner` has already keeps its value.
+        Returns how many entries moved."""
 
     @abc.abstractmethod
     async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,

@@ -466,7 +466,7 @@ class CachedStore(SessionStore):
             await self.cache.forget(session.id)  # never keep a copy that may be stale
             raise
         written = dataclasses.replace(session, version=session.version + 1, pending=[], memory_writes={},
-                                      lease=None, new_timers=[], done_timers=[])
+                                      user_memory_writes=[], lease=None, new_timers=[], done_timers=[])
         if isinstance(lease, _ValkeyLease) and lease.session_id == session.id:
             earlier: list[Message] = lease.write[1] if lease.write else []
             lease.write = (written, earlier + new)  # written through together with the unlock
@@ -512,6 +512,12 @@ class CachedStore(SessionStore):
 
     async def get_bot_memory(self, bot_id: str, key: str) -> Any:
         return await self.inner.get_bot_memory(bot_id, key)
+
+    async def get_user_memory(self, bot_id: str, owner: str, key: str, now: dt.datetime) -> Any:
+        return await self.inner.get_user_memory(bot_id, owner, key, now)  # in SQL only: read where written
+
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        return await self.inner.adopt_user_memory(bot_id, from_owner, to_owner)
 
     async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
                            empty_since: dt.datetime | None = None) -> int:

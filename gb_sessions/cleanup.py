@@ -1,5 +1,6 @@
-"""Deleting expired anonymous sessions, with their messages and state, once across processes
-(and the rate-limit hits that left their window)."""
+"""Deleting expired anonymous sessions, with their messages, state and user memory, once across
+processes (and the rate-limit hits that left their window, and the user-memory entries of
+REMEMBER whose time is over)."""
 
 from __future__ import annotations
 
@@ -53,5 +54,6 @@ async def cleanup(stores: Stores, now: dt.datetime | None = None, *, batch: int 
                 await stores.store.delete(sid)
             deleted += len(ids)
         await stores.sql.prune_hits(now.timestamp() - WINDOW)
+        await stores.sql.prune_user_memory(now)
     log.info("cleanup deleted %d expired anonymous session(s)", deleted)
     return deleted

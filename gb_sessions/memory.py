@@ -22,7 +22,7 @@ from .base import Lease, SessionCap, SessionRecord, SessionStore, sessions_full
 from .errors import ConcurrentUpdate
 from .locks import LocalLocks
 from .ratelimit import WINDOW
-from .session import Message, Session, Timer
+from .session import MemoryWrite, Message, Session, Timer
 
 __all__ = ["MemoryStore"]
 
@@ -43,6 +43,7 @@ class MemoryStore(SessionStore):
         self.sessions: dict[uuid.UUID, Session] = {}
         self.messages: dict[uuid.UUID, list[Message]] = {}
         self.bot_memory: dict[tuple[str, str], Any] = {}
+        self.user_memory: dict[tuple[str, str, str], MemoryWrite] = {}  # (bot, owner, key)
         self.timer_rows: dict[uuid.UUID, tuple[Timer, str | None, dt.datetime | None]] = {}  # (timer, owner, until)
         self._ids = itertools.count(1)
         self._locks = LocalLocks()
@@ -51,7 +52,8 @@ class MemoryStore(SessionStore):
     def _stored(self, session: Session) -> Session:
         return dataclasses.replace(
             session, variables=_copy(session.variables), context=_copy(session.context), dialog=_copy(session.dialog),
-            history=None, pending=[], memory_writes={}, lease=None, new_timers=[], done_timers=[])
+            history=None, pending=[], memory_writes={}, user_memory_writes=[], lease=None, new_timers=[],
+            done_timers=[])
 
     def _append(self, session: Session) -> None:
         stored = self.messages.setdefault(session.id, [])
@@ -60,6 +62,8 @@ class MemoryStore(SessionStore):
             stored.append(dataclasses.replace(m))
         for key, value in session.memory_writes.items():
             self.bot_memory[(session.bot_id, key)] = _copy(value)
+        for w in session.user_memory_writes:
+            self.user_memory[(session.bot_id, w.owner, w.key)] = dataclasses.replace(w, value=_copy(w.value))
         for t in session.new_timers:
             self.timer_rows[t.id] = (t, None, None)
         for timer_id in session.done_timers:
@@ -117,6 +121,9 @@ class MemoryStore(SessionStore):
     async def delete(self, session_id: uuid.UUID) -> None:
         self.sessions.pop(session_id, None)
         self.messages.pop(session_id, None)
+        owner = f"session:{session_id}"  # an anonymous session's user memory goes with it
+        for k in [k for k in self.user_memory if k[1] == owner]:
+            del self.user_memory[k]
         for t in [t for t, _, _ in self.timer_rows.values() if t.session_id == session_id]:
             del self.timer_rows[t.id]
 
@@ -142,6 +149,19 @@ class MemoryStore(SessionStore):
 
     async def get_bot_memory(self, bot_id: str, key: str) -> Any:
         return _copy(self.bot_memory.get((bot_id, key)))
+
+    async def get_user_memory(self, bot_id: str, owner: str, key: str, now: dt.datetime) -> Any:
+        entry = self.user_memory.get((bot_id, owner, key))
+        return _copy(entry.value) if entry is not None and entry.live(now) else None
+
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        moved = 0
+        for bot, owner, key in [k for k in self.user_memory if k[:2] == (bot_id, from_owner)]:
+            entry = self.user_memory.pop((bot, owner, key))
+            if (bot, to_owner, key) not in self.user_memory:
+                self.user_memory[(bot, to_owner, key)] = dataclasses.replace(entry, owner=to_owner)
+                moved += 1
+        return moved
 
     async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
                            empty_since: dt.datetime | None = None) -> int:

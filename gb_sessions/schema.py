@@ -3,8 +3,9 @@
 ``sessions`` (who, which bot, when), ``messages`` (the history), ``session_state`` (variables,
 context, the waiting dialog), ``bots``, ``bot_memory``, ``users``, ``user_identities``,
 ``timers`` (the due times of waiting dialogs), ``schedules`` (``SET SCHEDULE``: when a
-dialog runs on its own) and ``rate_limit_hits`` (what a sliding window
-limits without Valkey: new sessions per client).
+dialog runs on its own), ``rate_limit_hits`` (what a sliding window limits without Valkey: new
+sessions per client) and ``user_memory`` (SET USER MEMORY and REMEMBER: per user within a bot,
+with an optional expiry).
 Schema changes are Alembic migrations (gb_sessions/migrations).
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Bot", "User", "UserIdentity", "SessionRow", "MessageRow", "SessionState", "BotMemory",
-           "TimerRow", "ScheduleRow", "RateLimitHit"]
+           "TimerRow", "ScheduleRow", "RateLimitHit", "UserMemory"]
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 Time = DateTime(timezone=True)
@@ -165,3 +166,20 @@ class RateLimitHit(Base):
     key: Mapped[str] = mapped_column(String(400))
     at: Mapped[float] = mapped_column(Float)
     __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"), Index("ix_rate_limit_hits_at", "at"))
+
+
+class UserMemory(Base):
+    """One user's memory within one bot (SET USER MEMORY / GET USER MEMORY, REMEMBER / RECALL).
+
+    `owner` is ``user:<uuid>`` for a session with a user account, ``session:<uuid>`` for an
+    anonymous session (its memory lives as long as the session). `expires_at` None: kept until
+    written again; else the entry reads as NULL from then on and the cleanup job deletes it."""
+
+    __tablename__ = "user_memory"
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    value: Mapped[Any] = mapped_column(Json)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(Time, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(Time)
+    __table_args__ = (Index("ix_user_memory_owner", "owner"),)

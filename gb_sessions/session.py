@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Message", "Session", "Timer", "utcnow"]
+__all__ = ["Message", "MemoryWrite", "Session", "Timer", "memory_owner", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -51,6 +51,29 @@ class Timer:
     due_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class MemoryWrite:
+    """A user-memory entry set during a turn (SET USER MEMORY, REMEMBER), written with the turn.
+
+    `owner` is :func:`memory_owner` of the session; `value` is in its stored (JSON) form;
+    `expires_at` None keeps it until it is written again."""
+
+    owner: str
+    key: str
+    value: Any
+    expires_at: dt.datetime | None = None
+
+    def live(self, now: dt.datetime) -> bool:
+        """Whether the entry still reads at `now` (an entry reads as NULL from its expiry on)."""
+        return self.expires_at is None or now < self.expires_at
+
+
+def memory_owner(user_id: uuid.UUID | None, session_id: uuid.UUID) -> str:
+    """Whose user memory a session reads and writes: its user's (``user:<uuid>``), shared by all
+    of that user's sessions with the bot; an anonymous session's own (``session:<uuid>``)."""
+    return f"user:{user_id}" if user_id is not None else f"session:{session_id}"
+
+
 @dataclass
 class Session:
     """A persistent conversation: who, which bot, its variables, context and waiting dialog.
@@ -59,6 +82,7 @@ class Session:
     when the session was loaded with them (None otherwise: the store's ``history`` has them);
     `pending` the messages added during this turn, written by the next ``save``;
     `memory_writes` the bot-memory keys set during this turn (saved in the same transaction);
+    `user_memory_writes` the user-memory entries set during this turn, in order (saved likewise);
     `new_timers` the timers set and `done_timers` the ids of the timers fired during this turn
     (inserted and deleted in the same transaction).
     `version` increases with every save: a save of a stale copy fails with ConcurrentUpdate.
@@ -84,6 +108,7 @@ class Session:
     history: list[Message] | None = field(default_factory=list)
     pending: list[Message] = field(default_factory=list)
     memory_writes: dict[str, Any] = field(default_factory=dict)
+    user_memory_writes: list[MemoryWrite] = field(default_factory=list)
     ttl_seconds: int = 1800
     history_limit: int = 50
     lease: Any = field(default=None, repr=False, compare=False)
@@ -94,6 +119,11 @@ class Session:
     def anonymous(self) -> bool:
         """True until the session is linked to a user account."""
         return self.user_id is None
+
+    @property
+    def memory_owner(self) -> str:
+        """Whose user memory this session reads and writes (see :func:`memory_owner`)."""
+        return memory_owner(self.user_id, self.id)
 
     def add(self, role: str, content: str, *, channel: str | None = None, at: dt.datetime | None = None) -> Message:
         """Record a message of this turn; it is saved with the session."""
@@ -118,5 +148,6 @@ class Session:
         self.version += 1
         self.pending.clear()
         self.memory_writes.clear()
+        self.user_memory_writes.clear()
         self.new_timers.clear()
         self.done_timers.clear()

@@ -36,15 +36,15 @@ from .base import Lease, SessionCap, SessionRecord, SessionStore, sessions_full
 from .errors import ConcurrentUpdate, StoreUnavailable
 from .locks import FileLock, PostgresLock, advisory_key
 from .ratelimit import WINDOW
-from .schema import Bot, BotMemory, MessageRow, RateLimitHit, SessionRow, SessionState, TimerRow
+from .schema import Bot, BotMemory, MessageRow, RateLimitHit, SessionRow, SessionState, TimerRow, UserMemory
 from .session import Message, Session, Timer, utcnow
 
 __all__ = ["SqlStore"]
 
 log = logging.getLogger("gb.store")
 
-S, M, ST, BM, T, H = (cast(Table, t.__table__)
-                      for t in (SessionRow, MessageRow, SessionState, BotMemory, TimerRow, RateLimitHit))
+S, M, ST, BM, T, H, UM = (cast(Table, t.__table__) for t in (SessionRow, MessageRow, SessionState, BotMemory,
+                                                              TimerRow, RateLimitHit, UserMemory))
 
 
 def _aware(t: dt.datetime | None) -> dt.datetime | None:
@@ -156,6 +156,7 @@ class SqlStore(SessionStore):
                 dialog=session.dialog, version=0, message_count=session.message_count))
             await self._insert_messages(conn, session)
             await self._write_memory(conn, session)
+            await self._write_user_memory(conn, session)
             await self._write_timers(conn, session)
             if cap is not None:  # after the inserts: SQLite holds its write lock from the first one
                 active = int((await conn.execute(
@@ -188,7 +189,8 @@ class SqlStore(SessionStore):
             history_limit=history_limit)
 
     async def _write(self, session: Session) -> None:
-        if not self.sqlite and not session.memory_writes and not session.new_timers and not session.done_timers:
+        if not self.sqlite and not session.memory_writes and not session.user_memory_writes \
+                and not session.new_timers and not session.done_timers:
             await self._write_one_statement(session)
             return
         async with _unavailable_on_error(), self.engine.begin() as conn:
@@ -203,6 +205,7 @@ class SqlStore(SessionStore):
                 last_activity=session.last_activity, user_id=session.user_id, token_hash=session.token_hash,
                 expires_at=session.expires_at, status=session.status))
             await self._write_memory(conn, session)
+            await self._write_user_memory(conn, session)
             await self._write_timers(conn, session)
 
     async def _write_one_statement(self, session: Session) -> None:
@@ -244,6 +247,21 @@ class SqlStore(SessionStore):
             stmt = ins.values(bot_id=session.bot_id, key=key, value=value)
             await conn.execute(stmt.on_conflict_do_update(index_elements=["bot_id", "key"],
                                                           set_={"value": stmt.excluded.value}))
+
+    async def _write_user_memory(self, conn: AsyncConnection, session: Session) -> None:
+        """The turn's user-memory entries, in order (a key written twice keeps the last)."""
+        if not session.user_memory_writes:
+            return
+        await self._ensure_bot(conn, session.bot_id)
+        ins = pg_insert(UM) if not self.sqlite else sqlite_insert(UM)
+        now = utcnow()
+        for w in session.user_memory_writes:
+            stmt = ins.values(bot_id=session.bot_id, owner=w.owner, key=w.key, value=w.value,
+                              expires_at=w.expires_at, updated_at=now)
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=["bot_id", "owner", "key"],
+                set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at,
+                      "updated_at": stmt.excluded.updated_at}))
 
     async def _write_timers(self, conn: AsyncConnection, session: Session) -> None:
         """The turn's new timers and the deletion of those it fired, in its transaction."""
@@ -290,6 +308,7 @@ class SqlStore(SessionStore):
     # --- lookups ----------------------------------------------------------------------------------------
     async def delete(self, session_id: uuid.UUID) -> None:
         async with _unavailable_on_error(), self.engine.begin() as conn:
+            await conn.execute(delete(UM).where(UM.c.owner == f"session:{session_id}"))  # an anonymous one's
             await conn.execute(delete(T).where(T.c.session_id == session_id))
             await conn.execute(delete(M).where(M.c.session_id == session_id))
             await conn.execute(delete(ST).where(ST.c.session_id == session_id))
@@ -327,6 +346,26 @@ class SqlStore(SessionStore):
 
     async def get_bot_memory(self, bot_id: str, key: str) -> Any:
         return await self._scalar(select(BM.c.value).where(BM.c.bot_id == bot_id, BM.c.key == key))
+
+    async def get_user_memory(self, bot_id: str, owner: str, key: str, now: dt.datetime) -> Any:
+        return await self._scalar(select(UM.c.value).where(
+            UM.c.bot_id == bot_id, UM.c.owner == owner, UM.c.key == key,
+            or_(UM.c.expires_at.is_(None), UM.c.expires_at > now)))
+
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        """One transaction: the keys `to_owner` lacks move, the others (the user's own values win) go."""
+        theirs = select(UM.c.key).where(UM.c.bot_id == bot_id, UM.c.owner == to_owner)
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            moved = await conn.execute(update(UM).where(UM.c.bot_id == bot_id, UM.c.owner == from_owner,
+                                                        UM.c.key.not_in(theirs.scalar_subquery()))
+                                       .values(owner=to_owner))
+            await conn.execute(delete(UM).where(UM.c.bot_id == bot_id, UM.c.owner == from_owner))
+        return int(moved.rowcount or 0)
+
+    async def prune_user_memory(self, now: dt.datetime) -> int:
+        """Delete the user-memory entries that expired before `now` (they read as NULL already); how many."""
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            return int((await conn.execute(delete(UM).where(UM.c.expires_at <= now))).rowcount or 0)
 
     async def count_active(self, since: dt.datetime, bot_id: str | None = None, *,
                            empty_since: dt.datetime | None = None) -> int:

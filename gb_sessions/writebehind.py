@@ -49,6 +49,8 @@ def _snapshot(session: Session) -> Session:
         session, variables=json.loads(json.dumps(session.variables)), context=json.loads(json.dumps(session.context)),
         dialog=json.loads(json.dumps(session.dialog)), pending=list(session.pending),
         memory_writes=json.loads(json.dumps(session.memory_writes)), history=None, lease=None,
+        user_memory_writes=[dataclasses.replace(w, value=json.loads(json.dumps(w.value)))
+                            for w in session.user_memory_writes],
         new_timers=list(session.new_timers), done_timers=list(session.done_timers))
 
 
@@ -126,8 +128,8 @@ class WriteBehindStore(SessionStore):
         hot = self.hot.get(session_id)
         if hot is not None and not fresh and not with_history and self.failure is None:
             if lease is None:
-                return dataclasses.replace(_snapshot(hot), pending=[], memory_writes={}, new_timers=[], done_timers=[],
-                                           history_limit=history_limit)
+                return dataclasses.replace(_snapshot(hot), pending=[], memory_writes={}, user_memory_writes=[],
+                                           new_timers=[], done_timers=[], history_limit=history_limit)
             del self.hot[session_id]
             hot.history_limit = history_limit
             return hot
@@ -156,6 +158,7 @@ class WriteBehindStore(SessionStore):
         if earlier is not None:  # not written yet: keep its messages, memory writes and timers, in order
             snapshot.pending = earlier.pending + snapshot.pending
             snapshot.memory_writes = {**earlier.memory_writes, **snapshot.memory_writes}
+            snapshot.user_memory_writes = earlier.user_memory_writes + snapshot.user_memory_writes
             snapshot.new_timers = earlier.new_timers + snapshot.new_timers
             snapshot.done_timers = earlier.done_timers + snapshot.done_timers
         self.base.setdefault(session.id, session.version)
@@ -219,6 +222,14 @@ class WriteBehindStore(SessionStore):
     async def get_bot_memory(self, bot_id: str, key: str) -> Any:
         await self._flushed()
         return await self.inner.get_bot_memory(bot_id, key)
+
+    async def get_user_memory(self, bot_id: str, owner: str, key: str, now: dt.datetime) -> Any:
+        await self._flushed()
+        return await self.inner.get_user_memory(bot_id, owner, key, now)
+
+    async def adopt_user_memory(self, bot_id: str, from_owner: str, to_owner: str) -> int:
+        await self._flushed()
+        return await self.inner.adopt_user_memory(bot_id, from_owner, to_owner)
 
     async def find_token(self, token_hash: str) -> tuple[uuid.UUID, str] | None:
         await self._flushed()

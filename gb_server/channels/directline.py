@@ -15,7 +15,9 @@ Mounted under ``/v3/directline`` (the default bot) and ``/<bot>/v3/directline``;
   from the session's stored messages; a message's SQL row id is its watermark position.
 * ``POST conversations/{id}/activities`` (Bearer) a ``message`` activity -> one gb turn -> ``{id}``;
   the user's activity comes back (the echo Web Chat waits for, with its ``channelData``), then the
-  bot's replies (a menu's choices as ``suggestedActions``). Other activity types are acknowledged.
+  bot's replies: the last one of a turn carries a menu's choices and then the session's suggestions
+  (ADD SUGGESTION, ADD SWITCHER) as ``suggestedActions`` of type ``imBack`` (a click sends the
+  button's value as the user's message). Other activity types are acknowledged.
 * WebSocket ``conversations/{id}/stream?watermark=&t=<ticket>``: frames ``{activities, watermark}``
   after each turn and an empty frame every 20 s. The official client opens ``streamUrl`` as given,
   so the credential must be in the URL (Direct Line's own protocol): it is NOT the session token
@@ -27,10 +29,11 @@ Direct Line's codes: 401 ``Unauthorized`` (missing, unknown or other bot's token
 ``TokenExpired`` (the client reports ExpiredToken), 404 ``NotFound`` (unknown or ended
 conversation: the client reports Ended), 400 ``BadArgument``/``BadSyntax``, 429 ``TooManyRequests``.
 
-Process-local: the client's ``from``/``channelData`` of each activity and the menus' choices are
-remembered in memory (the messages table keeps only text); after a restart or on another process
-activities are rebuilt from the stored text with ``from: {id: <the conversation's user>}`` and
-the current menu's choices on the last bot message.
+Process-local: the client's ``from``/``channelData`` of each activity and the menus' choices and
+suggestions are remembered in memory (the messages table keeps only text); after a restart or on
+another process activities are rebuilt from the stored text with ``from: {id: <the
+conversation's user>}`` and the current menu's choices and the session's suggestions (they are
+in its stored context) on the last bot message.
 """
 
 from __future__ import annotations
@@ -116,8 +119,16 @@ def activity_id(sid: uuid.UUID, row: int) -> str:
     return f"{sid}|{row:010d}"
 
 
-def suggested(choices: list[str]) -> dict[str, Any]:
-    return {"actions": [{"type": "imBack", "title": c, "value": c} for c in choices]}
+def suggested(choices: list[str], suggestions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Bot Framework ``suggestedActions``: a menu's choices, then the suggestions (a value the menu
+    has already is not offered twice)."""
+    actions = [{"type": "imBack", "title": c, "value": c} for c in choices]
+    seen = set(choices)
+    for s in suggestions or []:
+        if s["value"] not in seen:
+            seen.add(s["value"])
+            actions.append({"type": "imBack", "title": s["text"], "value": s["value"]})
+    return {"actions": actions}
 
 
 def to_activity(dl: DirectLineState, sid: uuid.UUID, bot: str, msg: Message) -> dict[str, Any]:
@@ -136,8 +147,9 @@ def to_activity(dl: DirectLineState, sid: uuid.UUID, bot: str, msg: Message) -> 
         act["from"] = bot_account
         act["recipient"] = dl.user(sid)
         act["textFormat"] = "markdown"
-        if extra.get("choices"):
-            act["suggestedActions"] = {**suggested(extra["choices"]), "to": [dl.user(sid)["id"]]}
+        if extra.get("choices") or extra.get("suggestions"):
+            act["suggestedActions"] = {**suggested(extra.get("choices") or [], extra.get("suggestions")),
+                                       "to": [dl.user(sid)["id"]]}
     return act
 
 
@@ -156,24 +168,31 @@ async def activities_after(ctx: Context, dl: DirectLineState, sid: uuid.UUID, bo
     acts = [to_activity(dl, sid, bot, m) for m in fresh]
     if acts and fresh[-1].role == "assistant" and "suggestedActions" not in acts[-1] \
             and dl.extra(sid, int(fresh[-1].id or 0)) is None:
-        # nothing remembered (a restart, another process): the menu the dialog waits at now
-        waiting = (await ctx.runtime.summary(sid)).waiting
-        if waiting and waiting.choices:
-            acts[-1]["suggestedActions"] = suggested(waiting.choices)
+        # nothing remembered (a restart, another process): the menu the dialog waits at now, and
+        # the session's suggestions now
+        summary = await ctx.runtime.summary(sid)
+        choices = summary.waiting.choices if summary.waiting and summary.waiting.choices else []
+        offered = [x.to_dict() for x in summary.suggestions]
+        if choices or offered:
+            acts[-1]["suggestedActions"] = {**suggested(choices, offered), "to": [dl.user(sid)["id"]]}
     last = max([int(m.id or 0) for m in fresh] + [watermark])
     return acts, last
 
 
 def remember_turn(dl: DirectLineState, result: Result, user_extra: dict[str, Any] | None) -> int | None:
-    """Attach the client's activity details and the menus' choices to the stored rows of a turn
-    (the result knows their ids); the user message's row id (None for start.bas's turn)."""
+    """Attach the client's activity details, the menus' choices and (on the turn's last reply)
+    the suggestions to the stored rows of a turn (the result knows their ids); the user
+    message's row id (None for start.bas's turn)."""
     sid = result.session_id
     user_row = result.received.id if result.received is not None else None
     if user_row is not None:
         dl.remember(sid, user_row, user_extra or {})
-    for reply in result.replies:
-        if reply.to is None and reply.id is not None:
-            dl.remember(sid, reply.id, {"choices": reply.choices} if reply.choices else {})
+    shown = [r for r in result.replies if r.to is None and r.id is not None]
+    for reply in shown:
+        extra: dict[str, Any] = {"choices": reply.choices} if reply.choices else {}
+        if reply is shown[-1] and result.suggestions:
+            extra["suggestions"] = [x.to_dict() for x in result.suggestions]
+        dl.remember(sid, reply.id or 0, extra)
     return user_row
 
 

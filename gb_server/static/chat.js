@@ -2,12 +2,14 @@
 //
 // The token is kept in localStorage under "gb.token.<bot>"; it is sent only in the body of
 // POST {base}/api/session's answer and inside the socket's first frame (never in a URL, never logged).
-//   POST {base}/api/session {}            -> 201 {session_id, token, bot, messages, waiting}
+//   POST {base}/api/session {}            -> 201 {session_id, token, bot, messages, waiting, suggestions}
 //   WS {base}/ws  client: {"type": "hello", "token"} first, then {"type": "message", "text"}
-//                 server: {"type": "ready", session_id, messages, waiting}  (the whole history)
-//                         {"type": "reply", messages, waiting, echo?}        (echo: sent by another tab)
+//                 server: {"type": "ready", session_id, messages, waiting, suggestions}  (the whole history)
+//                         {"type": "reply", messages, waiting, suggestions, echo?}  (echo: sent by another tab)
 //                         {"type": "error", error: {code, message}}
-// Texts are inserted with textContent only: messages are user data.
+// Suggestions (ADD SUGGESTION, ADD SWITCHER) are the bot's buttons as of its last turn: each frame
+// replaces them; a click sends the button's value as a message.
+// Texts are inserted with textContent only: messages and button labels are user data.
 
 const root = document.getElementById("gb-chat");
 const bot = root.dataset.bot || "default";
@@ -15,6 +17,7 @@ const base = (root.dataset.base || "").replace(/\/+$/, "");
 const part = (id) => root.querySelector(`[data-testid="${id}"]`);
 const transcript = part("transcript");
 const choicesBox = part("choices");
+const suggestionsBox = part("suggestions");
 const waitingLine = part("waiting");
 const errorBox = part("error");
 const statusEl = part("status");
@@ -36,6 +39,7 @@ let attempt = 0; // reconnect attempts since the last "ready"
 let timer = null;
 let history = []; // the messages shown, in order
 let waiting = null; // {variable, type, choices, line, kind: "hear"} at a HEAR, {kind: "wait", due, line} at a WAIT
+let suggestions = []; // [{kind, text, value, name?, active?}]: the bot's buttons as of its last turn
 
 // --- token storage (localStorage; memory only when the browser refuses it) ---
 
@@ -103,10 +107,31 @@ function choiceButton(choice) {
   return button;
 }
 
+function setSuggestions(list) {
+  suggestions = Array.isArray(list)
+    ? list.filter((s) => s && typeof s.text === "string" && typeof s.value === "string")
+    : [];
+}
+
+function suggestionButton(suggestion) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = `gb-suggestion gb-suggestion-${suggestion.kind === "switcher" ? "switcher" : "button"}`;
+  button.dataset.testid = "suggestion";
+  button.dataset.kind = String(suggestion.kind ?? "text");
+  if (suggestion.kind === "switcher") button.setAttribute("aria-pressed", String(Boolean(suggestion.active)));
+  button.textContent = suggestion.text;
+  button.addEventListener("click", () => send(suggestion.value));
+  return button;
+}
+
 function refresh() {
   const choices = ready ? currentChoices() : [];
   choicesBox.replaceChildren(...choices.map(choiceButton));
   choicesBox.hidden = choices.length === 0;
+  const offered = ready && !pending ? suggestions : [];
+  suggestionsBox.replaceChildren(...offered.map(suggestionButton));
+  suggestionsBox.hidden = offered.length === 0;
   let line = "";
   if (pending) line = `${bot} is typing…`;
   else if (waiting?.kind === "wait") line = `${bot} will continue in a moment`;
@@ -143,6 +168,7 @@ async function newSession() {
   token = body.token;
   saveToken(token);
   waiting = body.waiting ?? null;
+  setSuggestions(body.suggestions);
   renderAll(body.messages);
 }
 
@@ -202,10 +228,12 @@ function receive(data) {
     attempt = 0;
     setStatus("connected");
     waiting = frame.waiting ?? null;
+    setSuggestions(frame.suggestions);
     renderAll(frame.messages);
   } else if (frame.type === "reply") {
     pending = false;
     waiting = frame.waiting ?? null;
+    setSuggestions(frame.suggestions);
     const echo = typeof frame.echo === "string" ? [{ role: "user", content: frame.echo }] : [];
     append([...echo, ...(Array.isArray(frame.messages) ? frame.messages : [])]);
   } else if (frame.type === "error") {

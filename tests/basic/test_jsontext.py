@@ -43,7 +43,7 @@ def test_what_json_has_no_form_for_goes_to_default_as_with_json() -> None:
     class Point:
         x: int
 
-    when = dt.datetime(2026, 12, 1, 19, 30, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 12, 1, 19, 30, tzinfo=dt.UTC)
     data = {"at": when, "id": uuid.UUID(int=7), "p": Point(1)}
     assert jsontext.loads(jsontext.dumps_bytes(data, default=str)) == json.loads(json.dumps(data, default=str))
     with pytest.raises(TypeError):

@@ -251,13 +251,13 @@ def test_a_second_kernel_uses_the_same_notebook_session(project: Path, gb_kernel
     km, kc = start_kernel(project, gb_kernelspec)
     value = uuid.uuid4().hex
     try:
-        run(kc, f'remember = "{value}"')
+        run(kc, f'kept = "{value}"')  # (not `remember`: a bare REMEMBER is the keyword statement)
     finally:
         kc.stop_channels()
         km.shutdown_kernel()  # a shutdown request, as JupyterLab sends
     km, kc = start_kernel(project, gb_kernelspec)
     try:
-        assert run(kc, "remember").results[0]["data"]["text/plain"] == f'"{value}"'
+        assert run(kc, "kept").results[0]["data"]["text/plain"] == f'"{value}"'
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

@@ -1,4 +1,8 @@
-' REMEMBER is a keyword, not REM followed by text: it parses and fails when run.
+' REMEMBER is a keyword, not REM followed by text: it runs (and RECALL reads it back, both forms).
 REMEMBER "color", "blue"
-TALK "not reached"
-' expect error: [remember_is_not_a_comment.bas:2:1] Error: keyword REMEMBER is not supported (line 2)
+x = RECALL "color"
+TALK "not a comment: " + x + " " + RECALL("color")
+' expect: [REMEMBER "color", "blue"]
+' expect: [RECALL "color"]
+' expect: [RECALL "color"]
+' expect: not a comment: blue blue
