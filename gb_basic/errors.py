@@ -104,9 +104,10 @@ class BasicRuntimeError(BasicError):
 class UnsupportedKeyword(BasicRuntimeError):
     """A statement with a keyword gb parses but does not implement was executed."""
 
-    def __init__(self, keyword: str, what: str = "keyword", **kw: object) -> None:
+    def __init__(self, keyword: str, what: str = "keyword", reason: str = "", **kw: object) -> None:
         self.keyword = keyword
-        super().__init__(f"{what} {keyword} is not supported", **kw)  # type: ignore[arg-type]
+        why = f" yet: {reason}" if reason else ""
+        super().__init__(f"{what} {keyword} is not supported{why}", **kw)  # type: ignore[arg-type]
 
     def locate(self, *, file: str, line: int, column: int, source: str | None = None) -> BasicError:
         """Place the error and name the line in the message: ``... is not supported (line 7)``."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["KeywordSpec", "KEYWORDS", "RUNNING", "keyword", "runs"]
+__all__ = ["KeywordSpec", "KEYWORDS", "PENDING", "RUNNING", "keyword", "runs"]
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,14 @@ _TABLE: tuple[KeywordSpec, ...] = (
 KEYWORDS: dict[str, KeywordSpec] = {k.name: k for k in _TABLE}
 #: The canonical names of the keywords gb runs.
 RUNNING: frozenset[str] = frozenset(k.name for k in _TABLE if k.runs)
+# Why a keyword gb parses does not run yet, where it waits for a part of gb still to come: the
+# messaging keywords for the channels, the LLM ones for the LLM. The error of a dialog that
+# reaches one says so.
+PENDING: dict[str, str] = {
+    **dict.fromkeys(("SEND EMAIL", "SEND FILE", "SEND TEMPLATE", "SEND SMS", "SEND TO SESSION", "CREATE DRAFT"),
+                    "channel not configured"),
+    "LLM": "no LLM configured",
+}
 
 
 def keyword(name: str) -> KeywordSpec | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import BasicRuntimeError, UnsupportedKeyword
+from .keywords import PENDING
 from .limits import FREE_ITEMS, ITEMS_PER_STEP, meter
 from .values import describe, eq, ge, gt, le, lt, ne, number_or_none, to_number, to_str
 
@@ -140,5 +141,6 @@ def get_key(value: Any, name: str) -> str:
 
 
 def unsupported(keyword: str, what: str = "keyword") -> None:
-    """Raise for a keyword (or function) gb parses but does not implement."""
-    raise UnsupportedKeyword(keyword, what)
+    """Raise for a keyword (or function) gb parses but does not implement (saying what it waits
+    for: "channel not configured", "no LLM configured", where the keyword table knows)."""
+    raise UnsupportedKeyword(keyword, what, PENDING.get(keyword, "") if what == "keyword" else "")

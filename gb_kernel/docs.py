@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from gb_basic.builtins import DOCS
 from gb_basic.keywords import KEYWORDS as KEYWORD_TABLE
+from gb_basic.keywords import PENDING
 from gb_basic.validators import HEAR_TYPES
 
 __all__ = ["KEYWORDS", "MAGICS", "HEAR_TYPE_DOCS", "help_for", "completions"]
@@ -181,7 +182,8 @@ _KEYWORDS: dict[str, str] = {
 def _keyword_doc(name: str) -> str:
     """The help of a keyword statement, from the language's keyword table (gb_basic.keywords)."""
     spec = KEYWORD_TABLE[name]
-    note = "" if spec.runs else " Parsed; gb does not run it yet: a dialog fails when it reaches it."
+    why = f" ({PENDING[name]})" if name in PENDING else ""
+    note = "" if spec.runs else f" Parsed; gb does not run it yet{why}: a dialog fails when it reaches it."
     return _doc(spec.syntax, spec.doc + note, spec.example)
 
 

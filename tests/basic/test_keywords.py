@@ -108,3 +108,17 @@ def test_the_grammar_has_no_new_lalr_conflicts(caplog):
     messages = [r.getMessage() for r in caplog.records]
     rules = {m.strip() for m in messages if m.strip().startswith("* <")}  # the rule of each conflict
     assert any("conflict" in m.lower() for m in messages) and rules == {"* <postfix : GET postfix>"}, messages
+
+
+@pytest.mark.parametrize(("src", "reason"), [
+    ('SEND EMAIL "ann@example.com", "Hi", "Welcome"\n', "channel not configured"),
+    ('SEND TEMPLATE "welcome", "whatsapp", "+5511999990000"\n', "channel not configured"),
+    ('SEND FILE "report.pdf"\n', "channel not configured"),
+    ('x = LLM "Say hi"\nTALK x\n', "no LLM configured"),
+])
+def test_a_keyword_waiting_for_channels_or_the_llm_says_so_when_reached(src, reason):
+    program = compile_source(src, "later.bas")
+    with pytest.raises(UnsupportedKeyword) as info:
+        Machine(program).run()
+    assert info.value.message.endswith(f"is not supported yet: {reason} (line 1)")
+    assert info.value.line == 1

@@ -181,7 +181,7 @@ def test_unsupported_keyword_fails_only_when_it_runs():
     assert talk(r) == ["before"]
     with pytest.raises(UnsupportedKeyword) as exc:
         Machine(p).run(r.state, "ok")
-    assert exc.value.message == "keyword SEND SMS is not supported (line 6)"
+    assert exc.value.message == "keyword SEND SMS is not supported yet: channel not configured (line 6)"
     assert exc.value.keyword == "SEND SMS"
 
 

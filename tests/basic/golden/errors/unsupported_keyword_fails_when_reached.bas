@@ -8,4 +8,4 @@ TALK "before"
 SEND TEMPLATE "welcome", "whatsapp", "+5511999990000"
 TALK "never"
 ' expect: before
-' expect error: [unsupported_keyword_fails_when_reached.bas:8:1] Error: keyword SEND TEMPLATE is not supported (line 8)
+' expect error: [unsupported_keyword_fails_when_reached.bas:8:1] Error: keyword SEND TEMPLATE is not supported yet: channel not configured (line 8)
