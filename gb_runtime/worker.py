@@ -29,6 +29,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -102,8 +103,10 @@ def _discard(pool: concurrent.futures.ProcessPoolExecutor) -> None:
 
 def warm_up() -> None:
     """Start the fork server and the workers now (a server calls this at start, in a thread), so
-    that the first long message does not wait for them."""
-    _workers().submit(int).result()
+    that the first long message does not wait for them. A pool starts one process per task that
+    finds none idle: WORKERS short tasks at once start them all."""
+    for started in [_workers().submit(time.sleep, 0.05) for _ in range(WORKERS)]:
+        started.result()
 
 
 async def run_dialog(machine: Machine, state: dict[str, Any] | None, answer: Any = None, *, entry: str = "main",

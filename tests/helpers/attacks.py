@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from gb_runtime.worker import WORKERS
+
 from .bots import make_bot
 from .servers import Server, bearer
 
@@ -115,10 +117,10 @@ def _rss_mb(pid: int) -> float:
 
 
 def wait_for_workers(server: Server, timeout: float = 20) -> None:
-    """Until the server's dialog workers run (a fork server and a worker: it starts them at
-    start), so that the RSS measured before an attack includes them."""
+    """Until the server's dialog workers run (the fork server and its WORKERS workers: it starts
+    them at start), so that the RSS measured before an attack includes them."""
     deadline = time.monotonic() + timeout
-    while len(_tree(server.pid)) < 3:
+    while len(_tree(server.pid)) < 2 + WORKERS:
         assert time.monotonic() < deadline, f"no dialog workers after {timeout} s"
         time.sleep(0.1)
 
