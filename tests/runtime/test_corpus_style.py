@@ -38,7 +38,7 @@ from gb_sessions.config import Stores
 from gb_sessions.tables import TableStore
 from tests.backends import open_backend
 from tests.helpers.bots import TEST_CREATE_RATE, write
-from tests.helpers.tables import table_store, unique_bot
+from tests.helpers.tables import unique_bot
 
 BOTS = Path(__file__).parent / "corpus_style"
 
@@ -195,12 +195,6 @@ async def api() -> AsyncIterator[Api]:
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
     async with open_backend(request.param, request, tmp_path) as s:
         yield s
-
-
-@pytest.fixture
-async def tables(stores: Stores) -> AsyncIterator[TableStore]:
-    async with table_store(stores) as ts:
-        yield ts
 
 
 @pytest.fixture

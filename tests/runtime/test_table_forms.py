@@ -16,7 +16,7 @@ from gb_sessions.config import Stores
 from gb_sessions.tables import TableStore
 from tests.backends import open_backend
 from tests.helpers.bots import make_bot, texts
-from tests.helpers.tables import table_store, unique_bot
+from tests.helpers.tables import unique_bot
 
 TABLES = """TABLE customers
     Id STRING(20) KEY
@@ -68,12 +68,6 @@ TALK "Audit: " + logged[0].who + " " + logged[0].what
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
     async with open_backend(request.param, request, tmp_path) as s:
         yield s
-
-
-@pytest.fixture
-async def tables(stores: Stores) -> AsyncIterator[TableStore]:
-    async with table_store(stores) as ts:
-        yield ts
 
 
 async def test_a_dialog_uses_every_clause_form_on_its_declared_tables(stores: Stores, tables: TableStore,

@@ -26,7 +26,7 @@ from gb_sessions.config import Stores
 from gb_sessions.tables import TableStore
 from tests.backends import open_backend
 from tests.helpers.bots import make_bot, texts, write
-from tests.helpers.tables import CLASSES, STUDENTS, col, table, table_store, unique_bot
+from tests.helpers.tables import CLASSES, STUDENTS, col, table, unique_bot
 
 LINE, COLUMN = 7, 3
 
@@ -56,12 +56,6 @@ class Bot:
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
     async with open_backend(request.param, request, tmp_path) as s:
         yield s
-
-
-@pytest.fixture
-async def tables(stores: Stores) -> AsyncIterator[TableStore]:
-    async with table_store(stores) as ts:
-        yield ts
 
 
 def open_bot(stores: Stores, tables: TableStore | None, tmp_path: Path, name: str | None = None, *,
