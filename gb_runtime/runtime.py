@@ -50,11 +50,13 @@ from gb_basic import (
 )
 from gb_basic.machine import state_variables
 from gb_sessions import (
+    ChannelQueue,
     ConcurrentUpdate,
     Message,
     ScheduleStore,
     Session,
     SessionCap,
+    SessionExists,
     SessionRecord,
     SessionStore,
     UserStore,
@@ -81,6 +83,7 @@ from .errors import (
 from .http_keywords import HttpAccess
 from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Inbound, Reply, Result, SessionSummary, Waiting
+from .routing import route, session_id_for
 from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
 from .suggestions import Suggestion, offered, pick
 from .worker import run_dialog
@@ -123,13 +126,22 @@ class DialogRuntime:
             None: those keywords fail with "not available".
         schedules: where SET SCHEDULE keeps the bots' schedules; None: the statement is only
             checked (``gb run``).
+        channels: the channels' inbox and outbox (``gb serve``); None: no channel but the web's.
+
+    Attributes:
+        channel_modes: channel -> "push" or "inline" for the channels the server serves (set
+            by it): the replies of a session on one of them are queued in its outbox, in the
+            turn's transaction (routing.py).
     """
 
     def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
                  events: Events | None = None, clock: Callable[[], dt.datetime] = utcnow,
                  apologize: bool = True, tables: TableStore | None = None,
-                 http: httpx.AsyncClient | None = None, schedules: ScheduleStore | None = None) -> None:
+                 http: httpx.AsyncClient | None = None, schedules: ScheduleStore | None = None,
+                 channels: ChannelQueue | None = None) -> None:
         self.store = store
+        self.channels = channels
+        self.channel_modes: dict[str, str] = {}
         self.schedules = schedules
         self.tables = tables
         self.http = HttpAccess(http) if http is not None else None
@@ -151,7 +163,9 @@ class DialogRuntime:
         self._owners: OrderedDict[str, tuple[uuid.UUID, str]] = OrderedDict()
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
-                    user_id: uuid.UUID | None = None, run_start: bool = True, client: str | None = None) -> Result:
+                    user_id: uuid.UUID | None = None, run_start: bool = True, client: str | None = None,
+                    session_id: uuid.UUID | None = None, inbox_id: int | None = None,
+                    handled: bool = False) -> Result:
         """A new session (with a token, shown once); start.bas runs (unless `run_start` is
         False: a notebook runs what it wants) and its replies come back.
 
@@ -159,8 +173,13 @@ class DialogRuntime:
             client: who asks, as the front knows it (a web client's address): at most
                 `session-create-rate` new sessions a minute each. None (the kernel, a channel's
                 verified sender): no such limit.
+            session_id: the new session's id (a channel's first message derives it: routing.py).
+            inbox_id: the channel's inbound message that starts it (its replies answer it); with
+                `handled`, the message is marked done with this start (one that carries no
+                text: a call that rings).
 
         Raises:
+            SessionExists: a session of `session_id` exists (nothing is stored).
             UnknownBot: no such bot.
             TooManyNewSessions: `client` started `session-create-rate` sessions in the last minute (429).
             TooManySessions: the bot has `max-sessions` active sessions (503, retry in a minute).
@@ -176,7 +195,7 @@ class DialogRuntime:
         if active >= cap.limit:  # before start.bas runs; the store counts again with the insert
             raise sessions_full(bot.name, active, cap.limit)
         token, token_hash = new_token()
-        session = Session(id=uuid.uuid4(), bot_id=bot.name, channel=channel, token_hash=token_hash,
+        session = Session(id=session_id or uuid.uuid4(), bot_id=bot.name, channel=channel, token_hash=token_hash,
                           created_at=now, last_activity=now, user_id=user_id, address=address)
         self._configure(session, s)
         result = Result(session.id, bot.name, token=token)
@@ -184,6 +203,7 @@ class DialogRuntime:
             await self._run(session, bot, bot.dialog("start"), "start", None, result, fresh_start=True)
         session.expires_at = self._expiry(session, s, now)
         result.suggestions = offered(session.context)
+        route(session, result, self.channel_modes, inbox_id=inbox_id, handled=handled)
         await self.store.create(session, cap=cap)
         self._publish(result, None)
         return result
@@ -356,6 +376,8 @@ class DialogRuntime:
                 result = Result(sid, bot.name)
                 await self._turn(session, bot, s, inbound, result)
                 result.suggestions = offered(session.context)
+                route(session, result, self.channel_modes, inbox_id=inbound.inbox_id,
+                      handled=inbound.inbox_id is not None)
                 try:
                     await self.store.save(session, max_variables_kb=s.max_variables_kb)
                 except ConcurrentUpdate:
@@ -386,7 +408,13 @@ class DialogRuntime:
             found = await self.store.find(bot.name, inbound.channel, inbound.address)
             if found is not None:
                 return found, bot
-            started = await self.start(bot.name, channel=inbound.channel, address=inbound.address)
+            sid = session_id_for(bot.name, inbound.channel, inbound.inbox_id) if inbound.inbox_id is not None else None
+            try:
+                started = await self.start(bot.name, channel=inbound.channel, address=inbound.address,
+                                           session_id=sid, inbox_id=inbound.inbox_id)
+            except SessionExists:  # another process started it for this very message: go on in it
+                assert sid is not None
+                return sid, bot
             return started.session_id, bot
         raise InvalidToken("a session token is required")
 
@@ -714,7 +742,7 @@ class DialogRuntime:
                     if session.channel == SCHEDULE_CHANNEL:
                         _end_unattended(session, result)
                     result.suggestions = offered(session.context)
-                    await self._commit(session, bot)
+                    await self._commit(session, bot, result)
         except (SessionNotFound, UnknownBot) as exc:
             log.warning("timer %s of session %s: %s; dropped", timer_id, session_id, exc)
         if result is None:
@@ -806,7 +834,11 @@ class DialogRuntime:
             self._configure(session, bot.settings)
             yield session, bot
 
-    async def _commit(self, session: Session, bot: BotPackage) -> None:
+    async def _commit(self, session: Session, bot: BotPackage, result: Result | None = None) -> None:
+        """Save a turn that is not a user's message (a timer's, a cell's), its replies queued
+        for the session's channel like any turn's."""
+        if result is not None:
+            route(session, result, self.channel_modes)
         session.last_activity = self.clock()
         await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
 
@@ -827,7 +859,7 @@ class DialogRuntime:
             await self._run(session, bot, program, name, None, result, source=source, result_var=result_var,
                             variables=session.variables)
             result.suggestions = offered(session.context)
-            await self._commit(session, bot)
+            await self._commit(session, bot, result)
             result.variables = dict(session.variables)
         self._publish(result, None)
         return result
@@ -846,7 +878,7 @@ class DialogRuntime:
             session.dialog = None
             await self._run(session, bot, program, name.lower(), None, result)
             result.suggestions = offered(session.context)
-            await self._commit(session, bot)
+            await self._commit(session, bot, result)
         self._publish(result, None)
         return result
 
