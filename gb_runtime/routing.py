@@ -14,6 +14,7 @@ The payload of a row: ``content`` (the text), ``choices`` (a HEAR's menu), ``fil
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -59,11 +60,17 @@ def route(session: Session, result: Result, modes: Mapping[str, str], *, inbox_i
     if mode is None or session.address is None:
         return
     replies = [r for r in result.replies if r.role == "assistant" or r.to]
+    menu = result.waiting.choices if result.waiting is not None and result.waiting.kind == "hear" else None
+    if menu and not any(r.choices for r in replies):
+        if replies and not replies[-1].to:
+            replies[-1] = dataclasses.replace(replies[-1], choices=list(menu))
+        else:  # a HEAR with a menu and nothing said before it: the menu is a message of its own
+            replies.append(Reply("", choices=list(menu)))
     for i, reply in enumerate(replies):
         payload = payload_of(reply)
         if i == len(replies) - 1:
             if result.suggestions:
-                payload["suggestions"] = [s.label for s in result.suggestions]
+                payload["suggestions"] = [s.text for s in result.suggestions]
             if result.waiting is not None and result.waiting.kind == "hear":
                 payload["waiting"] = {"type": result.waiting.type, "variable": result.waiting.variable}
         session.outbox.append(Outgoing(session.channel, reply.to or session.address, payload, session.bot_id,

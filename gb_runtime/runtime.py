@@ -52,6 +52,7 @@ from gb_basic.machine import state_variables
 from gb_sessions import (
     ChannelQueue,
     ConcurrentUpdate,
+    InboxDone,
     Message,
     ScheduleStore,
     Session,
@@ -165,7 +166,7 @@ class DialogRuntime:
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
                     user_id: uuid.UUID | None = None, run_start: bool = True, client: str | None = None,
                     session_id: uuid.UUID | None = None, inbox_id: int | None = None,
-                    handled: bool = False) -> Result:
+                    handled: bool = False, first: str | None = None) -> Result:
         """A new session (with a token, shown once); start.bas runs (unless `run_start` is
         False: a notebook runs what it wants) and its replies come back.
 
@@ -176,7 +177,10 @@ class DialogRuntime:
             session_id: the new session's id (a channel's first message derives it: routing.py).
             inbox_id: the channel's inbound message that starts it (its replies answer it); with
                 `handled`, the message is marked done with this start (one that carries no
-                text: a call that rings).
+                text: a call that rings, or the `first` message).
+            first: the user's message that opened the conversation, on a channel where the
+                user speaks first (WhatsApp, SMS): stored before start.bas runs, and not the
+                answer to its HEAR.
 
         Raises:
             SessionExists: a session of `session_id` exists (nothing is stored).
@@ -199,6 +203,8 @@ class DialogRuntime:
                           created_at=now, last_activity=now, user_id=user_id, address=address)
         self._configure(session, s)
         result = Result(session.id, bot.name, token=token)
+        if first is not None:
+            result.received = session.add("user", first, channel=channel, at=now)
         if run_start and "start" in bot.dialog_names():
             await self._run(session, bot, bot.dialog("start"), "start", None, result, fresh_start=True)
         session.expires_at = self._expiry(session, s, now)
@@ -359,7 +365,9 @@ class DialogRuntime:
             UploadTooLarge, RateLimited, VariablesTooLarge, StoreUnavailable, UnknownBot.
         """
         token_hash = hash_token(inbound.token) if inbound.token is not None else None
-        sid, bot = await self._session_for(inbound, token_hash)
+        sid, bot, started = await self._session_for(inbound, token_hash)
+        if started is not None:
+            return started
         s = bot.settings
         if inbound.attachment and int(inbound.attachment.get("size", 0)) > s.max_upload_mb * 1024 * 1024:
             raise UploadTooLarge(f"the file is larger than {s.max_upload_mb} MB")
@@ -392,30 +400,38 @@ class DialogRuntime:
         self._publish(result, inbound)  # after the unlock: a listener may read the session at once
         return result
 
-    async def _session_for(self, inbound: Inbound, token_hash: str | None) -> tuple[uuid.UUID, BotPackage]:
-        """The session and bot of a message (a token's is checked again under the lock)."""
+    async def _session_for(self, inbound: Inbound, token_hash: str | None
+                           ) -> tuple[uuid.UUID, BotPackage, Result | None]:
+        """The session and bot of a message (a token's is checked again under the lock). A
+        channel's message from an address with no session starts one: that message opens the
+        conversation (start.bas runs after it), and the start is its turn (the third value)."""
         if token_hash is not None:  # the hash, status and expiry are checked under the lock
             sid, bot_id = await self._owner(token_hash)
             if inbound.bot is not None and bot_id != inbound.bot:
                 raise WrongBot(f"this token belongs to another bot ({bot_id}), not {inbound.bot}")
-            return sid, self.bots.get(bot_id)
+            return sid, self.bots.get(bot_id), None
         if inbound.bot is None:
             raise InvalidToken("a session token is required")
         bot = self.bots.get(inbound.bot)
         if inbound.session_id is not None:
-            return inbound.session_id, bot
+            return inbound.session_id, bot, None
         if inbound.address is not None:
             found = await self.store.find(bot.name, inbound.channel, inbound.address)
             if found is not None:
-                return found, bot
-            sid = session_id_for(bot.name, inbound.channel, inbound.inbox_id) if inbound.inbox_id is not None else None
+                return found, bot, None
+            derived = session_id_for(bot.name, inbound.channel, inbound.inbox_id) \
+                if inbound.inbox_id is not None else None
+            opens = derived is not None and "start" in bot.dialog_names()
             try:
                 started = await self.start(bot.name, channel=inbound.channel, address=inbound.address,
-                                           session_id=sid, inbox_id=inbound.inbox_id)
+                                           session_id=derived, inbox_id=inbound.inbox_id, handled=opens,
+                                           first=inbound.text if opens else None)
             except SessionExists:  # another process started it for this very message: go on in it
-                assert sid is not None
-                return sid, bot
-            return started.session_id, bot
+                assert derived is not None
+                if opens:
+                    raise InboxDone(f"inbound message {inbound.inbox_id} was handled already") from None
+                return derived, bot, None
+            return started.session_id, bot, started if opens else None
         raise InvalidToken("a session token is required")
 
     async def _owner(self, token_hash: str) -> tuple[uuid.UUID, str]:
