@@ -233,6 +233,11 @@ class Channel(abc.ABC):
         """The webhook's answer once its messages are stored: (content type, body)."""
         return "application/json; charset=utf-8", b'{"ok":true}'
 
+    async def respond(self, ids: list[int]) -> tuple[str, bytes]:
+        """An INLINE channel's webhook answer: the replies to inbound messages `ids` (their
+        outbox rows, status "inline", handled in this request): (content type, body)."""
+        raise NotImplementedError(f"the {self.name} channel answers with ack()")
+
     @abc.abstractmethod
     async def send(self, item: OutboxItem) -> str | None:
         """Deliver one outbound message; the platform's id of it (None when it gives none).
