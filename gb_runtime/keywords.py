@@ -28,7 +28,7 @@ import errno
 import json
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from . import suggestions as sugg
 from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
 from .http_keywords import HttpAccess, HttpPolicy, is_url, shown_url
+from .messaging import Messaging
 from .schedules import ScheduleKeyword, timing
 from .tables import TableKeywords
 from .user_memory import memory_key, remember_until
@@ -108,8 +109,10 @@ class Fulfiller:
                  merge: Callable[[Session, str, str], Awaitable[None]] | None = None,
                  user_name: str | None = None, dialog: str | None = None,
                  tables: TableStore | None = None, http: HttpAccess | None = None,
-                 schedule: ScheduleKeyword | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 schedule: ScheduleKeyword | None = None, clock: Callable[[], dt.datetime] = utcnow,
+                 channels: Mapping[str, str] | None = None) -> None:
         self.session = session
+        self.messaging = Messaging(session, bot, channels or {})
         self.clock = clock
         self.dialog = dialog
         self.bot = bot
@@ -551,6 +554,12 @@ class Fulfiller:
         raise BasicRuntimeError(f"TRANSFER_SESSION {target}: channel not configured "
                                 f"(the {target} channel is not set up for bot {self.bot.name})")
 
+    async def send_template(self, args: list[Any]) -> None:
+        self.messaging.send_template(args)
+
+    async def send_sms(self, args: list[Any]) -> None:
+        self.messaging.send_sms(args)
+
     async def send_mail(self, args: list[Any]) -> None:
         raise BasicRuntimeError("SEND MAIL: channel not configured (no email channel is set up for "
                                 f"bot {self.bot.name})")
@@ -628,7 +637,7 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "SET LANGUAGE": Fulfiller.set_language, "SET SCHEDULE": Fulfiller.set_schedule,
     "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
     "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
-    "SEND MAIL": Fulfiller.send_mail,
+    "SEND MAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template, "SEND SMS": Fulfiller.send_sms,
     "SET USER MEMORY": Fulfiller.set_user_memory, "GET USER MEMORY": Fulfiller.get_user_memory,
     "REMEMBER": Fulfiller.remember, "RECALL": Fulfiller.get_user_memory,
     "FIND": Fulfiller.find, "FIND ALL": Fulfiller.find_all, "INSERT": Fulfiller.insert,

@@ -26,6 +26,8 @@ DIALOGS = {
     "menu": 'HEAR pick AS "Red", "Green", "Blue"\nTALK "You chose " + pick\n',
     "many": 'HEAR pick AS "a", "b", "c", "d", "e"\nTALK "got " + pick\n',
     "notify": 'TALK TO "5511000000000", "A message for someone who never wrote"\nTALK "done"\n',
+    "remind": 'SEND TEMPLATE "order_ready", "whatsapp", "5511000000001", ["Ana", 42]\nTALK "sent"\n',
+    "elsewhere": 'SEND TEMPLATE "order_ready", "telegram", "42"\nTALK "not reached"\n',
 }
 
 
@@ -259,3 +261,27 @@ async def test_a_graph_api_that_fails_then_recovers_delivers_once_in_order(store
             rows = [o for o in await queue.outbox(bot_id="default") if o.address == sender]
             assert [o.status for o in rows] == ["sent", "sent"]
             assert rows[0].attempts == 5 and "503" not in (rows[1].error or "")
+
+
+async def test_send_template_reaches_an_address_outside_the_window_and_a_channel_off_fails_clearly(wa: Any) -> None:
+    server, api = wa
+    sender = phone()
+    await post(server, text(sender, "oi"))
+    await post(server, text(sender, "Ana"))
+    await post(server, text(sender, "remind"))
+    (*_, sent) = await replies(api, sender, 3)
+    assert sent["text"]["body"] == "sent"
+    (template,) = await replies(api, "5511000000001", 1)
+    assert template == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "5511000000001",
+                        "type": "template", "template": {"name": "order_ready", "language": {"code": "en_US"},
+                                                         "components": [{"type": "body", "parameters": [
+                                                             {"type": "text", "text": "Ana"},
+                                                             {"type": "text", "text": "42"}]}]}}
+    await post(server, text(sender, "elsewhere"))
+    (*_, failed) = await replies(api, sender, 4)
+    assert "channel not configured" in failed["text"]["body"] or "wrong" in failed["text"]["body"]
+    sid = await server.runtime.store.find("default", "whatsapp", sender)
+    assert sid is not None
+    history = [m.content for m in await server.runtime.history(sid, roles=("user", "assistant", "system"))]
+    assert "SEND TEMPLATE order_ready to 5511000000001" in history
+    assert "not reached" not in history
