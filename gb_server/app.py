@@ -72,7 +72,8 @@ class Context:
 
         if self.runtime.channels is None:
             raise RuntimeError("the runtime has no channel queues (open it with open_services)")
-        return Dispatcher(self.turns, self.runtime.channels, self.channels)
+        return Dispatcher(self.turns, self.runtime.channels, self.channels,
+                          lease_seconds=float(self.settings.channel_lease_seconds))
 
     def start_channels(self) -> None:
         """Route the channels' replies to the outbox and start delivering (``gb serve``)."""

@@ -35,7 +35,7 @@ from gb_runtime.routing import INLINE, PUSH
 from ..base import ApiError
 
 if TYPE_CHECKING:
-    from gb_sessions import OutboxItem
+    from gb_runtime import OutboxItem
 
     from .dispatch import Dispatcher
 

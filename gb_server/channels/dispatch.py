@@ -33,16 +33,18 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from gb_runtime import Inbound, Refusal, UnknownBot
-from gb_sessions import (
+from gb_runtime import (
     ChannelQueue,
+    Inbound,
     InboxDone,
     InboxItem,
     OutboxItem,
     RateLimited,
+    Refusal,
     SessionBusy,
     SessionExists,
     StoreUnavailable,
+    UnknownBot,
     utcnow,
 )
 

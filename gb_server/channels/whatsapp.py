@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from tornado.httputil import HTTPServerRequest
 
-from gb_sessions import utcnow
+from gb_runtime import utcnow
 
 from ..base import ApiError, parse_json
 from .base import Channel, DeliveryFailed, DeliveryStatus, Parsed, Received, failed_response, numbered, options_of
 
 if TYPE_CHECKING:
-    from gb_sessions import OutboxItem
+    from gb_runtime import OutboxItem
 
 __all__ = ["WhatsApp", "GRAPH", "WINDOW"]
 

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import inspect
 import itertools
 import json
 import urllib.parse
@@ -42,7 +43,7 @@ class Call:
         return dict(urllib.parse.parse_qsl(self.body.decode()))
 
 
-Answer = Callable[[Call], tuple[int, Any]]
+Answer = Callable[[Call], Any]  # (status, body), or an awaitable of it (a slow platform)
 
 
 @dataclass
@@ -84,12 +85,13 @@ class _Handler(tornado.web.RequestHandler):
     def check_xsrf_cookie(self) -> None:
         pass
 
-    def _serve(self, path: str) -> None:
+    async def _serve(self, path: str) -> None:
         call = Call(self.request.method or "GET", "/" + path,
                     {k: v[-1].decode() for k, v in self.request.query_arguments.items()},
                     {k.lower(): v for k, v in self.request.headers.items()}, self.request.body)
         self.platform.calls.append(call)
-        status, body = self.platform.answer(call)
+        answered = self.platform.answer(call)
+        status, body = await answered if inspect.isawaitable(answered) else answered
         call.status = status
         self.set_status(status)
         if isinstance(body, (dict, list)):
@@ -98,11 +100,11 @@ class _Handler(tornado.web.RequestHandler):
         else:
             self.finish(body if isinstance(body, bytes) else str(body).encode())
 
-    def get(self, path: str) -> None:
-        self._serve(path)
+    async def get(self, path: str) -> None:
+        await self._serve(path)
 
-    def post(self, path: str) -> None:
-        self._serve(path)
+    async def post(self, path: str) -> None:
+        await self._serve(path)
 
 
 def _default(call: Call) -> tuple[int, Any]:
