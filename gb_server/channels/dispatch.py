@@ -182,7 +182,13 @@ class Dispatcher:
                 wait = exc.retry_after if exc.retry_after is not None else backoff(item.attempts, 2.0)
                 await self.queue.inbox_retry(item.id, f"{type(exc).__name__}: {exc}",
                                              utcnow() + dt.timedelta(seconds=wait))
-        except (Refusal, UnknownBot, DeliveryFailed) as exc:
+        except DeliveryFailed as exc:  # a file the platform would not give (yet)
+            if exc.retry and item.attempts < INBOX_ATTEMPTS:
+                wait = exc.retry_after if exc.retry_after is not None else backoff(item.attempts, 2.0)
+                await self.queue.inbox_retry(item.id, exc.message, utcnow() + dt.timedelta(seconds=wait))
+            else:
+                await self.queue.inbox_failed(item.id, f"DeliveryFailed: {exc.message}")
+        except (Refusal, UnknownBot) as exc:
             log.warning("inbound %s (%s of bot %s) failed: %s", item.id, item.channel, item.bot_id, exc)
             await self.queue.inbox_failed(item.id, f"{type(exc).__name__}: {exc}")
         except Exception as exc:
