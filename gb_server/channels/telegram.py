@@ -104,9 +104,9 @@ class Telegram(Channel):
                                  "limit has none)", retry=False)
         try:
             data = await self.http.get(f"{self.api}/file/bot{self.config.require('telegram-token')}/{path}")
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.InvalidURL) as exc:  # not its message: the URL holds the token
             raise DeliveryFailed(f"Telegram's file download could not be reached: {type(exc).__name__}",
-                                 retry=True) from None
+                                 retry=isinstance(exc, httpx.TransportError)) from None
         if data.status_code != 200:
             raise DeliveryFailed(f"Telegram's file download answered {data.status_code}",
                                  retry=data.status_code == 429 or data.status_code >= 500)
@@ -168,6 +168,9 @@ class Telegram(Channel):
         except httpx.TransportError as exc:  # its message may hold the URL, and so the token: not kept
             raise DeliveryFailed(f"Telegram's {method} could not be reached: {type(exc).__name__}",
                                  retry=True) from None
+        except httpx.InvalidURL:
+            raise DeliveryFailed(f"bot {self.bot}: telegram-api-url {self.api!r} (or the token) does not make a "
+                                 "valid URL", retry=False) from None
         try:
             answer = response.json()
         except ValueError:
