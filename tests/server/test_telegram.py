@@ -22,6 +22,7 @@ from gb_sessions.config import Stores
 from tests.backends import open_backend
 from tests.helpers.bots import make_bot
 from tests.helpers.platforms import Call, Platform, platform
+from tests.helpers.servers import Server, gb_environ
 from tests.server.inproc import InProcess, serving
 
 TOKEN, SECRET = "123456:ABC-test-token", "webhook-secret_1"
@@ -315,3 +316,21 @@ async def test_telegram_refusals_say_what_and_whether_to_retry(tg: Any) -> None:
     assert getattr(refused.value, "retry", None) is False
     assert "sendMessage answered 401: Unauthorized" in str(refused.value) and "999:wrong" not in str(refused.value)
     await adapter.typing(str(chat()))  # best effort: a refusal does not raise
+
+
+async def test_gb_serve_never_logs_the_token_of_the_urls_it_calls(tmp_path: Path) -> None:
+    """Every Bot API URL holds the token (``/bot<token>/sendMessage``): httpx logs URLs at INFO."""
+    async with platform(bot_api) as api:
+        make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
+        env = gb_environ(tmp_path / "bots", tmp_path / "data", GB_TEST_TG_TOKEN=TOKEN)
+        with Server(env, tmp_path / "serve.log") as server:
+            chat_id = chat()
+            async with httpx.AsyncClient() as client:
+                answer = await client.post(server.url + "/telegram", content=text(chat_id, "oi"), headers={
+                    "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET})
+            assert answer.status_code == 200
+            (hello,) = await replies(api, chat_id, 1, timeout=30)
+            assert hello["text"] == "Hello! What is your name?"
+            assert api.posts(f"/bot{TOKEN}/sendMessage")
+        log = (tmp_path / "serve.log").read_text(errors="replace")
+    assert "serving bots" in log and TOKEN not in log and TOKEN.split(":")[1] not in log
