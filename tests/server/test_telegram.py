@@ -334,3 +334,75 @@ async def test_gb_serve_never_logs_the_token_of_the_urls_it_calls(tmp_path: Path
             assert api.posts(f"/bot{TOKEN}/sendMessage")
         log = (tmp_path / "serve.log").read_text(errors="replace")
     assert "serving bots" in log and TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+async def test_bodies_that_are_not_updates_are_400_and_edits_and_service_messages_are_not_turns(tg: Any) -> None:
+    server, api = tg
+    chat_id = chat()
+    not_json = await post(server, b"{not json")
+    no_update_id = await post(server, json.dumps({"message": {"text": "hi"}}).encode())
+    a_list = await post(server, b"[1, 2]")
+    assert [r.status_code for r in (not_json, no_update_id, a_list)] == [400, 400, 400]
+    assert no_update_id.json()["error"]["code"] == "bad_request" and "update_id" in no_update_id.text
+    edited = json.dumps({"update_id": update_id(), "edited_message": {
+        "message_id": 5, "from": user(chat_id), "chat": {"id": chat_id, "type": "private"}, "date": 1717000000,
+        "edit_date": 1717000100, "text": "an edit"}}).encode()
+    joined = message(chat_id, {"new_chat_members": [user(chat_id)]})
+    sticker = message(chat_id, {"sticker": {"file_id": "stk", "file_unique_id": "s", "width": 512, "height": 512,
+                                            "is_animated": False, "is_video": False, "type": "regular"}})
+    for body in (edited, joined, sticker):
+        answer = await post(server, body)
+        assert answer.status_code == 200 and answer.json() == {"ok": True}
+    await asyncio.sleep(0.6)
+    assert await server.runtime.channels.last_inbound("default", "telegram", str(chat_id)) is None
+    assert sent_to(api, chat_id) == []
+
+
+async def test_a_long_text_is_sent_in_parts_and_a_long_menu_as_numbered_text(tg: Any) -> None:
+    server, api = tg
+    adapter = server.ctx.channels.get("default", "telegram")
+    assert isinstance(adapter, Telegram)
+    chat_id = chat()
+    long_text = "\n".join(f"line {i:04d} " + "x" * 40 for i in range(150))  # about 7,800 characters
+    last = await adapter.send(outbox_item(chat_id, {"content": long_text, "choices": ["Yes", "No"]}))
+    parts = sent_to(api, chat_id)
+    assert len(parts) == 2 and all(len(p["text"]) <= 4096 for p in parts)
+    assert "\n".join(p["text"] for p in parts) == long_text and parts[0]["text"].endswith("x")
+    assert "reply_markup" not in parts[0] and parts[1]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Yes"
+    assert last == str(1000 + len(api.posts("/sendMessage")[-1].body))
+    many = [f"option {i}" for i in range(101)]
+    await adapter.send(outbox_item(chat_id, {"content": "Pick one", "choices": many}))
+    (*_, numbered) = sent_to(api, chat_id)
+    assert "reply_markup" not in numbered and numbered["text"].startswith("Pick one\n1. option 0\n2. option 1\n")
+
+
+async def test_telegram_5xx_is_retried_and_a_blocked_user_is_not(stores: Stores, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GB_TEST_TG_TOKEN", TOKEN)
+    blocked = chat()
+
+    def answer(call: Call) -> tuple[int, Any]:
+        if call.path.endswith("/sendMessage") and call.json()["chat_id"] == blocked:
+            return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+        if call.path.endswith("/sendMessage") and len(api.posts("/sendMessage")) <= 2:
+            return 502, b"<html>Bad Gateway</html>"
+        return bot_api(call)
+
+    async with platform(answer) as api:
+        make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
+        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+            queue = server.runtime.channels
+            ok = chat()
+            await post(server, text(ok, "oi"))
+            await replies(api, ok, 1)
+            await post(server, text(blocked, "oi"))
+            for _ in range(200):
+                rows = [o for o in await queue.outbox(bot_id="default") if o.address in (str(ok), str(blocked))]
+                if sorted(o.status for o in rows) == ["dead", "sent"]:
+                    break
+                await asyncio.sleep(0.05)
+            by = {o.address: o for o in rows}
+            assert by[str(ok)].status == "sent" and by[str(ok)].attempts == 3
+            assert by[str(blocked)].status == "dead" and by[str(blocked)].attempts == 1
+            assert by[str(blocked)].error == ("Telegram's sendMessage answered 403: Forbidden: bot was blocked by "
+                                              "the user")
