@@ -100,8 +100,8 @@ class Telegram(Channel):
         result = await self.call("getFile", {"file_id": attachment.get("file_id")})
         path = str(result.get("file_path") or "") if isinstance(result, dict) else ""
         if not path:
-            raise DeliveryFailed("Telegram's getFile gave no file_path (a file over the Bot API's 20 MB download "
-                                 "limit has none)", retry=False)
+            raise DeliveryFailed(f"Telegram's getFile gave no file_path for file_id {attachment.get('file_id')}",
+                                 retry=False)
         try:
             data = await self.http.get(f"{self.api}/file/bot{self.config.require('telegram-token')}/{path}")
         except (httpx.TransportError, httpx.InvalidURL) as exc:  # not its message: the URL holds the token
