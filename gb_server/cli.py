@@ -37,6 +37,9 @@ def serve(bots_dir: Path | None, port: int | None, host: str, workers: int) -> N
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if not os.environ.get("GB_ACCESS_LOG"):  # every request logged only on demand; errors always are
         logging.getLogger("tornado.access").setLevel(logging.WARNING)
+    # httpx logs every request's URL at INFO, and a Telegram call's URL holds the bot's token
+    # (``/bot<token>/sendMessage``): its failures still show, as WARNING and above
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = ServerSettings.from_env(bots_dir=bots_dir, port=port)
     sockets = tornado.netutil.bind_sockets(settings.port, host)
     if workers > 1:
