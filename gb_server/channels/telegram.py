@@ -40,7 +40,7 @@ from ..base import ApiError, parse_json
 from .base import Channel, DeliveryFailed, Parsed, Received, numbered, options_of
 
 if TYPE_CHECKING:
-    from gb_sessions import OutboxItem
+    from gb_runtime import OutboxItem
 
 __all__ = ["Telegram", "API", "MAX_BUTTONS", "MAX_TEXT", "MAX_CAPTION", "MAX_CALLBACK"]
 
