@@ -248,13 +248,16 @@ class Dispatcher:
             return
         await self.queue.sent(item.id, platform_id)
         self.delivered += 1
+        self.turns.ctx.metrics.channel_out.labels(item.channel, "sent").inc()
 
     async def _failed(self, item: OutboxItem, max_attempts: float, base: float, exc: DeliveryFailed) -> None:
         if not exc.retry or item.attempts >= max_attempts:
             log.warning("outbound %s to %s %s dead after %d attempts: %s", item.id, item.channel, item.address,
                         item.attempts, exc.message)
             await self.queue.dead(item.id, exc.message)
+            self.turns.ctx.metrics.channel_out.labels(item.channel, "dead").inc()
             return
+        self.turns.ctx.metrics.channel_out.labels(item.channel, "retry").inc()
         wait = max(exc.retry_after or 0.0, backoff(item.attempts, base))
         log.info("outbound %s to %s %s: %s; again in %.1f s", item.id, item.channel, item.address, exc.message, wait)
         await self.queue.retry(item.id, exc.message, utcnow() + dt.timedelta(seconds=wait))

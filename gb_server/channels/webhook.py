@@ -73,8 +73,8 @@ class ChannelWebhook(BaseHandler):
         for m in parsed.messages:
             row_id, new = await queue.receive(adapter.bot, adapter.name, m.platform_id, m.address, m.payload())
             ids.append(row_id)
+            self.ctx.metrics.channel_in.labels(adapter.bot, adapter.name, "stored" if new else "redelivered").inc()
             if not new:
-                self.ctx.metrics.errors.labels("redelivered").inc()
                 log.info("%s message %s of bot %s delivered again: stored once", adapter.name, m.platform_id,
                          adapter.bot)
         for st in parsed.statuses:

@@ -165,6 +165,10 @@ async def test_a_redelivered_webhook_runs_the_dialog_once(wa: Any) -> None:
     sid = await server.runtime.store.find("default", "whatsapp", sender)
     assert sid is not None
     assert [m.content for m in await server.runtime.history(sid) if m.role == "user"] == ["oi", "Bia"]
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(server.url + "/metrics")).text
+    assert 'gb_channel_inbound_total{bot="default",channel="whatsapp",outcome="redelivered"} 2.0' in metrics
+    assert 'gb_channel_outbound_total{channel="whatsapp",outcome="sent"}' in metrics
 
 
 async def test_menus_are_reply_buttons_or_a_list_and_a_button_reply_answers(wa: Any) -> None:
