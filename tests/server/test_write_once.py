@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gb_sessions.config import Stores
 from tests.backends import open_backend
 from tests.helpers.bots import make_bot
 from tests.helpers.platforms import Call, Platform, meta_signature, platform
