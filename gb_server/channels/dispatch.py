@@ -48,6 +48,7 @@ from gb_runtime import (
     utcnow,
 )
 
+from ..base import ApiError
 from .base import ChannelRegistry, DeliveryFailed, backoff
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ class Dispatcher:
                 await self.queue.inbox_retry(item.id, exc.message, utcnow() + dt.timedelta(seconds=wait))
             else:
                 await self.queue.inbox_failed(item.id, f"DeliveryFailed: {exc.message}")
-        except (Refusal, UnknownBot) as exc:
+        except (Refusal, UnknownBot, ApiError) as exc:  # refused for good (a text too long, a bot gone)
             log.warning("inbound %s (%s of bot %s) failed: %s", item.id, item.channel, item.bot_id, exc)
             await self.queue.inbox_failed(item.id, f"{type(exc).__name__}: {exc}")
         except Exception as exc:

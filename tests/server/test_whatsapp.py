@@ -289,3 +289,20 @@ async def test_send_template_reaches_an_address_outside_the_window_and_a_channel
     history = [m.content for m in await server.runtime.history(sid, roles=("user", "assistant", "system"))]
     assert "SEND TEMPLATE order_ready to 5511000000001" in history
     assert "not reached" not in history
+
+
+async def test_a_message_gb_refuses_fails_once_with_its_reason_and_the_next_one_goes_on(wa: Any) -> None:
+    server, api = wa
+    sender = phone()
+    await post(server, text(sender, "oi"))
+    await replies(api, sender, 1)
+    too_long = text(sender, "x" * 5000, wamid="wamid.LONG-" + sender)
+    assert (await post(server, too_long)).status_code == 200  # stored: the platform must not send it again
+    await post(server, text(sender, "Ana"))
+    (_, nice) = await replies(api, sender, 2)
+    assert nice["text"]["body"] == "Nice to meet you, Ana"
+    queue = server.runtime.channels
+    row_id, new = await queue.receive("default", "whatsapp", "wamid.LONG-" + sender, sender, {})
+    item = await queue.inbox(row_id)
+    assert not new and item is not None
+    assert (item.status, item.attempts) == ("failed", 1) and "5,000 characters" in (item.error or "")
