@@ -1,14 +1,15 @@
 """Channels: other clients' protocols mapped onto gb sessions.
 
 directline.py (Microsoft's Web Chat), and the platform channels on the one seam of base.py:
-whatsapp.py (Meta's Cloud API); each has a webhook (webhook.py) that stores what it brings in
-the inbox before answering, and the dispatcher (dispatch.py) that handles the inbox's messages
-and delivers the outbox's.
+whatsapp.py (Meta's Cloud API), twilio.py (SMS and voice calls); each has a webhook
+(webhook.py) that stores what it brings in the inbox before answering, and the dispatcher
+(dispatch.py) that handles the inbox's messages and delivers the outbox's.
 """
 
 from .base import Channel
+from .twilio import TwilioSms, TwilioVoice
 from .whatsapp import WhatsApp
 
 __all__ = ["KINDS", "Channel"]
 
-KINDS: list[type[Channel]] = [WhatsApp]
+KINDS: list[type[Channel]] = [WhatsApp, TwilioSms, TwilioVoice]
