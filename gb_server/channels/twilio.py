@@ -227,6 +227,9 @@ class TwilioVoice(_Twilio):
         raise DeliveryFailed("the voice channel answers in its webhook; it sends nothing", retry=False)
 
     async def respond(self, ids: list[int], request: HTTPServerRequest, body: bytes) -> tuple[str, bytes]:
+        """The turn's TwiML: each reply a ``<Say>``; when the dialog waits, the last one inside a
+        ``<Gather action="<this webhook>?turn=<id>">`` and a ``<Redirect>`` (noinput) after it;
+        else ``<Hangup/>``. A noinput request speaks its turn's last reply again."""
         form = _Form(body)
         call = form.get("CallSid", "")
         root = ET.Element("Response")
