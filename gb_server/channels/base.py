@@ -233,9 +233,12 @@ class Channel(abc.ABC):
         """The webhook's answer once its messages are stored: (content type, body)."""
         return "application/json; charset=utf-8", b'{"ok":true}'
 
-    async def respond(self, ids: list[int]) -> tuple[str, bytes]:
+    async def respond(self, ids: list[int], request: HTTPServerRequest, body: bytes) -> tuple[str, bytes]:
         """An INLINE channel's webhook answer: the replies to inbound messages `ids` (their
-        outbox rows, status "inline", handled in this request): (content type, body)."""
+        outbox rows, status "inline", handled in this request): (content type, body).
+        `request` and its `body` are the webhook's own (voice's next ``<Gather action>`` is its
+        URL; a request that brought no message, a caller who said nothing, is answered from
+        its query and form)."""
         raise NotImplementedError(f"the {self.name} channel answers with ack()")
 
     @abc.abstractmethod

@@ -81,7 +81,7 @@ class ChannelWebhook(BaseHandler):
             await queue.delivery(adapter.name, st.platform_id, st.status, st.error)
         if adapter.mode == INLINE:
             await self.ctx.dispatcher.handle_now(ids)
-            content_type, answer = await adapter.respond(ids)
+            content_type, answer = await adapter.respond(ids, self.request, body)
         else:
             content_type, answer = adapter.ack()
             if ids:
