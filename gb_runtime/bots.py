@@ -172,6 +172,8 @@ CONFIG_DOCS: dict[str, str] = {
     "twilio-auth-token": "Twilio: the auth token, which signs the webhooks (X-Twilio-Signature) and sends.",
     "twilio-number": "Twilio: the number the bot sends SMS from.",
     "twilio-api-url": "Twilio: the REST API's base URL.",
+    "twilio-voice-language": "Twilio voice: the language of `<Say>` and `<Gather>` (`pt-BR`; default: the "
+                             "bot's language, `pt` as `pt-BR`, `en` as `en-US`).",
     "outbox-retry-seconds": "The first wait before a failed delivery to a push channel is tried again "
                             "(seconds, doubling up to 300).",
     "outbox-max-attempts": "Delivery attempts of an outbound message before it is dead-lettered "
@@ -188,7 +190,7 @@ CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did n
                                                     "whatsapp-phone-number-id", "whatsapp-verify-token",
                                                     "whatsapp-template-language", "telegram-token",
                                                     "telegram-secret", "twilio-account-sid", "twilio-auth-token",
-                                                    "twilio-number"), "")}
+                                                    "twilio-number", "twilio-voice-language"), "")}
 
 
 @dataclass(frozen=True)

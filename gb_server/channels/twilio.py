@@ -52,7 +52,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from gb_sessions import OutboxItem
+    from gb_runtime import OutboxItem
 
 __all__ = ["TwilioSms", "TwilioVoice", "API", "EMPTY_TWIML"]
 
