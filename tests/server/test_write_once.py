@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,19 +16,22 @@ import pytest
 
 from tests.backends import open_backend
 from tests.helpers.bots import make_bot
-from tests.helpers.platforms import Call, Platform, meta_signature, platform
+from tests.helpers.platforms import Call, Platform, meta_signature, platform, twilio_signature
 from tests.helpers.servers import bearer
 from tests.server.inproc import InProcess, serving
 
 START = 'TALK "Hello! What is your name?"\nHEAR name\nTALK "Nice to meet you, " + name\n'
 TRANSCRIPT = ["Hello! What is your name?", "Nice to meet you, Ana"]
 CONFIG = ("whatsapp-app-secret,wa-secret\nwhatsapp-token,wa-token\nwhatsapp-phone-number-id,777\n"
-          "whatsapp-api-url,{api}\ntelegram-token,123:tg\ntelegram-secret,tg-secret\ntelegram-api-url,{api}\n")
+          "whatsapp-api-url,{api}\ntelegram-token,123:tg\ntelegram-secret,tg-secret\ntelegram-api-url,{api}\n"
+          "twilio-account-sid,AC1\ntwilio-auth-token,tw-token\ntwilio-number,+15550001111\ntwilio-api-url,{api}\n")
 
 
 def answer(call: Call) -> tuple[int, Any]:
     if "/bot123:tg/" in call.path:
         return 200, {"ok": True, "result": {"message_id": 1}}
+    if "/Accounts/AC1/" in call.path:
+        return 201, {"sid": f"SM{uuid.uuid4().hex}"}
     return 200, {"messages": [{"id": f"wamid.{uuid.uuid4().hex}"}]}
 
 
@@ -47,7 +51,7 @@ class Web:
 
     async def open(self, client: httpx.AsyncClient) -> None:
         r = (await client.post(self.server.url + "/api/session", json={})).json()
-        self.token = r["token"]
+        self.token, self.sid = r["token"], uuid.UUID(r["session_id"])
         self.said += [m["content"] for m in r["messages"]]
 
     async def say(self, client: httpx.AsyncClient, text: str) -> None:
@@ -112,7 +116,48 @@ class Telegram(Push):
         return [c.json()["text"] for c in self.api.posts("/sendMessage") if str(c.json()["chat_id"]) == self.address]
 
 
-CHANNELS = {"web": Web, "whatsapp": WhatsApp, "telegram": Telegram}
+class Sms(Push):
+    async def say(self, client: httpx.AsyncClient, text: str) -> None:
+        sid = f"SM{uuid.uuid4().hex}"
+        form = {"MessageSid": sid, "AccountSid": "AC1", "From": "+" + self.address, "To": "+15550001111",
+                "Body": text, "NumMedia": "0"}
+        url = self.server.url + "/twilio/sms"
+        r = await client.post(url, data=form, headers={"X-Twilio-Signature": twilio_signature("tw-token", url, form)})
+        assert r.status_code == 200
+
+    def sent(self) -> list[str]:
+        return [c.form()["Body"] for c in self.api.posts("/Messages.json") if c.form()["To"] == "+" + self.address]
+
+
+class Voice:
+    """A call: each request's TwiML says the bot's lines; a HEAR is a Gather whose action is the next request."""
+
+    def __init__(self, server: InProcess, api: Platform) -> None:
+        self.server, self.said, self.call = server, [], f"CA{uuid.uuid4().hex}"  # type: ignore[var-annotated]
+        self.next = server.url + "/twilio/voice"
+
+    async def _post(self, client: httpx.AsyncClient, **more: str) -> None:
+        form = {"AccountSid": "AC1", "CallSid": self.call, "From": "+5511999", "To": "+15550001111",
+                "CallStatus": "in-progress", **more}
+        r = await client.post(self.next, data=form,
+                              headers={"X-Twilio-Signature": twilio_signature("tw-token", self.next, form)})
+        root = ET.fromstring(r.text)
+        self.said += [(e.text or "").strip() for e in root.iter("Say")]
+        gather = root.find("Gather")
+        if gather is not None:
+            self.next = gather.attrib["action"]
+
+    async def open(self, client: httpx.AsyncClient) -> None:
+        await self._post(client, CallStatus="ringing")
+
+    async def say(self, client: httpx.AsyncClient, text: str) -> None:
+        await self._post(client, SpeechResult=text, Confidence="0.9")
+
+    async def bot_said(self, n: int) -> list[str]:
+        return list(self.said)
+
+
+CHANNELS = {"web": Web, "whatsapp": WhatsApp, "telegram": Telegram, "sms": Sms, "voice": Voice}
 
 
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
@@ -124,3 +169,12 @@ async def test_one_dialog_one_transcript_on_every_channel(world: Any, channel: s
         assert await user.bot_said(1) == TRANSCRIPT[:1]
         await user.say(client, "Ana")
         assert await user.bot_said(2) == TRANSCRIPT
+    if channel == "web":
+        sid = user.sid
+    else:
+        address = {"sms": lambda: "+" + user.address, "voice": lambda: user.call}.get(channel, lambda: user.address)()
+        sid = await server.runtime.store.find("default", channel, address)
+    stored = await server.runtime.history(sid)
+    assert [m.content for m in stored if m.role == "assistant"] == TRANSCRIPT
+    assert {m.channel for m in stored} == {channel}
+    assert [m.content for m in stored if m.role == "user"][-1] == "Ana"
