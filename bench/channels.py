@@ -23,7 +23,7 @@ A and B alternate over the rounds; the verdict is on the median of the rounds' r
 against the issue's target: WhatsApp within 1.5x of the API's throughput (B >= A / 1.5).
 CPU per message of gb serve (and PostgreSQL, Valkey, the stand-in) from /proc, as bench/server.py.
 
-Usage: python bench/channels.py [--quick] [--seconds S] [--rounds N] [--connections C] [--keep]
+Usage: python bench/channels.py [--quick] [--seconds S] [--rounds N] [--connections C] [--py-spy PREFIX] [--keep]
        (needs PostgreSQL on 127.0.0.1:5432, Redis/Valkey on :6379, wrk; creates and drops its own database)
 """
 
@@ -35,12 +35,14 @@ import hashlib
 import hmac
 import json
 import os
+import random
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,13 +52,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for tests/helpers
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, for server.py's helpers
-from server import (  # noqa: E402  (bench/server.py: wrk, its parsing, CPU accounting)
+from server import (
     ECHO,
     PG,
     REDIS,
     Meter,
     Run,
     create_sessions,
+    folded_top,
     parse_wrk,
     proc_cpu,
     raise_file_limit,
@@ -64,9 +67,9 @@ from server import (  # noqa: E402  (bench/server.py: wrk, its parsing, CPU acco
     wrk,
 )
 
-from tests.helpers.bots import make_bot  # noqa: E402
-from tests.helpers.servers import Server, gb_environ  # noqa: E402
-from tests.helpers.stores import create_database, drop_database  # noqa: E402
+from tests.helpers.bots import make_bot
+from tests.helpers.servers import Server, gb_environ
+from tests.helpers.stores import create_database, drop_database
 
 HERE = Path(__file__).resolve()
 WEBHOOK_LUA = HERE.with_name("webhook.lua")
@@ -205,9 +208,20 @@ class Queues:
 
     def __init__(self, db_url: str) -> None:
         self.conn = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+        self.polls = 0  # statements of this connection (each a transaction of its own)
+
+    def renumber(self) -> int:
+        """Start the inbox's row ids at a random offset: a channel's session id is derived from the
+        inbox id of its first message (gb_runtime.routing.session_id_for), so ids 1, 2, ... of this
+        fresh database would name the same sessions as every other fresh database's, and their
+        Valkey keys (a shared Valkey: the tests') would collide. The offset chosen."""
+        offset = random.randrange(10**12, 10**15)
+        self.conn.execute("SELECT setval(pg_get_serial_sequence('inbox', 'id'), %s)", (offset,))
+        return offset
 
     def waiting(self) -> tuple[int, int]:
         """(inbox rows not handled yet, outbox rows not sent yet)."""
+        self.polls += 1
         row = self.conn.execute("SELECT (SELECT count(*) FROM inbox WHERE status = 'new'), "
                                 "(SELECT count(*) FROM outbox WHERE status = 'pending')").fetchone()
         assert row is not None
@@ -227,6 +241,15 @@ class Queues:
         rows = self.conn.execute("SELECT payload->>'text', status FROM inbox WHERE platform_id LIKE %s",
                                  (f"wamid.{tag}.%",)).fetchall()
         return {str(text): str(status) for text, status in rows}
+
+    def xacts(self) -> int:
+        """Transactions committed or rolled back in this database so far (pg_stat_database; the
+        statistics lag a little behind, so a run's count is taken after a pause)."""
+        self.conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = self.conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                                "WHERE datname = current_database()").fetchone()
+        self.polls += 2
+        return (int(row[0]) if row else 0) - self.polls  # less this connection's own statements
 
     def dead(self) -> int:
         row = self.conn.execute("SELECT count(*) FROM outbox WHERE status = 'dead'").fetchone()
@@ -249,6 +272,7 @@ class Delivery:
     lag_ms: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     graph_cpu: float = 0.0
+    xacts: int = 0  # PostgreSQL transactions during the run (this database's)
 
     @property
     def rate(self) -> float:
@@ -258,13 +282,16 @@ class Delivery:
         lag = sorted(self.lag_ms)
         p50, p99 = (lag[len(lag) // 2], lag[min(len(lag) - 1, int(len(lag) * 0.99))]) if lag else (0.0, 0.0)
         a = self.ack
-        return (f"{'whatsapp':8} {self.rate:7,.0f} msg/s delivered ({self.delivered:,} replies in {self.seconds:.2f} s, "
-                f"drained {self.drain_s:.2f} s after wrk)  ack {a.rate:7,.0f} req/s (p99 {a.p99_ms:.1f} ms)  "
+        return (f"{'whatsapp':8} {self.rate:7,.0f} msg/s delivered ({self.delivered:,} replies in "
+                f"{self.seconds:.2f} s, drained {self.drain_s:.2f} s after wrk)  "
+                f"ack {a.rate:7,.0f} req/s (p99 {a.p99_ms:.1f} ms)  "
                 f"lag p50 {p50:7.1f} ms p99 {p99:7.1f} ms  non-2xx {a.non_2xx}"
                 f"{', socket errors ' + str(a.socket_errors) if a.socket_errors else ''};  "
                 f"CPU ms/msg: server {a.server_cpu / self.delivered * 1e3:.2f} ({a.server_cpu / a.wall:.2f} cores), "
                 f"PG {a.pg_cpu / self.delivered * 1e3:.2f}, Valkey {a.valkey_cpu / self.delivered * 1e3:.2f}, "
-                f"stand-in {self.graph_cpu / self.delivered * 1e3:.2f}, wrk {a.loadgen_cpu / self.delivered * 1e3:.2f}; "
+                f"stand-in {self.graph_cpu / self.delivered * 1e3:.2f}, "
+                f"wrk {a.loadgen_cpu / self.delivered * 1e3:.2f}; "
+                f"PG transactions/msg {self.xacts / self.delivered:.1f}; "
                 f"machine {a.machine_cpu / a.wall:.2f} of {os.cpu_count()} cores busy"
                 + ("\n     PROBLEMS: " + "; ".join(self.problems) if self.problems else ""))
 
@@ -289,19 +316,22 @@ class WebhookLoad:
         self.queues.drain()
         cmd = ["wrk", f"-t{THREADS}", f"-c{self.connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
                "-s", str(WEBHOOK_LUA), f"{self.url}/whatsapp", "--", str(prefix)]
-        g0, a = proc_cpu(self.graph.pid), self.meter.take(self.pid)
+        time.sleep(1)  # the statistics of what came before are in
+        x0, g0, a = self.queues.xacts(), proc_cpu(self.graph.pid), self.meter.take(self.pid)
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
         if done.returncode != 0:
             raise RuntimeError(f"wrk exited with {done.returncode}:\n{done.stdout}\n{done.stderr}")
         drain = self.queues.drain()
         b, g1 = self.meter.take(self.pid), proc_cpu(self.graph.pid)
+        time.sleep(1)
+        xacts = self.queues.xacts() - x0
         ack = parse_wrk("whatsapp", done.stdout).measured(a, b)
         self.guess = max(self.guess, 2 * ack.rate)
         sent = {int(i): float(t) for i, t in (line.split() for line in (prefix.parent / f"{prefix.name}.sent")
                                               .read_text().splitlines())}
         arrivals = [(to, text, t) for to, text, t in self.graph.new_arrivals() if text.startswith("echo m")]
         run = Delivery(ack, len(arrivals), max(t for *_, t in arrivals) - min(sent.values()), drain,
-                       graph_cpu=g1 - g0)
+                       graph_cpu=g1 - g0, xacts=xacts)
         run.lag_ms = [(t - sent[int(text[6:])]) * 1e3 for _, text, t in arrivals if int(text[6:]) in sent]
         run.problems = self.check(tag, ack, arrivals, done.stdout)
         return run
@@ -358,6 +388,7 @@ async def main(args: argparse.Namespace) -> int:
             env = gb_environ(tmp / "bots", tmp / "data", database_url=db_url, valkey_url=REDIS)
             with Server(env, tmp / "gb.log") as gb:
                 queues = Queues(db_url)
+                queues.renumber()
                 tokens = [s["token"] for s in await create_sessions(gb.url, SENDERS)]
                 (tmp / "gb.tokens").write_text("\n".join(tokens) + "\n")
                 await open_senders(gb.url, "open")
@@ -375,11 +406,17 @@ async def main(args: argparse.Namespace) -> int:
                 api: list[Run] = []
                 wa: list[Delivery] = []
                 for i in range(rounds):
+                    x0 = queues.xacts()
                     api.append(wrk("api", gb.url, tmp / "gb.tokens", gb.pid, seconds, meter=meter, connections=conns))
-                    print(f"  {i + 1}: {api[-1].line()}", flush=True)
+                    time.sleep(1)
+                    per = (queues.xacts() - x0) / api[-1].requests
+                    print(f"  {i + 1}: {api[-1].line()}; PG transactions/msg {per:.1f}", flush=True)
                     wa.append(load_b(seconds))
                     print(f"  {i + 1}: {wa[-1].line()}  ->  B/A {wa[-1].rate / api[-1].rate:.2f}x", flush=True)
-                return report(api, wa)
+                code = report(api, wa)
+                if args.py_spy:
+                    profile(args.py_spy, gb.pid, load_b, seconds)
+                return code
     finally:
         if queues is not None:
             queues.close()
@@ -388,8 +425,30 @@ async def main(args: argparse.Namespace) -> int:
         if args.keep:
             print(f"the servers' logs and the bodies are in {tmp}")
         else:
-            import shutil
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def profile(prefix: str, pid: int, load: WebhookLoad, seconds: float) -> None:
+    """py-spy (--native, 100 Hz) on gb serve during one more webhook run, until its queues drained:
+    PREFIX.folded and PREFIX.top.txt (bench/server.py's summary)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        spy = Path(shutil.which("py-spy") or "py-spy")
+    out = Path(f"{prefix}.folded")
+    rec = subprocess.Popen([str(spy), "record", "--native", "-p", str(pid), "-f", "raw", "-o", str(out), "-r", "100"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1)  # py-spy attached
+    run = load(seconds)
+    rec.send_signal(signal.SIGINT)
+    _, err = rec.communicate(timeout=60)
+    if not out.exists():
+        raise RuntimeError(f"py-spy failed ({rec.returncode}): {err.decode(errors='replace')[-2000:]}")
+    summary = folded_top(out)
+    Path(f"{prefix}.top.txt").write_text(summary + "\n")
+    print(f"py-spy on gb serve during a webhook run ({run.rate:,.0f} msg/s delivered while sampled): {out}, "
+          f"{prefix}.top.txt")
+    for part in summary.split("\n\n")[:3]:
+        print("    " + "\n    ".join(part.splitlines()[:16]))
 
 
 def report(api: list[Run], wa: list[Delivery]) -> int:
@@ -407,11 +466,13 @@ def report(api: list[Run], wa: list[Delivery]) -> int:
     print(f"  A  POST /api/chat        {a_rate:7,.0f} msg/s   p99 {statistics.median(r.p99_ms for r in api):.1f} ms   "
           f"CPU ms/msg gb {api_cpu:.2f}, PG {api_pg:.2f}")
     print(f"  B  WhatsApp, delivered   {b_rate:7,.0f} msg/s   lag p50 {median_lag(wa, 0.5):.1f} ms p99 "
-          f"{median_lag(wa, 0.99):.1f} ms   CPU ms/msg gb {wa_cpu:.2f}, PG {wa_pg:.2f}   (acknowledged {ack:,.0f} req/s)")
+          f"{median_lag(wa, 0.99):.1f} ms   CPU ms/msg gb {wa_cpu:.2f}, PG {wa_pg:.2f}   "
+          f"(acknowledged {ack:,.0f} req/s)")
     per_round = ", ".join(f"{r:.2f}x" for r in ratios)
     print(f"  throughput B/A {ratio:.2f}x (target >= {1 / TARGET:.2f}x: within {TARGET}x of the API's) -> "
           f"{verdict(ratio, 1 / TARGET, True)}   (per round: {per_round})")
-    print(f"  checks: {'every stored message got exactly one reply, to its sender; no non-2xx' if not problems else 'FAILED: ' + '; '.join(problems)}")
+    ok = "every stored message got exactly one reply, to its sender; no non-2xx"
+    print(f"  checks: {ok if not problems else 'FAILED: ' + '; '.join(problems)}")
     print(f"summary: whatsapp_ratio={ratio:.2f} api_msgs_per_s={a_rate:.0f} whatsapp_msgs_per_s={b_rate:.0f} "
           f"whatsapp_ack_per_s={ack:.0f} lag_p50_ms={median_lag(wa, 0.5):.1f} lag_p99_ms={median_lag(wa, 0.99):.1f} "
           f"api_cpu_ms={api_cpu:.2f} whatsapp_cpu_ms={wa_cpu:.2f}")
@@ -424,6 +485,7 @@ if __name__ == "__main__":
     ap.add_argument("--seconds", type=float, default=6.0, help="seconds per run (default 6)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of alternating runs (default 3)")
     ap.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    ap.add_argument("--py-spy", metavar="PREFIX", help="also profile gb serve during a webhook run: PREFIX.folded, ...")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, bodies)")
     ap.add_argument("--graph-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     a = ap.parse_args()
