@@ -46,7 +46,7 @@ lint: install
 serve: install
 	$(BIN)/gb serve --host $${GB_HOST:-0.0.0.0} --port $${GB_PORT:-8080} --workers $${GB_WORKERS:-1}
 
-# bench/server.py's load generators: Debian's wrk (HTTP) and node with the ws package (WebSocket,
+# bench/server.py's and bench/channels.py's load generators: Debian's wrk (HTTP) and node with the ws package (WebSocket,
 # bench/package-lock.json); installed when missing.
 loadgen:
 	@command -v wrk >/dev/null 2>&1 || { echo "installing Debian's wrk for bench/server.py"; \
@@ -61,6 +61,7 @@ bench: install loadgen
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/kernel.py
 	$(BIN)/python bench/server.py
+	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/hostile.py --postgres
 
 clean:
