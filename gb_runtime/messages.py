@@ -24,7 +24,8 @@ class Inbound:
     `bot` None means the bot of the token's session. `origin` is an opaque name of the
     sender (a socket, a kernel): the session event of this turn carries it, so the sender can
     skip its own echo. `inbox_id` is the channel's stored inbound message this is (its turn marks
-    it done, so it is handled once; its replies go to the channel's outbox)."""
+    it done, so it is handled once; its replies go to the channel's outbox), `platform_id` the
+    platform's own id of it."""
 
     bot: str | None
     text: str
@@ -35,6 +36,7 @@ class Inbound:
     attachment: dict[str, Any] | None = None
     origin: str | None = None
     inbox_id: int | None = None
+    platform_id: str | None = None  # the platform's id of the inbound message (`inbox_id`'s)
 
 
 @dataclass(frozen=True)

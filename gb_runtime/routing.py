@@ -29,11 +29,14 @@ PUSH, INLINE = "push", "inline"
 _CHANNEL_SESSIONS = uuid.UUID("0b6f8f3e-5f7e-4a55-9d7c-3f1c2b6a9e10")
 
 
-def session_id_for(bot: str, channel: str, inbox_id: int) -> uuid.UUID:
+def session_id_for(bot: str, channel: str, address: str, platform_id: str) -> uuid.UUID:
     """The id of the session a channel's first inbound message starts: derived from that
-    message, so two processes handling it both try to create the same session and the second
-    fails (SessionExists) with nothing stored: one conversation, one greeting."""
-    return uuid.uuid5(_CHANNEL_SESSIONS, f"{bot}/{channel}/{inbox_id}")
+    message (the platform's own id of it, and who sent it), so two processes handling it both
+    try to create the same session and the second fails (SessionExists) with nothing stored:
+    one conversation, one greeting. Not from the inbox's row id: those repeat in every
+    database, and databases may share one Valkey (a test run's, staging's beside production's),
+    where equal session ids would share cached state."""
+    return uuid.uuid5(_CHANNEL_SESSIONS, f"{bot}/{channel}/{address}/{platform_id}")
 
 
 def payload_of(reply: Reply) -> dict[str, Any]:

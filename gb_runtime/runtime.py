@@ -162,6 +162,8 @@ class DialogRuntime:
         # under the session's lock (hash, status, expiry), so a copy here saves a lookup a message
         # and is never wrong for long: a session gone or re-tokened refuses it there.
         self._owners: OrderedDict[str, tuple[uuid.UUID, str]] = OrderedDict()
+        # (bot, channel, address) -> the session of a channel's address, most recent last (the same rules)
+        self._addresses: OrderedDict[tuple[str, str, str], uuid.UUID] = OrderedDict()
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
                     user_id: uuid.UUID | None = None, run_start: bool = True, client: str | None = None,
@@ -365,6 +367,12 @@ class DialogRuntime:
             UploadTooLarge, RateLimited, VariablesTooLarge, StoreUnavailable, UnknownBot.
         """
         token_hash = hash_token(inbound.token) if inbound.token is not None else None
+        try:
+            return await self._handle(inbound, token_hash)
+        except _StaleAddress:  # the session remembered for the address ended or went: look it up again
+            return await self._handle(inbound, token_hash)
+
+    async def _handle(self, inbound: Inbound, token_hash: str | None) -> Result:
         sid, bot, started = await self._session_for(inbound, token_hash)
         if started is not None:
             return started
@@ -374,6 +382,11 @@ class DialogRuntime:
         async with self.store.lock(sid, rate_limit=s.rate_limit_per_minute, history_limit=s.history_limit) as held:
             session = held
             for attempt in range(MAX_RETRIES):
+                if token_hash is None and inbound.address is not None and inbound.session_id is None and (
+                        session is None or session.status != "active" or session.address != inbound.address
+                        or session.channel != inbound.channel):
+                    self._addresses.pop((bot.name, inbound.channel, inbound.address), None)
+                    raise _StaleAddress()
                 if token_hash is not None and (session is None or not same_hash(session.token_hash, token_hash)):
                     self._owners.pop(token_hash, None)
                     raise InvalidToken("unknown session token")
@@ -416,11 +429,17 @@ class DialogRuntime:
         if inbound.session_id is not None:
             return inbound.session_id, bot, None
         if inbound.address is not None:
+            key = (bot.name, inbound.channel, inbound.address)
+            found = self._addresses.get(key)
+            if found is not None:
+                self._addresses.move_to_end(key)
+                return found, bot, None
             found = await self.store.find(bot.name, inbound.channel, inbound.address)
             if found is not None:
+                self._remember_address(key, found)
                 return found, bot, None
-            derived = session_id_for(bot.name, inbound.channel, inbound.inbox_id) \
-                if inbound.inbox_id is not None else None
+            derived = session_id_for(bot.name, inbound.channel, inbound.address, inbound.platform_id) \
+                if inbound.inbox_id is not None and inbound.platform_id is not None else None
             opens = derived is not None and "start" in bot.dialog_names()
             try:
                 started = await self.start(bot.name, channel=inbound.channel, address=inbound.address,
@@ -431,8 +450,16 @@ class DialogRuntime:
                 if opens:
                     raise InboxDone(f"inbound message {inbound.inbox_id} was handled already") from None
                 return derived, bot, None
+            self._remember_address(key, started.session_id)
             return started.session_id, bot, started if opens else None
         raise InvalidToken("a session token is required")
+
+    def _remember_address(self, key: tuple[str, str, str], session_id: uuid.UUID) -> None:
+        """Remember the session of a channel's address: the next message skips the lookup (and
+        is checked under the session's lock: an ended session's entry is dropped there)."""
+        self._addresses[key] = session_id
+        if len(self._addresses) > OWNERS_KEPT:
+            self._addresses.popitem(last=False)
 
     async def _owner(self, token_hash: str) -> tuple[uuid.UUID, str]:
         """The (session id, bot) a token names: remembered, or looked up in the store.
@@ -966,6 +993,10 @@ class DialogRuntime:
         session.status = "ended"
         session.user_id = uid
         return target
+
+
+class _StaleAddress(Exception):
+    """The session remembered for a channel's address is not its active one any more."""
 
 
 def compile_cached(source: str, name: str) -> Program:

@@ -172,7 +172,7 @@ class Dispatcher:
                 text = str(payload.get("text") or (attachment or {}).get("name") or "")
                 await self.turns.message(Inbound(bot=item.bot_id, text=text, channel=item.channel,
                                                  address=item.address, attachment=attachment, inbox_id=item.id,
-                                                 origin=f"channel:{item.channel}"))
+                                                 platform_id=item.platform_id, origin=f"channel:{item.channel}"))
             self.handled += 1
         except (InboxDone, SessionExists):
             log.info("inbound %s (%s %s) was handled by another process", item.id, item.channel, item.platform_id)
@@ -267,4 +267,4 @@ class Dispatcher:
 def _start_id(item: InboxItem) -> uuid.UUID:
     from gb_runtime.routing import session_id_for
 
-    return session_id_for(item.bot_id, item.channel, item.id)
+    return session_id_for(item.bot_id, item.channel, item.address, item.platform_id)

@@ -306,3 +306,20 @@ async def test_a_message_gb_refuses_fails_once_with_its_reason_and_the_next_one_
     item = await queue.inbox(row_id)
     assert not new and item is not None
     assert (item.status, item.attempts) == ("failed", 1) and "5,000 characters" in (item.error or "")
+
+
+async def test_after_the_session_ends_the_next_message_opens_a_new_conversation(wa: Any) -> None:
+    server, api = wa
+    sender = phone()
+    await post(server, text(sender, "oi"))
+    await post(server, text(sender, "Ana"))
+    await replies(api, sender, 2)  # the address's session is remembered by now
+    first = await server.runtime.store.find("default", "whatsapp", sender)
+    assert first is not None
+    await server.runtime.end(first)
+    await post(server, text(sender, "oi de novo"))
+    (*_, again) = await replies(api, sender, 3)
+    assert again["text"]["body"] == "Hello! What is your name?"
+    second = await server.runtime.store.find("default", "whatsapp", sender)
+    assert second is not None and second != first
+    assert [m.content for m in await server.runtime.history(second)] == ["oi de novo", "Hello! What is your name?"]
