@@ -22,17 +22,20 @@ from .errors import (
     TooManySessions,
     UnknownBot,
     UnknownDialog,
+    UnknownFile,
     UploadTooLarge,
+    UnsupportedFile,
     WrongBot,
 )
+from .files import FileStore
 from .messages import DialogState, Inbound, Reply, Result, SessionSummary, Suggestion, Waiting
 from .runtime import DialogRuntime
 from .timers import TimerService
 
 __all__ = [
     "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
-    "DialogState", "DialogWaiting", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded",
+    "DialogState", "DialogWaiting", "FileStore", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded",
     "SessionError", "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings",
     "StoreUnavailable", "Suggestion", "TemplateNotFound", "TimerService", "TooManyNewSessions", "TooManySessions",
-    "UnknownBot", "UnknownDialog", "UploadTooLarge", "Waiting", "WrongBot",
+    "UnknownBot", "UnknownDialog", "UnknownFile", "UploadTooLarge", "UnsupportedFile", "Waiting", "WrongBot",
 ]
