@@ -23,8 +23,8 @@ from .errors import (
     UnknownBot,
     UnknownDialog,
     UnknownFile,
-    UploadTooLarge,
     UnsupportedFile,
+    UploadTooLarge,
     WrongBot,
 )
 from .files import FileStore
@@ -34,8 +34,10 @@ from .timers import TimerService
 
 __all__ = [
     "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
-    "DialogState", "DialogWaiting", "FileStore", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded",
+    "DialogState", "DialogWaiting", "FileStore", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result",
+    "SessionEnded",
     "SessionError", "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings",
     "StoreUnavailable", "Suggestion", "TemplateNotFound", "TimerService", "TooManyNewSessions", "TooManySessions",
-    "UnknownBot", "UnknownDialog", "UnknownFile", "UploadTooLarge", "UnsupportedFile", "Waiting", "WrongBot",
+    "UnknownBot", "UnknownDialog", "UnknownFile", "UploadTooLarge", "UnsupportedFile", "Waiting",
+    "WrongBot",
 ]

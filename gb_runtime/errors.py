@@ -34,7 +34,8 @@ from gb_sessions.errors import Refusal, TooManyNewSessions, TooManySessions
 
 __all__ = [
     "DialogRuntimeError", "InvalidToken", "SessionExpired", "WrongBot", "SessionEnded", "SessionNotFound",
-    "UnknownDialog", "UnknownFile", "UploadTooLarge", "UnsupportedFile", "DialogWaiting", "TooManySessions", "TooManyNewSessions", "BotError",
+    "UnknownDialog", "UnknownFile", "UploadTooLarge", "UnsupportedFile", "DialogWaiting", "TooManySessions",
+    "TooManyNewSessions", "BotError",
     "BotConfigError", "BotStorageError", "UnknownBot", "TemplateNotFound", "Refusal",
 ]
 

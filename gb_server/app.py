@@ -50,6 +50,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
     from .api import ChatHandler, HistoryHandler, SessionHandler
     from .base import NotFound, StaticFiles
     from .channels.directline import directline_routes
+    from .files import FileHandler, UploadHandler
     from .pages import ChatPage, HealthHandler, MetricsHandler, OpenApiHandler
     from .socket import ChatSocket
 
@@ -62,6 +63,8 @@ def make_app(ctx: Context) -> tornado.web.Application:
         (rf"/{BOT}api/session", SessionHandler, kw),
         (rf"/{BOT}api/session/history", HistoryHandler, kw),
         (rf"/{BOT}api/chat", ChatHandler, kw),
+        (rf"/{BOT}api/upload", UploadHandler, kw),
+        (rf"/{BOT}files/(?P<file_id>[A-Za-z0-9_-]+)", FileHandler, kw),
         (rf"/{BOT}ws", ChatSocket, kw),
         *directline_routes(ctx),
         (r"/(?P<bot>[A-Za-z0-9_-]+)?/?", ChatPage, kw),
