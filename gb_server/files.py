@@ -3,9 +3,10 @@
 ``POST /api/upload`` and ``/<bot>/api/upload`` (Bearer): a ``multipart/form-data`` body with
 the field ``file``, or the file itself as the body (its name in ``?name=``, its declared type in
 Content-Type). The token is checked before the body is read (401); a body declared larger than
-the bot's ``max-upload-mb`` (plus MULTIPART_SLACK for the form's framing) is refused with a 413 as
-soon as its headers arrive, and the connection closed; a chunked one is dropped as it comes once
-over the cap, then refused. A file within the limit is stored (gb_runtime.files: its type sniffed
+the bot's ``max-upload-mb`` (plus MULTIPART_SLACK for the form's framing) is refused with a 413
+and never held: one declared larger than DISCARD_BYTES as soon as its headers arrive (the
+connection closed), a smaller one, or a chunked one, dropped as it comes, then refused (so that
+a client still sending sees the JSON 413, not a reset). A file within the limit is stored (gb_runtime.files: its type sniffed
 from the content), then goes through the one turn path as the user's message ``[file] <name>``
 with the file object as its attachment: the answer to a waiting ``HEAR x AS FILE`` (IMAGE, AUDIO,
 DOCUMENT check its kind, and re-ask), or, when no HEAR waits, a message recorded with no reply.
@@ -34,7 +35,7 @@ import tornado.web
 
 from gb_runtime import Inbound
 
-from .base import ApiError, BaseHandler
+from .base import DISCARD_BYTES, ApiError, BaseHandler
 
 __all__ = ["UploadHandler", "FileHandler", "MULTIPART_SLACK", "disposition"]
 
@@ -49,29 +50,42 @@ class UploadHandler(BaseHandler):
 
     token: str | None = None
     bot: str | None = None
+    limit = 0
+    refusal: Exception | None = None  # found in prepare, raised once the body is read (or at once: see there)
 
     async def prepare(self) -> None:  # type: ignore[override]
-        """The token and the size, before any of the body is read."""
+        """The token and the declared size, before any of the body is read. A refusal of a body
+        declared larger than DISCARD_BYTES is sent at once (and the connection closed); a smaller
+        body is read and dropped first, then refused (a client still sending would see a reset
+        rather than the JSON error)."""
         self.cors()
         if self.request.method != "POST":
             return
-        self._unread_body = True  # until the body is read: a refusal closes the connection
-        self.token = self.bearer()
-        url_bot = self.url_bot(self.path_kwargs.get("bot"))
-        sid = await self.ctx.runtime.authenticate(self.token, url_bot)
-        self.bot = (await self.ctx.runtime.summary(sid)).bot
-        self.limit = self.ctx.runtime.files.max_bytes(self.bot)
-        self.max_body_bytes = self.limit + MULTIPART_SLACK
         length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            raise self.too_large()
-        self._unread_body = False  # from here on the body is read (and dropped once over the cap)
+        declared = int(length) if length is not None and length.isdigit() else None
+        try:
+            self.token = self.bearer()
+            url_bot = self.url_bot(self.path_kwargs.get("bot"))
+            sid = await self.ctx.runtime.authenticate(self.token, url_bot)
+            self.bot = (await self.ctx.runtime.summary(sid)).bot
+            self.limit = self.ctx.runtime.files.max_bytes(self.bot)
+            self.max_body_bytes = self.limit + MULTIPART_SLACK
+            if declared is not None and declared > self.max_body_bytes:
+                raise self.too_large()
+        except Exception as exc:
+            self.refusal = exc
+            self.max_body_bytes = 0  # what comes is dropped
+            if declared is not None and declared > DISCARD_BYTES:
+                self._unread_body = True
+                raise
 
     def too_large(self) -> ApiError:
         return ApiError(413, "upload_too_large", f"the file is larger than the bot's max-upload-mb of "
                                                  f"{self.limit // (1024 * 1024)} MB")
 
     async def post(self, bot: str | None = None) -> None:
+        if self.refusal is not None:
+            raise self.refusal
         data, name, declared = self._file(self.body)
         files = self.ctx.runtime.files
         assert self.bot is not None and self.token is not None  # prepare set them
