@@ -7,8 +7,9 @@ the bot's ``max-upload-mb`` (plus MULTIPART_SLACK for the form's framing) is ref
 and never held: one declared larger than DISCARD_BYTES as soon as its headers arrive (the
 connection closed), a smaller one, or a chunked one, dropped as it comes, then refused (so that
 a client still sending sees the JSON 413, not a reset); a refused token likewise (401). A file
-within the limit is stored (gb_runtime.files: its type sniffed from the content), then goes through the one turn path as the user's message ``[file] <name>``
-with the file object as its attachment: the answer to a waiting ``HEAR x AS FILE`` (IMAGE, AUDIO,
+within the limit is stored (gb_runtime.files: its type sniffed from the content), then goes
+through the one turn path as the user's message ``[file] <name>`` with the file object as its
+attachment: the answer to a waiting ``HEAR x AS FILE`` (IMAGE, AUDIO,
 DOCUMENT check its kind, and re-ask), or, when no HEAR waits, a message recorded with no reply.
 The response is POST /api/chat's, with ``file`` (the stored object) and ``received`` (the user's
 message as stored, with its ``file``).
