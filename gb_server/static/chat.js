@@ -124,7 +124,7 @@ function fileParts(file) {
   const link = document.createElement(url ? "a" : "span");
   link.className = "gb-file-link";
   link.dataset.testid = "file-link";
-  link.textContent = `📎 ${name}`;
+  link.textContent = name;
   if (url) {
     link.href = url;
     link.target = "_blank";
