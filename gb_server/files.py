@@ -105,7 +105,7 @@ class UploadHandler(BaseHandler):
         """(bytes, name, declared type) of a multipart body's ``file`` field, or of a raw body.
 
         Raises:
-            ApiError: 400 bad_request: no ``file`` field, or an empty file.
+            ApiError: 400 bad_request: a malformed multipart body, no ``file`` field, or an empty file.
         """
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.lower().startswith("multipart/form-data"):
@@ -113,7 +113,10 @@ class UploadHandler(BaseHandler):
             parts: dict[str, list[tornado.httputil.HTTPFile]] = {}
             name: str | None
             declared: str | None
-            tornado.httputil.parse_body_arguments(content_type, body, args, parts)
+            try:
+                tornado.httputil.parse_body_arguments(content_type, body, args, parts)
+            except tornado.httputil.HTTPInputError as exc:  # a part's headers are not HTTP headers
+                raise ApiError(400, "bad_request", f"the multipart/form-data body is malformed: {exc}") from None
             found = parts.get("file")
             if not found:
                 raise ApiError(400, "bad_request", "a multipart/form-data upload needs a file in the field \"file\"")

@@ -144,6 +144,10 @@ async def test_upload_refusals(srv: InProcess, tmp_path: Path) -> None:
         assert r.status_code == 413 and r.json()["error"]["code"] == "upload_too_large"
         r = await c.post("/media/api/upload", headers=auth, files={"other": ("a.png", png(), "image/png")})
         assert r.status_code == 400 and "field \"file\"" in r.json()["error"]["message"]
+        malformed = b'--b\r\nContent-Disposition: form-data; name="\x89\tA"\r\n\r\n{}\r\n--b--\r\n'
+        r = await c.post("/media/api/upload", headers={**auth, "Content-Type": "multipart/form-data; boundary=b"},
+                         content=malformed)
+        assert r.status_code == 400 and "malformed" in r.json()["error"]["message"]
         r = await c.post("/media/api/upload?name=a.txt", headers=auth, content=b"")
         assert r.status_code == 400 and r.json()["error"]["message"] == "the file is empty"
         for url in ("/media/files/AAAAAAAAAAAAAAAAAAAAAA", "/media/files/short", "/nobot/files/AAAAAAAAAAAAAAAAAAAAAA"):
