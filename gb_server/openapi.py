@@ -34,7 +34,8 @@ _STARTED = {"type": "object", "required": ["session_id", "token", "bot", "messag
             "properties": {"session_id": _UUID, "token": {"type": "string"}, "bot": {"type": "string"},
                            "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"},
                            "suggestions": _SUGGESTIONS}}
-_REPLIES = {"type": "object", "required": ["session_id", "bot", "messages", "waiting", "suggestions"], "properties": {
+_REPLIES: dict[str, Any] = {
+    "type": "object", "required": ["session_id", "bot", "messages", "waiting", "suggestions"], "properties": {
     "session_id": _UUID, "bot": {"type": "string"}, "messages": _MESSAGES,
     "waiting": {"$ref": "#/components/schemas/Waiting"}, "suggestions": _SUGGESTIONS}}
 _DL_TOKEN = {"type": "object", "required": ["conversationId", "token", "expires_in"], "properties": {
