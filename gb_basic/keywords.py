@@ -156,9 +156,14 @@ _TABLE: tuple[KeywordSpec, ...] = (
     _k("SEND FILE", True, "SEND FILE file[, caption]", "Sends a file to the user, on every channel that "
        "can: a file from `HEAR x AS FILE`, a URL, or a path of the bot's folder (its `.gbdrive` first); "
        "the caption (or the file's name) is the message's text.", 'SEND FILE "report.pdf", "Your report"'),
-    _k("SEND TEMPLATE", False, "SEND TEMPLATE name, channel, to[, vars]", "Sends a message template "
-       "(WhatsApp, e-mail) to a recipient.", 'SEND TEMPLATE "welcome", "whatsapp", phone'),
-    _k("SEND SMS", False, "SEND SMS to, text", "Sends an SMS.", 'SEND SMS "+5511999990000", "Hi"'),
+    _k("SEND TEMPLATE", True, "SEND TEMPLATE name, channel, to[, vars]", "Sends a pre-approved message "
+       "template (WhatsApp's: the only messages allowed 24 hours after the user's last one) to an address, "
+       "its body's parameters from `vars` (a value or an array); through the channel's outbox, after the "
+       "turn is stored. Fails with \"channel not configured\" while the bot has no such channel.",
+       'SEND TEMPLATE "order_ready", "whatsapp", phone, [name, order_id]'),
+    _k("SEND SMS", True, "SEND SMS to, text", "Sends an SMS through the bot's Twilio number (its outbox), "
+       "after the turn is stored; fails with \"channel not configured\" without one.",
+       'SEND SMS "+5511999990000", "Hi"'),
     # --- schedules, suggestions, switchers, memory ----------------------------------------------------
     _k("ADD SWITCHER", True, "ADD SWITCHER name AS text", "Adds a switcher button (an answer format the "
        "user turns on and off, such as tables or cards) to the bot's replies.",
@@ -208,7 +213,7 @@ RUNNING: frozenset[str] = frozenset(k.name for k in _TABLE if k.runs)
 # messaging keywords for the channels, the LLM ones for the LLM. The error of a dialog that
 # reaches one says so.
 PENDING: dict[str, str] = {
-    **dict.fromkeys(("SEND EMAIL", "SEND TEMPLATE", "SEND SMS", "SEND TO SESSION", "CREATE DRAFT"),
+    **dict.fromkeys(("SEND EMAIL", "SEND TO SESSION", "CREATE DRAFT"),
                     "channel not configured"),
     "LLM": "no LLM configured",
 }

@@ -1,11 +1,26 @@
 """gb_runtime: bot packages and the DialogRuntime, the one door into a bot.
 
 The fronts (the kernel, the server and its channels) import what they need from here: the
-runtime and its types, the errors they turn into responses (every ``Refusal``), and the message
-and session types of gb_sessions that the runtime's read API returns.
+runtime and its types, the errors they turn into responses (every ``Refusal``), the message
+and session types of gb_sessions that the runtime's read API returns, and the channels' queues
+(``DialogRuntime.channels``: the inbox and outbox the server's channels fill and drain).
 """
 
-from gb_sessions import Message, SessionError, SessionRecord, StoreSettings, StoreUnavailable
+from gb_sessions import (
+    ChannelQueue,
+    InboxDone,
+    InboxItem,
+    Message,
+    OutboxItem,
+    RateLimited,
+    SessionBusy,
+    SessionError,
+    SessionExists,
+    SessionRecord,
+    StoreSettings,
+    StoreUnavailable,
+    utcnow,
+)
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .errors import (
@@ -33,6 +48,7 @@ from .runtime import DialogRuntime
 from .timers import TimerService
 
 __all__ = [
+    "ChannelQueue", "InboxDone", "InboxItem", "OutboxItem", "RateLimited", "SessionBusy", "SessionExists", "utcnow",
     "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
     "DialogState", "DialogWaiting", "FileStore", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result",
     "SessionEnded",

@@ -157,10 +157,40 @@ CONFIG_DOCS: dict[str, str] = {
     "public-dialogs": "Dialogs a user may start by typing their name, comma-separated (the fallback lists them).",
     "find-returns": "`list` (the default): FIND gives a list of rows; `row`: NULL for none, the row for "
                     "one, a list for several, as General Bots 3 does.",
+    # --- channels (docs/channels.md); any of these may be env:NAME, read from the environment ---
+    "whatsapp-app-secret": "WhatsApp: the Meta app's secret, which signs the webhooks (X-Hub-Signature-256).",
+    "whatsapp-token": "WhatsApp: the system user's access token the bot sends with.",
+    "whatsapp-phone-number-id": "WhatsApp: the id of the number the bot sends from.",
+    "whatsapp-verify-token": "WhatsApp: the verify token of the webhook's subscribe handshake.",
+    "whatsapp-api-url": "WhatsApp: the Graph API's base URL.",
+    "whatsapp-template-language": "WhatsApp: the language code of SEND TEMPLATE's templates (default: the "
+                                  "session's language, `pt` as `pt_BR`).",
+    "telegram-token": "Telegram: the bot's token from @BotFather.",
+    "telegram-secret": "Telegram: the webhook's secret_token (X-Telegram-Bot-Api-Secret-Token).",
+    "telegram-api-url": "Telegram: the Bot API's base URL.",
+    "twilio-account-sid": "Twilio (SMS, voice): the account SID.",
+    "twilio-auth-token": "Twilio: the auth token, which signs the webhooks (X-Twilio-Signature) and sends.",
+    "twilio-number": "Twilio: the number the bot sends SMS from.",
+    "twilio-api-url": "Twilio: the REST API's base URL.",
+    "twilio-voice-language": "Twilio voice: the language of `<Say>` and `<Gather>` (`pt-BR`; default: the "
+                             "bot's language, `pt` as `pt-BR`, `en` as `en-US`).",
+    "outbox-retry-seconds": "The first wait before a failed delivery to a push channel is tried again "
+                            "(seconds, doubling up to 300).",
+    "outbox-max-attempts": "Delivery attempts of an outbound message before it is dead-lettered "
+                           "(`gb outbox retry` replays it).",
 }
 # the defaults the reference shows for the keys that are not BotSettings fields
 CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did not understand.",
-                                   "public-dialogs": "", "find-returns": "list"}
+                                   "public-dialogs": "", "find-returns": "list",
+                                   "whatsapp-api-url": "https://graph.facebook.com/v21.0",
+                                   "telegram-api-url": "https://api.telegram.org",
+                                   "twilio-api-url": "https://api.twilio.com",
+                                   "outbox-retry-seconds": "2", "outbox-max-attempts": "10",
+                                   **dict.fromkeys(("whatsapp-app-secret", "whatsapp-token",
+                                                    "whatsapp-phone-number-id", "whatsapp-verify-token",
+                                                    "whatsapp-template-language", "telegram-token",
+                                                    "telegram-secret", "twilio-account-sid", "twilio-auth-token",
+                                                    "twilio-number", "twilio-voice-language"), "")}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import errno
 import json
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
 from .files import FileStore
 from .http_keywords import HttpAccess, HttpPolicy, is_url, shown_url
+from .messaging import Messaging
 from .schedules import ScheduleKeyword, timing
 from .send_file import file_to_send
 from .tables import TableKeywords
@@ -116,8 +117,9 @@ class Fulfiller:
                  user_name: str | None = None, dialog: str | None = None,
                  tables: TableStore | None = None, http: HttpAccess | None = None,
                  schedule: ScheduleKeyword | None = None, clock: Callable[[], dt.datetime] = utcnow,
-                 files: FileStore | None = None) -> None:
+                 channels: Mapping[str, str] | None = None, files: FileStore | None = None) -> None:
         self.session = session
+        self.messaging = Messaging(session, bot, channels or {})
         self.clock = clock
         self.dialog = dialog
         self.bot = bot
@@ -575,6 +577,12 @@ class Fulfiller:
         caption = values.to_str(args[1]) if len(args) > 1 and args[1] is not None else ""
         self.sent_files.append((caption or str(file["name"]), file))
 
+    async def send_template(self, args: list[Any]) -> None:
+        self.messaging.send_template(args)
+
+    async def send_sms(self, args: list[Any]) -> None:
+        self.messaging.send_sms(args)
+
     async def send_mail(self, args: list[Any]) -> None:
         raise BasicRuntimeError("SEND MAIL: channel not configured (no email channel is set up for "
                                 f"bot {self.bot.name})")
@@ -652,7 +660,8 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "SET LANGUAGE": Fulfiller.set_language, "SET SCHEDULE": Fulfiller.set_schedule,
     "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
     "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
-    "SEND MAIL": Fulfiller.send_mail, "SEND FILE": Fulfiller.send_file,
+    "SEND MAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template, "SEND SMS": Fulfiller.send_sms,
+    "SEND FILE": Fulfiller.send_file,
     "SET USER MEMORY": Fulfiller.set_user_memory, "GET USER MEMORY": Fulfiller.get_user_memory,
     "REMEMBER": Fulfiller.remember, "RECALL": Fulfiller.get_user_memory,
     "FIND": Fulfiller.find, "FIND ALL": Fulfiller.find_all, "INSERT": Fulfiller.insert,

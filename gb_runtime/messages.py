@@ -23,7 +23,8 @@ class Inbound:
 
     `bot` None means the bot of the token's session. `origin` is an opaque name of the
     sender (a socket, a kernel): the session event of this turn carries it, so the sender can
-    skip its own echo."""
+    skip its own echo. `inbox_id` is the channel's stored inbound message this is (its turn marks
+    it done, so it is handled once; its replies go to the channel's outbox)."""
 
     bot: str | None
     text: str
@@ -33,6 +34,7 @@ class Inbound:
     address: str | None = None
     attachment: dict[str, Any] | None = None
     origin: str | None = None
+    inbox_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -50,11 +50,14 @@ from gb_basic import (
 )
 from gb_basic.machine import state_variables
 from gb_sessions import (
+    ChannelQueue,
     ConcurrentUpdate,
+    InboxDone,
     Message,
     ScheduleStore,
     Session,
     SessionCap,
+    SessionExists,
     SessionRecord,
     SessionStore,
     UserStore,
@@ -82,6 +85,7 @@ from .files import FileStore
 from .http_keywords import HttpAccess
 from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Inbound, Reply, Result, SessionSummary, Waiting
+from .routing import route, session_id_for
 from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
 from .suggestions import Suggestion, offered, pick
 from .worker import run_dialog
@@ -124,13 +128,22 @@ class DialogRuntime:
             None: those keywords fail with "not available".
         schedules: where SET SCHEDULE keeps the bots' schedules; None: the statement is only
             checked (``gb run``).
+        channels: the channels' inbox and outbox (``gb serve``); None: no channel but the web's.
+
+    Attributes:
+        channel_modes: channel -> "push" or "inline" for the channels the server serves (set
+            by it): the replies of a session on one of them are queued in its outbox, in the
+            turn's transaction (routing.py).
     """
 
     def __init__(self, store: SessionStore, bots: BotRegistry, *, users: UserStore | None = None,
                  events: Events | None = None, clock: Callable[[], dt.datetime] = utcnow,
                  apologize: bool = True, tables: TableStore | None = None,
-                 http: httpx.AsyncClient | None = None, schedules: ScheduleStore | None = None) -> None:
+                 http: httpx.AsyncClient | None = None, schedules: ScheduleStore | None = None,
+                 channels: ChannelQueue | None = None) -> None:
         self.store = store
+        self.channels = channels
+        self.channel_modes: dict[str, str] = {}
         self.schedules = schedules
         self.tables = tables
         self.http = HttpAccess(http) if http is not None else None
@@ -153,7 +166,9 @@ class DialogRuntime:
         self._owners: OrderedDict[str, tuple[uuid.UUID, str]] = OrderedDict()
     # --- sessions ---------------------------------------------------------------------------------
     async def start(self, bot_name: str, *, channel: str = "web", address: str | None = None,
-                    user_id: uuid.UUID | None = None, run_start: bool = True, client: str | None = None) -> Result:
+                    user_id: uuid.UUID | None = None, run_start: bool = True, client: str | None = None,
+                    session_id: uuid.UUID | None = None, inbox_id: int | None = None,
+                    handled: bool = False, first: str | None = None) -> Result:
         """A new session (with a token, shown once); start.bas runs (unless `run_start` is
         False: a notebook runs what it wants) and its replies come back.
 
@@ -161,8 +176,16 @@ class DialogRuntime:
             client: who asks, as the front knows it (a web client's address): at most
                 `session-create-rate` new sessions a minute each. None (the kernel, a channel's
                 verified sender): no such limit.
+            session_id: the new session's id (a channel's first message derives it: routing.py).
+            inbox_id: the channel's inbound message that starts it (its replies answer it); with
+                `handled`, the message is marked done with this start (one that carries no
+                text: a call that rings, or the `first` message).
+            first: the user's message that opened the conversation, on a channel where the
+                user speaks first (WhatsApp, SMS): stored before start.bas runs, and not the
+                answer to its HEAR.
 
         Raises:
+            SessionExists: a session of `session_id` exists (nothing is stored).
             UnknownBot: no such bot.
             TooManyNewSessions: `client` started `session-create-rate` sessions in the last minute (429).
             TooManySessions: the bot has `max-sessions` active sessions (503, retry in a minute).
@@ -178,14 +201,17 @@ class DialogRuntime:
         if active >= cap.limit:  # before start.bas runs; the store counts again with the insert
             raise sessions_full(bot.name, active, cap.limit)
         token, token_hash = new_token()
-        session = Session(id=uuid.uuid4(), bot_id=bot.name, channel=channel, token_hash=token_hash,
+        session = Session(id=session_id or uuid.uuid4(), bot_id=bot.name, channel=channel, token_hash=token_hash,
                           created_at=now, last_activity=now, user_id=user_id, address=address)
         self._configure(session, s)
         result = Result(session.id, bot.name, token=token)
+        if first is not None:
+            result.received = session.add("user", first, channel=channel, at=now)
         if run_start and "start" in bot.dialog_names():
             await self._run(session, bot, bot.dialog("start"), "start", None, result, fresh_start=True)
         session.expires_at = self._expiry(session, s, now)
         result.suggestions = offered(session.context)
+        route(session, result, self.channel_modes, inbox_id=inbox_id, handled=handled)
         await self.store.create(session, cap=cap)
         self._publish(result, None)
         return result
@@ -341,7 +367,9 @@ class DialogRuntime:
             UploadTooLarge, RateLimited, VariablesTooLarge, StoreUnavailable, UnknownBot.
         """
         token_hash = hash_token(inbound.token) if inbound.token is not None else None
-        sid, bot = await self._session_for(inbound, token_hash)
+        sid, bot, started = await self._session_for(inbound, token_hash)
+        if started is not None:
+            return started
         s = bot.settings
         if inbound.attachment and int(inbound.attachment.get("size", 0)) > s.max_upload_mb * 1024 * 1024:
             raise UploadTooLarge(f"the file is larger than {s.max_upload_mb} MB")
@@ -358,6 +386,8 @@ class DialogRuntime:
                 result = Result(sid, bot.name)
                 await self._turn(session, bot, s, inbound, result)
                 result.suggestions = offered(session.context)
+                route(session, result, self.channel_modes, inbox_id=inbound.inbox_id,
+                      handled=inbound.inbox_id is not None)
                 try:
                     await self.store.save(session, max_variables_kb=s.max_variables_kb)
                 except ConcurrentUpdate:
@@ -372,24 +402,38 @@ class DialogRuntime:
         self._publish(result, inbound)  # after the unlock: a listener may read the session at once
         return result
 
-    async def _session_for(self, inbound: Inbound, token_hash: str | None) -> tuple[uuid.UUID, BotPackage]:
-        """The session and bot of a message (a token's is checked again under the lock)."""
+    async def _session_for(self, inbound: Inbound, token_hash: str | None
+                           ) -> tuple[uuid.UUID, BotPackage, Result | None]:
+        """The session and bot of a message (a token's is checked again under the lock). A
+        channel's message from an address with no session starts one: that message opens the
+        conversation (start.bas runs after it), and the start is its turn (the third value)."""
         if token_hash is not None:  # the hash, status and expiry are checked under the lock
             sid, bot_id = await self._owner(token_hash)
             if inbound.bot is not None and bot_id != inbound.bot:
                 raise WrongBot(f"this token belongs to another bot ({bot_id}), not {inbound.bot}")
-            return sid, self.bots.get(bot_id)
+            return sid, self.bots.get(bot_id), None
         if inbound.bot is None:
             raise InvalidToken("a session token is required")
         bot = self.bots.get(inbound.bot)
         if inbound.session_id is not None:
-            return inbound.session_id, bot
+            return inbound.session_id, bot, None
         if inbound.address is not None:
             found = await self.store.find(bot.name, inbound.channel, inbound.address)
             if found is not None:
-                return found, bot
-            started = await self.start(bot.name, channel=inbound.channel, address=inbound.address)
-            return started.session_id, bot
+                return found, bot, None
+            derived = session_id_for(bot.name, inbound.channel, inbound.inbox_id) \
+                if inbound.inbox_id is not None else None
+            opens = derived is not None and "start" in bot.dialog_names()
+            try:
+                started = await self.start(bot.name, channel=inbound.channel, address=inbound.address,
+                                           session_id=derived, inbox_id=inbound.inbox_id, handled=opens,
+                                           first=inbound.text if opens else None)
+            except SessionExists:  # another process started it for this very message: go on in it
+                assert derived is not None
+                if opens:
+                    raise InboxDone(f"inbound message {inbound.inbox_id} was handled already") from None
+                return derived, bot, None
+            return started.session_id, bot, started if opens else None
         raise InvalidToken("a session token is required")
 
     async def _owner(self, token_hash: str) -> tuple[uuid.UUID, str]:
@@ -564,7 +608,7 @@ class DialogRuntime:
                                    on_set=self._schedule_noted)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
                            dialog=program.name, tables=self.tables, http=self.http, schedule=schedule,
-                           clock=self.clock, files=self.files)
+                           clock=self.clock, channels=self.channel_modes, files=self.files)
         apologize = self.apologize if apologize is None else apologize
         whole = (source is None and entry == "main") or bool(stack)  # a dialog of its own (not a cell, not ON LOGIN)
         try:
@@ -721,7 +765,7 @@ class DialogRuntime:
                     if session.channel == SCHEDULE_CHANNEL:
                         _end_unattended(session, result)
                     result.suggestions = offered(session.context)
-                    await self._commit(session, bot)
+                    await self._commit(session, bot, result)
         except (SessionNotFound, UnknownBot) as exc:
             log.warning("timer %s of session %s: %s; dropped", timer_id, session_id, exc)
         if result is None:
@@ -813,7 +857,11 @@ class DialogRuntime:
             self._configure(session, bot.settings)
             yield session, bot
 
-    async def _commit(self, session: Session, bot: BotPackage) -> None:
+    async def _commit(self, session: Session, bot: BotPackage, result: Result | None = None) -> None:
+        """Save a turn that is not a user's message (a timer's, a cell's), its replies queued
+        for the session's channel like any turn's."""
+        if result is not None:
+            route(session, result, self.channel_modes)
         session.last_activity = self.clock()
         await self.store.save(session, max_variables_kb=bot.settings.max_variables_kb)
 
@@ -834,7 +882,7 @@ class DialogRuntime:
             await self._run(session, bot, program, name, None, result, source=source, result_var=result_var,
                             variables=session.variables)
             result.suggestions = offered(session.context)
-            await self._commit(session, bot)
+            await self._commit(session, bot, result)
             result.variables = dict(session.variables)
         self._publish(result, None)
         return result
@@ -853,7 +901,7 @@ class DialogRuntime:
             session.dialog = None
             await self._run(session, bot, program, name.lower(), None, result)
             result.suggestions = offered(session.context)
-            await self._commit(session, bot)
+            await self._commit(session, bot, result)
         self._publish(result, None)
         return result
 

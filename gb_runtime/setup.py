@@ -98,7 +98,7 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
     client = http if http is not None else new_http_client()
     runtime = DialogRuntime(wb or stores.store, BotRegistry(bots_dir, settings.data_dir), users=stores.users,
                             events=events, apologize=apologize, tables=TableStore(stores.engine), http=client,
-                            schedules=stores.schedules)
+                            schedules=stores.schedules, channels=stores.channels)
     timers = TimerService(runtime, runtime.store, schedules=run_schedules)
     timers.start()
     return Services(runtime, stores, events, wb, timers, client)

@@ -21,6 +21,10 @@ from .metrics import Metrics
 from .settings import ServerSettings
 
 if TYPE_CHECKING:
+    import httpx
+
+    from .channels.base import ChannelRegistry
+    from .channels.dispatch import Dispatcher
     from .turns import Turns
 
 __all__ = ["Context", "make_app", "STATIC"]
@@ -44,12 +48,52 @@ class Context:
 
         return Turns(self)
 
+    @functools.cached_property
+    def platform_http(self) -> httpx.AsyncClient:
+        """The client of the platforms' APIs (sending replies, fetching files): timeouts on
+        every call; closed with the server."""
+        import httpx
+
+        return httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False,
+                                 headers={"User-Agent": "gb-server"})
+
+    @functools.cached_property
+    def channels(self) -> ChannelRegistry:
+        """The bots' channel adapters (channels/), as their config.csv turns them on."""
+        from .channels import KINDS
+        from .channels.base import ChannelRegistry
+
+        return ChannelRegistry(self.runtime.bots, KINDS, self.platform_http, public_url=self.settings.public_url)
+
+    @functools.cached_property
+    def dispatcher(self) -> Dispatcher:
+        """The inbox and outbox loops (started by the server: ``start_channels``)."""
+        from .channels.dispatch import Dispatcher
+
+        if self.runtime.channels is None:
+            raise RuntimeError("the runtime has no channel queues (open it with open_services)")
+        return Dispatcher(self.turns, self.runtime.channels, self.channels,
+                          lease_seconds=float(self.settings.channel_lease_seconds))
+
+    def start_channels(self) -> None:
+        """Route the channels' replies to the outbox and start delivering (``gb serve``)."""
+        self.runtime.channel_modes.update(self.channels.modes())
+        self.dispatcher.start()
+
+    async def close(self) -> None:
+        """Stop the channels' loops and close the platforms' client."""
+        if "dispatcher" in self.__dict__:
+            await self.dispatcher.stop()
+        if "platform_http" in self.__dict__:
+            await self.platform_http.aclose()
+
 
 def make_app(ctx: Context) -> tornado.web.Application:
     """The application for one server process."""
     from .api import ChatHandler, HistoryHandler, SessionHandler
     from .base import NotFound, StaticFiles
     from .channels.directline import directline_routes
+    from .channels.webhook import channel_routes
     from .files import FileHandler, UploadHandler
     from .pages import ChatPage, HealthHandler, MetricsHandler, OpenApiHandler
     from .socket import ChatSocket
@@ -67,6 +111,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
         (rf"/{BOT}files/(?P<file_id>[A-Za-z0-9_-]+)", FileHandler, kw),
         (rf"/{BOT}ws", ChatSocket, kw),
         *directline_routes(ctx),
+        *channel_routes(ctx),
         (r"/(?P<bot>[A-Za-z0-9_-]+)?/?", ChatPage, kw),
     ]
     return tornado.web.Application(

@@ -37,6 +37,9 @@ def serve(bots_dir: Path | None, port: int | None, host: str, workers: int) -> N
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if not os.environ.get("GB_ACCESS_LOG"):  # every request logged only on demand; errors always are
         logging.getLogger("tornado.access").setLevel(logging.WARNING)
+    # httpx logs every request's URL at INFO, and a Telegram call's URL holds the bot's token
+    # (``/bot<token>/sendMessage``): its failures still show, as WARNING and above
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = ServerSettings.from_env(bots_dir=bots_dir, port=port)
     sockets = tornado.netutil.bind_sockets(settings.port, host)
     if workers > 1:
@@ -64,7 +67,9 @@ MAX_WIRE_BODY = 1 << 30  # bytes Tornado itself lets through; the handlers refus
 async def run_server(settings: ServerSettings, sockets: list) -> None:  # type: ignore[type-arg]
     """Open the stores, serve on `sockets` until SIGTERM or SIGINT, then close cleanly."""
     services = await open_services(settings.storage, settings.bots_dir)
-    app = make_app(Context(services.runtime, settings))
+    ctx = Context(services.runtime, settings)
+    app = make_app(ctx)
+    ctx.start_channels()
     # no xheaders: X-Real-Ip / X-Forwarded-* are anyone's to send; the per-client limits read
     # X-Forwarded-For only from GB_TRUSTED_PROXIES (base.client_key), public URLs come from GB_PUBLIC_URL
     server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_WIRE_BODY, xheaders=False)
@@ -82,6 +87,7 @@ async def run_server(settings: ServerSettings, sockets: list) -> None:  # type: 
     cleaner.cancel()
     server.stop()
     await server.close_all_connections()
+    await ctx.close()
     await services.close()
 
 

@@ -23,6 +23,10 @@ class Metrics:
         self.latency = Histogram("gb_message_seconds", "Time to handle one user message (seconds)", ["bot"],
                                  registry=self.registry,
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.channel_in = Counter("gb_channel_inbound_total", "Channel webhook messages, by outcome (stored, "
+                                  "redelivered: stored before)", ["bot", "channel", "outcome"], registry=self.registry)
+        self.channel_out = Counter("gb_channel_outbound_total", "Channel deliveries, by outcome (sent, retry, dead)",
+                                   ["channel", "outcome"], registry=self.registry)
 
         self.open_sockets = 0
 

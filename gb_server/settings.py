@@ -5,7 +5,9 @@ default none: the API is same-origin), ``GB_MAX_BODY_KB`` (64: requests and sock
 ``GB_MAX_MESSAGE_CHARS`` (4000: one user message), ``GB_PUBLIC_URL`` and ``GB_ALLOWED_HOSTS``
 (where handed-out URLs point), ``GB_METRICS_TOKEN`` (who may read /metrics), ``GB_TRUSTED_PROXIES``
 (comma separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` names the client;
-default none: a client is the connection's peer address). Storage: see gb_sessions/config.py.
+default none: a client is the connection's peer address), ``GB_CHANNEL_LEASE_SECONDS`` (60: how
+long a process holds a claimed inbound or outbound channel message before another may take it;
+what a process killed mid-message delays it by). Storage: see gb_sessions/config.py.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class ServerSettings:
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")  # hosts a handed-out URL may name otherwise
     metrics_token: str | None = None  # /metrics needs it as a Bearer token; None: loopback only
     trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed (client limits)
+    channel_lease_seconds: int = 60  # a claimed channel message is another process's after this long
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, *, bots_dir: Path | None = None,
@@ -62,6 +65,7 @@ class ServerSettings:
                                                               or "localhost,127.0.0.1").split(",") if h.strip()),
             metrics_token=environ.get("GB_METRICS_TOKEN") or None,
             trusted_proxies=_networks("GB_TRUSTED_PROXIES", environ.get("GB_TRUSTED_PROXIES", "")),
+            channel_lease_seconds=number("GB_CHANNEL_LEASE_SECONDS", 60),
         )
 
 

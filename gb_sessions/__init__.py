@@ -7,14 +7,17 @@ ratelimit.py, users.py and tokens.py.
 
 from .base import SessionCap, SessionRecord, SessionStore, variables_size
 from .cache import CachedStore, ValkeyCache
+from .channel_queue import ChannelQueue, InboxItem, OutboxItem
 from .config import Stores, StoreSettings, open_stores
 from .errors import (
     AuthenticationFailed,
     ConcurrentUpdate,
+    InboxDone,
     LockLost,
     RateLimited,
     SessionBusy,
     SessionError,
+    SessionExists,
     StoreUnavailable,
     TooManyNewSessions,
     TooManySessions,
@@ -22,13 +25,14 @@ from .errors import (
 )
 from .memory import MemoryStore
 from .schedules import Schedule, ScheduleSpec, ScheduleStore
-from .session import MemoryWrite, Message, Session, Timer, memory_owner, utcnow
+from .session import MemoryWrite, Message, Outgoing, Session, Timer, memory_owner, utcnow
 from .store import SqlStore
 from .users import User, UserStore
 from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
-    "AuthenticationFailed", "CachedStore", "ConcurrentUpdate", "LockLost", "LostUpdate", "MemoryStore", "MemoryWrite",
+    "AuthenticationFailed", "CachedStore", "ChannelQueue", "InboxDone", "InboxItem", "Outgoing", "OutboxItem",
+    "SessionExists", "ConcurrentUpdate", "LockLost", "LostUpdate", "MemoryStore", "MemoryWrite",
     "Message", "RateLimited", "Schedule", "ScheduleSpec", "ScheduleStore", "Session", "SessionBusy", "SessionCap",
     "SessionError", "SessionRecord", "SessionStore",
     "SqlStore", "StoreSettings", "StoreUnavailable", "Stores", "Timer", "TooManyNewSessions", "TooManySessions",

@@ -466,7 +466,8 @@ class CachedStore(SessionStore):
             await self.cache.forget(session.id)  # never keep a copy that may be stale
             raise
         written = dataclasses.replace(session, version=session.version + 1, pending=[], memory_writes={},
-                                      user_memory_writes=[], lease=None, new_timers=[], done_timers=[])
+                                      user_memory_writes=[], lease=None, new_timers=[], done_timers=[],
+                                      outbox=[], inbox_done=[])
         if isinstance(lease, _ValkeyLease) and lease.session_id == session.id:
             earlier: list[Message] = lease.write[1] if lease.write else []
             lease.write = (written, earlier + new)  # written through together with the unlock

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .base import SessionStore
 from .cache import CachedStore, ValkeyCache
+from .channel_queue import ChannelQueue
 from .database import make_engine, migrate, sqlite_url
 from .schedules import ScheduleStore
 from .store import SqlStore
@@ -54,6 +55,7 @@ class Stores:
     users: UserStore
     redis: Redis | None
     schedules: ScheduleStore
+    channels: ChannelQueue
 
     async def close(self) -> None:
         if self.redis is not None:
@@ -70,4 +72,4 @@ async def open_stores(settings: StoreSettings, *, run_migrations: bool = True) -
     redis = Redis.from_url(settings.valkey_url, socket_timeout=2, socket_connect_timeout=2) \
         if settings.valkey_url else None
     store: SessionStore = CachedStore(sql, ValkeyCache(redis)) if redis is not None else sql
-    return Stores(engine, store, sql, UserStore(engine), redis, ScheduleStore(engine))
+    return Stores(engine, store, sql, UserStore(engine), redis, ScheduleStore(engine), ChannelQueue(engine))

@@ -16,6 +16,10 @@ Tree::
         ├── SessionBusy          503   another message held the session for all of the wait (retry_after:
         │   │                          what is left of its lease; locks.py)
         │   └── LockLost         503   the turn lost its session's lock before it committed (nothing saved)
+        ├── SessionExists        409   a session of that id exists already (a channel's first message
+        │                              handled twice: the second start stores nothing)
+        ├── InboxDone            409   the inbound message was handled already (by another process,
+        │                              after this one's claim lapsed): this turn is not stored
         └── ConcurrentUpdate     409   the session changed under us (the caller retries the turn)
             └── LostUpdate       409   a background save found the session changed (writebehind.py)
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 __all__ = [
     "Refusal", "SessionError", "AuthenticationFailed", "VariablesTooLarge", "RateLimited", "TooManyNewSessions",
     "TooManySessions", "StoreUnavailable", "TableError", "SessionBusy", "LockLost", "ConcurrentUpdate",
+    "SessionExists", "InboxDone",
 ]
 
 
@@ -103,3 +108,17 @@ class LockLost(SessionBusy):
 
 class ConcurrentUpdate(SessionError):
     status, code = 409, "concurrent_update"
+
+
+class SessionExists(SessionError):
+    """A session of that id is stored already (ids derived from a channel's first message make a
+    second start of one conversation fail here, with nothing written)."""
+
+    status, code = 409, "session_exists"
+
+
+class InboxDone(SessionError):
+    """The inbound message this turn handles was handled already: the turn is rolled back (a
+    message is handled once, even when two processes both got to it)."""
+
+    status, code = 409, "inbox_done"

@@ -19,10 +19,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .base import Lease, SessionCap, SessionRecord, SessionStore, sessions_full
-from .errors import ConcurrentUpdate
+from .errors import ConcurrentUpdate, SessionExists
 from .locks import LocalLocks
 from .ratelimit import WINDOW
-from .session import MemoryWrite, Message, Session, Timer
+from .session import MemoryWrite, Message, Outgoing, Session, Timer
 
 __all__ = ["MemoryStore"]
 
@@ -48,12 +48,13 @@ class MemoryStore(SessionStore):
         self._ids = itertools.count(1)
         self._locks = LocalLocks()
         self._hits: dict[str, deque[float]] = {}
+        self.outbox: list[Outgoing] = []  # what the turns queued for push channels (nothing delivers them here)
 
     def _stored(self, session: Session) -> Session:
         return dataclasses.replace(
             session, variables=_copy(session.variables), context=_copy(session.context), dialog=_copy(session.dialog),
             history=None, pending=[], memory_writes={}, user_memory_writes=[], lease=None, new_timers=[],
-            done_timers=[])
+            done_timers=[], outbox=[], inbox_done=[])
 
     def _append(self, session: Session) -> None:
         stored = self.messages.setdefault(session.id, [])
@@ -68,6 +69,9 @@ class MemoryStore(SessionStore):
             self.timer_rows[t.id] = (t, None, None)
         for timer_id in session.done_timers:
             self.timer_rows.pop(timer_id, None)
+        for out in session.outbox:
+            out.id = next(self._ids)
+            self.outbox.append(dataclasses.replace(out, payload=_copy(out.payload)))
 
     # --- primitives ------------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -78,6 +82,8 @@ class MemoryStore(SessionStore):
             yield Lease(session_id)
 
     async def _insert(self, session: Session, cap: SessionCap | None) -> None:
+        if session.id in self.sessions:
+            raise SessionExists(f"session {session.id} exists already")
         if cap is not None:  # no await between the count and the insert: atomic in this process
             active = sum(1 for s in self._active(session.bot_id) if _counts(s, cap.idle_since, cap.empty_since))
             if active >= cap.limit:

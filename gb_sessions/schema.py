@@ -5,7 +5,9 @@ context, the waiting dialog), ``bots``, ``bot_memory``, ``users``, ``user_identi
 ``timers`` (the due times of waiting dialogs), ``schedules`` (``SET SCHEDULE``: when a
 dialog runs on its own), ``rate_limit_hits`` (what a sliding window limits without Valkey: new
 sessions per client) and ``user_memory`` (SET USER MEMORY and REMEMBER: per user within a bot,
-with an optional expiry).
+with an optional expiry), ``inbox`` and ``outbox`` (the channels' durable messages: what a
+webhook brought, stored before it is acknowledged; what a turn sends to a push channel, stored in
+the turn's transaction and delivered after it).
 Schema changes are Alembic migrations (gb_sessions/migrations).
 """
 
@@ -20,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Bot", "User", "UserIdentity", "SessionRow", "MessageRow", "SessionState", "BotMemory",
-           "TimerRow", "ScheduleRow", "RateLimitHit", "UserMemory"]
+           "TimerRow", "ScheduleRow", "RateLimitHit", "UserMemory", "InboxRow", "OutboxRow"]
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 Time = DateTime(timezone=True)
@@ -183,3 +185,69 @@ class UserMemory(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(Time, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(Time)
     __table_args__ = (Index("ix_user_memory_owner", "owner"),)
+
+
+class InboxRow(Base):
+    """One inbound message of a channel (a webhook's), committed before the webhook is answered.
+
+    Unique on (bot, channel, the platform's message id: ``wamid``, ``update_id``, ``MessageSid``),
+    so a redelivery stores nothing new. `status` "new" until a turn handles it ("done", in that
+    turn's own transaction) or it fails for good ("failed", `error` kept); a process claims a new
+    one (`claimed_by` until `claimed_until`, a lease a dead process lets lapse) to handle it.
+    `payload` is the message in gb's terms (text, choice, attachment, the sender's name)."""
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    bot_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(50))
+    platform_id: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(Time)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(Time)
+    error: Mapped[str | None] = mapped_column(Text)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    received_at: Mapped[dt.datetime] = mapped_column(Time)
+    done_at: Mapped[dt.datetime | None] = mapped_column(Time)
+    __table_args__ = (Index("ix_inbox_platform", "bot_id", "channel", "platform_id", unique=True),
+                      Index("ix_inbox_status_next", "status", "next_attempt_at"),
+                      Index("ix_inbox_address", "bot_id", "channel", "address", "id"))
+
+
+class OutboxRow(Base):
+    """One message for a channel, written in the transaction of the turn that produced it.
+
+    `status`: "pending" until delivered ("sent", with the platform's id), retried with backoff
+    (`attempts`, `next_attempt_at`, `error` the platform's last answer) and "dead" after the
+    bot's outbox-max-attempts or an error retrying cannot mend; "inline" rows (voice) are the
+    webhook response's own and never pushed. `delivery` is the platform's later status of a sent
+    message (WhatsApp's sent/delivered/read/failed). One process at a time holds a row
+    (`claimed_by` until `claimed_until`)."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    inbox_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    bot_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(Time)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(Time)
+    error: Mapped[str | None] = mapped_column(Text)
+    platform_id: Mapped[str | None] = mapped_column(String(300))
+    delivery: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(Time)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(Time)
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),
+                      Index("ix_outbox_address", "channel", "address", "id"),
+                      Index("ix_outbox_inbox", "inbox_id"),
+                      Index("ix_outbox_platform", "channel", "platform_id"))

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Message", "MemoryWrite", "Session", "Timer", "memory_owner", "utcnow"]
+__all__ = ["Message", "MemoryWrite", "Outgoing", "Session", "Timer", "memory_owner", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -68,6 +68,27 @@ class MemoryWrite:
         return self.expires_at is None or now < self.expires_at
 
 
+@dataclass
+class Outgoing:
+    """A message for a push channel (WhatsApp, Telegram, SMS) or an inline one (voice), a row of
+    the ``outbox`` written in the SAME transaction as the turn that produced it, and delivered
+    after that commit (gb_server/channels/dispatch.py): nothing leaves that is not stored, and
+    nothing stored is lost.
+
+    `payload` is what to send, in gb's own terms (``{"content", "choices", "file", "template",
+    "suggestions"}``); the channel's adapter renders it in the platform's forms. `inline` rows
+    (voice) are not pushed: the webhook's own HTTP response carries them. `inbox_id` is the
+    inbound message they answer (None for a timer's, a schedule's or a TALK TO's)."""
+
+    channel: str
+    address: str
+    payload: dict[str, Any]
+    bot_id: str
+    inbox_id: int | None = None
+    inline: bool = False
+    id: int | None = None
+
+
 def memory_owner(user_id: uuid.UUID | None, session_id: uuid.UUID) -> str:
     """Whose user memory a session reads and writes: its user's (``user:<uuid>``), shared by all
     of that user's sessions with the bot; an anonymous session's own (``session:<uuid>``)."""
@@ -84,7 +105,10 @@ class Session:
     `memory_writes` the bot-memory keys set during this turn (saved in the same transaction);
     `user_memory_writes` the user-memory entries set during this turn, in order (saved likewise);
     `new_timers` the timers set and `done_timers` the ids of the timers fired during this turn
-    (inserted and deleted in the same transaction).
+    (inserted and deleted in the same transaction); `outbox` the messages for push channels
+    this turn produced (:class:`Outgoing`, inserted in the same transaction); `inbox_done` the
+    inbound messages this turn handled (marked done in the same transaction: a message another
+    process handled already makes the save fail with InboxDone, so it is handled once).
     `version` increases with every save: a save of a stale copy fails with ConcurrentUpdate.
     `lease` is set on the copy ``SessionStore.lock`` yields: the lock it was loaded under (a
     store may finish that copy's save when the lock is released); never stored.
@@ -114,6 +138,8 @@ class Session:
     lease: Any = field(default=None, repr=False, compare=False)
     new_timers: list[Timer] = field(default_factory=list)
     done_timers: list[uuid.UUID] = field(default_factory=list)
+    outbox: list[Outgoing] = field(default_factory=list)
+    inbox_done: list[int] = field(default_factory=list)
 
     @property
     def anonymous(self) -> bool:
@@ -151,3 +177,5 @@ class Session:
         self.user_memory_writes.clear()
         self.new_timers.clear()
         self.done_timers.clear()
+        self.outbox.clear()
+        self.inbox_done.clear()

@@ -27,17 +27,20 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gb_basic import jsontext
 
 from .base import Lease, SessionCap, SessionRecord, SessionStore, sessions_full
-from .errors import ConcurrentUpdate, StoreUnavailable
+from .channel_queue import write_turn
+from .errors import ConcurrentUpdate, SessionExists
 from .locks import FileLock, PostgresLock, advisory_key
 from .ratelimit import WINDOW
 from .schema import Bot, BotMemory, MessageRow, RateLimitHit, SessionRow, SessionState, TimerRow, UserMemory
 from .session import Message, Session, Timer, utcnow
+from .sql import aware as _aware
+from .sql import unavailable_on_error as _unavailable_on_error
 
 __all__ = ["SqlStore"]
 
@@ -45,25 +48,6 @@ log = logging.getLogger("gb.store")
 
 S, M, ST, BM, T, H, UM = (cast(Table, t.__table__) for t in (SessionRow, MessageRow, SessionState, BotMemory,
                                                               TimerRow, RateLimitHit, UserMemory))
-
-
-def _aware(t: dt.datetime | None) -> dt.datetime | None:
-    """SQLite gives naive datetimes back: they are UTC."""
-    if t is not None and t.tzinfo is None:
-        return t.replace(tzinfo=dt.UTC)
-    return t
-
-
-@contextlib.asynccontextmanager
-async def _unavailable_on_error() -> AsyncIterator[None]:
-    """Translate 'cannot reach the database' into StoreUnavailable (503, retry)."""
-    try:
-        yield
-    except (OperationalError, DBAPIError, OSError) as exc:
-        if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not _is_connection_error(exc):
-            raise
-        log.warning("database unavailable: %s", exc)
-        raise StoreUnavailable("the database is unavailable, try again shortly", retry_after=2) from exc
 
 
 class _Over(Exception):
@@ -81,12 +65,6 @@ def _active(since: dt.datetime, bot_id: str | None, empty_since: dt.datetime | N
     if empty_since is not None:
         clause = and_(clause, or_(ST.c.message_count > 0, S.c.last_activity > empty_since))
     return clause
-
-
-def _is_connection_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return any(s in text for s in ("connection", "could not connect", "terminating", "server closed",
-                                   "the database system is", "database is locked", "admin shutdown"))
 
 
 class SqlStore(SessionStore):
@@ -142,6 +120,14 @@ class SqlStore(SessionStore):
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(key)})
 
     async def _insert(self, session: Session, cap: SessionCap | None) -> None:
+        try:
+            await self._insert_new(session, cap)
+        except IntegrityError as exc:
+            if await self._scalar(select(S.c.id).where(S.c.id == session.id)) is None:
+                raise
+            raise SessionExists(f"session {session.id} exists already") from exc
+
+    async def _insert_new(self, session: Session, cap: SessionCap | None) -> None:
         async with _unavailable_on_error(), self.engine.begin() as conn:
             if cap is not None:
                 await self._serialise(conn, f"sessions-of:{session.bot_id}")
@@ -158,6 +144,7 @@ class SqlStore(SessionStore):
             await self._write_memory(conn, session)
             await self._write_user_memory(conn, session)
             await self._write_timers(conn, session)
+            await write_turn(conn, session)
             if cap is not None:  # after the inserts: SQLite holds its write lock from the first one
                 active = int((await conn.execute(
                     select(func.count()).select_from(S.join(ST, ST.c.session_id == S.c.id))
@@ -190,7 +177,8 @@ class SqlStore(SessionStore):
 
     async def _write(self, session: Session) -> None:
         if not self.sqlite and not session.memory_writes and not session.user_memory_writes \
-                and not session.new_timers and not session.done_timers:
+                and not session.new_timers and not session.done_timers and not session.outbox \
+                and not session.inbox_done:
             await self._write_one_statement(session)
             return
         async with _unavailable_on_error(), self.engine.begin() as conn:
@@ -207,6 +195,7 @@ class SqlStore(SessionStore):
             await self._write_memory(conn, session)
             await self._write_user_memory(conn, session)
             await self._write_timers(conn, session)
+            await write_turn(conn, session)
 
     async def _write_one_statement(self, session: Session) -> None:
         """PostgreSQL: the whole turn as ONE statement (atomic on its own, one round trip).

@@ -68,7 +68,7 @@ from gb_basic.tables import ColumnSpec, TableSpec
 
 from .errors import TableError
 from .locks import advisory_key
-from .store import _unavailable_on_error
+from .sql import unavailable_on_error as _unavailable_on_error
 from .table_types import (
     Unconvertible,
     bot_namespace,

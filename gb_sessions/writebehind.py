@@ -51,7 +51,9 @@ def _snapshot(session: Session) -> Session:
         memory_writes=json.loads(json.dumps(session.memory_writes)), history=None, lease=None,
         user_memory_writes=[dataclasses.replace(w, value=json.loads(json.dumps(w.value)))
                             for w in session.user_memory_writes],
-        new_timers=list(session.new_timers), done_timers=list(session.done_timers))
+        new_timers=list(session.new_timers), done_timers=list(session.done_timers),
+        outbox=[dataclasses.replace(o, payload=json.loads(json.dumps(o.payload))) for o in session.outbox],
+        inbox_done=list(session.inbox_done))
 
 
 class WriteBehindStore(SessionStore):
@@ -129,7 +131,8 @@ class WriteBehindStore(SessionStore):
         if hot is not None and not fresh and not with_history and self.failure is None:
             if lease is None:
                 return dataclasses.replace(_snapshot(hot), pending=[], memory_writes={}, user_memory_writes=[],
-                                           new_timers=[], done_timers=[], history_limit=history_limit)
+                                           new_timers=[], done_timers=[], outbox=[], inbox_done=[],
+                                           history_limit=history_limit)
             del self.hot[session_id]
             hot.history_limit = history_limit
             return hot
@@ -161,6 +164,8 @@ class WriteBehindStore(SessionStore):
             snapshot.user_memory_writes = earlier.user_memory_writes + snapshot.user_memory_writes
             snapshot.new_timers = earlier.new_timers + snapshot.new_timers
             snapshot.done_timers = earlier.done_timers + snapshot.done_timers
+            snapshot.outbox = earlier.outbox + snapshot.outbox
+            snapshot.inbox_done = earlier.inbox_done + snapshot.inbox_done
         self.base.setdefault(session.id, session.version)
         if session.id not in self.next:  # a new save to wait for (one queued already covers this one)
             self.landed[session.id] = asyncio.get_running_loop().create_future()

@@ -102,7 +102,7 @@ def runtime_for(stores: Stores, bots_root: Path, data_dir: Path, clock: Clock | 
                 events: Events | None = None) -> DialogRuntime:
     """The runtime on `stores` (its users too) for the bots in `bots_root`."""
     return DialogRuntime(stores.store, BotRegistry(bots_root, data_dir), users=stores.users, events=events,
-                         clock=clock or utcnow)
+                         clock=clock or utcnow, channels=stores.channels)
 
 
 def runtime_with_bot(stores: Stores, tmp: Path, name: str, dialogs: Mapping[str, str] | None = None, *,

@@ -37,7 +37,9 @@ def test_every_keyword_builtin_hear_type_and_magic_is_in_it_with_its_help() -> N
 def test_every_config_key_gb_reads_is_documented() -> None:
     read = set(_NUMERIC) | {"language", "http-allow"}
     for path in [*ROOT.glob("gb_runtime/**/*.py"), *ROOT.glob("gb_server/**/*.py")]:
-        read |= set(re.findall(r"""settings\.extra\.get\(["']([a-z0-9-]+)["']""", path.read_text(encoding="utf-8")))
+        source = path.read_text(encoding="utf-8")
+        read |= set(re.findall(r"""settings\.extra\.get\(["']([a-z0-9-]+)["']""", source))
+        read |= set(re.findall(r"""config\.(?:get|require|number|has)\(["']([a-z0-9-]+)["']""", source))
     assert read <= set(CONFIG_DOCS), f"config.csv keys without a doc: {sorted(read - set(CONFIG_DOCS))}"
     table = reference().split("## config.csv keys", 1)[1]
     for key in CONFIG_DOCS:

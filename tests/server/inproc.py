@@ -44,6 +44,7 @@ async def serving(stores: Stores, bots: Path, data: Path, *,
                                      **settings)
     ctx = Context(runtime_for(stores, bots, data, events=SessionEvents()), server_settings)
     app = make_app(ctx)
+    ctx.start_channels()
     if routes is not None:
         routes(ctx, app)
     sockets = tornado.netutil.bind_sockets(0, host)
@@ -54,3 +55,4 @@ async def serving(stores: Stores, bots: Path, data: Path, *,
     finally:
         server.stop()
         await server.close_all_connections()
+        await ctx.close()

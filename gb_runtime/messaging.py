@@ -1,0 +1,80 @@
+"""SEND TEMPLATE and SEND SMS: messages a dialog sends to an address on a channel, from any
+channel (a web chat, a scheduled dialog), through the channel's outbox.
+
+Like a turn's replies (routing.py), each is an outbox row of the running turn, written in its
+transaction and delivered after its commit; the session's history records it as a system
+message (``SEND TEMPLATE welcome to 5511...``). A channel the server does not serve, or that the
+bot's config.csv does not turn on, fails the statement with "channel not configured".
+
+A template (WhatsApp's pre-approved messages: the only ones allowed outside its 24-hour window)
+is ``{name, language, parameters}``: the language is the session's (``pt`` → ``pt_BR``) unless
+config.csv's ``whatsapp-template-language`` says otherwise; `vars` is one value or an array of
+the template body's parameters, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gb_basic import BasicRuntimeError, values
+from gb_sessions import Outgoing, Session
+
+from .bots import BotPackage
+
+__all__ = ["Messaging", "template_language"]
+
+LANGUAGES = {"pt": "pt_BR", "en": "en_US", "es": "es", "fr": "fr", "de": "de", "it": "it"}
+
+
+def template_language(language: str) -> str:
+    """WhatsApp's code of a language (``pt`` → ``pt_BR``; ``pt-BR`` → ``pt_BR``)."""
+    low = language.strip().replace("-", "_")
+    return LANGUAGES.get(low.lower(), low)
+
+
+class Messaging:
+    """The messaging keywords of one turn of `session`."""
+
+    def __init__(self, session: Session, bot: BotPackage, channels: Mapping[str, str]) -> None:
+        self.session = session
+        self.bot = bot
+        self.channels = channels
+
+    def _channel(self, keyword: str, channel: str) -> str:
+        name = channel.strip().lower()
+        prefix = "twilio-" if name in ("sms", "voice") else name + "-"
+        if name not in self.channels or not any(k.startswith(prefix) and v.strip()
+                                                for k, v in self.bot.settings.extra.items()):
+            raise BasicRuntimeError(f"{keyword}: channel not configured (the {name or '?'} channel is not set up "
+                                    f"for bot {self.bot.name}: its keys are not in config.csv)")
+        return name
+
+    def _queue(self, channel: str, to: str, payload: dict[str, Any], note: str) -> None:
+        if not to.strip():
+            raise BasicRuntimeError(f"{note}: the address is empty")
+        self.session.outbox.append(Outgoing(channel, to.strip(), payload, self.session.bot_id))
+        self.session.add("system", f"{note} to {to.strip()}")
+
+    def send_template(self, args: list[Any]) -> None:
+        """``SEND TEMPLATE name, channel, to[, vars]``."""
+        if len(args) < 3:
+            raise BasicRuntimeError(f"SEND TEMPLATE expects name, channel, to[, vars], got {len(args)} argument(s)")
+        name, channel, to = (values.to_str(a) for a in args[:3])
+        if not name.strip():
+            raise BasicRuntimeError("SEND TEMPLATE: the template's name is empty")
+        channel = self._channel("SEND TEMPLATE", channel)
+        params = args[3] if len(args) > 3 else []
+        params = params if isinstance(params, list) else [params]
+        language = self.bot.settings.extra.get(f"{channel}-template-language") \
+            or template_language(str(self.session.context.get("language") or self.bot.settings.language))
+        self._queue(channel, to, {"template": {"name": name.strip(), "language": language,
+                                               "parameters": [values.to_str(p) for p in params]}},
+                    f"SEND TEMPLATE {name.strip()}")
+
+    def send_sms(self, args: list[Any]) -> None:
+        """``SEND SMS to, text``."""
+        if len(args) < 2:
+            raise BasicRuntimeError(f"SEND SMS expects to, text, got {len(args)} argument(s)")
+        to, text = values.to_str(args[0]), values.to_str(args[1])
+        self._queue(self._channel("SEND SMS", "sms"), to, {"content": text}, "SEND SMS")

@@ -1,0 +1,77 @@
+"""Which replies of a turn leave through the outbox, and in what form (design.md, Channels).
+
+A session on a push channel (WhatsApp, Telegram, SMS) gets its replies by a call the server
+makes to the platform after the turn's commit; an inline channel (voice) answers in the
+webhook's own HTTP response. Either way the replies are rows of the outbox written in the
+turn's transaction (:class:`gb_sessions.Outgoing`), in gb's own terms: the channel's adapter
+renders them (buttons, lists, numbered options, ``<Say>``/``<Gather>``).
+
+The payload of a row: ``content`` (the text), ``choices`` (a HEAR's menu), ``file`` (SEND FILE's
+``{name, type, size, url}``), ``suggestions`` (the labels the bot offers after its last reply),
+``waiting`` (what the dialog now waits for: its type, so a BOOLEAN HEAR can show Yes/No),
+``template`` (SEND TEMPLATE's ``{name, language, parameters}``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from gb_sessions import Outgoing, Session
+
+from .messages import Reply, Result
+
+__all__ = ["PUSH", "INLINE", "route", "session_id_for"]
+
+PUSH, INLINE = "push", "inline"
+_CHANNEL_SESSIONS = uuid.UUID("0b6f8f3e-5f7e-4a55-9d7c-3f1c2b6a9e10")
+
+
+def session_id_for(bot: str, channel: str, inbox_id: int) -> uuid.UUID:
+    """The id of the session a channel's first inbound message starts: derived from that
+    message, so two processes handling it both try to create the same session and the second
+    fails (SessionExists) with nothing stored: one conversation, one greeting."""
+    return uuid.uuid5(_CHANNEL_SESSIONS, f"{bot}/{channel}/{inbox_id}")
+
+
+def payload_of(reply: Reply) -> dict[str, Any]:
+    """A reply in the outbox's terms (no row id or timestamp: those are the message's)."""
+    d: dict[str, Any] = {"content": reply.content}
+    if reply.choices:
+        d["choices"] = list(reply.choices)
+    file = getattr(reply, "file", None)
+    if file:
+        d["file"] = dict(file)
+    return d
+
+
+def route(session: Session, result: Result, modes: Mapping[str, str], *, inbox_id: int | None = None,
+          handled: bool = False) -> None:
+    """Queue the turn's replies on `session` for its channel (when `modes` names it), and mark
+    inbound message `inbox_id` done with the turn when `handled`.
+
+    The replies of the session's own conversation go to its address; a TALK TO's to the address
+    it names, on the same channel. The last reply carries the suggestions and what the dialog waits for."""
+    if handled and inbox_id is not None:
+        session.inbox_done.append(inbox_id)
+    mode = modes.get(session.channel)
+    if mode is None or session.address is None:
+        return
+    replies = [r for r in result.replies if r.role == "assistant" or r.to]
+    menu = result.waiting.choices if result.waiting is not None and result.waiting.kind == "hear" else None
+    if menu and not any(r.choices for r in replies):
+        if replies and not replies[-1].to:
+            replies[-1] = dataclasses.replace(replies[-1], choices=list(menu))
+        else:  # a HEAR with a menu and nothing said before it: the menu is a message of its own
+            replies.append(Reply("", choices=list(menu)))
+    for i, reply in enumerate(replies):
+        payload = payload_of(reply)
+        if i == len(replies) - 1:
+            if result.suggestions:
+                payload["suggestions"] = [s.text for s in result.suggestions]
+            if result.waiting is not None and result.waiting.kind == "hear":
+                payload["waiting"] = {"type": result.waiting.type, "variable": result.waiting.variable}
+        session.outbox.append(Outgoing(session.channel, reply.to or session.address, payload, session.bot_id,
+                                       inbox_id, inline=mode == INLINE))

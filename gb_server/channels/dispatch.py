@@ -1,0 +1,270 @@
+"""The channels' two loops in every ``gb serve`` process: the inbox's turns and the outbox's deliveries.
+
+**Inbox.** A stored inbound message (webhook.py committed it before answering the platform) is
+claimed (a lease of LEASE_SECONDS), turned into an :class:`~gb_runtime.Inbound` with its
+``inbox_id`` and handled through the one turn path (``Turns.message``): the turn marks it done in
+its own transaction, so it is handled once, even when a process dies after the acknowledgement
+(its lease lapses and another process claims it) or two processes get to it (InboxDone: the
+second stores nothing). A refusal that time can mend (the store down, the session busy, a rate
+limit) is retried later; another one fails the message for good, its error kept.
+
+**Outbox.** A pending outbound message (written in its turn's transaction) is claimed, sent
+by its channel's adapter, and marked sent with the platform's id; a failure is retried after
+:func:`~.base.backoff` (``outbox-retry-seconds`` of the bot, default 2, doubling, at most 300)
+and dead-lettered after ``outbox-max-attempts`` (default 10) or at once when retrying cannot
+help, with the platform's answer kept. Messages of one address leave in order (the queue claims
+only the first waiting one of each).
+
+Both loops poll every POLL_SECONDS and wake at once when this process stored something
+(``kick``). Several processes share one database's queues: the claims are atomic (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from gb_runtime import (
+    ChannelQueue,
+    Inbound,
+    InboxDone,
+    InboxItem,
+    OutboxItem,
+    RateLimited,
+    Refusal,
+    SessionBusy,
+    SessionExists,
+    StoreUnavailable,
+    UnknownBot,
+    utcnow,
+)
+
+from ..base import ApiError
+from .base import ChannelRegistry, DeliveryFailed, backoff
+
+if TYPE_CHECKING:
+    from ..turns import Turns
+
+__all__ = ["Dispatcher", "POLL_SECONDS", "LEASE_SECONDS"]
+
+log = logging.getLogger("gb.channels")
+POLL_SECONDS = 0.5
+LEASE_SECONDS = 60.0  # a claimed message is another process's to take after this long
+INBOX_ATTEMPTS = 10  # claims of an inbound message before it fails for good
+STOP_SECONDS = 10.0
+
+
+class Dispatcher:
+    """The inbox and outbox loops of one process.
+
+    Args:
+        turns: the one turn path (its runtime handles the messages).
+        queue: the inbox and outbox.
+        channels: the adapters (for sending, typing, fetching files).
+    """
+
+    def __init__(self, turns: Turns, queue: ChannelQueue, channels: ChannelRegistry, *,
+                 poll_seconds: float = POLL_SECONDS, lease_seconds: float = LEASE_SECONDS) -> None:
+        self.turns = turns
+        self.queue = queue
+        self.channels = channels
+        self.poll_seconds = poll_seconds
+        self.lease_seconds = lease_seconds
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake_in = asyncio.Event()
+        self._wake_out = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running: set[asyncio.Future[Any]] = set()
+        self.handled = 0
+        self.delivered = 0
+        channels.dispatcher = self
+
+    # --- life ----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [asyncio.ensure_future(self._loop(self._wake_in, self._inbox_round)),
+                           asyncio.ensure_future(self._loop(self._wake_out, self._outbox_round))]
+
+    async def stop(self) -> None:
+        """Stop claiming; what is being handled or sent finishes first (STOP_SECONDS at most:
+        the rest is claimed again by the next process after its lease)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._running:
+            await asyncio.wait(self._running, timeout=STOP_SECONDS)
+
+    def kick(self) -> None:
+        """Something was stored here: look at the queues now."""
+        self._wake_in.set()
+        self._wake_out.set()
+
+    async def _loop(self, wake: asyncio.Event, round_: Any) -> None:
+        down = False
+        while True:
+            wake.clear()
+            try:
+                busy = await round_()
+                down = False
+            except StoreUnavailable as exc:
+                if not down:
+                    log.warning("channel queues: %s", exc)
+                down, busy = True, False
+            except Exception:
+                log.exception("channel queue round failed")
+                busy = False
+            if busy:
+                continue  # a full batch: there may be more right away
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.poll_seconds)
+
+    def _spawn(self, coro: Any) -> asyncio.Future[Any]:
+        task: asyncio.Future[Any] = asyncio.ensure_future(coro)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
+    # --- inbox ---------------------------------------------------------------------------------------
+    async def _inbox_round(self) -> bool:
+        items = await self.queue.claim_inbox(self.owner, self.lease_seconds)
+        if items:
+            await asyncio.gather(*(self._spawn(self.handle(item)) for item in items))
+        return len(items) >= 20
+
+    async def handle_now(self, ids: list[int]) -> None:
+        """Handle these stored inbound messages now, in this request (an inline channel's
+        webhook answers with their replies); one another process holds is waited for."""
+        for item_id in ids:
+            for _ in range(int(self.lease_seconds * 10)):
+                claimed = await self.queue.claim_inbox(self.owner, self.lease_seconds, ids=[item_id])
+                if claimed:
+                    await self.handle(claimed[0])
+                    break
+                item = await self.queue.inbox(item_id)
+                if item is None or item.status != "new":
+                    break
+                await asyncio.sleep(0.1)
+
+    async def handle(self, item: InboxItem) -> None:
+        """One claimed inbound message through the turn path (see the module docstring)."""
+        payload = item.payload
+        try:
+            attachment = await self._attachment(item)
+            adapter = self.channels.get(item.bot_id, item.channel)
+            if adapter is not None:
+                await adapter.typing(item.address)
+            if payload.get("start"):  # a call that rings: the conversation starts, no message
+                await self.turns.ctx.runtime.start(item.bot_id, channel=item.channel, address=item.address,
+                                                   session_id=_start_id(item), inbox_id=item.id, handled=True)
+            else:
+                text = str(payload.get("text") or (attachment or {}).get("name") or "")
+                await self.turns.message(Inbound(bot=item.bot_id, text=text, channel=item.channel,
+                                                 address=item.address, attachment=attachment, inbox_id=item.id,
+                                                 origin=f"channel:{item.channel}"))
+            self.handled += 1
+        except (InboxDone, SessionExists):
+            log.info("inbound %s (%s %s) was handled by another process", item.id, item.channel, item.platform_id)
+        except (StoreUnavailable, SessionBusy, RateLimited) as exc:
+            if item.attempts >= INBOX_ATTEMPTS:
+                await self.queue.inbox_failed(item.id, f"{type(exc).__name__}: {exc}")
+            else:
+                wait = exc.retry_after if exc.retry_after is not None else backoff(item.attempts, 2.0)
+                await self.queue.inbox_retry(item.id, f"{type(exc).__name__}: {exc}",
+                                             utcnow() + dt.timedelta(seconds=wait))
+        except DeliveryFailed as exc:  # a file the platform would not give (yet)
+            if exc.retry and item.attempts < INBOX_ATTEMPTS:
+                wait = exc.retry_after if exc.retry_after is not None else backoff(item.attempts, 2.0)
+                await self.queue.inbox_retry(item.id, exc.message, utcnow() + dt.timedelta(seconds=wait))
+            else:
+                await self.queue.inbox_failed(item.id, f"DeliveryFailed: {exc.message}")
+        except (Refusal, UnknownBot, ApiError) as exc:  # refused for good (a text too long, a bot gone)
+            log.warning("inbound %s (%s of bot %s) failed: %s", item.id, item.channel, item.bot_id, exc)
+            await self.queue.inbox_failed(item.id, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            log.exception("inbound %s (%s of bot %s) failed", item.id, item.channel, item.bot_id)
+            if item.attempts >= INBOX_ATTEMPTS:
+                await self.queue.inbox_failed(item.id, f"{type(exc).__name__}: {exc}")
+            else:
+                await self.queue.inbox_retry(item.id, f"{type(exc).__name__}: {exc}",
+                                             utcnow() + dt.timedelta(seconds=backoff(item.attempts, 2.0)))
+        self._wake_out.set()
+
+    async def _attachment(self, item: InboxItem) -> dict[str, Any] | None:
+        """The message's first file, fetched from the platform and stored in the bot's storage
+        (the HEAR AS FILE variable's object), or None."""
+        refs = item.payload.get("attachments") or []
+        if not refs:
+            return None
+        adapter = self.channels.get(item.bot_id, item.channel)
+        if adapter is None:
+            raise DeliveryFailed(f"the {item.channel} channel of bot {item.bot_id} is not configured", retry=False)
+        data, name, declared = await adapter.fetch(refs[0])
+        files = getattr(self.turns.ctx.runtime, "files", None)
+        if files is None:
+            return {"name": name or "file", "type": declared or "application/octet-stream", "size": len(data)}
+        stored: dict[str, Any] = await files.save(item.bot_id, data, name, declared)
+        return stored
+
+    # --- outbox --------------------------------------------------------------------------------------
+    async def _outbox_round(self) -> bool:
+        items = await self.queue.claim_outbox(self.owner, self.lease_seconds)
+        if items:
+            await asyncio.gather(*(self._spawn(self.deliver(item)) for item in items))
+        return len(items) >= 20
+
+    async def deliver(self, item: OutboxItem) -> None:
+        """Send one claimed outbound message (see the module docstring)."""
+        try:
+            adapter = self.channels.get(item.bot_id, item.channel)
+        except UnknownBot as exc:
+            await self.queue.dead(item.id, str(exc))
+            return
+        if adapter is None:
+            await self.queue.dead(item.id, f"the {item.channel} channel of bot {item.bot_id} is not configured "
+                                           "(its keys are not in config.csv)")
+            return
+        try:
+            platform_id = await adapter.send(item)
+        except DeliveryFailed as exc:
+            await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
+                               adapter.config.number("outbox-retry-seconds", 2.0), exc)
+            return
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
+                               adapter.config.number("outbox-retry-seconds", 2.0),
+                               DeliveryFailed(f"{item.channel} could not be reached: {type(exc).__name__}: {exc}",
+                                              retry=isinstance(exc, httpx.TransportError)))
+            return
+        await self.queue.sent(item.id, platform_id)
+        self.delivered += 1
+        self.turns.ctx.metrics.channel_out.labels(item.channel, "sent").inc()
+
+    async def _failed(self, item: OutboxItem, max_attempts: float, base: float, exc: DeliveryFailed) -> None:
+        if not exc.retry or item.attempts >= max_attempts:
+            log.warning("outbound %s to %s %s dead after %d attempts: %s", item.id, item.channel, item.address,
+                        item.attempts, exc.message)
+            await self.queue.dead(item.id, exc.message)
+            self.turns.ctx.metrics.channel_out.labels(item.channel, "dead").inc()
+            return
+        self.turns.ctx.metrics.channel_out.labels(item.channel, "retry").inc()
+        wait = max(exc.retry_after or 0.0, backoff(item.attempts, base))
+        log.info("outbound %s to %s %s: %s; again in %.1f s", item.id, item.channel, item.address, exc.message, wait)
+        await self.queue.retry(item.id, exc.message, utcnow() + dt.timedelta(seconds=wait))
+
+
+def _start_id(item: InboxItem) -> uuid.UUID:
+    from gb_runtime.routing import session_id_for
+
+    return session_id_for(item.bot_id, item.channel, item.id)

@@ -1,0 +1,268 @@
+"""The channels' durable queues in SQL: the ``inbox`` (what webhooks brought) and the ``outbox``
+(what turns send to push channels).
+
+The rules they keep (design.md, Channels):
+
+- **In**: a webhook is answered only after :meth:`ChannelQueue.receive` committed its message;
+  the row is unique on the platform's message id, so a redelivery stores nothing new. A process
+  *claims* a new row (a lease: a dead process lets it lapse, another claims it again), hands it
+  to the runtime, and the turn marks it done in its own transaction (:func:`write_turn`): if
+  another process handled it first, the turn fails with InboxDone and stores nothing. Rows of
+  one address are handled in order: a row is claimed only when no earlier row of its address
+  waits.
+- **Out**: a turn's messages for a push channel are inserted in the turn's own transaction
+  (:func:`write_turn`), then claimed one process at a time (``FOR UPDATE SKIP LOCKED`` on
+  PostgreSQL; SQLite has one writer), delivered, marked sent; a failure is retried with backoff
+  and dead-lettered after the bot's outbox-max-attempts, the platform's error kept. Rows of one
+  address leave in order. ``gb outbox`` lists them and replays a dead one.
+
+Both are claimed by a conditional UPDATE (claim_timers' pattern): the condition is checked and
+the claim written atomically, and a read comes first so an idle poll takes no write lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from .errors import InboxDone
+from .schema import InboxRow, OutboxRow
+from .session import Session, utcnow
+from .sql import aware as _aware
+from .sql import unavailable_on_error as _unavailable_on_error
+
+__all__ = ["ChannelQueue", "InboxItem", "OutboxItem", "write_turn"]
+
+IN, OUT = (cast(Table, t.__table__) for t in (InboxRow, OutboxRow))
+CLAIM_BATCH = 20
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An inbound message as stored: `payload` holds its text, choice, attachment and sender."""
+
+    id: int
+    bot_id: str
+    channel: str
+    platform_id: str
+    address: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    received_at: dt.datetime
+    error: str | None = None
+    session_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """An outbound message as stored (see schema.OutboxRow)."""
+
+    id: int
+    session_id: uuid.UUID | None
+    inbox_id: int | None
+    bot_id: str
+    channel: str
+    address: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    created_at: dt.datetime
+    error: str | None = None
+    platform_id: str | None = None
+    delivery: str | None = None
+    sent_at: dt.datetime | None = None
+
+
+def _inbox(r: Any) -> InboxItem:
+    return InboxItem(r.id, r.bot_id, r.channel, r.platform_id, r.address, r.payload, r.status, r.attempts,
+                     _aware(r.received_at), r.error, r.session_id)  # type: ignore[arg-type]
+
+
+def _outbox(r: Any) -> OutboxItem:
+    return OutboxItem(r.id, r.session_id, r.inbox_id, r.bot_id, r.channel, r.address, r.payload, r.status,
+                      r.attempts, _aware(r.next_attempt_at), _aware(r.created_at),  # type: ignore[arg-type]
+                      r.error, r.platform_id, r.delivery, _aware(r.sent_at))
+
+
+async def write_turn(conn: AsyncConnection, session: Session) -> None:
+    """The turn's channel effects, in its transaction: the inbound messages it handled marked
+    done (all of them, or InboxDone rolls the turn back) and its outbound messages inserted
+    (their row ids set on them)."""
+    now = utcnow()
+    if session.inbox_done:
+        done = await conn.execute(update(IN).where(IN.c.id.in_(session.inbox_done), IN.c.status == "new")
+                                  .values(status="done", done_at=now, session_id=session.id, claimed_by=None,
+                                          claimed_until=None, error=None))
+        if done.rowcount != len(set(session.inbox_done)):
+            raise InboxDone(f"inbound message {session.inbox_done} was handled already")
+    if session.outbox:
+        rows = [{"session_id": session.id, "inbox_id": o.inbox_id, "bot_id": o.bot_id, "channel": o.channel,
+                 "address": o.address, "payload": o.payload, "status": "inline" if o.inline else "pending",
+                 "attempts": 0, "next_attempt_at": now, "created_at": now} for o in session.outbox]
+        result = await conn.execute(insert(OUT).returning(OUT.c.id, sort_by_parameter_order=True), rows)
+        for o, row_id in zip(session.outbox, result.scalars().all()):
+            o.id = row_id
+
+
+def _in_order(t: Table, waiting: str) -> Any:
+    """No earlier row of the same bot, channel and address still waits (rows of one address go in order)."""
+    e = t.alias("earlier")
+    return ~exists().where(e.c.bot_id == t.c.bot_id, e.c.channel == t.c.channel, e.c.address == t.c.address,
+                           e.c.status == waiting, e.c.id < t.c.id)
+
+
+class ChannelQueue:
+    """The inbox and the outbox of one database (PostgreSQL or SQLite)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+
+    # --- inbox ------------------------------------------------------------------------------------------
+    async def receive(self, bot_id: str, channel: str, platform_id: str, address: str,
+                      payload: dict[str, Any]) -> tuple[int, bool]:
+        """Store an inbound message, committed when this returns: its row id, and False when the
+        platform had delivered it before (nothing new stored)."""
+        now = utcnow()
+        ins = (pg_insert(IN) if not self.sqlite else sqlite_insert(IN)).values(
+            bot_id=bot_id, channel=channel, platform_id=platform_id, address=address, payload=payload,
+            status="new", attempts=0, next_attempt_at=now, received_at=now)
+        stmt = ins.on_conflict_do_nothing(index_elements=["bot_id", "channel", "platform_id"]).returning(IN.c.id)
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            new_id = (await conn.execute(stmt)).scalar()
+            if new_id is not None:
+                return int(new_id), True
+            old = (await conn.execute(select(IN.c.id).where(
+                IN.c.bot_id == bot_id, IN.c.channel == channel, IN.c.platform_id == platform_id))).scalar_one()
+        return int(old), False
+
+    async def claim_inbox(self, owner: str, lease_seconds: float, *, ids: list[int] | None = None,
+                          limit: int = CLAIM_BATCH) -> list[InboxItem]:
+        """Claim new inbound messages nobody holds, due and first of their address (or only
+        those of `ids`, when they are); each claim counts as an attempt."""
+        now = utcnow()
+        free = and_(IN.c.status == "new", IN.c.next_attempt_at <= now,
+                    or_(IN.c.claimed_until.is_(None), IN.c.claimed_until < now), _in_order(IN, "new"))
+        if ids is not None:
+            free = and_(free, IN.c.id.in_(ids))
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            if (await conn.execute(select(IN.c.id).where(free).limit(1))).first() is None:
+                return []
+        due = select(IN.c.id).where(free).order_by(IN.c.id).limit(limit)
+        if not self.sqlite:
+            due = due.with_for_update(skip_locked=True, of=IN)
+        claim = (update(IN).where(IN.c.id.in_(due.scalar_subquery()), IN.c.status == "new",
+                                  or_(IN.c.claimed_until.is_(None), IN.c.claimed_until < now))
+                 .values(claimed_by=owner, claimed_until=now + dt.timedelta(seconds=lease_seconds),
+                         attempts=IN.c.attempts + 1)
+                 .returning(*IN.c))
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            rows = (await conn.execute(claim)).all()
+        return sorted((_inbox(r) for r in rows), key=lambda i: i.id)
+
+    async def inbox_retry(self, item_id: int, error: str, at: dt.datetime) -> None:
+        """Handling failed for now (the store, a rate limit): claimable again from `at`."""
+        await self._set(IN, item_id, claimed_by=None, claimed_until=None, error=error, next_attempt_at=at)
+
+    async def inbox_failed(self, item_id: int, error: str) -> None:
+        """Handling failed for good: the row stays, "failed", with the error (nothing was stored of it)."""
+        await self._set(IN, item_id, status="failed", claimed_by=None, claimed_until=None, error=error,
+                        done_at=utcnow())
+
+    async def inbox(self, item_id: int) -> InboxItem | None:
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            r = (await conn.execute(select(IN).where(IN.c.id == item_id))).first()
+        return _inbox(r) if r is not None else None
+
+    async def last_inbound(self, bot_id: str, channel: str, address: str) -> dt.datetime | None:
+        """When the address last wrote to the bot on the channel (WhatsApp's 24-hour window)."""
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            at = (await conn.execute(select(func.max(IN.c.received_at)).where(
+                IN.c.bot_id == bot_id, IN.c.channel == channel, IN.c.address == address))).scalar()
+        return _aware(at)
+
+    # --- outbox -----------------------------------------------------------------------------------------
+    async def claim_outbox(self, owner: str, lease_seconds: float, *, limit: int = CLAIM_BATCH
+                           ) -> list[OutboxItem]:
+        """Claim pending messages nobody holds, due and first of their address."""
+        now = utcnow()
+        free = and_(OUT.c.status == "pending", OUT.c.next_attempt_at <= now,
+                    or_(OUT.c.claimed_until.is_(None), OUT.c.claimed_until < now), _in_order(OUT, "pending"))
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            if (await conn.execute(select(OUT.c.id).where(free).limit(1))).first() is None:
+                return []
+        due = select(OUT.c.id).where(free).order_by(OUT.c.id).limit(limit)
+        if not self.sqlite:
+            due = due.with_for_update(skip_locked=True, of=OUT)
+        claim = (update(OUT).where(OUT.c.id.in_(due.scalar_subquery()), OUT.c.status == "pending",
+                                   or_(OUT.c.claimed_until.is_(None), OUT.c.claimed_until < now))
+                 .values(claimed_by=owner, claimed_until=now + dt.timedelta(seconds=lease_seconds),
+                         attempts=OUT.c.attempts + 1)
+                 .returning(*OUT.c))
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            rows = (await conn.execute(claim)).all()
+        return sorted((_outbox(r) for r in rows), key=lambda o: o.id)
+
+    async def sent(self, item_id: int, platform_id: str | None) -> None:
+        """Delivered: the platform accepted it (its message id kept, for its delivery statuses)."""
+        await self._set(OUT, item_id, status="sent", platform_id=platform_id, sent_at=utcnow(), claimed_by=None,
+                        claimed_until=None, error=None)
+
+    async def retry(self, item_id: int, error: str, at: dt.datetime) -> None:
+        """Not delivered this time: pending again from `at`, the platform's answer kept."""
+        await self._set(OUT, item_id, claimed_by=None, claimed_until=None, error=error, next_attempt_at=at)
+
+    async def dead(self, item_id: int, error: str) -> None:
+        """Not deliverable: dead-lettered with the platform's answer (``gb outbox retry`` replays it)."""
+        await self._set(OUT, item_id, status="dead", claimed_by=None, claimed_until=None, error=error)
+
+    async def replay(self, item_id: int) -> OutboxItem | None:
+        """A dead (or sent) message pending again, its attempts reset; None when there is no such row."""
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            r = (await conn.execute(update(OUT).where(OUT.c.id == item_id, OUT.c.status != "inline")
+                                    .values(status="pending", attempts=0, next_attempt_at=utcnow(),
+                                            claimed_by=None, claimed_until=None)
+                                    .returning(*OUT.c))).first()
+        return _outbox(r) if r is not None else None
+
+    async def delivery(self, channel: str, platform_id: str, status: str, error: str | None = None) -> bool:
+        """Record the platform's status of a sent message (sent, delivered, read, failed); False
+        when no message of this channel has that id."""
+        values: dict[str, Any] = {"delivery": status[:20]}
+        if error:
+            values["error"] = error
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            done = await conn.execute(update(OUT).where(OUT.c.channel == channel, OUT.c.platform_id == platform_id)
+                                      .values(**values))
+        return bool(done.rowcount)
+
+    async def outbox(self, *, status: str | None = None, bot_id: str | None = None, inbox_id: int | None = None,
+                     session_id: uuid.UUID | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Outbound messages, oldest first (filtered by status, bot, inbound message, session)."""
+        q = select(OUT)
+        for column, value in (("status", status), ("bot_id", bot_id), ("inbox_id", inbox_id),
+                              ("session_id", session_id)):
+            if value is not None:
+                q = q.where(OUT.c[column] == value)
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            rows = (await conn.execute(q.order_by(OUT.c.id.desc()).limit(limit))).all()
+        return [_outbox(r) for r in reversed(rows)]
+
+    async def counts(self) -> dict[str, int]:
+        """How many outbound messages are in each status."""
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            rows = (await conn.execute(select(OUT.c.status, func.count()).group_by(OUT.c.status))).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def _set(self, t: Table, item_id: int, **values: Any) -> None:
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            await conn.execute(update(t).where(t.c.id == item_id).values(**values))

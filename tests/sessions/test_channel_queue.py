@@ -1,0 +1,118 @@
+"""The channels' inbox and outbox (gb_sessions/channel_queue.py) on every SQL backend: a message
+stored once however often it is delivered, claims that exclude each other and keep an
+address's order, a turn that marks its message done or stores nothing, outbound rows written
+with the turn, retries, dead letters and replays."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+import pytest
+
+from gb_sessions import InboxDone, Outgoing, Session, SessionExists, utcnow
+from gb_sessions.config import Stores
+from gb_sessions.tokens import new_token
+
+
+def new_session(channel: str, address: str | None) -> tuple[Session, str]:
+    token, token_hash = new_token()
+    now = utcnow()
+    return Session(id=uuid.uuid4(), bot_id="default", channel=channel, token_hash=token_hash, created_at=now,
+                   last_activity=now, address=address), token
+
+
+def address() -> str:
+    return "55" + str(uuid.uuid4().int)[:11]
+
+
+async def test_a_message_delivered_again_is_stored_once(stores: Stores) -> None:
+    q, who = stores.channels, address()
+    first = await q.receive("default", "whatsapp", "wamid.1" + who, who, {"text": "oi"})
+    again = await asyncio.gather(*(q.receive("default", "whatsapp", "wamid.1" + who, who, {"text": "oi"})
+                                   for _ in range(5)))
+    assert first[1] is True and all(a == (first[0], False) for a in again)
+    other_bot = await q.receive("other", "whatsapp", "wamid.1" + who, who, {"text": "oi"})
+    assert other_bot[1] is True and other_bot[0] != first[0]
+
+
+async def test_claims_exclude_each_other_and_keep_each_address_in_order(stores: Stores) -> None:
+    q, a, b = stores.channels, address(), address()
+    ids = [(await q.receive("default", "sms", f"SM{i}{a}", a if i % 2 == 0 else b, {"text": str(i)}))[0]
+           for i in range(4)]
+    one, two = await asyncio.gather(q.claim_inbox("one", 30, ids=ids), q.claim_inbox("two", 30, ids=ids))
+    claimed = sorted(i.id for i in [*one, *two])
+    assert claimed == [ids[0], ids[1]]  # the first of each address, each by one process only
+    assert await q.claim_inbox("three", 30, ids=ids) == []  # the rest wait behind them
+    await q.inbox_failed(ids[0], "test: failed for good")
+    assert [i.id for i in await q.claim_inbox("three", 30, ids=ids)] == [ids[2]]
+
+
+async def test_a_lapsed_claim_is_taken_again_and_counts_as_an_attempt(stores: Stores) -> None:
+    q, a = stores.channels, address()
+    item_id, _ = await q.receive("default", "sms", "SMx" + a, a, {"text": "x"})
+    (first,) = await q.claim_inbox("dead-process", 1.0, ids=[item_id])
+    assert await q.claim_inbox("other", 30, ids=[item_id]) == []
+    await asyncio.sleep(1.1)
+    (again,) = await q.claim_inbox("other", 30, ids=[item_id])
+    assert (first.attempts, again.attempts) == (1, 2)
+
+
+async def test_the_turn_marks_its_message_done_and_a_second_turn_of_it_stores_nothing(stores: Stores) -> None:
+    q, a = stores.channels, address()
+    item_id, _ = await q.receive("default", "whatsapp", "wamid.t" + a, a, {"text": "hi"})
+    s1, _ = new_session("whatsapp", a)
+    s2, _ = new_session("whatsapp", a)
+    await stores.store.create(s1)
+    await stores.store.create(s2)
+    for s in (s1, s2):
+        s.add("user", "hi")
+        s.inbox_done.append(item_id)
+        s.outbox.append(Outgoing("whatsapp", a, {"content": "hello"}, "default", item_id))
+    await stores.store.save(s1)
+    with pytest.raises(InboxDone):
+        await stores.store.save(s2)
+    assert (await q.inbox(item_id)).status == "done"  # type: ignore[union-attr]
+    rows = await q.outbox(inbox_id=item_id)
+    assert [(o.session_id, o.payload, o.status) for o in rows] == [(s1.id, {"content": "hello"}, "pending")]
+    assert [m.content for m in await stores.store.history(s2.id)] == []  # nothing of the second turn
+
+
+async def test_a_session_id_taken_is_session_exists_and_writes_nothing(stores: Stores) -> None:
+    s, _ = new_session("sms", address())
+    await stores.store.create(s)
+    twin, _ = new_session("sms", s.address)
+    twin.id = s.id
+    twin.add("assistant", "a second greeting")
+    with pytest.raises(SessionExists):
+        await stores.store.create(twin)
+    assert [m.content for m in await stores.store.history(s.id)] == []
+
+
+async def test_outbound_retry_dead_replay_and_delivery_status(stores: Stores) -> None:
+    q, a = stores.channels, address()
+    s, _ = new_session("whatsapp", a)
+    s.outbox.extend(Outgoing("whatsapp", a, {"content": f"m{i}"}, "default") for i in range(2))
+    await stores.store.create(s)
+    first, second = (o.id for o in await q.outbox(session_id=s.id))
+    assert first is not None and second is not None
+    (claimed,) = [o for o in await q.claim_outbox("p", 30) if o.address == a]  # the second waits behind it
+    assert claimed.id == first and claimed.attempts == 1
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.2)
+    await q.retry(first, "503: down", soon)
+    assert [o for o in await q.claim_outbox("p", 30) if o.address == a] == []  # not due yet, and in order
+    await asyncio.sleep(0.25)
+    (claimed,) = [o for o in await q.claim_outbox("p", 30) if o.address == a]
+    assert claimed.id == first and claimed.attempts == 2
+    await q.dead(first, "400: bad request")
+    (nxt,) = [o for o in await q.claim_outbox("p", 30) if o.address == a]
+    assert nxt.id == second  # a dead letter no longer holds the address back
+    await q.sent(second, "wamid.OUT2" + a)
+    assert await q.delivery("whatsapp", "wamid.OUT2" + a, "read") is True
+    assert await q.delivery("whatsapp", "wamid.nobody", "read") is False
+    replayed = await q.replay(first)
+    assert replayed is not None and (replayed.status, replayed.attempts) == ("pending", 0)
+    rows = {o.id: o for o in await q.outbox(session_id=s.id)}
+    assert rows[first].error == "400: bad request" and rows[second].delivery == "read"
+    assert (await q.counts()).get("sent", 0) >= 1
