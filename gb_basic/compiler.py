@@ -49,7 +49,7 @@ __all__ = ["Program", "Unit", "check_source", "compile_source", "compile_module"
 MAIN = "main"
 _TEXT_TYPES = frozenset({"STRING", "TEXT"})  # HEAR x AS TEXT: any answer
 # HEAR types of General Bots that gb parses and does not run (a warning; the HEAR fails when it runs).
-_OTHER_HEAR_TYPES = frozenset({"QRCODE", "LOGIN", "CPF", "CNPJ", "AUDIO", "VIDEO", "IMAGE"})
+_OTHER_HEAR_TYPES = frozenset({"QRCODE", "LOGIN", "CPF", "CNPJ", "VIDEO"})
 ON_LOGIN = "on login"
 _TICK_EVERY = 4096  # steps between budget checks in a loop
 _JOIN_OVER = 8  # pieces: a longer concatenation is one ''.join (flat for CPython's compiler)

@@ -153,8 +153,9 @@ _TABLE: tuple[KeywordSpec, ...] = (
     # --- messaging (with the channels) ----------------------------------------------------------------
     _k("SEND EMAIL", False, "SEND EMAIL to, subject, body", "The same as `SEND MAIL`.",
        'SEND EMAIL "ann@example.com", "Hi", "Welcome!"'),
-    _k("SEND FILE", False, "SEND FILE file[, caption]", "Sends a file to the user.",
-       'SEND FILE "report.pdf", "Your report"'),
+    _k("SEND FILE", True, "SEND FILE file[, caption]", "Sends a file to the user, on every channel that "
+       "can: a file from `HEAR x AS FILE`, a URL, or a path of the bot's folder (its `.gbdrive` first); "
+       "the caption (or the file's name) is the message's text.", 'SEND FILE "report.pdf", "Your report"'),
     _k("SEND TEMPLATE", True, "SEND TEMPLATE name, channel, to[, vars]", "Sends a pre-approved message "
        "template (WhatsApp's: the only messages allowed 24 hours after the user's last one) to an address, "
        "its body's parameters from `vars` (a value or an array); through the channel's outbox, after the "
@@ -212,7 +213,7 @@ RUNNING: frozenset[str] = frozenset(k.name for k in _TABLE if k.runs)
 # messaging keywords for the channels, the LLM ones for the LLM. The error of a dialog that
 # reaches one says so.
 PENDING: dict[str, str] = {
-    **dict.fromkeys(("SEND EMAIL", "SEND FILE", "SEND TO SESSION", "CREATE DRAFT"),
+    **dict.fromkeys(("SEND EMAIL", "SEND TO SESSION", "CREATE DRAFT"),
                     "channel not configured"),
     "LLM": "no LLM configured",
 }

@@ -24,7 +24,8 @@ from .errors import BasicRuntimeError
 from .limits import meter
 from .values import to_str
 
-__all__ = ["HEAR_TYPES", "giveup_message", "language_of", "retry_message", "validate"]
+__all__ = ["DOCUMENT_TYPES", "FILE_KINDS", "HEAR_TYPES", "file_fits", "giveup_message", "language_of", "retry_message",
+           "validate"]
 
 HEAR_TYPES: frozenset[str] = frozenset(
     [
@@ -42,8 +43,25 @@ HEAR_TYPES: frozenset[str] = frozenset(
         "ZIPCODE",
         "LANGUAGE",
         "FILE",
+        "IMAGE",
+        "AUDIO",
+        "DOCUMENT",
     ]
 )
+
+#: The HEAR types that take a file (an attachment); IMAGE, AUDIO and DOCUMENT check its type.
+FILE_KINDS: frozenset[str] = frozenset({"FILE", "IMAGE", "AUDIO", "DOCUMENT"})
+#: What ``HEAR x AS DOCUMENT`` takes besides ``text/*``: PDF, Word, Excel, PowerPoint, OpenDocument,
+#: RTF, JSON, e-books (MIME types as sniffed from the content).
+DOCUMENT_TYPES: frozenset[str] = frozenset({
+    "application/pdf", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation", "application/rtf", "application/json",
+    "application/epub+zip",
+})
 
 Result = tuple[bool, Any]
 _FAIL: Result = (False, None)
@@ -442,6 +460,37 @@ def _file(answer: Any, lang: str, today: _dt.date) -> Result:
 
 
 _Check = Callable[[Any, str, _dt.date], Result]
+
+
+def file_fits(kind: str, mime: str | None) -> bool:
+    """Whether a file of MIME type `mime` (sniffed from its content, never taken from its name)
+    is what ``HEAR x AS kind`` asks for: FILE any; IMAGE ``image/*``; AUDIO ``audio/*``;
+    DOCUMENT ``text/*`` or one of DOCUMENT_TYPES."""
+    k = kind.strip().upper()
+    m = (mime or "").split(";")[0].strip().lower()
+    if k == "FILE":
+        return True
+    if k == "IMAGE":
+        return m.startswith("image/")
+    if k == "AUDIO":
+        return m.startswith("audio/")
+    if k == "DOCUMENT":
+        return m.startswith("text/") or m in DOCUMENT_TYPES
+    return False
+
+
+def _kind(kind: str) -> _Check:
+    """The check of ``HEAR x AS IMAGE|AUDIO|DOCUMENT``: an attachment (a dict whose ``type`` the
+    server sniffed from the content) of that kind; a text (a URL, a file name) is not one."""
+    def check(answer: Any, lang: str, today: _dt.date) -> Result:
+        if type(answer) is dict and answer and file_fits(kind, to_str(answer.get("type") or "")):
+            return True, answer
+        return _FAIL
+
+    check.__doc__ = f"An attachment whose sniffed type fits {kind}."
+    return check
+
+
 _CHECKS: dict[str, _Check] = {
     "EMAIL": _email,
     "NAME": _name,
@@ -457,6 +506,9 @@ _CHECKS: dict[str, _Check] = {
     "ZIPCODE": _zipcode,
     "LANGUAGE": _language,
     "FILE": _file,
+    "IMAGE": _kind("IMAGE"),
+    "AUDIO": _kind("AUDIO"),
+    "DOCUMENT": _kind("DOCUMENT"),
 }
 
 
@@ -491,7 +543,9 @@ def validate(
 
     Args:
         type_name: one of ``HEAR_TYPES`` (any case), or "MENU" with `choices`.
-        answer: the user's text; for FILE, an attachment dict or a URL/path text.
+        answer: the user's text; for FILE, an attachment dict or a URL/path text; for IMAGE,
+            AUDIO and DOCUMENT, an attachment dict (``{name, type, size, url, id}``) whose
+            ``type`` fits (see :func:`file_fits`).
         choices: the menu of ``HEAR x AS "a", "b"``; when given, `type_name` is not used.
         language: "en" or "pt-BR" (see :func:`language_of`); decides 25/11 vs 11/25 and "3,5".
         today: the date "today" and "tomorrow" refer to; defaults to the system date.
@@ -509,7 +563,7 @@ def validate(
         raise BasicRuntimeError(
             f"unknown HEAR type {type_name}; expected one of {', '.join(sorted(HEAR_TYPES))}"
         )
-    text = answer if type_name.strip().upper() == "FILE" else _as_text(answer)
+    text = answer if type_name.strip().upper() in FILE_KINDS else _as_text(answer)
     if text is None:
         return _FAIL
     return check(text, language_of(language), today or _dt.date.today())
@@ -557,6 +611,18 @@ _RETRY = {
         "Por favor, informe um idioma, como português ou inglês.",
     ),
     "FILE": ("Please send a file.", "Por favor, envie um arquivo."),
+    "IMAGE": (
+        "Please send an image, like a photo (JPEG or PNG).",
+        "Por favor, envie uma imagem, como uma foto (JPEG ou PNG).",
+    ),
+    "AUDIO": (
+        "Please send an audio file or a voice message.",
+        "Por favor, envie um arquivo de áudio ou uma mensagem de voz.",
+    ),
+    "DOCUMENT": (
+        "Please send a document, like a PDF, a Word or spreadsheet file, or a text file.",
+        "Por favor, envie um documento, como um PDF, um arquivo do Word, uma planilha ou um texto.",
+    ),
 }
 _RETRY_ANY = ("Please enter a valid answer.", "Por favor, informe uma resposta válida.")
 _RETRY_MENU = ("Please choose one of: {}.", "Por favor, escolha uma das opções: {}.")

@@ -226,6 +226,13 @@ HEAR_TYPE_DOCS: dict[str, str] = {
                      'kept as its ISO 639-1 code ("pt").', 'HEAR lang AS LANGUAGE WITH "Which language?"'),
     "FILE": _doc("HEAR x AS FILE", "An attachment, or a URL or path, as an object with `name` and `url`.",
                  'HEAR doc AS FILE WITH "Please attach your receipt."'),
+    "IMAGE": _doc("HEAR x AS IMAGE", "An attached image (its type sniffed from the content, not the name), as "
+                  "an object with `name`, `type`, `size` and `url`.", 'HEAR photo AS IMAGE WITH "A photo, please."'),
+    "AUDIO": _doc("HEAR x AS AUDIO", "An attached audio file or voice message (by content), as an object with "
+                  "`name`, `type`, `size` and `url`.", 'HEAR voice AS AUDIO WITH "Send a voice message."'),
+    "DOCUMENT": _doc("HEAR x AS DOCUMENT", "An attached document by content (PDF, Word, Excel, PowerPoint, "
+                     "OpenDocument, RTF, JSON or text), as an object with `name`, `type`, `size` and `url`.",
+                     'HEAR doc AS DOCUMENT WITH "Attach your contract (PDF)."'),
 }
 
 MAGICS: dict[str, str] = {

@@ -37,9 +37,12 @@ from .errors import (
     TooManySessions,
     UnknownBot,
     UnknownDialog,
+    UnknownFile,
+    UnsupportedFile,
     UploadTooLarge,
     WrongBot,
 )
+from .files import FileStore
 from .messages import DialogState, Inbound, Reply, Result, SessionSummary, Suggestion, Waiting
 from .runtime import DialogRuntime
 from .timers import TimerService
@@ -47,8 +50,10 @@ from .timers import TimerService
 __all__ = [
     "ChannelQueue", "InboxDone", "InboxItem", "OutboxItem", "RateLimited", "SessionBusy", "SessionExists", "utcnow",
     "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
-    "DialogState", "DialogWaiting", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result", "SessionEnded",
+    "DialogState", "DialogWaiting", "FileStore", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result",
+    "SessionEnded",
     "SessionError", "SessionExpired", "SessionNotFound", "SessionRecord", "SessionSummary", "StoreSettings",
     "StoreUnavailable", "Suggestion", "TemplateNotFound", "TimerService", "TooManyNewSessions", "TooManySessions",
-    "UnknownBot", "UnknownDialog", "UploadTooLarge", "Waiting", "WrongBot",
+    "UnknownBot", "UnknownDialog", "UnknownFile", "UploadTooLarge", "UnsupportedFile", "Waiting",
+    "WrongBot",
 ]

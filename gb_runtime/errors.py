@@ -10,7 +10,9 @@ Tree::
         ├── SessionEnded         401          the session was ended (DELETE /api/session)
         ├── SessionNotFound      404
         ├── UnknownDialog        404          the bot has no dialog of that name
+        ├── UnknownFile          404          no stored file of that id (files.py)
         ├── UploadTooLarge       413          over max-upload-mb
+        ├── UnsupportedFile      415          a file not of the kind asked for (by its content)
         ├── DialogWaiting        429          a dialog at a WAIT already holds its messages typed ahead (retry_after)
         └── BotError             500          a bot package (bots.py)
             ├── BotConfigError   500          config.csv or a template is malformed (also ValueError)
@@ -32,7 +34,8 @@ from gb_sessions.errors import Refusal, TooManyNewSessions, TooManySessions
 
 __all__ = [
     "DialogRuntimeError", "InvalidToken", "SessionExpired", "WrongBot", "SessionEnded", "SessionNotFound",
-    "UnknownDialog", "UploadTooLarge", "DialogWaiting", "TooManySessions", "TooManyNewSessions", "BotError",
+    "UnknownDialog", "UnknownFile", "UploadTooLarge", "UnsupportedFile", "DialogWaiting", "TooManySessions",
+    "TooManyNewSessions", "BotError",
     "BotConfigError", "BotStorageError", "UnknownBot", "TemplateNotFound", "Refusal",
 ]
 
@@ -67,8 +70,20 @@ class UnknownDialog(DialogRuntimeError):
     status, code = 404, "unknown_dialog"
 
 
+class UnknownFile(DialogRuntimeError):
+    """No stored file of that id for that bot (files.py)."""
+
+    status, code = 404, "unknown_file"
+
+
 class UploadTooLarge(DialogRuntimeError):
     status, code = 413, "upload_too_large"
+
+
+class UnsupportedFile(DialogRuntimeError):
+    """A file that is not of the kind asked for (IMAGE, AUDIO, DOCUMENT), by its content."""
+
+    status, code = 415, "unsupported_file"
 
 
 class DialogWaiting(DialogRuntimeError):

@@ -12,7 +12,7 @@ by :mod:`.tables`; SET SCHEDULE stores a schedule (:mod:`.schedules`). WAIT itse
 wait here: the runtime suspends the dialog at it and a timer resumes it
 (``DialogRuntime.resume_timer``).
 Keywords that need a channel gb does not have yet (TRANSFER_SESSION, SEND MAIL) fail with a
-clear "channel not configured" error.
+clear "channel not configured" error. SEND FILE adds a reply that carries a file (:mod:`.send_file`).
 
 The file keywords (SAVE, LOAD TEMPLATE) turn every refusal and every error of the file system
 (a folder where a file is meant, a file where a folder is, no permission, a name too long, a
@@ -40,9 +40,11 @@ from gb_sessions.tables import TableStore
 from . import suggestions as sugg
 from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
+from .files import FileStore
 from .http_keywords import HttpAccess, HttpPolicy, is_url, shown_url
 from .messaging import Messaging
 from .schedules import ScheduleKeyword, timing
+from .send_file import file_to_send
 from .tables import TableKeywords
 from .user_memory import memory_key, remember_until
 
@@ -99,10 +101,15 @@ class Fulfiller:
         schedule: SET SCHEDULE's way to the bot's schedules (None: the statement is checked
             and noted in the session's context only).
         clock: the current time (REMEMBER's expiry; tests move it).
+        files: the bots' file storage (SEND FILE); None: SEND FILE fails, "not available".
 
     Attributes:
         state: the suspended state of the request being answered, when the host sets it (the
             runtime does): SET SCHEDULE reads the dialog's PARAM from it.
+        extra_replies: texts a request adds to the replies (LOAD TEMPLATE's first message); the
+            host says them and clears the list.
+        sent_files: (caption, file object) of each SEND FILE: the host says each as a reply that
+            carries the file (``Reply.file``) and clears the list.
     """
 
     def __init__(self, session: Session, bot: BotPackage, store: SessionStore, *,
@@ -110,7 +117,7 @@ class Fulfiller:
                  user_name: str | None = None, dialog: str | None = None,
                  tables: TableStore | None = None, http: HttpAccess | None = None,
                  schedule: ScheduleKeyword | None = None, clock: Callable[[], dt.datetime] = utcnow,
-                 channels: Mapping[str, str] | None = None) -> None:
+                 channels: Mapping[str, str] | None = None, files: FileStore | None = None) -> None:
         self.session = session
         self.messaging = Messaging(session, bot, channels or {})
         self.clock = clock
@@ -122,6 +129,8 @@ class Fulfiller:
         self.http = http
         self.http_requests = 0  # HTTP keywords run so far for this message (http-max-requests)
         self.extra_replies: list[str] = []
+        self.files = files
+        self.sent_files: list[tuple[str, dict[str, Any]]] = []
         self.tables = TableKeywords(bot, tables)
         self.schedule = schedule
         self.state: dict[str, Any] | None = None
@@ -554,6 +563,20 @@ class Fulfiller:
         raise BasicRuntimeError(f"TRANSFER_SESSION {target}: channel not configured "
                                 f"(the {target} channel is not set up for bot {self.bot.name})")
 
+    async def send_file(self, args: list[Any]) -> None:
+        """``SEND FILE file[, caption]``: a reply that carries the file (:mod:`.send_file`); its
+        text is the caption, or the file's name.
+
+        Raises:
+            BasicRuntimeError: no file storage here, or the argument names no file of the bot.
+        """
+        self._need("SEND FILE", args, 1)
+        if self.files is None:
+            raise BasicRuntimeError("SEND FILE: files are not available here (the runtime has no file storage)")
+        file = await file_to_send(self.files, self.bot, args[0])
+        caption = values.to_str(args[1]) if len(args) > 1 and args[1] is not None else ""
+        self.sent_files.append((caption or str(file["name"]), file))
+
     async def send_template(self, args: list[Any]) -> None:
         self.messaging.send_template(args)
 
@@ -638,6 +661,7 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
     "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
     "SEND MAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template, "SEND SMS": Fulfiller.send_sms,
+    "SEND FILE": Fulfiller.send_file,
     "SET USER MEMORY": Fulfiller.set_user_memory, "GET USER MEMORY": Fulfiller.get_user_memory,
     "REMEMBER": Fulfiller.remember, "RECALL": Fulfiller.get_user_memory,
     "FIND": Fulfiller.find, "FIND ALL": Fulfiller.find_all, "INSERT": Fulfiller.insert,

@@ -136,13 +136,21 @@ class SessionSummary:
 @dataclass
 class Reply:
     """One outbound message. `to` is set for TALK TO (another address). `message` is the stored
-    message it became: its row id and timestamp once the turn is saved."""
+    message it became: its row id and timestamp once the turn is saved.
+
+    `file` is set by SEND FILE: the file the message carries (its `content` is the caption, or
+    the file's name), as ``{"id", "name", "type", "size", "url"}`` (see gb_runtime.files):
+    `id` is the stored file's (None for a URL the dialog gave, which gb does not store), `type`
+    its MIME type (sniffed from the content of a stored file), `size` in bytes (None for a URL),
+    `url` path-absolute (``/<bot>/files/<id>``: a front joins it to its public address) or the
+    dialog's http(s) URL. ``to_dict()`` carries it as ``"file"``: the channels read that."""
 
     content: str
     role: str = "assistant"
     choices: list[str] | None = None
     to: str | None = None
     message: Message | None = field(default=None, repr=False, compare=False)
+    file: dict[str, Any] | None = None
 
     @property
     def id(self) -> int | None:
@@ -159,6 +167,8 @@ class Reply:
             d["choices"] = self.choices
         if self.to:
             d["to"] = self.to
+        if self.file is not None:
+            d["file"] = {k: self.file.get(k) for k in ("id", "name", "type", "size", "url")}
         if self.message is not None:
             if self.message.id is not None:
                 d["id"] = self.message.id

@@ -81,6 +81,7 @@ from .errors import (
     UploadTooLarge,
     WrongBot,
 )
+from .files import FileStore
 from .http_keywords import HttpAccess
 from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Inbound, Reply, Result, SessionSummary, Waiting
@@ -147,6 +148,7 @@ class DialogRuntime:
         self.tables = tables
         self.http = HttpAccess(http) if http is not None else None
         self.bots = bots
+        self.files = FileStore(bots)  # uploads, channel media, SEND FILE (files.py)
         self.users = users
         self.events = events
         self.clock = clock
@@ -509,6 +511,8 @@ class DialogRuntime:
             await self._run_tool(session, bot, chosen, inbound.text, result)
         elif chosen is not None and chosen.kind == "switcher":
             pass  # a toggle, not a question: pick() switched it, the result shows it (no fallback reply)
+        elif inbound.attachment:
+            pass  # a file no HEAR asked for: stored and recorded as the user's message, nothing to answer
         else:
             await self._open(session, bot, inbound.text, result)
         session.last_activity = now
@@ -592,12 +596,12 @@ class DialogRuntime:
         self._say(session, result, bot.settings.extra.get("fallback") or f"Sorry, I did not understand.{hint}")
 
     def _say(self, session: Session, result: Result, text: str, *, choices: list[str] | None = None,
-             to: str | None = None) -> None:
+             to: str | None = None, file: dict[str, Any] | None = None) -> None:
         if to is None:
             message = session.add("assistant", text)
         else:
             message = session.add("system", f"TALK TO {to}: {text}")
-        result.replies.append(Reply(text, choices=choices, to=to, message=message))
+        result.replies.append(Reply(text, choices=choices, to=to, message=message, file=file))
 
     # --- running a dialog --------------------------------------------------------------------------------
     def _machine(self, program: Program, session: Session, s: BotSettings) -> Machine:
@@ -631,7 +635,7 @@ class DialogRuntime:
                                    on_set=self._schedule_noted)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
                            dialog=program.name, tables=self.tables, http=self.http, schedule=schedule,
-                           clock=self.clock, channels=self.channel_modes)
+                           clock=self.clock, channels=self.channel_modes, files=self.files)
         apologize = self.apologize if apologize is None else apologize
         whole = (source is None and entry == "main") or bool(stack)  # a dialog of its own (not a cell, not ON LOGIN)
         try:
@@ -698,7 +702,10 @@ class DialogRuntime:
                 value = await fulfil.answer(r.request)
                 for text in fulfil.extra_replies:
                     self._say(session, result, text)
+                for caption, file in fulfil.sent_files:  # SEND FILE
+                    self._say(session, result, caption, file=file)
                 fulfil.extra_replies.clear()
+                fulfil.sent_files.clear()
                 r = await run_dialog(machine, r.state, value)
         except DialogChanged as exc:
             log.info("session %s: %s", session.id, exc.headline)

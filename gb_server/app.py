@@ -94,6 +94,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
     from .base import NotFound, StaticFiles
     from .channels.directline import directline_routes
     from .channels.webhook import channel_routes
+    from .files import FileHandler, UploadHandler
     from .pages import ChatPage, HealthHandler, MetricsHandler, OpenApiHandler
     from .socket import ChatSocket
 
@@ -106,6 +107,8 @@ def make_app(ctx: Context) -> tornado.web.Application:
         (rf"/{BOT}api/session", SessionHandler, kw),
         (rf"/{BOT}api/session/history", HistoryHandler, kw),
         (rf"/{BOT}api/chat", ChatHandler, kw),
+        (rf"/{BOT}api/upload", UploadHandler, kw),
+        (rf"/{BOT}files/(?P<file_id>[A-Za-z0-9_-]+)", FileHandler, kw),
         (rf"/{BOT}ws", ChatSocket, kw),
         *directline_routes(ctx),
         *channel_routes(ctx),

@@ -287,7 +287,7 @@ class BaseHandler(JsonHandler):
                 origin, self.request.host, self.ctx.settings.cors_origins):
             self.set_header("Access-Control-Allow-Origin", origin)
             self.set_header("Vary", "Origin")
-            self.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type")
+            self.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, X-GB-Origin")
             self.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
 
     def options(self, *args: Any, **kwargs: Any) -> None:

@@ -34,7 +34,8 @@ _STARTED = {"type": "object", "required": ["session_id", "token", "bot", "messag
             "properties": {"session_id": _UUID, "token": {"type": "string"}, "bot": {"type": "string"},
                            "messages": _MESSAGES, "waiting": {"$ref": "#/components/schemas/Waiting"},
                            "suggestions": _SUGGESTIONS}}
-_REPLIES = {"type": "object", "required": ["session_id", "bot", "messages", "waiting", "suggestions"], "properties": {
+_REPLIES: dict[str, Any] = {
+    "type": "object", "required": ["session_id", "bot", "messages", "waiting", "suggestions"], "properties": {
     "session_id": _UUID, "bot": {"type": "string"}, "messages": _MESSAGES,
     "waiting": {"$ref": "#/components/schemas/Waiting"}, "suggestions": _SUGGESTIONS}}
 _DL_TOKEN = {"type": "object", "required": ["conversationId", "token", "expires_in"], "properties": {
@@ -73,6 +74,7 @@ OPENAPI: dict[str, Any] = {
                 "role": {"type": "string", "enum": ["user", "assistant", "system"]},
                 "content": {"type": "string"}, "choices": {"type": "array", "items": {"type": "string"}},
                 "to": {"type": "string"}, "timestamp": _TIME,
+                "file": {"$ref": "#/components/schemas/File"},
                 "id": {"type": ["integer", "null"], "description": "the stored message's row id"}}},
             "Activity": {"type": "object", "required": ["type"], "properties": {
                 "type": {"type": "string", "description": "message (a turn); any other type is acknowledged"},
@@ -82,6 +84,13 @@ OPENAPI: dict[str, Any] = {
                     "id": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}}},
                 "channelData": {}, "locale": {"type": "string"}, "entities": {"type": "array"},
                 "suggestedActions": {"type": "object"}}},
+            "File": {"type": "object", "required": ["name", "type", "size", "url"],
+                     "description": "a file a message carries (an upload, SEND FILE); docs/files.md", "properties": {
+                         "id": {"type": ["string", "null"], "description": "the stored file's (null: a URL)"},
+                         "name": {"type": "string"}, "type": {"type": "string",
+                                                              "description": "MIME type, sniffed from the content"},
+                         "size": {"type": ["integer", "null"], "description": "bytes"},
+                         "url": {"type": "string", "description": "/{bot}/files/{id}, or the dialog's URL"}}},
             "Suggestion": {"type": "object", "required": ["kind", "text", "value"], "properties": {
                 "kind": {"type": "string", "enum": ["text", "context", "tool", "switcher"],
                          "description": "text: ADD SUGGESTION text; context: ADD SUGGESTION name AS text (a click "
@@ -121,6 +130,27 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "required": ["message"],
                 "properties": {"message": {"type": "string", "maxLength": 4000}}}}}},
             "responses": {"200": _json(_REPLIES, "the bot's replies"), **_errors(400, 401, 413, 429, 500, 503)}}},
+        "/api/upload": {"post": {
+            "summary": "Send a file (the answer to a waiting HEAR AS FILE/IMAGE/AUDIO/DOCUMENT); at most the bot's "
+                       "max-upload-mb", "security": _BEARER,
+            "parameters": [{"name": "name", "in": "query", "required": False, "schema": {"type": "string"},
+                            "description": "the file's name, for a raw body"}],
+            "requestBody": {"required": True, "content": {
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary"}}}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": _json({**_REPLIES, "properties": {
+                **_REPLIES["properties"], "file": {"$ref": "#/components/schemas/File"},
+                "received": {"$ref": "#/components/schemas/Message"}}}, "the stored file and the bot's replies"),
+                **_errors(400, 401, 413, 429, 500, 503)}}},
+        "/files/{fileId}": {"get": {
+            "summary": "A stored file (the default bot's; /{bot}/files/{fileId} for another): no token, the id is "
+                       "the capability", "parameters": [{"name": "fileId", "in": "path", "required": True,
+                                                         "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "the file, with its sniffed Content-Type and nosniff",
+                                  "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                      "format": "binary"}}}},
+                          **_errors(404)}}},
         "/api/session/history": {"get": {
             "summary": "Every message of the session", "security": _BEARER,
             "responses": {"200": _json(_HISTORY, "the history"), **_errors(401, 503)}}},

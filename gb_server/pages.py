@@ -20,7 +20,8 @@ class ChatPage(BaseHandler):
         base = "" if not bot else f"/{name}"
         self.set_header("Cache-Control", "no-store")
         self.set_header("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:")
-        self.render("chat.html", bot=name, base=base)
+        self.render("chat.html", bot=name, base=base,
+                    max_upload_mb=self.ctx.runtime.bots.get(name).settings.max_upload_mb)
 
 
 class HealthHandler(BaseHandler):

@@ -1,8 +1,9 @@
 """The web chat's WebSocket: the token in the first message (never in the URL), replies live.
 
 Client -> server: ``{"type": "hello", "token"}`` first, then ``{"type": "message", "text"}``.
-Server -> client: ``{"type": "ready", "session_id", "messages", "waiting", "suggestions"}`` (the
-history: the catch-up after a reload or a reconnect), ``{"type": "reply", "messages", "waiting",
+Server -> client: ``{"type": "ready", "session_id", "messages", "waiting", "suggestions", "origin"}``
+(the history: the catch-up after a reload or a reconnect; `origin` names this socket: an upload
+that sends it as X-GB-Origin is not echoed back here, see files.py), ``{"type": "reply", "messages", "waiting",
 "suggestions"}`` (the suggestions the bot offers after the turn: see gb_runtime.suggestions) (with
 ``"echo"``, the user's text, when the turn came from elsewhere: another tab, the API, a
 notebook attached to the session), ``{"type": "error", "error": {"code", "message"}}``.
@@ -163,7 +164,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if self.ws_connection is None:
             self.ctx.runtime.unsubscribe(sid, self.on_event)
             return
-        self.push({"type": "ready", **ready})
+        self.push({"type": "ready", **ready, "origin": self.origin})  # an upload's X-GB-Origin: no echo here
         seen = max((m["id"] for m in ready["messages"] if m.get("id") is not None), default=0)
         early, self.early = self.early, None
         for event in early:  # turns committed while the history was read, if it did not have them

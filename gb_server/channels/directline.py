@@ -18,6 +18,8 @@ Mounted under ``/v3/directline`` (the default bot) and ``/<bot>/v3/directline``;
   bot's replies: the last one of a turn carries a menu's choices and then the session's suggestions
   (ADD SUGGESTION, ADD SWITCHER) as ``suggestedActions`` of type ``imBack`` (a click sends the
   button's value as the user's message). Other activity types are acknowledged.
+  A reply of SEND FILE carries the file as ``attachments: [{contentType, contentUrl, name}]``
+  (contentUrl absolute: GB_PUBLIC_URL or the allowed request host, joined to ``/<bot>/files/<id>``).
 * WebSocket ``conversations/{id}/stream?watermark=&t=<ticket>``: frames ``{activities, watermark}``
   after each turn and an empty frame every 20 s. The official client opens ``streamUrl`` as given,
   so the credential must be in the URL (Direct Line's own protocol): it is NOT the session token
@@ -150,6 +152,10 @@ def to_activity(dl: DirectLineState, sid: uuid.UUID, bot: str, msg: Message) -> 
         if extra.get("choices") or extra.get("suggestions"):
             act["suggestedActions"] = {**suggested(extra.get("choices") or [], extra.get("suggestions")),
                                        "to": [dl.user(sid)["id"]]}
+        file = extra.get("file")
+        if isinstance(file, dict):  # SEND FILE: a Bot Framework attachment (the text is the caption)
+            act["attachments"] = [{"contentType": file.get("type") or "application/octet-stream",
+                                   "contentUrl": file.get("url"), "name": file.get("name")}]
     return act
 
 
@@ -179,8 +185,10 @@ async def activities_after(ctx: Context, dl: DirectLineState, sid: uuid.UUID, bo
     return acts, last
 
 
-def remember_turn(dl: DirectLineState, result: Result, user_extra: dict[str, Any] | None) -> int | None:
-    """Attach the client's activity details, the menus' choices and (on the turn's last reply)
+def remember_turn(dl: DirectLineState, result: Result, user_extra: dict[str, Any] | None,
+                  files_base: str = "") -> int | None:
+    """Attach the client's activity details, the menus' choices, the files of SEND FILE (their
+    path-absolute URLs joined to `files_base`, ``https://host``) and (on the turn's last reply)
     the suggestions to the stored rows of a turn (the result knows their ids); the user
     message's row id (None for start.bas's turn)."""
     sid = result.session_id
@@ -190,6 +198,9 @@ def remember_turn(dl: DirectLineState, result: Result, user_extra: dict[str, Any
     shown = [r for r in result.replies if r.to is None and r.id is not None]
     for reply in shown:
         extra: dict[str, Any] = {"choices": reply.choices} if reply.choices else {}
+        if reply.file is not None:
+            url = str(reply.file.get("url") or "")
+            extra["file"] = {**reply.file, "url": files_base + url if url.startswith("/") else url}
         if reply is shown[-1] and result.suggestions:
             extra["suggestions"] = [x.to_dict() for x in result.suggestions]
         dl.remember(sid, reply.id or 0, extra)
@@ -265,6 +276,17 @@ class DirectLineHandler(BaseHandler):
                                                     "set GB_PUBLIC_URL (or GB_ALLOWED_HOSTS)")
         return f"{'wss' if self.request.protocol == 'https' else 'ws'}://{host}"
 
+    def files_base(self) -> str:
+        """``http(s)://host`` for the URLs of SEND FILE's files: GB_PUBLIC_URL, else the request's
+        host if allowed; else "" (the URL stays path-absolute)."""
+        public = self.ctx.settings.public_url
+        if public is not None:
+            return public
+        host = self.request.host
+        if host.rsplit(":", 1)[0].strip("[]").lower() not in self.ctx.settings.allowed_hosts:
+            return ""
+        return f"{self.request.protocol}://{host}"
+
     def base_path(self, bot: str | None) -> str:
         return f"/{bot}/v3/directline" if bot else "/v3/directline"
 
@@ -295,7 +317,7 @@ class TokenGenerate(DirectLineHandler):
         result = await self.ctx.turns.start(name, CHANNEL, self.client())
         if user is not None:
             self.dl.set_user(result.session_id, {"id": user, "role": "user"})
-        remember_turn(self.dl, result, None)
+        remember_turn(self.dl, result, None, self.files_base())
         self.send_json({"conversationId": str(result.session_id), "token": result.token, "expires_in": EXPIRES_IN})
 
 
@@ -357,7 +379,7 @@ class Activities(DirectLineHandler):
                              **({"name": sender["name"]} if isinstance(sender.get("name"), str) else {})}
             self.dl.set_user(sid, {"id": sender["id"], "role": "user"})
         result = await self.ctx.turns.message(Inbound(name, text, channel=CHANNEL, token=token))
-        row = remember_turn(self.dl, result, extra)
+        row = remember_turn(self.dl, result, extra, self.files_base())
         self.send_json({"id": activity_id(sid, row or 0)})
 
 

@@ -3,13 +3,19 @@
 // The token is kept in localStorage under "gb.token.<bot>"; it is sent only in the body of
 // POST {base}/api/session's answer and inside the socket's first frame (never in a URL, never logged).
 //   POST {base}/api/session {}            -> 201 {session_id, token, bot, messages, waiting, suggestions}
+//   POST {base}/api/upload (Bearer, multipart field "file", X-GB-Origin: the socket's origin)
+//                                        -> 200 {messages, waiting, suggestions, file, received}
 //   WS {base}/ws  client: {"type": "hello", "token"} first, then {"type": "message", "text"}
-//                 server: {"type": "ready", session_id, messages, waiting, suggestions}  (the whole history)
+//                 server: {"type": "ready", session_id, messages, waiting, suggestions, origin}  (the whole history)
 //                         {"type": "reply", messages, waiting, suggestions, echo?}  (echo: sent by another tab)
 //                         {"type": "error", error: {code, message}}
 // Suggestions (ADD SUGGESTION, ADD SWITCHER) are the bot's buttons as of its last turn: each frame
 // replaces them; a click sends the button's value as a message.
 // Texts are inserted with textContent only: messages and button labels are user data.
+// Files: the attach button (always there: a file may answer any HEAR, and one sent unasked is kept;
+// it is marked when the dialog waits for a file) uploads one; a message that carries a file
+// ({file: {name, type, size, url}}: the user's upload, the bot's SEND FILE) shows a link to it,
+// and the image itself or an audio player for those types.
 
 const root = document.getElementById("gb-chat");
 const bot = root.dataset.bot || "default";
@@ -24,6 +30,10 @@ const statusEl = part("status");
 const form = part("form");
 const input = part("input");
 const sendButton = part("send");
+const attachButton = part("attach");
+const fileInput = part("file");
+const maxUploadBytes = Number(root.dataset.maxUploadMb || 0) * 1024 * 1024;
+const FILE_TYPES = { FILE: "", IMAGE: "image/*", AUDIO: "audio/*", DOCUMENT: "" };
 
 const TOKEN_KEY = `gb.token.${bot}`;
 const NEW_SESSION_CODES = new Set(["invalid_token", "session_expired", "session_ended", "wrong_bot"]);
@@ -40,6 +50,7 @@ let timer = null;
 let history = []; // the messages shown, in order
 let waiting = null; // {variable, type, choices, line, kind: "hear"} at a HEAR, {kind: "wait", due, line} at a WAIT
 let suggestions = []; // [{kind, text, value, name?, active?}]: the bot's buttons as of its last turn
+let origin = null; // this socket's name (its "ready" frame): an upload that sends it is not echoed back
 
 // --- token storage (localStorage; memory only when the browser refuses it) ---
 
@@ -68,12 +79,59 @@ function bubble(message) {
   el.className = `gb-message gb-${role}`;
   el.dataset.testid = "message";
   el.dataset.role = role;
-  el.textContent = String(message.content ?? "");
+  const file = message.file && typeof message.file === "object" ? message.file : null;
+  const text = String(message.content ?? "");
+  if (!file || (text !== file.name && text !== `[file] ${file.name}`)) {
+    const span = document.createElement("span");
+    span.className = "gb-text";
+    span.textContent = text;
+    el.append(span);
+  }
+  if (file) el.append(...fileParts(file));
   if (message.timestamp) {
     const when = new Date(message.timestamp);
     if (!Number.isNaN(when.getTime())) el.title = when.toLocaleString();
   }
   return el;
+}
+
+// Only a URL of this server (path-absolute) or an http(s) one becomes a link: never javascript: or data:.
+function safeUrl(url) {
+  if (typeof url !== "string") return null;
+  if (url.startsWith("/") && !url.startsWith("//")) return url;
+  return /^https?:\/\//i.test(url) ? url : null;
+}
+
+function fileParts(file) {
+  const url = safeUrl(file.url);
+  const name = String(file.name ?? "file");
+  const type = String(file.type ?? "");
+  const parts = [];
+  if (url && /^image\/(png|jpeg|gif|webp|bmp)$/.test(type)) {
+    const img = document.createElement("img");
+    img.className = "gb-file-image";
+    img.dataset.testid = "file-image";
+    img.src = url;
+    img.alt = name;
+    parts.push(img);
+  } else if (url && type.startsWith("audio/")) {
+    const audio = document.createElement("audio");
+    audio.className = "gb-file-audio";
+    audio.controls = true;
+    audio.src = url;
+    parts.push(audio);
+  }
+  const link = document.createElement(url ? "a" : "span");
+  link.className = "gb-file-link";
+  link.dataset.testid = "file-link";
+  link.textContent = name;
+  if (url) {
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+  }
+  parts.push(link);
+  return parts;
 }
 
 function renderAll(messages) {
@@ -139,6 +197,10 @@ function refresh() {
   waitingLine.textContent = line;
   waitingLine.hidden = !line;
   sendButton.disabled = !ready;
+  attachButton.disabled = !token || pending;
+  const wanted = waiting?.kind !== "wait" && waiting?.type in FILE_TYPES;
+  attachButton.dataset.wanted = String(Boolean(wanted));
+  fileInput.accept = wanted ? FILE_TYPES[waiting.type] : "";
   transcript.scrollTop = transcript.scrollHeight;
 }
 
@@ -226,6 +288,7 @@ function receive(data) {
     ready = true;
     pending = false;
     attempt = 0;
+    origin = typeof frame.origin === "string" ? frame.origin : null;
     setStatus("connected");
     waiting = frame.waiting ?? null;
     setSuggestions(frame.suggestions);
@@ -259,6 +322,49 @@ function send(text) {
   append([{ role: "user", content: clean }]);
   return true;
 }
+
+async function upload(file) {
+  if (!token || !file) return;
+  if (maxUploadBytes && file.size > maxUploadBytes) {
+    showError(`The file is larger than ${root.dataset.maxUploadMb} MB, the most this bot takes.`);
+    return;
+  }
+  const body = new FormData();
+  body.append("file", file, file.name);
+  const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+  if (origin && ready) headers["X-GB-Origin"] = origin;
+  showError("");
+  pending = true;
+  refresh();
+  let response = null;
+  let reply = {};
+  try {
+    response = await fetch(`${base}/api/upload`, { method: "POST", headers, body, credentials: "same-origin" });
+    reply = await response.json().catch(() => ({}));
+  } catch {
+    response = null;
+  }
+  pending = false;
+  if (!response || !response.ok) {
+    const error = reply.error || {};
+    showError(error.message || "The file could not be sent; please try again.");
+    if (NEW_SESSION_CODES.has(error.code)) startNewSession();
+    refresh();
+    return;
+  }
+  waiting = reply.waiting ?? null;
+  setSuggestions(reply.suggestions);
+  const sent = reply.received ?? { role: "user", content: `[file] ${file.name}`, file: reply.file };
+  append([sent, ...(Array.isArray(reply.messages) ? reply.messages : [])]);
+}
+
+attachButton.addEventListener("click", () => fileInput.click());
+
+fileInput.addEventListener("change", () => {
+  const file = fileInput.files && fileInput.files[0];
+  fileInput.value = ""; // the same file may be chosen again
+  upload(file);
+});
 
 form.addEventListener("submit", (event) => {
   event.preventDefault(); // Enter in the input submits the form

@@ -17,6 +17,8 @@ from gb_basic.validators import (
 )
 
 TODAY = dt.date(2026, 3, 10)
+PNG: dict[str, Any] = {"id": "a", "name": "x.pdf", "type": "image/png", "size": 9, "url": "/b/files/a"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 D = dt.date
 BOTH = ("en", "pt-BR")
 
@@ -28,7 +30,7 @@ def check(type_name: str, answer: Any, language: str = "en") -> tuple[bool, obje
 def test_hear_types() -> None:
     assert HEAR_TYPES == {
         "EMAIL", "NAME", "INTEGER", "NUMBER", "FLOAT", "MONEY", "DATE", "HOUR", "BOOLEAN",
-        "MOBILE", "PHONE", "ZIPCODE", "LANGUAGE", "FILE",
+        "MOBILE", "PHONE", "ZIPCODE", "LANGUAGE", "FILE", "IMAGE", "AUDIO", "DOCUMENT",
     }  # fmt: skip
 
 
@@ -175,6 +177,14 @@ VALID: list[tuple[str, Any, str, Any]] = [
     ("FILE", "/tmp/report.xlsx", "*", {"name": "report.xlsx", "url": "/tmp/report.xlsx"}),
     ("FILE", "C:\\docs\\a b.txt", "*", {"name": "a b.txt", "url": "C:\\docs\\a b.txt"}),
     ("FILE", "photo.jpg", "*", {"name": "photo.jpg", "url": "photo.jpg"}),
+    # IMAGE, AUDIO, DOCUMENT: an attachment whose type (sniffed by the server from the content) fits
+    ("IMAGE", PNG, "*", PNG),
+    ("IMAGE", {**PNG, "type": "image/jpeg"}, "*", {**PNG, "type": "image/jpeg"}),
+    ("AUDIO", {**PNG, "type": "audio/ogg"}, "*", {**PNG, "type": "audio/ogg"}),
+    ("AUDIO", {**PNG, "type": "audio/mpeg"}, "*", {**PNG, "type": "audio/mpeg"}),
+    ("DOCUMENT", {**PNG, "type": "application/pdf"}, "*", {**PNG, "type": "application/pdf"}),
+    ("DOCUMENT", {**PNG, "type": "text/csv"}, "*", {**PNG, "type": "text/csv"}),
+    ("DOCUMENT", {**PNG, "type": DOCX}, "*", {**PNG, "type": DOCX}),
 ]
 
 
@@ -282,6 +292,15 @@ INVALID: list[tuple[str, Any, str]] = [
     ("FILE", {}, "*"),
     ("FILE", 42, "*"),
     ("FILE", None, "*"),
+    ("IMAGE", {**PNG, "type": "application/pdf"}, "*"),
+    ("IMAGE", {"name": "photo.png", "url": "https://x/photo.png"}, "*"),  # no sniffed type: not an attachment
+    ("IMAGE", "https://x/photo.png", "*"),
+    ("IMAGE", {}, "*"),
+    ("AUDIO", {**PNG, "type": "video/mp4"}, "*"),
+    ("AUDIO", "voice.ogg", "*"),
+    ("DOCUMENT", PNG, "*"),
+    ("DOCUMENT", {**PNG, "type": "application/zip"}, "*"),
+    ("DOCUMENT", {**PNG, "type": "application/octet-stream"}, "*"),
 ]
 
 
@@ -301,7 +320,7 @@ def test_every_type_has_valid_and_invalid_cases() -> None:
 
 
 @pytest.mark.parametrize("type_name", sorted(HEAR_TYPES - {"FILE"}))
-def test_non_text_answers_are_refused(type_name: str) -> None:
+def test_non_text_answers_are_refused(type_name: str) -> None:  # IMAGE & co: an object without a sniffed type
     assert check(type_name, None) == (False, None)
     assert check(type_name, {"a": 1}) == (False, None)
     assert check(type_name, ["x"]) == (False, None)
@@ -317,6 +336,19 @@ def test_unknown_type_is_an_error() -> None:
         check("COLOR", "red")
     with pytest.raises(BasicRuntimeError, match="unknown HEAR type MENU"):
         check("MENU", "a")
+
+
+@pytest.mark.parametrize(("type_name", "en", "pt"), [
+    ("IMAGE", "Please send an image, like a photo (JPEG or PNG).",
+     "Por favor, envie uma imagem, como uma foto (JPEG ou PNG)."),
+    ("AUDIO", "Please send an audio file or a voice message.",
+     "Por favor, envie um arquivo de áudio ou uma mensagem de voz."),
+    ("DOCUMENT", "Please send a document, like a PDF, a Word or spreadsheet file, or a text file.",
+     "Por favor, envie um documento, como um PDF, um arquivo do Word, uma planilha ou um texto."),
+])
+def test_file_kinds_have_their_own_retry_messages(type_name: str, en: str, pt: str) -> None:
+    assert retry_message(type_name) == en
+    assert retry_message(type_name, language="pt") == pt
 
 
 def test_today_defaults_to_the_system_date() -> None:

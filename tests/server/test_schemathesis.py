@@ -77,6 +77,7 @@ def fresh_token(gb_url: str) -> Iterator[Callable[[], tuple[str, str]]]:
 DL = "/v3/directline"
 OPERATIONS = [("POST", "/api/session"), ("GET", "/api/session"), ("DELETE", "/api/session"),
               ("POST", "/api/chat"), ("GET", "/api/session/history"), ("GET", "/healthz"), ("GET", "/metrics"),
+              ("POST", "/api/upload"), ("GET", "/files/{fileId}"),
               ("POST", f"{DL}/tokens/generate"), ("POST", f"{DL}/tokens/refresh"), ("POST", f"{DL}/conversations"),
               ("GET", f"{DL}/conversations/{{conversationId}}"),
               ("GET", f"{DL}/conversations/{{conversationId}}/activities"),

@@ -117,7 +117,8 @@ class ChatPage(Recorded, tornado.web.RequestHandler):
         self.bot, self.base = bot, base
 
     def get(self) -> None:
-        page = tornado.template.Loader(str(STATIC)).load("chat.html").generate(bot=self.bot, base=self.base)
+        page = tornado.template.Loader(str(STATIC)).load("chat.html").generate(bot=self.bot, base=self.base,
+                                                                                 max_upload_mb=10)
         self.set_header("Content-Security-Policy", CSP)
         self.set_header("Cache-Control", "no-store")
         self.finish(page)
