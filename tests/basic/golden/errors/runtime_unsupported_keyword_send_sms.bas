@@ -1,6 +1,0 @@
-' SEND SMS parses; it fails when reached, naming the keyword and its line.
-x = 1
-IF x = 1 THEN
-  SEND SMS "+5511999998888", "hello"
-END IF
-' expect error: [runtime_unsupported_keyword_send_sms.bas:4:3] Error: keyword SEND SMS is not supported yet: channel not configured (line 4)
