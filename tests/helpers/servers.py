@@ -1,23 +1,29 @@
 """A real server subprocess (``gb serve``, or any command that answers ``GET /healthz``), and what
-talking to one takes: a free port, a gb process's environment, the Bearer header."""
+talking to one takes: a free port, a gb process's environment, the Bearer header; and a local
+Tornado application served in the test's own event loop (the APIs that HTTP keyword tests call)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
 
 from . import ROOT
 
-__all__ = ["Server", "bearer", "free_port", "gb_environ", "gb_serve"]
+__all__ = ["Server", "bearer", "free_port", "gb_environ", "gb_serve", "local_app"]
 
 
 def free_port() -> int:
@@ -25,6 +31,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def local_app(app: tornado.web.Application, ssl_options: ssl.SSLContext | None = None) -> AsyncIterator[int]:
+    """Serve `app` on a free port of 127.0.0.1 in the running event loop for the block; yields the port.
+
+    The socket is bound before the block starts (no race for the port), and at the end the server
+    stops listening and closes the connections still open (a client that stopped reading an endless
+    body). With `ssl_options` it serves HTTPS.
+    """
+    server = tornado.httpserver.HTTPServer(app, ssl_options=ssl_options)
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server.add_sockets(sockets)
+    try:
+        yield int(sockets[0].getsockname()[1])
+    finally:
+        server.stop()
+        await server.close_all_connections()
 
 
 def bearer(token: str) -> dict[str, str]:
