@@ -11,8 +11,8 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -23,7 +23,7 @@ import tornado.web
 
 from . import ROOT
 
-__all__ = ["Server", "bearer", "free_port", "gb_environ", "gb_serve", "local_app"]
+__all__ = ["Server", "bearer", "free_port", "gb_environ", "gb_serve", "local_app", "serving"]
 
 
 def free_port() -> int:
@@ -111,9 +111,22 @@ class Server:
         Raises:
             RuntimeError: it exited, or did not answer within `timeout` seconds (the end of its log says why).
         """
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> Server:
+        """Start its process and return at once (``wait_ready`` waits for it; see `serving`)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(self.command(self.port), env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                          cwd=ROOT)
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> Server:
+        """Wait until the launched process answers /healthz with 200 (`timeout` seconds from now).
+
+        Raises:
+            RuntimeError: it exited, or did not answer within `timeout` seconds (the end of its log says why).
+        """
+        assert self.proc is not None, "not launched"
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
             try:
@@ -156,3 +169,27 @@ class Server:
         if exc is not None:
             print(f"--- the end of {self.log.name}:\n{self.log_tail(4000)}", file=sys.stderr)
         self.stop()
+
+
+@contextmanager
+def serving(*servers: Server, timeout: float = 60) -> Iterator[list[Server]]:
+    """Start `servers` at once and wait until each answers /healthz; stop them all when the block ends.
+
+    A gb server takes seconds to start (imports, migrations, its dialog workers), so several that
+    a test needs start side by side, not one after another; their migrations take turns (a lock).
+    When the block raises, the end of each server's log goes to stderr, as with ``with Server``.
+    """
+    try:
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_ready(timeout)
+        yield list(servers)
+    except BaseException:
+        for server in servers:
+            if server.proc is not None:
+                print(f"--- the end of {server.log.name}:\n{server.log_tail(4000)}", file=sys.stderr)
+        raise
+    finally:
+        for server in reversed(servers):
+            server.stop()
