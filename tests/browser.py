@@ -1,17 +1,25 @@
-"""What the browser tests share: Debian's chromium and its flags, where screenshots go."""
+"""What the browser tests share: Debian's chromium and its flags, where screenshots go, and a
+JupyterLab server with the gb kernel (the kernel's browser tests open their notebooks in one)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from tests.helpers import ROOT
 from tests.helpers.prereqs import unavailable
+from tests.helpers.servers import free_port, gb_environ
 
-__all__ = ["ARTIFACTS", "CHROMIUM", "FLAGS", "chromium_page", "need_chromium"]
+__all__ = ["ARTIFACTS", "CHROMIUM", "FLAGS", "Lab", "chromium_page", "jupyterlab", "need_chromium", "notebook"]
 
 # Debian's chromium (make test installs it); never a browser download.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -44,3 +52,57 @@ def chromium_page(failure_shot: str, **page_options: Any) -> Iterator[Any]:
             raise
         finally:
             browser.close()
+
+
+def notebook(cells: list[str]) -> dict[str, object]:
+    """A gb BASIC notebook (nbformat 4) of code cells with these sources, not run yet."""
+    return {"nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "gb", "display_name": "gb BASIC", "language": "basic"},
+                         "language_info": {"name": "basic"}},
+            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
+                       "outputs": [], "source": src} for i, src in enumerate(cells)]}
+
+
+class Lab:
+    """A running JupyterLab server: its notebooks folder, and the URL that opens one of them."""
+
+    def __init__(self, base: str, token: str, notebooks: Path) -> None:
+        self.base, self.token, self.notebooks = base, token, notebooks
+
+    def open(self, name: str, cells: list[str]) -> str:
+        """Write the notebook `name` (.ipynb) of `cells`; the URL that opens it alone, in a JupyterLab
+        workspace of its own (what another test opened in this server is not restored beside it)."""
+        (self.notebooks / f"{name}.ipynb").write_text(json.dumps(notebook(cells)))
+        return f"{self.base}/lab/workspaces/{name}/tree/{name}.ipynb?token={self.token}"
+
+
+@contextmanager
+def jupyterlab(root: Path, bots: Path) -> Iterator[Lab]:
+    """JupyterLab on a free port, serving ``root/notebooks``; its gb kernels use the bots in `bots`
+    and the embedded database in ``root/data``. Its log is ``root/lab.log``; stopped at the end."""
+    (root / "notebooks").mkdir()
+    port, token = free_port(), "gbtest"
+    with open(root / "lab.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
+             "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+             f"--ServerApp.root_dir={root / 'notebooks'}", "--LabApp.news_url=",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+            env=gb_environ(bots, root / "data"), stdout=subprocess.DEVNULL, stderr=log, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            raise AssertionError("JupyterLab did not start: " + (root / "lab.log").read_text()[-2000:])
+        yield Lab(base, token, root / "notebooks")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -11,6 +11,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from gb_basic import check_source
 
@@ -20,37 +23,50 @@ EXPECTED = Path(__file__).with_name("corpus_warnings.txt")
 GB = [sys.executable, "-m", "gb_basic.cli"]
 
 
-def warnings_of(path: Path) -> list[str]:
+Checked = dict[Path, tuple[Any, list[Any]]]  # a corpus file -> check_source's (program, errors)
+
+
+def check_corpus() -> Checked:
+    """check_source of every corpus file (about 0.1 s a file: done once for the module's tests)."""
+    return {path: check_source(path.read_text(encoding="utf-8"), path.name) for path in corpus_files()}
+
+
+@pytest.fixture(scope="module")
+def checked() -> Checked:
+    return check_corpus()
+
+
+def warnings_of(path: Path, result: tuple[Any, list[Any]]) -> list[str]:
     """The file's warnings as ``<file name>:<line>:<col> <message>`` (errors fail the caller)."""
-    program, errors = check_source(path.read_text(encoding="utf-8"), path.name)
+    program, errors = result
     assert errors == [], f"{path.name}: " + "\n".join(str(e) for e in errors)
     assert program is not None
     return [f"{w.file}:{w.line}:{w.column} {w.message}" for w in program.warnings]
 
 
-def current() -> str:
+def current(checked: Checked) -> str:
     """The expectations file's text for the corpus as gb checks it now."""
     lines = []
-    for path in corpus_files():
-        found = warnings_of(path)
+    for path, result in checked.items():
+        found = warnings_of(path, result)
         lines.append(f"{path.name}: {len(found)} warning(s)")
         lines += [f"  {w}" for w in found]
     return "\n".join(lines) + "\n"
 
 
-def test_every_corpus_dialog_passes_gb_check():
+def test_every_corpus_dialog_passes_gb_check(checked: Checked):
     files = corpus_files()
-    assert len(files) >= 124
-    failed = [p.name for p in files if check_source(p.read_text(encoding="utf-8"), p.name)[1]]
+    assert len(files) >= 124 and list(checked) == files
+    failed = [p.name for p in files if checked[p][1]]
     assert failed == []
     r = subprocess.run([*GB, "check", "-q", str(corpus_dir())], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count(": ok") == len(files)
 
 
-def test_each_corpus_dialog_warns_as_recorded():
+def test_each_corpus_dialog_warns_as_recorded(checked: Checked):
     expected = EXPECTED.read_text(encoding="utf-8")
-    got = current()
+    got = current(checked)
     if got != expected:  # name the first file that differs, not the whole list
         old = dict(_by_file(expected))
         for name, block in _by_file(got):
@@ -96,5 +112,5 @@ def test_gb_check_keywords_over_the_corpus():
 
 
 if __name__ == "__main__":
-    EXPECTED.write_text(current(), encoding="utf-8")
+    EXPECTED.write_text(current(check_corpus()), encoding="utf-8")
     print(f"wrote {EXPECTED}")

@@ -1,23 +1,29 @@
 """A real server subprocess (``gb serve``, or any command that answers ``GET /healthz``), and what
-talking to one takes: a free port, a gb process's environment, the Bearer header."""
+talking to one takes: a free port, a gb process's environment, the Bearer header; and a local
+Tornado application served in the test's own event loop (the APIs that HTTP keyword tests call)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
 
 from . import ROOT
 
-__all__ = ["Server", "bearer", "free_port", "gb_environ", "gb_serve"]
+__all__ = ["Server", "bearer", "free_port", "gb_environ", "gb_serve", "local_app", "serving"]
 
 
 def free_port() -> int:
@@ -25,6 +31,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def local_app(app: tornado.web.Application, ssl_options: ssl.SSLContext | None = None) -> AsyncIterator[int]:
+    """Serve `app` on a free port of 127.0.0.1 in the running event loop for the block; yields the port.
+
+    The socket is bound before the block starts (no race for the port), and at the end the server
+    stops listening and closes the connections still open (a client that stopped reading an endless
+    body). With `ssl_options` it serves HTTPS.
+    """
+    server = tornado.httpserver.HTTPServer(app, ssl_options=ssl_options)
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    server.add_sockets(sockets)
+    try:
+        yield int(sockets[0].getsockname()[1])
+    finally:
+        server.stop()
+        await server.close_all_connections()
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -87,9 +111,22 @@ class Server:
         Raises:
             RuntimeError: it exited, or did not answer within `timeout` seconds (the end of its log says why).
         """
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> Server:
+        """Start its process and return at once (``wait_ready`` waits for it; see `serving`)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(self.command(self.port), env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                          cwd=ROOT)
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> Server:
+        """Wait until the launched process answers /healthz with 200 (`timeout` seconds from now).
+
+        Raises:
+            RuntimeError: it exited, or did not answer within `timeout` seconds (the end of its log says why).
+        """
+        assert self.proc is not None, "not launched"
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
             try:
@@ -132,3 +169,27 @@ class Server:
         if exc is not None:
             print(f"--- the end of {self.log.name}:\n{self.log_tail(4000)}", file=sys.stderr)
         self.stop()
+
+
+@contextmanager
+def serving(*servers: Server, timeout: float = 60) -> Iterator[list[Server]]:
+    """Start `servers` at once and wait until each answers /healthz; stop them all when the block ends.
+
+    A gb server takes seconds to start (imports, migrations, its dialog workers), so several that
+    a test needs start side by side, not one after another; their migrations take turns (a lock).
+    When the block raises, the end of each server's log goes to stderr, as with ``with Server``.
+    """
+    try:
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_ready(timeout)
+        yield list(servers)
+    except BaseException:
+        for server in servers:
+            if server.proc is not None:
+                print(f"--- the end of {server.log.name}:\n{server.log_tail(4000)}", file=sys.stderr)
+        raise
+    finally:
+        for server in reversed(servers):
+            server.stop()

@@ -13,8 +13,9 @@ import pytest
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
+from tests.browser import Lab, jupyterlab, need_chromium
 from tests.helpers import ROOT, kernels
-from tests.helpers.bots import copy_example_bots
+from tests.helpers.bots import copy_example_bots, make_bot
 from tests.helpers.servers import gb_environ
 
 __all__ = ["ROOT", "Run", "run", "start_kernel"]
@@ -27,6 +28,31 @@ def gb_kernelspec() -> str:
 
     install()
     return "gb"
+
+
+# The bot of the suggestion buttons' browser test (test_suggestions_browser), beside the example bots.
+SHOP = {
+    "start": 'ADD SUGGESTION "products" AS "View products"\n'
+             'ADD SUGGESTION "Help <i>me</i>"\n'
+             'ADD SWITCHER "tables" AS "Tables"\n'
+             'TALK "Welcome! Your name?"\n'
+             'HEAR name\n'
+             'TALK "Hi " + name + ", pick a button"\n',
+    "view_products": 'TALK "We have hats and caps"\n',
+    "clear": 'CLEAR SUGGESTIONS\nTALK "No more suggestions"\n',
+}
+
+
+@pytest.fixture(scope="package")
+def lab(tmp_path_factory: pytest.TempPathFactory, gb_kernelspec: str) -> Iterator[Lab]:
+    """One JupyterLab server for the browser tests of the kernel (starting one takes seconds): the
+    example bots and the ``shop`` bot of SHOP; each test opens a notebook of its own in it."""
+    need_chromium()
+    root = tmp_path_factory.mktemp("lab")
+    copy_example_bots(root / "bots")
+    make_bot(root / "bots", "shop", SHOP)
+    with jupyterlab(root, root / "bots") as running:
+        yield running
 
 
 @pytest.fixture

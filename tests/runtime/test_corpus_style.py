@@ -25,8 +25,6 @@ from typing import Any
 
 import httpx
 import pytest
-import tornado.httpserver
-import tornado.netutil
 import tornado.web
 
 from gb_basic.filters import parse_filter
@@ -38,6 +36,7 @@ from gb_sessions.config import Stores
 from gb_sessions.tables import TableStore
 from tests.backends import open_backend
 from tests.helpers.bots import TEST_CREATE_RATE, write
+from tests.helpers.servers import local_app
 from tests.helpers.tables import unique_bot
 
 BOTS = Path(__file__).parent / "corpus_style"
@@ -171,22 +170,11 @@ class ApiHandler(tornado.web.RequestHandler):
         self.write({"ticket": f"APR-{self.api.next_number()}"})
 
 
-async def serve(api: Api) -> tornado.httpserver.HTTPServer:
-    app = tornado.web.Application([(r"/(\w+)/?(.*)", ApiHandler, {"api": api})])
-    server = tornado.httpserver.HTTPServer(app)
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server.add_sockets(sockets)
-    api.port = sockets[0].getsockname()[1]
-    return server
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
     found = Api()
-    server = await serve(found)
-    yield found
-    server.stop()
-    await server.close_all_connections()
+    async with local_app(tornado.web.Application([(r"/(\w+)/?(.*)", ApiHandler, {"api": found})])) as found.port:
+        yield found
 
 
 # --- the runtime over a real store, and the bots deployed under a name of their own ----------------------

@@ -25,9 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-import tornado.httpserver
 import tornado.iostream
-import tornado.netutil
 import tornado.web
 import trustme
 
@@ -39,6 +37,7 @@ from gb_runtime.keywords import HEADERS, Fulfiller
 from gb_sessions import MemoryStore, Session, utcnow
 from gb_sessions.config import Stores
 from tests.helpers.bots import ECHO, make_bot, runtime_for, texts
+from tests.helpers.servers import local_app
 
 SORRY = "Sorry, something went wrong in this conversation."
 
@@ -160,22 +159,16 @@ class Handler(tornado.web.RequestHandler):
         self.write({"cookie": self.request.headers.get("Cookie")})
 
 
-async def serve(api: Api, ssl_options: ssl.SSLContext | None = None) -> tornado.httpserver.HTTPServer:
-    app = tornado.web.Application([(r"/(.*)", Handler, {"api": api})])
-    server = tornado.httpserver.HTTPServer(app, ssl_options=ssl_options)
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server.add_sockets(sockets)
-    api.port = sockets[0].getsockname()[1]
-    return server
+def app(api: Api) -> tornado.web.Application:
+    """The local API: every path goes to `Handler`, which records the request in `api`."""
+    return tornado.web.Application([(r"/(.*)", Handler, {"api": api})])
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
     found = Api()
-    server = await serve(found)
-    yield found
-    server.stop()
-    await server.close_all_connections()
+    async with local_app(app(found)) as found.port:
+        yield found
 
 
 @pytest.fixture
@@ -521,23 +514,19 @@ async def test_tls_to_the_pinned_address_checks_the_hosts_certificate(tmp_path: 
     client_ctx = ssl.create_default_context()
     ca.configure_trust(client_ctx)
     found = Api()
-    server = await serve(found, ssl_options=server_ctx)
 
     async def resolve(host: str, port: int) -> list[str]:
         return ["127.0.0.1"]
 
-    try:
-        async with httpx.AsyncClient(verify=client_ctx, trust_env=False) as tls_client:
-            f = fulfiller(tmp_path, tls_client, "http-allow,api.test,wrong.test\n", resolve=resolve)
-            r = await kw(f, "POST", found.url("/echo/", host="api.test", scheme="https"), {"a": 1})
-            assert (r["json"], r["headers"]["host"]) == ({"a": 1}, f"api.test:{found.port}")
-            message = await refused(get(f, found.url("/echo/", host="wrong.test", scheme="https")), line=4)
-            assert message.startswith(f"GET https://wrong.test:{found.port}/echo/: cannot connect to wrong.test "
-                                      "(TLS certificate refused")
-            assert len(found.seen) == 1
-    finally:
-        server.stop()
-        await server.close_all_connections()
+    async with local_app(app(found), ssl_options=server_ctx) as found.port, \
+            httpx.AsyncClient(verify=client_ctx, trust_env=False) as tls_client:
+        f = fulfiller(tmp_path, tls_client, "http-allow,api.test,wrong.test\n", resolve=resolve)
+        r = await kw(f, "POST", found.url("/echo/", host="api.test", scheme="https"), {"a": 1})
+        assert (r["json"], r["headers"]["host"]) == ({"a": 1}, f"api.test:{found.port}")
+        message = await refused(get(f, found.url("/echo/", host="wrong.test", scheme="https")), line=4)
+        assert message.startswith(f"GET https://wrong.test:{found.port}/echo/: cannot connect to wrong.test "
+                                  "(TLS certificate refused")
+        assert len(found.seen) == 1
 
 
 # --- through the runtime: sessions, HEAR, other sessions ------------------------------------------------------

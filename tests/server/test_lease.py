@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from gb_sessions.locks import LEASE_SECONDS, LOCK_WAIT
 from tests.conftest import PG_ADMIN
 from tests.helpers.bots import make_bot
-from tests.helpers.servers import Server, bearer
+from tests.helpers.servers import Server, bearer, serving
 
 SLOW = '''TALK "ready"
 n = 0
@@ -56,8 +56,8 @@ def slow_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def servers(slow_env: dict[str, str], tmp_path: Path) -> Iterator[list[Server]]:
-    with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(Server(slow_env, tmp_path / f"server{i}.log")) for i in range(2)]
+    with serving(*(Server(slow_env, tmp_path / f"server{i}.log") for i in range(2))) as started:
+        yield started
 
 
 async def chat(c: httpx.AsyncClient, server: Server, token: str, text: str) -> httpx.Response:
@@ -177,8 +177,7 @@ async def test_kill_9_during_a_slow_turn_frees_the_session_within_the_lease(
         del env["GB_VALKEY_URL"]
     if backend == "sqlite":
         del env["GB_DATABASE_URL"]
-    with contextlib.ExitStack() as stack:
-        one, two = (stack.enter_context(Server(env, tmp_path / f"server{i}.log")) for i in range(2))
+    with serving(*(Server(env, tmp_path / f"server{i}.log") for i in range(2))) as (one, two):
         async with httpx.AsyncClient(timeout=30) as c:
             s = (await c.post(f"{one.url}/api/session", json={"bot": "slow"})).json()
             ann = await chat(c, one, s["token"], "Ann")  # acknowledged before the kill

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +11,13 @@ import httpx
 import pytest
 import websockets
 
-from tests.helpers.servers import Server, bearer
+from tests.helpers.servers import Server, bearer, serving
 
 
 @pytest.fixture
 def servers(env: dict[str, str], tmp_path: Path) -> Iterator[list[Server]]:
-    with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(Server(env, tmp_path / f"server{i}.log")) for i in range(2)]
+    with serving(*(Server(env, tmp_path / f"server{i}.log") for i in range(2))) as started:
+        yield started
 
 
 async def test_a_session_moves_between_processes_and_replies_reach_the_other_ones_socket(

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from gb_server.base import client_key
 from gb_server.settings import ServerSettings
 from tests.helpers.bots import make_bot
-from tests.helpers.servers import Server, bearer, gb_environ
+from tests.helpers.servers import Server, bearer, gb_environ, serving
 
 BACKENDS = ["sqlite", "postgres+valkey"]
 ASK = 'TALK "Your name?"\nname = HEAR\nTALK "Hi " + name\n'
@@ -114,7 +114,7 @@ async def test_max_sessions_holds_with_two_processes_creating_at_once(
     bot = name()
     make_bot(bots, bot, {"start": SLOW_START}, config="max-sessions,10\nsession-create-rate,100000\n")
     env = environ(backend, request, bots, tmp_path / "data")
-    with Server(env, tmp_path / "one.log") as one, Server(env, tmp_path / "two.log") as two:
+    with serving(Server(env, tmp_path / "one.log"), Server(env, tmp_path / "two.log")) as (one, two):
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         async with httpx.AsyncClient(limits=limits, timeout=60) as c:
             began = time.monotonic()

@@ -5,7 +5,6 @@ restart, a loop of WAITs talks spaced out, and the web socket gets what the time
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import itertools
 import json
@@ -21,7 +20,7 @@ import websockets
 from gb_runtime.runtime import MAX_TYPED_AHEAD
 from tests.conftest import PG_ADMIN
 from tests.helpers.bots import make_bot
-from tests.helpers.servers import Server, bearer, gb_environ
+from tests.helpers.servers import Server, bearer, gb_environ, serving
 from tests.helpers.stores import create_database, drop_database
 
 DIALOGS = {
@@ -61,8 +60,7 @@ async def until_said(c: httpx.AsyncClient, url: str, token: str, text: str, seco
 
 async def test_a_timer_fires_once_across_two_processes_and_reaches_the_socket(
         env: dict[str, str], tmp_path: Path) -> None:
-    with contextlib.ExitStack() as stack:
-        one, two = (stack.enter_context(Server(env, tmp_path / f"server{i}.log")) for i in range(2))
+    with serving(*(Server(env, tmp_path / f"server{i}.log") for i in range(2))) as (one, two):
         async with httpx.AsyncClient(timeout=10) as c:
             tokens = [(await c.post(f"{one.url}/api/session")).json()["token"] for _ in range(12)]
             async with websockets.connect(one.url.replace("http", "ws") + "/ws", origin=one.url) as ws:
