@@ -323,3 +323,47 @@ async def test_after_the_session_ends_the_next_message_opens_a_new_conversation(
     second = await server.runtime.store.find("default", "whatsapp", sender)
     assert second is not None and second != first
     assert [m.content for m in await server.runtime.history(second)] == ["oi de novo", "Hello! What is your name?"]
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 40
+
+
+async def test_a_photo_is_fetched_into_the_bots_storage_and_send_file_goes_by_its_public_link(
+        stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GB_TEST_WA_SECRET", SECRET)
+
+    def media(call: Call) -> tuple[int, Any]:
+        if call.method == "GET" and call.path == "/MEDIA-1":  # the media id's lookup (with the token)
+            assert call.headers["authorization"] == f"Bearer {TOKEN}"
+            return 200, {"url": f"{api.url}/cdn/photo-1", "mime_type": "image/jpeg", "id": "MEDIA-1"}
+        if call.method == "GET" and call.path == "/cdn/photo-1":
+            assert call.headers["authorization"] == f"Bearer {TOKEN}"
+            return 200, PNG  # declared a JPEG; it is a PNG: the type comes from the content
+        return graph(call)
+
+    dialogs = {"start": 'HEAR photo AS IMAGE WITH "Send a photo"\nTALK "got " + photo.type + " " + photo.size\n'
+                        'SEND FILE photo, "yours"\nSEND FILE "terms.pdf", "our terms"\n'}
+    async with platform(media) as api:
+        pkg = make_bot(tmp_path / "bots", "default", dialogs, config=config(api.url))
+        drive = pkg / "default.gbdrive"
+        drive.mkdir()
+        (drive / "terms.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+        async with serving(stores, tmp_path / "bots", tmp_path / "data", public_url="https://bots.example.com") \
+                as server:
+            sender = phone()
+            await post(server, text(sender, "oi"))
+            (ask,) = await replies(api, sender, 1)
+            assert ask["text"]["body"] == "Send a photo"
+            photo = event(sender, {"id": f"wamid.{uuid.uuid4().hex}", "type": "image",
+                                   "image": {"id": "MEDIA-1", "mime_type": "image/jpeg", "sha256": "x"}})
+            await post(server, photo)
+            _, got, mine, terms = await replies(api, sender, 4)
+            assert got["text"]["body"] == f"got image/png {len(PNG)}"
+            assert mine["type"] == "image" and mine["image"]["caption"] == "yours"
+            assert mine["image"]["link"].startswith("https://bots.example.com/default/files/")
+            assert terms["type"] == "document" and terms["document"]["filename"] == "terms.pdf"
+            assert terms["document"]["caption"] == "our terms"
+            async with httpx.AsyncClient() as client:  # the link serves the stored bytes
+                path = mine["image"]["link"].removeprefix("https://bots.example.com")
+                served = await client.get(server.url + path)
+            assert served.content == PNG and served.headers["content-type"] == "image/png"
