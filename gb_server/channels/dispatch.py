@@ -86,6 +86,7 @@ class Dispatcher:
         self._running: set[asyncio.Future[Any]] = set()
         self.handled = 0
         self.delivered = 0
+        self._stopping = False
         channels.dispatcher = self
 
     # --- life ----------------------------------------------------------------------------------------
@@ -96,12 +97,17 @@ class Dispatcher:
 
     async def stop(self) -> None:
         """Stop claiming; what is being handled or sent finishes first (STOP_SECONDS at most:
-        the rest is claimed again by the next process after its lease)."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        the rest is claimed again by the next process after its lease). The loops end between
+        two rounds, not inside one: a database call is never cut off (aiosqlite's thread would
+        answer a loop that is gone)."""
+        self._stopping = True
+        self.kick()
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+            for task in late:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tasks = []
         if self._running:
             await asyncio.wait(self._running, timeout=STOP_SECONDS)
@@ -113,7 +119,7 @@ class Dispatcher:
 
     async def _loop(self, wake: asyncio.Event, round_: Any) -> None:
         down = False
-        while True:
+        while not self._stopping:
             wake.clear()
             try:
                 busy = await round_()
@@ -125,7 +131,7 @@ class Dispatcher:
             except Exception:
                 log.exception("channel queue round failed")
                 busy = False
-            if busy:
+            if busy or self._stopping:
                 continue  # a full batch: there may be more right away
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), self.poll_seconds)
