@@ -10,8 +10,9 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import event
 
-from gb_sessions import InboxDone, Outgoing, Session, SessionExists, utcnow
+from gb_sessions import ConcurrentUpdate, InboxDone, Outgoing, Session, SessionExists, utcnow
 from gb_sessions.config import Stores
 from gb_sessions.tokens import new_token
 
@@ -77,6 +78,64 @@ async def test_the_turn_marks_its_message_done_and_a_second_turn_of_it_stores_no
     rows = await q.outbox(inbox_id=item_id)
     assert [(o.session_id, o.payload, o.status) for o in rows] == [(s1.id, {"content": "hello"}, "pending")]
     assert [m.content for m in await stores.store.history(s2.id)] == []  # nothing of the second turn
+
+
+async def test_a_turn_whose_inbound_messages_are_not_all_new_or_whose_version_is_stale_writes_nothing(
+        stores: Stores) -> None:
+    """PostgreSQL's one-statement turn: the inbox part marks what is still new, so these are the
+    cases its deliberate failure has to undo (the general path rolls its transaction back)."""
+    q, a = stores.channels, address()
+    first, _ = await q.receive("default", "whatsapp", "wamid.p1" + a, a, {"text": "one"})
+    second, _ = await q.receive("default", "whatsapp", "wamid.p2" + a, a, {"text": "two"})
+    other, _ = new_session("whatsapp", a)
+    await stores.store.create(other)
+    other.inbox_done.append(first)
+    await stores.store.save(other)  # the first is done, by another turn
+    s, _ = new_session("whatsapp", a)
+    await stores.store.create(s)
+    s.add("user", "one and two")
+    s.inbox_done.extend([first, second])
+    s.outbox.append(Outgoing("whatsapp", a, {"content": "both"}, "default", second))
+    with pytest.raises(InboxDone):
+        await stores.store.save(s)
+    assert (await q.inbox(second)).status == "new"  # type: ignore[union-attr]
+    s.inbox_done.remove(first)
+    s.version -= 1  # a stale copy: its turn must not mark the message done either
+    with pytest.raises(ConcurrentUpdate):
+        await stores.store.save(s)
+    assert (await q.inbox(second)).status == "new"  # type: ignore[union-attr]
+    assert await q.outbox(session_id=s.id) == [] and await stores.store.history(s.id) == []
+    s.version += 1
+    await stores.store.save(s)
+    assert (await q.inbox(second)).status == "done"  # type: ignore[union-attr]
+    assert [m.content for m in await stores.store.history(s.id)] == ["one and two"]
+
+
+@pytest.mark.parametrize("stores", ["postgres", "postgres+valkey"], indirect=True)
+async def test_on_postgresql_a_channel_turn_is_one_statement_and_gets_its_outbox_ids(stores: Stores) -> None:
+    q, a = stores.channels, address()
+    item_id, _ = await q.receive("default", "whatsapp", "wamid.one" + a, a, {"text": "hi"})
+    s, _ = new_session("whatsapp", a)
+    await stores.store.create(s)
+    s.add("user", "hi")
+    s.add("assistant", "hello")
+    s.inbox_done.append(item_id)
+    outgoing = [Outgoing("whatsapp", a, {"content": f"r{i}"}, "default", item_id) for i in range(3)]
+    s.outbox.extend(outgoing)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(stores.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await stores.store.save(s)
+    finally:
+        event.remove(stores.engine.sync_engine, "before_cursor_execute", seen)
+    assert len(statements) == 1 and "INSERT INTO outbox" in statements[0]
+    rows = await q.outbox(inbox_id=item_id)
+    assert [(o.id, o.payload, o.status) for o in rows] == [(g.id, g.payload, "pending") for g in outgoing]
+    assert (await q.inbox(item_id)).session_id == s.id  # type: ignore[union-attr]
 
 
 async def test_a_session_id_taken_is_session_exists_and_writes_nothing(stores: Stores) -> None:
