@@ -175,3 +175,18 @@ async def test_outbound_retry_dead_replay_and_delivery_status(stores: Stores) ->
     rows = {o.id: o for o in await q.outbox(session_id=s.id)}
     assert rows[first].error == "400: bad request" and rows[second].delivery == "read"
     assert (await q.counts()).get("sent", 0) >= 1
+
+
+async def test_a_batch_is_marked_sent_at_once_each_with_its_platform_id(stores: Stores) -> None:
+    q, a, b = stores.channels, address(), address()
+    s, _ = new_session("whatsapp", a)
+    s.outbox.extend([Outgoing("whatsapp", a, {"content": "to a"}, "default"),
+                     Outgoing("whatsapp", b, {"content": "to b"}, "default")])
+    await stores.store.create(s)
+    first = [o for o in await q.claim_outbox("p", 30) if o.session_id == s.id]
+    again = [o for o in await q.claim_outbox("p", 30, probe=False) if o.session_id == s.id]
+    assert len(first) == 2 and again == []  # claimed once, with or without the read first
+    await q.sent_many([(first[0].id, "wamid.A" + a), (first[1].id, None)])
+    rows = await q.outbox(session_id=s.id)
+    assert [(o.status, o.platform_id) for o in rows] == [("sent", "wamid.A" + a), ("sent", None)]
+    assert all(o.sent_at is not None for o in rows)
