@@ -49,6 +49,9 @@ DIVISION_BY_ZERO = "22012"  # SQLSTATE: the one-statement turn's deliberate fail
 
 S, M, ST, BM, T, H, UM = (cast(Table, t.__table__) for t in (SessionRow, MessageRow, SessionState, BotMemory,
                                                               TimerRow, RateLimitHit, UserMemory))
+# PostgreSQL: a channel message's session by its sender, prebuilt (psycopg's parameter style)
+_FIND = ("SELECT id FROM sessions WHERE bot_id = %(bot)s AND channel = %(channel)s AND address = %(address)s "
+         "AND status = 'active' ORDER BY last_activity DESC LIMIT 1")
 
 
 class _Over(Exception):
@@ -333,6 +336,12 @@ class SqlStore(SessionStore):
         return (row.id, row.bot_id) if row is not None else None
 
     async def find(self, bot_id: str, channel: str, address: str) -> uuid.UUID | None:
+        """PostgreSQL: one prebuilt statement in autocommit (every channel message asks this)."""
+        if not self.sqlite:
+            async with _unavailable_on_error(), self._autocommit.connect() as conn:
+                found: uuid.UUID | None = (await conn.exec_driver_sql(
+                    _FIND, {"bot": bot_id, "channel": channel, "address": address})).scalar()
+            return found
         sid: uuid.UUID | None = await self._scalar(
             select(S.c.id).where(S.c.bot_id == bot_id, S.c.channel == channel, S.c.address == address,
                                  S.c.status == "active").order_by(S.c.last_activity.desc()).limit(1))
