@@ -17,7 +17,12 @@ The rules they keep (design.md, Channels):
   address leave in order. ``gb outbox`` lists them and replays a dead one.
 
 Both are claimed by a conditional UPDATE (claim_timers' pattern): the condition is checked and
-the claim written atomically, and a read comes first so an idle poll takes no write lock.
+the claim written atomically, and a read comes first so an idle poll takes no write lock (the
+dispatcher skips it while its previous round found rows: ``probe=False``).
+
+On PostgreSQL a turn's marks and inserts are parts of the turn's one statement
+(store.py's ``_turn_statement``); :func:`write_turn` is the general path's (SQLite, or a turn
+with memory writes or timers). A webhook's insert is one prebuilt statement too (``_RECEIVE``).
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Table, and_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gb_basic import jsontext
 
 from .errors import InboxDone
 from .schema import InboxRow, OutboxRow
@@ -42,6 +48,11 @@ __all__ = ["ChannelQueue", "InboxItem", "OutboxItem", "write_turn"]
 
 IN, OUT = (cast(Table, t.__table__) for t in (InboxRow, OutboxRow))
 CLAIM_BATCH = 20
+# PostgreSQL: a webhook's message stored by one prebuilt statement (psycopg's parameter style,
+# sent with exec_driver_sql in autocommit: no compilation, no BEGIN/COMMIT round trips).
+_RECEIVE = ("INSERT INTO inbox (bot_id, channel, platform_id, address, payload, status, attempts, next_attempt_at, "
+            "received_at) VALUES (%(bot)s, %(channel)s, %(platform_id)s, %(address)s, CAST(%(payload)s AS jsonb), "
+            "'new', 0, %(now)s, %(now)s) ON CONFLICT (bot_id, channel, platform_id) DO NOTHING RETURNING id")
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,7 @@ class ChannelQueue:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     # --- inbox ------------------------------------------------------------------------------------------
     async def receive(self, bot_id: str, channel: str, platform_id: str, address: str,
@@ -133,30 +145,38 @@ class ChannelQueue:
         """Store an inbound message, committed when this returns: its row id, and False when the
         platform had delivered it before (nothing new stored)."""
         now = utcnow()
-        ins = (pg_insert(IN) if not self.sqlite else sqlite_insert(IN)).values(
-            bot_id=bot_id, channel=channel, platform_id=platform_id, address=address, payload=payload,
-            status="new", attempts=0, next_attempt_at=now, received_at=now)
-        stmt = ins.on_conflict_do_nothing(index_elements=["bot_id", "channel", "platform_id"]).returning(IN.c.id)
-        async with _unavailable_on_error(), self.engine.begin() as conn:
-            new_id = (await conn.execute(stmt)).scalar()
-            if new_id is not None:
-                return int(new_id), True
+        if not self.sqlite:
+            params = {"bot": bot_id, "channel": channel, "platform_id": platform_id, "address": address,
+                      "payload": jsontext.dumps(payload), "now": now}
+            async with _unavailable_on_error(), self._autocommit.connect() as conn:
+                new_id = (await conn.exec_driver_sql(_RECEIVE, params)).scalar()
+        else:
+            ins = sqlite_insert(IN).values(
+                bot_id=bot_id, channel=channel, platform_id=platform_id, address=address, payload=payload,
+                status="new", attempts=0, next_attempt_at=now, received_at=now)
+            stmt = ins.on_conflict_do_nothing(index_elements=["bot_id", "channel", "platform_id"]).returning(IN.c.id)
+            async with _unavailable_on_error(), self.engine.begin() as conn:
+                new_id = (await conn.execute(stmt)).scalar()
+        if new_id is not None:
+            return int(new_id), True
+        async with _unavailable_on_error(), self.engine.connect() as conn:  # delivered before: its row's id
             old = (await conn.execute(select(IN.c.id).where(
                 IN.c.bot_id == bot_id, IN.c.channel == channel, IN.c.platform_id == platform_id))).scalar_one()
         return int(old), False
 
     async def claim_inbox(self, owner: str, lease_seconds: float, *, ids: list[int] | None = None,
-                          limit: int = CLAIM_BATCH) -> list[InboxItem]:
+                          limit: int = CLAIM_BATCH, probe: bool = True) -> list[InboxItem]:
         """Claim new inbound messages nobody holds, due and first of their address (or only
-        those of `ids`, when they are); each claim counts as an attempt."""
+        those of `ids`, when they are); each claim counts as an attempt. `probe`: read first
+        and claim only when there is something (an idle poll then takes no write lock); a
+        caller whose previous claim found rows passes False (one statement, not two)."""
         now = utcnow()
         free = and_(IN.c.status == "new", IN.c.next_attempt_at <= now,
                     or_(IN.c.claimed_until.is_(None), IN.c.claimed_until < now), _in_order(IN, "new"))
         if ids is not None:
             free = and_(free, IN.c.id.in_(ids))
-        async with _unavailable_on_error(), self.engine.connect() as conn:
-            if (await conn.execute(select(IN.c.id).where(free).limit(1))).first() is None:
-                return []
+        if probe and not await self._any(IN, free):
+            return []
         due = select(IN.c.id).where(free).order_by(IN.c.id).limit(limit)
         if not self.sqlite:
             due = due.with_for_update(skip_locked=True, of=IN)
@@ -191,15 +211,15 @@ class ChannelQueue:
         return _aware(at)
 
     # --- outbox -----------------------------------------------------------------------------------------
-    async def claim_outbox(self, owner: str, lease_seconds: float, *, limit: int = CLAIM_BATCH
-                           ) -> list[OutboxItem]:
-        """Claim pending messages nobody holds, due and first of their address."""
+    async def claim_outbox(self, owner: str, lease_seconds: float, *, limit: int = CLAIM_BATCH,
+                           probe: bool = True) -> list[OutboxItem]:
+        """Claim pending messages nobody holds, due and first of their address (`probe`: as
+        claim_inbox's)."""
         now = utcnow()
         free = and_(OUT.c.status == "pending", OUT.c.next_attempt_at <= now,
                     or_(OUT.c.claimed_until.is_(None), OUT.c.claimed_until < now), _in_order(OUT, "pending"))
-        async with _unavailable_on_error(), self.engine.connect() as conn:
-            if (await conn.execute(select(OUT.c.id).where(free).limit(1))).first() is None:
-                return []
+        if probe and not await self._any(OUT, free):
+            return []
         due = select(OUT.c.id).where(free).order_by(OUT.c.id).limit(limit)
         if not self.sqlite:
             due = due.with_for_update(skip_locked=True, of=OUT)
@@ -216,6 +236,22 @@ class ChannelQueue:
         """Delivered: the platform accepted it (its message id kept, for its delivery statuses)."""
         await self._set(OUT, item_id, status="sent", platform_id=platform_id, sent_at=utcnow(), claimed_by=None,
                         claimed_until=None, error=None)
+
+    async def sent_many(self, delivered: list[tuple[int, str | None]]) -> None:
+        """Delivered, a batch at once (one UPDATE): each (row id, the platform's message id).
+
+        The dispatcher calls it after its batch's sends: a process that dies between a send and
+        this write leaves those rows claimed, and after the lease another process sends them again
+        (at most that batch's messages; one by one, with :meth:`sent`, the edge is the same, one
+        message wide: delivery is at least once either way)."""
+        if not delivered:
+            return
+        ids = [item_id for item_id, _ in delivered]
+        platform_ids = {item_id: platform_id for item_id, platform_id in delivered}
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            await conn.execute(update(OUT).where(OUT.c.id.in_(ids)).values(
+                status="sent", platform_id=case(platform_ids, value=OUT.c.id, else_=literal(None)),
+                sent_at=utcnow(), claimed_by=None, claimed_until=None, error=None))
 
     async def retry(self, item_id: int, error: str, at: dt.datetime) -> None:
         """Not delivered this time: pending again from `at`, the platform's answer kept."""
@@ -262,6 +298,10 @@ class ChannelQueue:
         async with _unavailable_on_error(), self.engine.connect() as conn:
             rows = (await conn.execute(select(OUT.c.status, func.count()).group_by(OUT.c.status))).all()
         return {r[0]: int(r[1]) for r in rows}
+
+    async def _any(self, t: Table, where: Any) -> bool:
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            return (await conn.execute(select(t.c.id).where(where).limit(1))).first() is not None
 
     async def _set(self, t: Table, item_id: int, **values: Any) -> None:
         async with _unavailable_on_error(), self.engine.begin() as conn:

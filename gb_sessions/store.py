@@ -27,14 +27,14 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gb_basic import jsontext
 
 from .base import Lease, SessionCap, SessionRecord, SessionStore, sessions_full
 from .channel_queue import write_turn
-from .errors import ConcurrentUpdate, SessionExists
+from .errors import ConcurrentUpdate, InboxDone, SessionExists
 from .locks import FileLock, PostgresLock, advisory_key
 from .ratelimit import WINDOW
 from .schema import Bot, BotMemory, MessageRow, RateLimitHit, SessionRow, SessionState, TimerRow, UserMemory
@@ -45,9 +45,13 @@ from .sql import unavailable_on_error as _unavailable_on_error
 __all__ = ["SqlStore"]
 
 log = logging.getLogger("gb.store")
+DIVISION_BY_ZERO = "22012"  # SQLSTATE: the one-statement turn's deliberate failure (see _turn_statement)
 
 S, M, ST, BM, T, H, UM = (cast(Table, t.__table__) for t in (SessionRow, MessageRow, SessionState, BotMemory,
                                                               TimerRow, RateLimitHit, UserMemory))
+# PostgreSQL: a channel message's session by its sender, prebuilt (psycopg's parameter style)
+_FIND = ("SELECT id FROM sessions WHERE bot_id = %(bot)s AND channel = %(channel)s AND address = %(address)s "
+         "AND status = 'active' ORDER BY last_activity DESC LIMIT 1")
 
 
 class _Over(Exception):
@@ -177,8 +181,7 @@ class SqlStore(SessionStore):
 
     async def _write(self, session: Session) -> None:
         if not self.sqlite and not session.memory_writes and not session.user_memory_writes \
-                and not session.new_timers and not session.done_timers and not session.outbox \
-                and not session.inbox_done:
+                and not session.new_timers and not session.done_timers:
             await self._write_one_statement(session)
             return
         async with _unavailable_on_error(), self.engine.begin() as conn:
@@ -200,23 +203,47 @@ class SqlStore(SessionStore):
     async def _write_one_statement(self, session: Session) -> None:
         """PostgreSQL: the whole turn as ONE statement (atomic on its own, one round trip).
 
-        The state update checks the version; the other two parts read its RETURNING, so a
-        stale copy changes nothing at all. The new messages' row ids come back with it."""
+        The state update checks the version; the other parts read its RETURNING, so a stale
+        copy changes nothing at all. A channel turn's inbound messages are marked done by a
+        part the state update depends on (all of them still "new", or the state update, and so
+        everything, changes nothing: InboxDone); should the inbox part have marked some while
+        the state update changed nothing (a stale version, or only some of several still new),
+        the statement fails on purpose and rolls back whole (see _turn_statement). The new
+        messages' and outbox rows' ids come back with it."""
+        inbox = sorted(set(session.inbox_done))
+        now = utcnow()
         params: dict[str, Any] = {
             "id": session.id, "v": session.version, "variables": jsontext.dumps(session.variables),
             "context": jsontext.dumps(session.context), "dialog": jsontext.dumps(session.dialog),
             "count": session.message_count, "last": session.last_activity, "user": session.user_id,
-            "token": session.token_hash, "expires": session.expires_at, "status": session.status}
+            "token": session.token_hash, "expires": session.expires_at, "status": session.status, "now": now}
         for i, m in enumerate(session.pending):
             params.update({f"r{i}": m.role, f"c{i}": m.content, f"t{i}": m.timestamp, f"ch{i}": m.channel})
-        sql = _turn_statement(len(session.pending))
+        for i, item_id in enumerate(inbox):
+            params[f"i{i}"] = item_id
+        for i, o in enumerate(session.outbox):
+            params.update({f"oi{i}": o.inbox_id, f"ob{i}": o.bot_id, f"oc{i}": o.channel, f"oa{i}": o.address,
+                           f"op{i}": jsontext.dumps(o.payload), f"os{i}": "inline" if o.inline else "pending"})
+        sql = _turn_statement(len(session.pending), len(inbox), len(session.outbox))
         async with _unavailable_on_error(), self._autocommit.connect() as conn:
-            row: Any = (await conn.exec_driver_sql(sql, params)).one()
-        changed, new_ids = row
+            try:
+                row: Any = (await conn.exec_driver_sql(sql, params)).one()
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != DIVISION_BY_ZERO:
+                    raise
+                stored = (await conn.execute(select(ST.c.version).where(ST.c.session_id == session.id))).scalar()
+                if stored != session.version:
+                    raise ConcurrentUpdate(f"session {session.id} changed since it was loaded") from None
+                raise InboxDone(f"inbound message {inbox} was handled already") from None
+        changed, new_ids, outbox_ids = row[:3]  # (a 4th column: the undo guard, 1)
         if changed != 1:
+            if inbox:  # the inbox part marked none: all of them were handled already
+                raise InboxDone(f"inbound message {inbox} was handled already")
             raise ConcurrentUpdate(f"session {session.id} changed since it was loaded")
         for m, row_id in zip(session.pending, new_ids or []):
             m.id = row_id  # ids come from one sequence in insertion order (ORDER BY v.n)
+        for o, row_id in zip(session.outbox, outbox_ids or []):
+            o.id = row_id
 
     async def _insert_messages(self, conn: AsyncConnection, session: Session) -> None:
         if not session.pending:
@@ -309,6 +336,12 @@ class SqlStore(SessionStore):
         return (row.id, row.bot_id) if row is not None else None
 
     async def find(self, bot_id: str, channel: str, address: str) -> uuid.UUID | None:
+        """PostgreSQL: one prebuilt statement in autocommit (every channel message asks this)."""
+        if not self.sqlite:
+            async with _unavailable_on_error(), self._autocommit.connect() as conn:
+                found: uuid.UUID | None = (await conn.exec_driver_sql(
+                    _FIND, {"bot": bot_id, "channel": channel, "address": address})).scalar()
+            return found
         sid: uuid.UUID | None = await self._scalar(
             select(S.c.id).where(S.c.bot_id == bot_id, S.c.channel == channel, S.c.address == address,
                                  S.c.status == "active").order_by(S.c.last_activity.desc()).limit(1))
@@ -426,21 +459,45 @@ def _timer(r: Any) -> Timer:
     return Timer(r.id, r.session_id, r.bot_id, r.kind, _aware(r.due_at))  # type: ignore[arg-type]
 
 
-@functools.lru_cache(maxsize=64)
-def _turn_statement(messages: int) -> str:
-    """PostgreSQL's one-statement turn for `messages` new messages, in psycopg's parameter style:
-    built once per count and sent as it is (``exec_driver_sql``: no SQLAlchemy compilation on
-    the hottest statement; psycopg prepares it on the server after a few runs)."""
+@functools.lru_cache(maxsize=256)
+def _turn_statement(messages: int, inbox: int = 0, outbox: int = 0) -> str:
+    """PostgreSQL's one-statement turn for `messages` new messages, `inbox` inbound messages
+    marked done and `outbox` outbound ones inserted, in psycopg's parameter style: built once
+    per shape and sent as it is (``exec_driver_sql``: no SQLAlchemy compilation on the hottest
+    statement; psycopg prepares it on the server after a few runs).
+
+    All or nothing: the inbox part (``ib``) runs first and the state update (``st``) requires
+    it to have marked every one of the `inbox` rows; the rest reads ``st``'s RETURNING. The one
+    case left, ``ib`` marked some and ``st`` changed nothing (the version was stale, or only some
+    of several rows were still new), divides by zero in the final SELECT: the statement fails,
+    so PostgreSQL undoes all of it."""
     rows = [f"(%(r{i})s, %(c{i})s, CAST(%(t{i})s AS timestamptz), %(ch{i})s, {i})" for i in range(messages)]
     insert_messages = (
         ", m AS (INSERT INTO messages (session_id, role, content, timestamp, channel) "
         "SELECT st.session_id, v.role, v.content, v.ts, v.ch FROM st, (VALUES " + ", ".join(rows) +
         ") AS v(role, content, ts, ch, n) ORDER BY v.n RETURNING id)") if rows else ""
     ids = "(SELECT array_agg(id ORDER BY id) FROM m)" if rows else "NULL"
+    mark_inbox = (
+        "WITH ib AS (UPDATE inbox SET status = 'done', done_at = %(now)s, session_id = %(id)s, claimed_by = NULL, "
+        "claimed_until = NULL, error = NULL WHERE id IN (" + ", ".join(f"%(i{i})s" for i in range(inbox)) +
+        ") AND status = 'new' RETURNING id), ") if inbox else "WITH "
+    needs_inbox = f" AND (SELECT count(*) FROM ib) = {inbox}" if inbox else ""
+    out = [f"(CAST(%(oi{i})s AS bigint), %(ob{i})s, %(oc{i})s, %(oa{i})s, CAST(%(op{i})s AS jsonb), %(os{i})s, {i})"
+           for i in range(outbox)]
+    insert_outbox = (
+        ", o AS (INSERT INTO outbox (session_id, inbox_id, bot_id, channel, address, payload, status, attempts, "
+        "next_attempt_at, created_at) SELECT st.session_id, v.inbox_id, v.bot_id, v.channel, v.address, v.payload, "
+        "v.status, 0, %(now)s, %(now)s FROM st, (VALUES " + ", ".join(out) +
+        ") AS v(inbox_id, bot_id, channel, address, payload, status, n) ORDER BY v.n RETURNING id)") if out else ""
+    outbox_ids = "(SELECT array_agg(id ORDER BY id) FROM o)" if out else "NULL"
+    undo = (", 1 / CASE WHEN (SELECT count(*) FROM ib) > 0 AND (SELECT count(*) FROM st) = 0 THEN 0 ELSE 1 END"
+            if inbox else "")
     return (
-        "WITH st AS (UPDATE session_state SET variables = CAST(%(variables)s AS jsonb), "
+        mark_inbox +
+        "st AS (UPDATE session_state SET variables = CAST(%(variables)s AS jsonb), "
         "context = CAST(%(context)s AS jsonb), dialog = CAST(%(dialog)s AS jsonb), version = version + 1, "
-        "message_count = %(count)s WHERE session_id = %(id)s AND version = %(v)s RETURNING session_id), "
+        "message_count = %(count)s WHERE session_id = %(id)s AND version = %(v)s" + needs_inbox +
+        " RETURNING session_id), "
         "s AS (UPDATE sessions SET last_activity = %(last)s, user_id = %(user)s, token_hash = %(token)s, "
         "expires_at = %(expires)s, status = %(status)s WHERE id IN (SELECT session_id FROM st))"
-        + insert_messages + f" SELECT (SELECT count(*) FROM st), {ids}")
+        + insert_messages + insert_outbox + f" SELECT (SELECT count(*) FROM st), {ids}, {outbox_ids}{undo}")

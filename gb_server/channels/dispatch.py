@@ -9,15 +9,19 @@ second stores nothing). A refusal that time can mend (the store down, the sessio
 limit) is retried later; another one fails the message for good, its error kept.
 
 **Outbox.** A pending outbound message (written in its turn's transaction) is claimed, sent
-by its channel's adapter, and marked sent with the platform's id; a failure is retried after
+by its channel's adapter, and marked sent with the platform's id (a claimed batch's deliveries
+in one write after the batch: a process dying between its sends and that write has those
+messages sent again after the lease, at least once, as a single message's mark would); a failure is retried after
 :func:`~.base.backoff` (``outbox-retry-seconds`` of the bot, default 2, doubling, at most 300)
 and dead-lettered after ``outbox-max-attempts`` (default 10) or at once when retrying cannot
 help, with the platform's answer kept. Messages of one address leave in order (the queue claims
 only the first waiting one of each).
 
 Both loops poll every POLL_SECONDS and wake at once when this process stored something
-(``kick``). Several processes share one database's queues: the claims are atomic (``FOR UPDATE
-SKIP LOCKED`` on PostgreSQL).
+(``kick``); a round after one that found rows claims without reading first. The dispatcher
+remembers when each address last wrote (the newest inbound message it claimed of it: WhatsApp's
+24-hour window, answered without a query while it is open; ``last_wrote``). Several processes
+share one database's queues: the claims are atomic (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -61,6 +66,7 @@ POLL_SECONDS = 0.5
 LEASE_SECONDS = 60.0  # a claimed message is another process's to take after this long
 INBOX_ATTEMPTS = 10  # claims of an inbound message before it fails for good
 STOP_SECONDS = 10.0
+REMEMBERED_ADDRESSES = 10_000  # (bot, channel, address) -> when it last wrote, the most recent ones
 
 
 class Dispatcher:
@@ -87,6 +93,8 @@ class Dispatcher:
         self.handled = 0
         self.delivered = 0
         self._stopping = False
+        self._found = {"in": False, "out": False}  # the previous round of that loop claimed rows
+        self._wrote: OrderedDict[tuple[str, str, str], dt.datetime] = OrderedDict()
         channels.dispatcher = self
 
     # --- life ----------------------------------------------------------------------------------------
@@ -144,7 +152,8 @@ class Dispatcher:
 
     # --- inbox ---------------------------------------------------------------------------------------
     async def _inbox_round(self) -> bool:
-        items = await self.queue.claim_inbox(self.owner, self.lease_seconds)
+        items = await self.queue.claim_inbox(self.owner, self.lease_seconds, probe=not self._found["in"])
+        self._found["in"] = bool(items)
         if items:
             await asyncio.gather(*(self._spawn(self.handle(item)) for item in items))
         return len(items) >= 20
@@ -163,9 +172,24 @@ class Dispatcher:
                     break
                 await asyncio.sleep(0.1)
 
+    def wrote(self, bot_id: str, channel: str, address: str, at: dt.datetime) -> None:
+        """The address wrote to the bot on the channel at `at` (kept if newer than what is known)."""
+        key = (bot_id, channel, address)
+        known = self._wrote.pop(key, None)
+        self._wrote[key] = at if known is None or at > known else known
+        if len(self._wrote) > REMEMBERED_ADDRESSES:
+            self._wrote.popitem(last=False)
+
+    def last_wrote(self, bot_id: str, channel: str, address: str) -> dt.datetime | None:
+        """When the address last wrote, as far as this process knows (the newest inbound message of
+        it this dispatcher claimed); None when it does not know. Another process may have handled
+        a newer one: a caller refusing on this answer asks the queue first (last_inbound)."""
+        return self._wrote.get((bot_id, channel, address))
+
     async def handle(self, item: InboxItem) -> None:
         """One claimed inbound message through the turn path (see the module docstring)."""
         payload = item.payload
+        self.wrote(item.bot_id, item.channel, item.address, item.received_at)
         try:
             attachment = await self._attachment(item)
             adapter = self.channels.get(item.bot_id, item.channel)
@@ -225,37 +249,58 @@ class Dispatcher:
 
     # --- outbox --------------------------------------------------------------------------------------
     async def _outbox_round(self) -> bool:
-        items = await self.queue.claim_outbox(self.owner, self.lease_seconds)
-        if items:
-            await asyncio.gather(*(self._spawn(self.deliver(item)) for item in items))
+        items = await self.queue.claim_outbox(self.owner, self.lease_seconds, probe=not self._found["out"])
+        self._found["out"] = bool(items)
+        if items:  # shielded: stop() lets a batch finish its sends and their one write
+            await asyncio.shield(self._spawn(self._deliver_batch(items)))
         return len(items) >= 20
 
+    async def _deliver_batch(self, items: list[OutboxItem]) -> None:
+        results = await asyncio.gather(*(self._send(item) for item in items), return_exceptions=True)
+        delivered: list[tuple[OutboxItem, str | None]] = []
+        for item, result in zip(items, results):
+            if isinstance(result, BaseException):  # left claimed: sent again after its lease
+                log.error("outbound %s to %s %s failed", item.id, item.channel, item.address, exc_info=result)
+            elif result[0]:
+                delivered.append((item, result[1]))
+        await self._sent(delivered)
+
     async def deliver(self, item: OutboxItem) -> None:
-        """Send one claimed outbound message (see the module docstring)."""
+        """Send one claimed outbound message and mark it sent (see the module docstring)."""
+        ok, platform_id = await self._send(item)
+        if ok:
+            await self._sent([(item, platform_id)])
+
+    async def _sent(self, delivered: list[tuple[OutboxItem, str | None]]) -> None:
+        """Mark these delivered, in one write."""
+        await self.queue.sent_many([(item.id, platform_id) for item, platform_id in delivered])
+        for item, _ in delivered:
+            self.delivered += 1
+            self.turns.ctx.metrics.channel_out.labels(item.channel, "sent").inc()
+
+    async def _send(self, item: OutboxItem) -> tuple[bool, str | None]:
+        """Send one claimed outbound message: (True, the platform's id) when it was accepted; a
+        failure is handled here (retried later or dead-lettered) and gives (False, None)."""
         try:
             adapter = self.channels.get(item.bot_id, item.channel)
         except UnknownBot as exc:
             await self.queue.dead(item.id, str(exc))
-            return
+            return False, None
         if adapter is None:
             await self.queue.dead(item.id, f"the {item.channel} channel of bot {item.bot_id} is not configured "
                                            "(its keys are not in config.csv)")
-            return
+            return False, None
         try:
-            platform_id = await adapter.send(item)
+            return True, await adapter.send(item)
         except DeliveryFailed as exc:
             await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
                                adapter.config.number("outbox-retry-seconds", 2.0), exc)
-            return
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
                                adapter.config.number("outbox-retry-seconds", 2.0),
                                DeliveryFailed(f"{item.channel} could not be reached: {type(exc).__name__}: {exc}",
                                               retry=isinstance(exc, httpx.TransportError)))
-            return
-        await self.queue.sent(item.id, platform_id)
-        self.delivered += 1
-        self.turns.ctx.metrics.channel_out.labels(item.channel, "sent").inc()
+        return False, None
 
     async def _failed(self, item: OutboxItem, max_attempts: float, base: float, exc: DeliveryFailed) -> None:
         if not exc.retry or item.attempts >= max_attempts:

@@ -130,9 +130,17 @@ class WhatsApp(Channel):
         return str(messages[0].get("id")) if messages[0].get("id") else None
 
     async def _check_window(self, item: OutboxItem) -> None:
+        """Refuse a free-form message outside the 24-hour window. Answered from the dispatcher's
+        memory while it says the window is open; otherwise (it does not know the address, or its
+        time is old: another process may have handled a newer message) the inbox confirms."""
         if self.dispatcher is None:
             return
+        known = self.dispatcher.last_wrote(item.bot_id, self.name, item.address)
+        if known is not None and utcnow() - known <= WINDOW:
+            return
         last = await self.dispatcher.queue.last_inbound(item.bot_id, self.name, item.address)
+        if last is not None:
+            self.dispatcher.wrote(item.bot_id, self.name, item.address, last)
         if last is None or utcnow() - last > WINDOW:
             since = f"last wrote at {last:%Y-%m-%d %H:%M} UTC" if last else "never wrote to this bot"
             raise DeliveryFailed(f"outside WhatsApp's 24-hour window: {item.address} {since}; a free-form "

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event as sa_event
 
 from gb_sessions.config import Stores
 from tests.backends import open_backend
@@ -236,6 +237,28 @@ async def test_outside_the_24_hour_window_a_free_form_message_fails_clearly(wa: 
     assert dead.status == "dead" and dead.attempts == 1
     assert "24-hour window" in (dead.error or "") and "SEND TEMPLATE" in (dead.error or "")
     assert sent_to(api, "5511000000000") == []
+
+
+async def test_inside_the_window_replies_go_without_asking_the_inbox_each_time(wa: Any, stores: Stores) -> None:
+    """The dispatcher remembers when the address last wrote (the messages it handled): no
+    last_inbound query per send while the window is open."""
+    server, api = wa
+    sender = phone()
+    asked: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "max(inbox.received_at)" in statement:
+            asked.append(statement)
+
+    sa_event.listen(stores.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await post(server, text(sender, "oi"))
+        await post(server, text(sender, "Ana"))
+        got = await replies(api, sender, 2)
+    finally:
+        sa_event.remove(stores.engine.sync_engine, "before_cursor_execute", seen)
+    assert [m["text"]["body"] for m in got] == ["Hello! What is your name?", "Nice to meet you, Ana"]
+    assert asked == []
 
 
 async def test_a_graph_api_that_fails_then_recovers_delivers_once_in_order(stores: Stores, tmp_path: Path,

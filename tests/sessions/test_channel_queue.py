@@ -10,8 +10,9 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import event
 
-from gb_sessions import InboxDone, Outgoing, Session, SessionExists, utcnow
+from gb_sessions import ChannelQueue, ConcurrentUpdate, InboxDone, Outgoing, Session, SessionExists, utcnow
 from gb_sessions.config import Stores
 from gb_sessions.tokens import new_token
 
@@ -25,6 +26,14 @@ def new_session(channel: str, address: str | None) -> tuple[Session, str]:
 
 def address() -> str:
     return "55" + str(uuid.uuid4().int)[:11]
+
+
+async def nothing_pending(q: ChannelQueue, *sessions: Session) -> None:
+    """Dead-letter what these sessions left pending: a server test on the same database (bot
+    "default", a Graph API stand-in) would otherwise claim and send it."""
+    for s in sessions:
+        for o in await q.outbox(session_id=s.id, status="pending"):
+            await q.dead(o.id, "test: left pending")
 
 
 async def test_a_message_delivered_again_is_stored_once(stores: Stores) -> None:
@@ -77,6 +86,67 @@ async def test_the_turn_marks_its_message_done_and_a_second_turn_of_it_stores_no
     rows = await q.outbox(inbox_id=item_id)
     assert [(o.session_id, o.payload, o.status) for o in rows] == [(s1.id, {"content": "hello"}, "pending")]
     assert [m.content for m in await stores.store.history(s2.id)] == []  # nothing of the second turn
+    await nothing_pending(q, s1)
+
+
+async def test_a_turn_whose_inbound_messages_are_not_all_new_or_whose_version_is_stale_writes_nothing(
+        stores: Stores) -> None:
+    """PostgreSQL's one-statement turn: the inbox part marks what is still new, so these are the
+    cases its deliberate failure has to undo (the general path rolls its transaction back)."""
+    q, a = stores.channels, address()
+    first, _ = await q.receive("default", "whatsapp", "wamid.p1" + a, a, {"text": "one"})
+    second, _ = await q.receive("default", "whatsapp", "wamid.p2" + a, a, {"text": "two"})
+    other, _ = new_session("whatsapp", a)
+    await stores.store.create(other)
+    other.inbox_done.append(first)
+    await stores.store.save(other)  # the first is done, by another turn
+    s, _ = new_session("whatsapp", a)
+    await stores.store.create(s)
+    s.add("user", "one and two")
+    s.inbox_done.extend([first, second])
+    s.outbox.append(Outgoing("whatsapp", a, {"content": "both"}, "default", second))
+    with pytest.raises(InboxDone):
+        await stores.store.save(s)
+    assert (await q.inbox(second)).status == "new"  # type: ignore[union-attr]
+    s.inbox_done.remove(first)
+    s.version -= 1  # a stale copy: its turn must not mark the message done either
+    with pytest.raises(ConcurrentUpdate):
+        await stores.store.save(s)
+    assert (await q.inbox(second)).status == "new"  # type: ignore[union-attr]
+    assert await q.outbox(session_id=s.id) == [] and await stores.store.history(s.id) == []
+    s.version += 1
+    await stores.store.save(s)
+    assert (await q.inbox(second)).status == "done"  # type: ignore[union-attr]
+    assert [m.content for m in await stores.store.history(s.id)] == ["one and two"]
+    await nothing_pending(q, s)
+
+
+@pytest.mark.parametrize("stores", ["postgres", "postgres+valkey"], indirect=True)
+async def test_on_postgresql_a_channel_turn_is_one_statement_and_gets_its_outbox_ids(stores: Stores) -> None:
+    q, a = stores.channels, address()
+    item_id, _ = await q.receive("default", "whatsapp", "wamid.one" + a, a, {"text": "hi"})
+    s, _ = new_session("whatsapp", a)
+    await stores.store.create(s)
+    s.add("user", "hi")
+    s.add("assistant", "hello")
+    s.inbox_done.append(item_id)
+    outgoing = [Outgoing("whatsapp", a, {"content": f"r{i}"}, "default", item_id) for i in range(3)]
+    s.outbox.extend(outgoing)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(stores.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await stores.store.save(s)
+    finally:
+        event.remove(stores.engine.sync_engine, "before_cursor_execute", seen)
+    assert len(statements) == 1 and "INSERT INTO outbox" in statements[0]
+    rows = await q.outbox(inbox_id=item_id)
+    assert [(o.id, o.payload, o.status) for o in rows] == [(g.id, g.payload, "pending") for g in outgoing]
+    assert (await q.inbox(item_id)).session_id == s.id  # type: ignore[union-attr]
+    await nothing_pending(q, s)
 
 
 async def test_a_session_id_taken_is_session_exists_and_writes_nothing(stores: Stores) -> None:
@@ -116,3 +186,19 @@ async def test_outbound_retry_dead_replay_and_delivery_status(stores: Stores) ->
     rows = {o.id: o for o in await q.outbox(session_id=s.id)}
     assert rows[first].error == "400: bad request" and rows[second].delivery == "read"
     assert (await q.counts()).get("sent", 0) >= 1
+    await nothing_pending(q, s)
+
+
+async def test_a_batch_is_marked_sent_at_once_each_with_its_platform_id(stores: Stores) -> None:
+    q, a, b = stores.channels, address(), address()
+    s, _ = new_session("whatsapp", a)
+    s.outbox.extend([Outgoing("whatsapp", a, {"content": "to a"}, "default"),
+                     Outgoing("whatsapp", b, {"content": "to b"}, "default")])
+    await stores.store.create(s)
+    first = [o for o in await q.claim_outbox("p", 30) if o.session_id == s.id]
+    again = [o for o in await q.claim_outbox("p", 30, probe=False) if o.session_id == s.id]
+    assert len(first) == 2 and again == []  # claimed once, with or without the read first
+    await q.sent_many([(first[0].id, "wamid.A" + a), (first[1].id, None)])
+    rows = await q.outbox(session_id=s.id)
+    assert [(o.status, o.platform_id) for o in rows] == [("sent", "wamid.A" + a), ("sent", None)]
+    assert all(o.sent_at is not None for o in rows)
