@@ -16,6 +16,7 @@ Errors: ``BotError`` and its subclasses (errors.py draws the tree).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -425,9 +426,10 @@ class BotPackage:
         """The ``<name>.gbdialog`` folder."""
         return self.path / f"{self.name}.gbdialog"
 
-    @property
+    @functools.cached_property
     def config_path(self) -> Path:
-        """The ``<name>.gbot/config.csv`` file (it may not exist: defaults apply)."""
+        """The ``<name>.gbot/config.csv`` file (it may not exist: defaults apply). Built once: the
+        settings look at it on every read (a changed file is re-read)."""
         return self.path / f"{self.name}.gbot" / "config.csv"
 
     @property

@@ -199,7 +199,9 @@ class Dispatcher:
                 await self.turns.ctx.runtime.start(item.bot_id, channel=item.channel, address=item.address,
                                                    session_id=_start_id(item), inbox_id=item.id, handled=True)
             else:
-                text = str(payload.get("text") or (attachment or {}).get("name") or "")
+                text = str(payload.get("text") or "")  # a file's caption, else "[file] name" as the web's upload
+                if not text and attachment is not None:
+                    text = f"[file] {attachment.get('name') or 'file'}"
                 await self.turns.message(Inbound(bot=item.bot_id, text=text, channel=item.channel,
                                                  address=item.address, attachment=attachment, inbox_id=item.id,
                                                  platform_id=item.platform_id, origin=f"channel:{item.channel}"))
