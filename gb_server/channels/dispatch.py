@@ -9,9 +9,11 @@ second stores nothing). A refusal that time can mend (the store down, the sessio
 limit) is retried later; another one fails the message for good, its error kept.
 
 **Outbox.** A pending outbound message (written in its turn's transaction) is claimed, sent
-by its channel's adapter, and marked sent with the platform's id (a claimed batch's deliveries
-in one write after the batch: a process dying between its sends and that write has those
-messages sent again after the lease, at least once, as a single message's mark would); a failure is retried after
+by its channel's adapter (a send lasts at most half the lease), and marked sent with the
+platform's id (the sends of a claimed batch that are done are marked together every
+MARK_SECONDS: a process dying between a send and its mark has that message sent again after
+the lease, at least once, as a single message's mark would; up to BATCHES_IN_FLIGHT batches are
+sent at once, so a slow platform holds back only its own); a failure is retried after
 :func:`~.base.backoff` (``outbox-retry-seconds`` of the bot, default 2, doubling, at most 300)
 and dead-lettered after ``outbox-max-attempts`` (default 10) or at once when retrying cannot
 help, with the platform's answer kept. Messages of one address leave in order (the queue claims
@@ -66,6 +68,8 @@ POLL_SECONDS = 0.5
 LEASE_SECONDS = 60.0  # a claimed message is another process's to take after this long
 INBOX_ATTEMPTS = 10  # claims of an inbound message before it fails for good
 STOP_SECONDS = 10.0
+BATCHES_IN_FLIGHT = 4  # outbox batches a process sends at once
+MARK_SECONDS = 0.05  # how often a batch's finished sends are marked sent (one write for those done)
 REMEMBERED_ADDRESSES = 10_000  # (bot, channel, address) -> when it last wrote, the most recent ones
 
 
@@ -93,6 +97,7 @@ class Dispatcher:
         self.handled = 0
         self.delivered = 0
         self._stopping = False
+        self._batches: set[asyncio.Future[Any]] = set()
         self._found = {"in": False, "out": False}  # the previous round of that loop claimed rows
         self._wrote: OrderedDict[tuple[str, str, str], dt.datetime] = OrderedDict()
         channels.dispatcher = self
@@ -251,21 +256,38 @@ class Dispatcher:
 
     # --- outbox --------------------------------------------------------------------------------------
     async def _outbox_round(self) -> bool:
+        """Claim a batch and start sending it; up to BATCHES_IN_FLIGHT batches at once, so one slow
+        platform (or address) does not hold the others' messages back. Rows in flight stay
+        claimed (their lease), and an address's next row waits until its earlier one is sent."""
+        if len(self._batches) >= BATCHES_IN_FLIGHT:
+            await asyncio.wait(self._batches, return_when=asyncio.FIRST_COMPLETED)
         items = await self.queue.claim_outbox(self.owner, self.lease_seconds, probe=not self._found["out"])
         self._found["out"] = bool(items)
-        if items:  # shielded: stop() lets a batch finish its sends and their one write
-            await asyncio.shield(self._spawn(self._deliver_batch(items)))
+        if items:  # stop() lets a batch finish its sends and their writes (_running)
+            batch = self._spawn(self._deliver_batch(items))
+            self._batches.add(batch)
+            batch.add_done_callback(self._batches.discard)
         return len(items) >= 20
 
     async def _deliver_batch(self, items: list[OutboxItem]) -> None:
-        results = await asyncio.gather(*(self._send(item) for item in items), return_exceptions=True)
-        delivered: list[tuple[OutboxItem, str | None]] = []
-        for item, result in zip(items, results):
-            if isinstance(result, BaseException):  # left claimed: sent again after its lease
-                log.error("outbound %s to %s %s failed", item.id, item.channel, item.address, exc_info=result)
-            elif result[0]:
-                delivered.append((item, result[1]))
-        await self._sent(delivered)
+        """Send a claimed batch side by side; the sends that went through are marked sent
+        together every MARK_SECONDS (one write for those done by then), so a slow send delays
+        only its own mark, never long enough for the others' leases to lapse."""
+        sends: dict[asyncio.Future[tuple[bool, str | None]], OutboxItem] = {
+            asyncio.ensure_future(self._send(item)): item for item in items}
+        pending: set[asyncio.Future[tuple[bool, str | None]]] = set(sends)
+        while pending:
+            done, pending = await asyncio.wait(pending, timeout=MARK_SECONDS)
+            delivered: list[tuple[OutboxItem, str | None]] = []
+            for task in done:
+                item = sends[task]
+                if task.exception() is not None:  # left claimed: sent again after its lease
+                    log.error("outbound %s to %s %s failed", item.id, item.channel, item.address,
+                              exc_info=task.exception())
+                elif task.result()[0]:
+                    delivered.append((item, task.result()[1]))
+            if delivered:
+                await self._sent(delivered)
 
     async def deliver(self, item: OutboxItem) -> None:
         """Send one claimed outbound message and mark it sent (see the module docstring)."""
@@ -292,8 +314,13 @@ class Dispatcher:
             await self.queue.dead(item.id, f"the {item.channel} channel of bot {item.bot_id} is not configured "
                                            "(its keys are not in config.csv)")
             return False, None
-        try:
-            return True, await adapter.send(item)
+        try:  # never longer than half the lease: a send is over before another process may claim it
+            return True, await asyncio.wait_for(adapter.send(item), self.lease_seconds / 2)
+        except TimeoutError:
+            await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
+                               adapter.config.number("outbox-retry-seconds", 2.0),
+                               DeliveryFailed(f"{item.channel} did not answer within {self.lease_seconds / 2:.0f} s "
+                                              "(it may have got the message: it is sent again)", retry=True))
         except DeliveryFailed as exc:
             await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
                                adapter.config.number("outbox-retry-seconds", 2.0), exc)
