@@ -69,6 +69,7 @@ LEASE_SECONDS = 60.0  # a claimed message is another process's to take after thi
 INBOX_ATTEMPTS = 10  # claims of an inbound message before it fails for good
 STOP_SECONDS = 10.0
 BATCHES_IN_FLIGHT = 4  # outbox batches a process sends at once
+MARK_TRIES = 6  # writes of a batch's sent marks before giving up (about 6 s in all)
 MARK_SECONDS = 0.05  # how often a batch's finished sends are marked sent (one write for those done)
 REMEMBERED_ADDRESSES = 10_000  # (bot, channel, address) -> when it last wrote, the most recent ones
 
@@ -296,8 +297,18 @@ class Dispatcher:
             await self._sent([(item, platform_id)])
 
     async def _sent(self, delivered: list[tuple[OutboxItem, str | None]]) -> None:
-        """Mark these delivered, in one write."""
-        await self.queue.sent_many([(item.id, platform_id) for item, platform_id in delivered])
+        """Mark these delivered, in one write; tried again (it is idempotent) while the database
+        does not take it: a mark given up leaves delivered messages to be sent again after their lease."""
+        marks = [(item.id, platform_id) for item, platform_id in delivered]
+        for attempt in range(MARK_TRIES):
+            try:
+                await self.queue.sent_many(marks)
+                break
+            except Exception as exc:
+                if attempt == MARK_TRIES - 1:
+                    raise
+                log.warning("marking %d delivered messages sent failed (%s); trying again", len(marks), exc)
+                await asyncio.sleep(0.2 * 2 ** attempt)
         for item, _ in delivered:
             self.delivered += 1
             self.turns.ctx.metrics.channel_out.labels(item.channel, "sent").inc()
