@@ -170,24 +170,8 @@ class ChannelQueue:
         those of `ids`, when they are); each claim counts as an attempt. `probe`: read first
         and claim only when there is something (an idle poll then takes no write lock); a
         caller whose previous claim found rows passes False (one statement, not two)."""
-        now = utcnow()
-        free = and_(IN.c.status == "new", IN.c.next_attempt_at <= now,
-                    or_(IN.c.claimed_until.is_(None), IN.c.claimed_until < now), _in_order(IN, "new"))
-        if ids is not None:
-            free = and_(free, IN.c.id.in_(ids))
-        if probe and not await self._any(IN, free):
-            return []
-        due = select(IN.c.id).where(free).order_by(IN.c.id).limit(limit)
-        if not self.sqlite:
-            due = due.with_for_update(skip_locked=True, of=IN)
-        claim = (update(IN).where(IN.c.id.in_(due.scalar_subquery()), IN.c.status == "new",
-                                  or_(IN.c.claimed_until.is_(None), IN.c.claimed_until < now))
-                 .values(claimed_by=owner, claimed_until=now + dt.timedelta(seconds=lease_seconds),
-                         attempts=IN.c.attempts + 1)
-                 .returning(*IN.c))
-        async with _unavailable_on_error(), self.engine.begin() as conn:
-            rows = (await conn.execute(claim)).all()
-        return sorted((_inbox(r) for r in rows), key=lambda i: i.id)
+        extra = IN.c.id.in_(ids) if ids is not None else None
+        return [_inbox(r) for r in await self._claim(IN, "new", owner, lease_seconds, limit, probe, extra)]
 
     async def inbox_retry(self, item_id: int, error: str, at: dt.datetime) -> None:
         """Handling failed for now (the store, a rate limit): claimable again from `at`."""
@@ -215,22 +199,31 @@ class ChannelQueue:
                            probe: bool = True) -> list[OutboxItem]:
         """Claim pending messages nobody holds, due and first of their address (`probe`: as
         claim_inbox's)."""
+        return [_outbox(r) for r in await self._claim(OUT, "pending", owner, lease_seconds, limit, probe, None)]
+
+    async def _claim(self, t: Table, waiting: str, owner: str, lease_seconds: float, limit: int, probe: bool,
+                     extra: Any) -> list[Any]:
+        """Claim rows of `t` in status `waiting` nobody holds, due and first of their address
+        (and matching `extra`), oldest first: one conditional UPDATE (claim_timers' pattern),
+        each claim an attempt; `probe`: read first, so an idle poll takes no write lock."""
         now = utcnow()
-        free = and_(OUT.c.status == "pending", OUT.c.next_attempt_at <= now,
-                    or_(OUT.c.claimed_until.is_(None), OUT.c.claimed_until < now), _in_order(OUT, "pending"))
-        if probe and not await self._any(OUT, free):
+        free = and_(t.c.status == waiting, t.c.next_attempt_at <= now,
+                    or_(t.c.claimed_until.is_(None), t.c.claimed_until < now), _in_order(t, waiting))
+        if extra is not None:
+            free = and_(free, extra)
+        if probe and not await self._any(t, free):
             return []
-        due = select(OUT.c.id).where(free).order_by(OUT.c.id).limit(limit)
+        due = select(t.c.id).where(free).order_by(t.c.id).limit(limit)
         if not self.sqlite:
-            due = due.with_for_update(skip_locked=True, of=OUT)
-        claim = (update(OUT).where(OUT.c.id.in_(due.scalar_subquery()), OUT.c.status == "pending",
-                                   or_(OUT.c.claimed_until.is_(None), OUT.c.claimed_until < now))
+            due = due.with_for_update(skip_locked=True, of=t)
+        claim = (update(t).where(t.c.id.in_(due.scalar_subquery()), t.c.status == waiting,
+                                 or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
                  .values(claimed_by=owner, claimed_until=now + dt.timedelta(seconds=lease_seconds),
-                         attempts=OUT.c.attempts + 1)
-                 .returning(*OUT.c))
+                         attempts=t.c.attempts + 1)
+                 .returning(*t.c))
         async with _unavailable_on_error(), self.engine.begin() as conn:
             rows = (await conn.execute(claim)).all()
-        return sorted((_outbox(r) for r in rows), key=lambda o: o.id)
+        return sorted(rows, key=lambda r: r.id)
 
     async def sent(self, item_id: int, platform_id: str | None) -> None:
         """Delivered: the platform accepted it (its message id kept, for its delivery statuses)."""

@@ -20,7 +20,6 @@ from gb_server.channels.base import DeliveryFailed
 from gb_server.channels.telegram import Telegram
 from gb_sessions import OutboxItem, utcnow
 from gb_sessions.config import Stores
-from tests.backends import open_backend
 from tests.helpers.bots import make_bot
 from tests.helpers.platforms import Call, Platform, platform
 from tests.helpers.servers import Server, gb_environ
@@ -59,20 +58,13 @@ def config(api: str, extra: str = "") -> str:
             f"outbox-retry-seconds,0.2\n{extra}")
 
 
-@pytest.fixture(params=["sqlite", "postgres+valkey"])
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    """The embedded default and the production pair: the queues' SQL differs (SKIP LOCKED on PostgreSQL)."""
-    async with open_backend(request.param, request, tmp_path) as s:
-        yield s
-
-
 @pytest.fixture
-async def tg(stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[InProcess,
+async def tg(channel_stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[InProcess,
                                                                                                       Platform]]:
     monkeypatch.setenv("GB_TEST_TG_TOKEN", TOKEN)
     async with platform(bot_api) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
             yield server, api
 
 
@@ -230,7 +222,7 @@ async def test_a_menu_is_an_inline_keyboard_and_a_click_answers_it(tg: Any) -> N
     assert [m.content for m in await server.runtime.history(sid) if m.role == "user"][-3:] == ["Green", "long", LONG]
 
 
-async def test_a_rate_limit_is_waited_out_and_the_message_delivered_once(stores: Stores, tmp_path: Path,
+async def test_a_rate_limit_is_waited_out_and_the_message_delivered_once(channel_stores: Stores, tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GB_TEST_TG_TOKEN", TOKEN)
     limited = {"left": 1, "at": 0.0}
@@ -246,7 +238,7 @@ async def test_a_rate_limit_is_waited_out_and_the_message_delivered_once(stores:
 
     async with platform(flooded) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
             chat_id = chat()
             await post(server, text(chat_id, "oi"))
             (hello,) = await replies(api, chat_id, 1)
@@ -377,7 +369,7 @@ async def test_a_long_text_is_sent_in_parts_and_a_long_menu_as_numbered_text(tg:
     assert "reply_markup" not in numbered and numbered["text"].startswith("Pick one\n1. option 0\n2. option 1\n")
 
 
-async def test_telegram_5xx_is_retried_and_a_blocked_user_is_not(stores: Stores, tmp_path: Path,
+async def test_telegram_5xx_is_retried_and_a_blocked_user_is_not(channel_stores: Stores, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GB_TEST_TG_TOKEN", TOKEN)
     blocked = chat()
@@ -391,7 +383,7 @@ async def test_telegram_5xx_is_retried_and_a_blocked_user_is_not(stores: Stores,
 
     async with platform(answer) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
             queue = server.runtime.channels
             ok = chat()
             await post(server, text(ok, "oi"))

@@ -25,7 +25,6 @@ import tornado.web
 
 from gb_server.channels.twilio import twilio_language
 from gb_sessions.config import Stores
-from tests.backends import open_backend
 from tests.helpers.bots import make_bot
 from tests.helpers.platforms import Call, Platform, platform, twilio_signature
 from tests.server.inproc import InProcess, serving
@@ -55,20 +54,14 @@ def config(api: str) -> str:
             f"twilio-api-url,{api}\noutbox-retry-seconds,0.2\n")
 
 
-@pytest.fixture(params=["sqlite", "postgres+valkey"])
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    async with open_backend(request.param, request, tmp_path) as s:
-        yield s
-
-
 @pytest.fixture
-async def tw(stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[InProcess,
+async def tw(channel_stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[InProcess,
                                                                                                       Platform]]:
     monkeypatch.setenv("GB_TEST_TWILIO_TOKEN", TOKEN)
     async with platform(rest) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
         make_bot(tmp_path / "bots", "menubot", MENU, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
             yield server, api
 
 
@@ -158,12 +151,12 @@ async def test_a_forged_or_missing_signature_is_403_and_stores_nothing(tw: Any) 
     assert [o for o in await queue.outbox(bot_id="default", limit=10_000) if o.address in (sender, call)] == []
 
 
-async def test_behind_a_proxy_the_signature_is_over_the_public_url(stores: Stores, tmp_path: Path,
+async def test_behind_a_proxy_the_signature_is_over_the_public_url(channel_stores: Stores, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GB_TEST_TWILIO_TOKEN", TOKEN)
     async with platform(rest) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data",
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data",
                            public_url="https://bots.example.com/gb") as server:
             sender = phone()
             local = await post(server.url + "/twilio/sms", sms(sender, "hi"))
@@ -288,7 +281,7 @@ async def test_an_sms_menu_is_numbered_and_a_photo_is_fetched_through_the_cdn_re
     assert cdn.method == "GET" and "authorization" not in cdn.headers  # the CDN (another host) did not
 
 
-async def test_a_rest_api_that_fails_then_recovers_delivers_once(stores: Stores, tmp_path: Path,
+async def test_a_rest_api_that_fails_then_recovers_delivers_once(channel_stores: Stores, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "gb.channels")
@@ -303,7 +296,7 @@ async def test_a_rest_api_that_fails_then_recovers_delivers_once(stores: Stores,
 
     async with platform(flaky) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
             sender = phone()
             await post(server.url + "/twilio/sms", sms(sender, "hi"))
             (hello,) = await replies(api, sender, 1, timeout=30)
@@ -317,7 +310,7 @@ async def test_a_rest_api_that_fails_then_recovers_delivers_once(stores: Stores,
                        for r in caplog.records if r.name == "gb.channels")
 
 
-async def test_a_refused_number_is_not_retried_and_keeps_twilios_error(stores: Stores, tmp_path: Path,
+async def test_a_refused_number_is_not_retried_and_keeps_twilios_error(channel_stores: Stores, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GB_TEST_TWILIO_TOKEN", TOKEN)
 
@@ -328,7 +321,7 @@ async def test_a_refused_number_is_not_retried_and_keeps_twilios_error(stores: S
 
     async with platform(refuses) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
             sender = phone()
             await post(server.url + "/twilio/sms", sms(sender, "hi"))
             queue = server.runtime.channels

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import event as sa_event
 
 from gb_sessions.config import Stores
-from tests.backends import open_backend
 from tests.helpers.bots import make_bot
 from tests.helpers.platforms import Call, Platform, meta_signature, platform
 from tests.server.inproc import InProcess, serving
@@ -42,20 +41,13 @@ def config(api: str, extra: str = "") -> str:
             f"outbox-retry-seconds,0.2\n{extra}")
 
 
-@pytest.fixture(params=["sqlite", "postgres+valkey"])
-async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
-    """The embedded default and the production pair: the queues' SQL differs (SKIP LOCKED on PostgreSQL)."""
-    async with open_backend(request.param, request, tmp_path) as s:
-        yield s
-
-
 @pytest.fixture
-async def wa(stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[InProcess,
+async def wa(channel_stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[InProcess,
                                                                                                       Platform]]:
     monkeypatch.setenv("GB_TEST_WA_SECRET", SECRET)
     async with platform(graph) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
             yield server, api
 
 
@@ -239,7 +231,7 @@ async def test_outside_the_24_hour_window_a_free_form_message_fails_clearly(wa: 
     assert sent_to(api, "5511000000000") == []
 
 
-async def test_inside_the_window_replies_go_without_asking_the_inbox_each_time(wa: Any, stores: Stores) -> None:
+async def test_inside_the_window_replies_go_without_asking_the_inbox_each_time(wa: Any, channel_stores: Stores) -> None:
     """The dispatcher remembers when the address last wrote (the messages it handled): no
     last_inbound query per send while the window is open."""
     server, api = wa
@@ -250,18 +242,18 @@ async def test_inside_the_window_replies_go_without_asking_the_inbox_each_time(w
         if "max(inbox.received_at)" in statement:
             asked.append(statement)
 
-    sa_event.listen(stores.engine.sync_engine, "before_cursor_execute", seen)
+    sa_event.listen(channel_stores.engine.sync_engine, "before_cursor_execute", seen)
     try:
         await post(server, text(sender, "oi"))
         await post(server, text(sender, "Ana"))
         got = await replies(api, sender, 2)
     finally:
-        sa_event.remove(stores.engine.sync_engine, "before_cursor_execute", seen)
+        sa_event.remove(channel_stores.engine.sync_engine, "before_cursor_execute", seen)
     assert [m["text"]["body"] for m in got] == ["Hello! What is your name?", "Nice to meet you, Ana"]
     assert asked == []
 
 
-async def test_a_graph_api_that_fails_then_recovers_delivers_once_in_order(stores: Stores, tmp_path: Path,
+async def test_a_graph_api_that_fails_then_recovers_delivers_once_in_order(channel_stores: Stores, tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GB_TEST_WA_SECRET", SECRET)
     failing = {"left": 4}
@@ -274,7 +266,7 @@ async def test_a_graph_api_that_fails_then_recovers_delivers_once_in_order(store
 
     async with platform(flaky) as api:
         make_bot(tmp_path / "bots", "default", DIALOGS, config=config(api.url))
-        async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
             sender = phone()
             await post(server, text(sender, "oi"))
             await post(server, text(sender, "Ana"))
@@ -352,7 +344,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 
 async def test_a_photo_is_fetched_into_the_bots_storage_and_send_file_goes_by_its_public_link(
-        stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        channel_stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GB_TEST_WA_SECRET", SECRET)
 
     def media(call: Call) -> tuple[int, Any]:
@@ -371,8 +363,8 @@ async def test_a_photo_is_fetched_into_the_bots_storage_and_send_file_goes_by_it
         drive = pkg / "default.gbdrive"
         drive.mkdir()
         (drive / "terms.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
-        async with serving(stores, tmp_path / "bots", tmp_path / "data", public_url="https://bots.example.com") \
-                as server:
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data",
+                           public_url="https://bots.example.com") as server:
             sender = phone()
             await post(server, text(sender, "oi"))
             (ask,) = await replies(api, sender, 1)
