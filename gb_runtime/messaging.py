@@ -21,6 +21,7 @@ from gb_basic import BasicRuntimeError, values
 from gb_sessions import Outgoing, Session
 
 from .bots import BotPackage
+from .routing import config_prefix
 
 __all__ = ["Messaging", "template_language"]
 
@@ -43,7 +44,7 @@ class Messaging:
 
     def _channel(self, keyword: str, channel: str) -> str:
         name = channel.strip().lower()
-        prefix = "twilio-" if name in ("sms", "voice") else name + "-"
+        prefix = config_prefix(name)
         if name not in self.channels or not any(k.startswith(prefix) and v.strip()
                                                 for k, v in self.bot.settings.extra.items()):
             raise BasicRuntimeError(f"{keyword}: channel not configured (the {name or '?'} channel is not set up "

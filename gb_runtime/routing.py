@@ -23,10 +23,15 @@ from gb_sessions import Outgoing, Session
 
 from .messages import Reply, Result
 
-__all__ = ["PUSH", "INLINE", "route", "session_id_for"]
+__all__ = ["PUSH", "INLINE", "config_prefix", "route", "session_id_for"]
 
 PUSH, INLINE = "push", "inline"
 _CHANNEL_SESSIONS = uuid.UUID("0b6f8f3e-5f7e-4a55-9d7c-3f1c2b6a9e10")
+
+
+def config_prefix(channel: str) -> str:
+    """What the config.csv keys of a channel start with: its platform's name (sms and voice are Twilio's)."""
+    return "twilio-" if channel in ("sms", "voice") else channel + "-"
 
 
 def session_id_for(bot: str, channel: str, address: str, platform_id: str) -> uuid.UUID:

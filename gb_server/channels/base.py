@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import httpx
 from tornado.httputil import HTTPServerRequest
 
+from gb_runtime import BotSettings
 from gb_runtime.routing import INLINE, PUSH
 
 from ..base import ApiError
@@ -269,7 +270,7 @@ class Channel(abc.ABC):
 
 class ChannelRegistry:
     """The adapters of every bot, built from their config.csv when first asked and rebuilt
-    when the config changes (a bot reloaded with new keys)."""
+    when the config changes (any key: the adapter's config holds them all, outbox-* too)."""
 
     def __init__(self, bots: Any, kinds: list[type[Channel]], http: httpx.AsyncClient, *,
                  public_url: str | None = None, environ: Mapping[str, str] = os.environ) -> None:
@@ -279,7 +280,7 @@ class ChannelRegistry:
         self.public_url = public_url
         self.environ = environ
         self.dispatcher: Dispatcher | None = None
-        self._built: dict[tuple[str, str], tuple[tuple[tuple[str, str], ...], Channel | None]] = {}
+        self._built: dict[tuple[str, str], tuple[BotSettings, Channel | None]] = {}
 
     def modes(self) -> dict[str, str]:
         """channel -> PUSH or INLINE, for the runtime's routing."""
@@ -295,20 +296,14 @@ class ChannelRegistry:
         if kind is None:
             return None
         package = self.bots.get(bot)
-        values = {k: v for k, v in package.settings.extra.items() if k.startswith(_prefix(name))}
-        frozen = tuple(sorted(values.items()))
+        settings = package.settings  # one object while config.csv is unchanged: a new one when it changes
         built = self._built.get((package.name, name))
-        if built is not None and built[0] == frozen:
+        if built is not None and built[0] is settings:
             return built[1]
         adapter: Channel | None = None
-        if kind.configured(values):
-            adapter = kind(package.name, ChannelConfig(package.name, package.settings.extra, self.environ), self.http,
+        if kind.configured(settings.extra):
+            adapter = kind(package.name, ChannelConfig(package.name, settings.extra, self.environ), self.http,
                            public_url=self.public_url)
             adapter.dispatcher = self.dispatcher
-        self._built[(package.name, name)] = (frozen, adapter)
+        self._built[(package.name, name)] = (settings, adapter)
         return adapter
-
-
-def _prefix(channel: str) -> str:
-    """The config.csv keys of a channel start with its platform's name (sms and voice are Twilio's)."""
-    return "twilio-" if channel in ("sms", "voice") else channel + "-"
