@@ -32,7 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .errors import SessionBusy
 
-__all__ = ["LocalLocks", "advisory_key", "PostgresLock", "FileLock", "busy", "LEASE_SECONDS", "LOCK_WAIT"]
+__all__ = ["LocalLocks", "advisory_key", "pool_capacity", "PostgresLock", "FileLock", "busy",
+           "LEASE_SECONDS", "LOCK_WAIT"]
 
 LEASE_SECONDS = 5.0  # a Valkey lock lives this long after its last renewal (its turn renews it every third)
 LOCK_WAIT = 6.0  # seconds a message waits for its session before it is refused (503 session_busy)
@@ -96,20 +97,35 @@ def advisory_key(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
+def pool_capacity(engine: AsyncEngine) -> int | None:
+    """The most connections the engine's pool hands out at once (None: no bound)."""
+    pool = engine.sync_engine.pool
+    size = getattr(pool, "size", None)
+    return size() + max(0, getattr(pool, "_max_overflow", 0)) if callable(size) else None
+
+
 class PostgresLock:
     """pg_advisory_lock on a connection of its own, held for the whole turn.
 
     A session-level advisory lock belongs to its connection: a killed process's lock goes when
-    PostgreSQL sees the connection close, so there is no lease to wait out (Retry-After 1 s)."""
+    PostgreSQL sees the connection close, so there is no lease to wait out (Retry-After 1 s).
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    A turn holding its lock's connection needs another one for its reads and writes: were every
+    pooled connection a lock's, every turn would wait for a connection none of them gives back
+    (until the pool's timeout). So at most half the pool's connections hold locks at once
+    (`holders`); a turn waits for a holder's place within its LOCK_WAIT like for the lock."""
+
+    def __init__(self, engine: AsyncEngine, *, holders: int | None = None) -> None:
         self.engine = engine
         self.local = LocalLocks()
+        capacity = pool_capacity(engine)
+        self.holders = holders or (max(1, capacity // 2) if capacity else None)
+        self._places = asyncio.Semaphore(self.holders) if self.holders else None
 
     @contextlib.asynccontextmanager
     async def __call__(self, key: str) -> AsyncIterator[None]:
         deadline = self.local.deadline()
-        async with self.local.hold(key, deadline):
+        async with self.local.hold(key, deadline), self._place(deadline):
             async with self.engine.connect() as conn:
                 k = advisory_key(key)
                 await _advisory_lock(conn, k, deadline)
@@ -118,6 +134,22 @@ class PostgresLock:
                 finally:
                     await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": k})
                     await conn.commit()
+
+
+    @contextlib.asynccontextmanager
+    async def _place(self, deadline: float) -> AsyncIterator[None]:
+        if self._places is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                await self._places.acquire()
+        except TimeoutError:
+            raise busy(1) from None
+        try:
+            yield
+        finally:
+            self._places.release()
 
 
 async def _advisory_lock(conn: AsyncConnection, k: int, deadline: float) -> None:

@@ -44,7 +44,9 @@ return '0'
 
 
 def _seconds(wait: float) -> int:
-    return max(1, int(wait + 0.999))
+    """Whole seconds, 1 to the window: a hit's `now` is read before its script waits its turn,
+    so a hit recorded by a later-read clock can make the oldest entry look newer than `now`."""
+    return max(1, min(int(WINDOW), int(wait + 0.999)))
 
 
 def limited(limit: int, wait: float) -> RateLimited:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .errors import StoreUnavailable
 
@@ -25,9 +26,13 @@ def aware(t: dt.datetime | None) -> dt.datetime | None:
 
 @contextlib.asynccontextmanager
 async def unavailable_on_error() -> AsyncIterator[None]:
-    """Translate 'cannot reach the database' into StoreUnavailable (503, retry)."""
+    """Translate 'cannot reach the database' (or no pooled connection free in time) into
+    StoreUnavailable (503, retry)."""
     try:
         yield
+    except PoolTimeout as exc:  # every pooled connection was busy for the pool's whole timeout
+        log.warning("database pool exhausted: %s", exc)
+        raise StoreUnavailable("the database is busy, try again shortly", retry_after=2) from exc
     except (OperationalError, DBAPIError, OSError) as exc:
         if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not _is_connection_error(exc):
             raise

@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from gb_sessions import CachedStore, LockLost, Session, SessionBusy, SessionStore, ValkeyCache
-from gb_sessions.config import Stores
-from gb_sessions.locks import LEASE_SECONDS, LOCK_WAIT, LocalLocks
+from gb_sessions import CachedStore, LockLost, Session, SessionBusy, SessionStore, StoreUnavailable, ValkeyCache
+from gb_sessions.config import Stores, valkey_client
+from gb_sessions.database import make_engine
+from gb_sessions.locks import LEASE_SECONDS, LOCK_WAIT, LocalLocks, pool_capacity
+from gb_sessions.store import SqlStore
 from tests.backends import open_backend, settings_for
 from tests.helpers import ROOT
 from tests.helpers.servers import free_port
@@ -318,3 +320,64 @@ async def test_the_default_wait_is_lock_wait(pg_stores: Stores, request: pytest.
                 pass
         waited = time.monotonic() - started
     assert LOCK_WAIT - 0.1 <= waited < LOCK_WAIT + 1.5, waited
+
+
+# --- bursts bigger than the pools --------------------------------------------------------------------
+
+async def turns_at_once(store: SessionStore, n: int) -> None:
+    """`n` turns at once, each on a session of its own: lock, load, add a message, save."""
+    sessions = [await created(store) for _ in range(n)]
+
+    async def turn(s: Session) -> None:
+        async with store.lock(s.id):
+            got = await store.load(s.id, fresh=True)
+            assert got is not None
+            got.add("user", "hello")
+            await store.save(got)
+
+    await asyncio.gather(*(turn(s) for s in sessions))
+    for s in sessions:
+        assert [m.content for m in await store.history(s.id)] == ["hello"]
+
+
+async def test_more_turns_than_pooled_connections_all_finish_on_the_sql_lock(pg_stores: Stores) -> None:
+    # Each turn holds its advisory lock's connection and needs another to read and write: with
+    # every pooled connection a lock's, all of them would wait for the pool's timeout and fail.
+    url = pg_stores.engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=4, max_overflow=0, pool_timeout=3)
+    try:
+        store = SqlStore(engine)
+        assert pool_capacity(engine) == 4
+        started = time.monotonic()
+        await turns_at_once(store, 40)
+        assert time.monotonic() - started < 3  # nobody waited out the pool's timeout
+    finally:
+        await engine.dispose()
+
+
+async def test_more_turns_than_valkey_connections_wait_for_one_and_never_leave_valkey(pg_stores: Stores,
+                                                                                      redis_url: str) -> None:
+    # A pool that refused past its size ("Too many connections") made the cache take Valkey for
+    # down, and every turn then fell back to the SQL lock.
+    client = valkey_client(redis_url, connections=3)
+    cache = ValkeyCache(client)
+    try:
+        await turns_at_once(CachedStore(pg_stores.sql, cache), 40)
+        assert cache._down_since is None and cache._down_logged == 0.0
+    finally:
+        await client.aclose()
+
+
+async def test_no_pooled_connection_free_in_time_is_a_503_not_a_crash(pg_stores: Stores) -> None:
+    url = pg_stores.engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.3)
+    try:
+        store = SqlStore(engine)
+        s = await created(store)
+        async with engine.connect():  # the pool's one connection, held
+            with pytest.raises(StoreUnavailable) as exc:
+                await store.load(s.id, fresh=True)
+        assert exc.value.status == 503 and exc.value.retry_after == 2 and "busy" in exc.value.message
+        assert await store.load(s.id, fresh=True) is not None  # given back: served again
+    finally:
+        await engine.dispose()

@@ -22,6 +22,7 @@ from gb_sessions import (
     utcnow,
 )
 from gb_sessions.config import Stores
+from gb_sessions.ratelimit import limited, starts_limited
 from tests.backends import settled
 from tests.sessions.test_store_contract import new_session
 
@@ -105,6 +106,14 @@ async def test_a_client_over_its_new_sessions_a_minute_is_refused_with_retry_aft
     assert "3 sessions in the last minute" in exc.value.message and "session-create-rate" in exc.value.message
     await store.count_start(bot, "192.0.2.2", 3)  # another client
     await store.count_start(other, "192.0.2.1", 3)  # another bot
+
+
+def test_retry_after_is_never_more_than_the_window() -> None:
+    # A hit's clock is read before its script runs: under load a later-read hit can be recorded
+    # first, so the oldest entry is newer than `now` and the wait computes past 60 s.
+    assert starts_limited(20, 60.4).retry_after == 60
+    assert limited(20, 61.0).retry_after == 60
+    assert limited(20, 0.2).retry_after == 1 and limited(20, 59.2).retry_after == 60
 
 
 async def test_a_client_s_new_sessions_at_once_never_exceed_its_limit(store: SessionStore) -> None:
