@@ -21,10 +21,9 @@ from .metrics import Metrics
 from .settings import ServerSettings
 
 if TYPE_CHECKING:
-    import httpx
-
     from .channels.base import ChannelRegistry
     from .channels.dispatch import Dispatcher
+    from .channels.http import PlatformHttp
     from .turns import Turns
 
 __all__ = ["Context", "make_app", "STATIC"]
@@ -49,13 +48,12 @@ class Context:
         return Turns(self)
 
     @functools.cached_property
-    def platform_http(self) -> httpx.AsyncClient:
-        """The client of the platforms' APIs (sending replies, fetching files): timeouts on
-        every call; closed with the server."""
-        import httpx
+    def platform_http(self) -> PlatformHttp:
+        """The client of the platforms' APIs (sending replies, fetching files; channels/http.py):
+        timeouts on every call; closed with the server."""
+        from .channels.http import PlatformHttp
 
-        return httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False,
-                                 headers={"User-Agent": "gb-server"})
+        return PlatformHttp()
 
     @functools.cached_property
     def channels(self) -> ChannelRegistry:
@@ -85,7 +83,7 @@ class Context:
         if "dispatcher" in self.__dict__:
             await self.dispatcher.stop()
         if "platform_http" in self.__dict__:
-            await self.platform_http.aclose()
+            await self.platform_http.close()
 
 
 def make_app(ctx: Context) -> tornado.web.Application:

@@ -128,7 +128,13 @@ def _in_order(t: Table, waiting: str) -> Any:
     """No earlier row of the same bot, channel and address still waits (rows of one address go in order)."""
     e = t.alias("earlier")
     return ~exists().where(e.c.bot_id == t.c.bot_id, e.c.channel == t.c.channel, e.c.address == t.c.address,
-                           e.c.status == waiting, e.c.id < t.c.id)
+                           e.c.status == _const(waiting), e.c.id < t.c.id)
+
+
+def _const(status: str) -> Any:
+    """A status written into the SQL, not bound: the planner then knows the claim reads only
+    rows the waiting rows' partial indexes hold (a bound value's generic plan could not use them)."""
+    return literal(status, literal_execute=True)
 
 
 class ChannelQueue:
@@ -207,7 +213,7 @@ class ChannelQueue:
         (and matching `extra`), oldest first: one conditional UPDATE (claim_timers' pattern),
         each claim an attempt; `probe`: read first, so an idle poll takes no write lock."""
         now = utcnow()
-        free = and_(t.c.status == waiting, t.c.next_attempt_at <= now,
+        free = and_(t.c.status == _const(waiting), t.c.next_attempt_at <= now,
                     or_(t.c.claimed_until.is_(None), t.c.claimed_until < now), _in_order(t, waiting))
         if extra is not None:
             free = and_(free, extra)
@@ -216,7 +222,7 @@ class ChannelQueue:
         due = select(t.c.id).where(free).order_by(t.c.id).limit(limit)
         if not self.sqlite:
             due = due.with_for_update(skip_locked=True, of=t)
-        claim = (update(t).where(t.c.id.in_(due.scalar_subquery()), t.c.status == waiting,
+        claim = (update(t).where(t.c.id.in_(due.scalar_subquery()), t.c.status == _const(waiting),
                                  or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
                  .values(claimed_by=owner, claimed_until=now + dt.timedelta(seconds=lease_seconds),
                          attempts=t.c.attempts + 1)

@@ -17,7 +17,20 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -187,6 +200,19 @@ class UserMemory(Base):
     __table_args__ = (Index("ix_user_memory_owner", "owner"),)
 
 
+QUEUE_FILLFACTOR = 70  # room in each page of the queues, for a claim's update to stay on its page (HOT)
+
+
+def _waiting_indexes(table: str, waiting: str, address: tuple[str, ...]) -> tuple[Index, Index]:
+    """A queue's claim reads only its waiting rows, oldest first, and whether an earlier row of
+    the same address still waits: two partial indexes of the waiting rows, so a claim costs the
+    same however many handled rows the table keeps (over the whole table the planner walked
+    the primary key past every done row: 2 ms a claim at 20,000 of them, and growing)."""
+    where = text(f"status = '{waiting}'")
+    return (Index(f"ix_{table}_{waiting}", "id", postgresql_where=where, sqlite_where=where),
+            Index(f"ix_{table}_{waiting}_address", *address, "id", postgresql_where=where, sqlite_where=where))
+
+
 class InboxRow(Base):
     """One inbound message of a channel (a webhook's), committed before the webhook is answered.
 
@@ -214,8 +240,9 @@ class InboxRow(Base):
     received_at: Mapped[dt.datetime] = mapped_column(Time)
     done_at: Mapped[dt.datetime | None] = mapped_column(Time)
     __table_args__ = (Index("ix_inbox_platform", "bot_id", "channel", "platform_id", unique=True),
-                      Index("ix_inbox_status_next", "status", "next_attempt_at"),
-                      Index("ix_inbox_address", "bot_id", "channel", "address", "id"))
+                      Index("ix_inbox_address", "bot_id", "channel", "address", "id"),
+                      *_waiting_indexes("inbox", "new", ("bot_id", "channel", "address")),
+                      {"postgresql_with": {"fillfactor": QUEUE_FILLFACTOR}})
 
 
 class OutboxRow(Base):
@@ -247,7 +274,7 @@ class OutboxRow(Base):
     delivery: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(Time)
     sent_at: Mapped[dt.datetime | None] = mapped_column(Time)
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),
-                      Index("ix_outbox_address", "channel", "address", "id"),
-                      Index("ix_outbox_inbox", "inbox_id"),
-                      Index("ix_outbox_platform", "channel", "platform_id"))
+    __table_args__ = (Index("ix_outbox_inbox", "inbox_id"),
+                      Index("ix_outbox_platform", "channel", "platform_id"),
+                      *_waiting_indexes("outbox", "pending", ("channel", "address")),
+                      {"postgresql_with": {"fillfactor": QUEUE_FILLFACTOR}})

@@ -27,13 +27,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 from tornado.httputil import HTTPServerRequest
 
 from gb_runtime import BotSettings
 from gb_runtime.routing import INLINE, PUSH
 
 from ..base import ApiError
+from .http import PlatformHttp, PlatformResponse
 
 if TYPE_CHECKING:
     from gb_runtime import OutboxItem
@@ -170,7 +170,7 @@ def numbered(text: str, options: list[str]) -> str:
     return "\n".join([text, *lines]) if text else "\n".join(lines)
 
 
-async def failed_response(response: httpx.Response, what: str, *, fatal_codes: tuple[int, ...] = ()) -> DeliveryFailed:
+async def failed_response(response: PlatformResponse, what: str) -> DeliveryFailed:
     """The DeliveryFailed of a platform's non-2xx answer: 429 and 5xx are retried (after its
     Retry-After when it gives one), other 4xx are not."""
     try:
@@ -198,7 +198,7 @@ class Channel(abc.ABC):
     keys: ClassVar[tuple[str, ...]]
     path: ClassVar[str]  # its route under /<bot>/ (``whatsapp``, ``twilio/sms``)
 
-    def __init__(self, bot: str, config: ChannelConfig, http: httpx.AsyncClient, *,
+    def __init__(self, bot: str, config: ChannelConfig, http: PlatformHttp, *,
                  public_url: str | None = None) -> None:
         self.bot = bot
         self.config = config
@@ -272,7 +272,7 @@ class ChannelRegistry:
     """The adapters of every bot, built from their config.csv when first asked and rebuilt
     when the config changes (any key: the adapter's config holds them all, outbox-* too)."""
 
-    def __init__(self, bots: Any, kinds: list[type[Channel]], http: httpx.AsyncClient, *,
+    def __init__(self, bots: Any, kinds: list[type[Channel]], http: PlatformHttp, *,
                  public_url: str | None = None, environ: Mapping[str, str] = os.environ) -> None:
         self.bots = bots
         self.kinds = {k.name: k for k in kinds}

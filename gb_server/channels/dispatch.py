@@ -5,8 +5,9 @@ claimed (a lease of LEASE_SECONDS), turned into an :class:`~gb_runtime.Inbound` 
 ``inbox_id`` and handled through the one turn path (``Turns.message``): the turn marks it done in
 its own transaction, so it is handled once, even when a process dies after the acknowledgement
 (its lease lapses and another process claims it) or two processes get to it (InboxDone: the
-second stores nothing). A refusal that time can mend (the store down, the session busy, a rate
-limit) is retried later; another one fails the message for good, its error kept.
+second stores nothing). Up to INBOX_IN_FLIGHT turns run at once, claimed as places free. A
+refusal that time can mend (the store down, the session busy, a rate limit) is retried later;
+another one fails the message for good, its error kept.
 
 **Outbox.** A pending outbound message (written in its turn's transaction) is claimed, sent
 by its channel's adapter (a send lasts at most half the lease), and marked sent with the
@@ -38,8 +39,6 @@ import uuid
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from gb_runtime import (
     ChannelQueue,
     Inbound,
@@ -57,6 +56,7 @@ from gb_runtime import (
 
 from ..base import ApiError
 from .base import ChannelRegistry, DeliveryFailed, backoff
+from .http import PlatformError
 
 if TYPE_CHECKING:
     from ..turns import Turns
@@ -69,6 +69,7 @@ LEASE_SECONDS = 60.0  # a claimed message is another process's to take after thi
 INBOX_ATTEMPTS = 10  # claims of an inbound message before it fails for good
 STOP_SECONDS = 10.0
 BATCHES_IN_FLIGHT = 4  # outbox batches a process sends at once
+INBOX_IN_FLIGHT = 40  # inbound messages a process handles at once
 MARK_TRIES = 6  # writes of a batch's sent marks before giving up (about 6 s in all)
 MARK_SECONDS = 0.05  # how often a batch's finished sends are marked sent (one write for those done)
 REMEMBERED_ADDRESSES = 10_000  # (bot, channel, address) -> when it last wrote, the most recent ones
@@ -99,6 +100,7 @@ class Dispatcher:
         self.delivered = 0
         self._stopping = False
         self._batches: set[asyncio.Future[Any]] = set()
+        self._handling: set[asyncio.Future[Any]] = set()  # the inbound messages' turns running
         self._found = {"in": False, "out": False}  # the previous round of that loop claimed rows
         self._wrote: OrderedDict[tuple[str, str, str], dt.datetime] = OrderedDict()
         channels.dispatcher = self
@@ -158,11 +160,20 @@ class Dispatcher:
 
     # --- inbox ---------------------------------------------------------------------------------------
     async def _inbox_round(self) -> bool:
-        items = await self.queue.claim_inbox(self.owner, self.lease_seconds, probe=not self._found["in"])
+        """Claim as many messages as there is room for (INBOX_IN_FLIGHT handled at once, claimed
+        once a quarter of it is free) and start their turns: a slow turn holds back only its own
+        place, not a whole batch's next claim."""
+        while INBOX_IN_FLIGHT - len(self._handling) < INBOX_IN_FLIGHT // 4:
+            await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
+        room = INBOX_IN_FLIGHT - len(self._handling)
+        items = await self.queue.claim_inbox(self.owner, self.lease_seconds, limit=room,
+                                             probe=not self._found["in"])
         self._found["in"] = bool(items)
-        if items:
-            await asyncio.gather(*(self._spawn(self.handle(item)) for item in items))
-        return len(items) >= 20
+        for item in items:
+            task = self._spawn(self.handle(item))
+            self._handling.add(task)
+            task.add_done_callback(self._handling.discard)
+        return len(items) >= room
 
     async def handle_now(self, ids: list[int]) -> None:
         """Handle these stored inbound messages now, in this request (an inline channel's
@@ -335,11 +346,10 @@ class Dispatcher:
         except DeliveryFailed as exc:
             await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
                                adapter.config.number("outbox-retry-seconds", 2.0), exc)
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
+        except PlatformError as exc:
             await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
                                adapter.config.number("outbox-retry-seconds", 2.0),
-                               DeliveryFailed(f"{item.channel} could not be reached: {type(exc).__name__}: {exc}",
-                                              retry=isinstance(exc, httpx.TransportError)))
+                               DeliveryFailed(f"{item.channel} could not be reached: {exc.message}", retry=exc.retry))
         return False, None
 
     async def _failed(self, item: OutboxItem, max_attempts: float, base: float, exc: DeliveryFailed) -> None:

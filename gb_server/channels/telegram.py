@@ -33,11 +33,11 @@ import mimetypes
 import re
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from tornado.httputil import HTTPServerRequest
 
 from ..base import ApiError, parse_json
 from .base import Channel, DeliveryFailed, Parsed, Received, numbered, options_of
+from .http import PlatformError
 
 if TYPE_CHECKING:
     from gb_runtime import OutboxItem
@@ -104,9 +104,9 @@ class Telegram(Channel):
                                  retry=False)
         try:
             data = await self.http.get(f"{self.api}/file/bot{self.config.require('telegram-token')}/{path}")
-        except (httpx.TransportError, httpx.InvalidURL) as exc:  # not its message: the URL holds the token
-            raise DeliveryFailed(f"Telegram's file download could not be reached: {type(exc).__name__}",
-                                 retry=isinstance(exc, httpx.TransportError)) from None
+        except PlatformError as exc:  # its message names the host, never the URL's path (the token)
+            raise DeliveryFailed(f"Telegram's file download could not be reached: {exc.message}",
+                                 retry=exc.retry) from None
         if data.status_code != 200:
             raise DeliveryFailed(f"Telegram's file download answered {data.status_code}",
                                  retry=data.status_code == 429 or data.status_code >= 500)
@@ -165,12 +165,11 @@ class Telegram(Channel):
         url = f"{self.api}/bot{self.config.require('telegram-token')}/{method}"
         try:
             response = await self.http.post(url, json=params)
-        except httpx.TransportError as exc:  # its message may hold the URL, and so the token: not kept
-            raise DeliveryFailed(f"Telegram's {method} could not be reached: {type(exc).__name__}",
-                                 retry=True) from None
-        except httpx.InvalidURL:
-            raise DeliveryFailed(f"bot {self.bot}: telegram-api-url {self.api!r} (or the token) does not make a "
-                                 "valid URL", retry=False) from None
+        except PlatformError as exc:  # its message names the host, never the URL's path (the token)
+            if not exc.retry:
+                raise DeliveryFailed(f"bot {self.bot}: telegram-api-url {self.api!r} (or the token) does not make "
+                                     f"a valid URL ({exc.message})", retry=False) from None
+            raise DeliveryFailed(f"Telegram's {method} could not be reached: {exc.message}", retry=True) from None
         try:
             answer = response.json()
         except ValueError:

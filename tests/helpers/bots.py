@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from gb_runtime import BotRegistry, DialogRuntime, Result
 from gb_runtime.runtime import Events
 from gb_sessions import utcnow
@@ -99,10 +101,11 @@ class Clock:
 
 
 def runtime_for(stores: Stores, bots_root: Path, data_dir: Path, clock: Clock | None = None, *,
-                events: Events | None = None) -> DialogRuntime:
-    """The runtime on `stores` (its users too) for the bots in `bots_root`."""
+                events: Events | None = None, http: httpx.AsyncClient | None = None) -> DialogRuntime:
+    """The runtime on `stores` (its users too) for the bots in `bots_root` (`http`: the client of
+    BASIC's GET/POST; without it they are refused)."""
     return DialogRuntime(stores.store, BotRegistry(bots_root, data_dir), users=stores.users, events=events,
-                         clock=clock or utcnow, channels=stores.channels)
+                         clock=clock or utcnow, channels=stores.channels, http=http)
 
 
 def runtime_with_bot(stores: Stores, tmp: Path, name: str, dialogs: Mapping[str, str] | None = None, *,

@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import tornado.httpserver
 import tornado.netutil
@@ -35,6 +35,7 @@ class Call:
     headers: dict[str, str]
     body: bytes
     status: int = 0  # what the stand-in answered
+    peer: tuple[str, int] | None = None  # the client's address and port: one per connection
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -88,7 +89,8 @@ class _Handler(tornado.web.RequestHandler):
     async def _serve(self, path: str) -> None:
         call = Call(self.request.method or "GET", "/" + path,
                     {k: v[-1].decode() for k, v in self.request.query_arguments.items()},
-                    {k.lower(): v for k, v in self.request.headers.items()}, self.request.body)
+                    {k.lower(): v for k, v in self.request.headers.items()}, self.request.body,
+                    peer=cast(Any, self.request.connection).context.address[:2])
         self.platform.calls.append(call)
         answered = self.platform.answer(call)
         status, body = await answered if inspect.isawaitable(answered) else answered

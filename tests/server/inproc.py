@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
@@ -33,16 +34,18 @@ class InProcess:
 @asynccontextmanager
 async def serving(stores: Stores, bots: Path, data: Path, *,
                   routes: Callable[[Context, tornado.web.Application], None] | None = None,
-                  host: str = "127.0.0.1", **settings: Any) -> AsyncIterator[InProcess]:
+                  host: str = "127.0.0.1", http: httpx.AsyncClient | None = None,
+                  **settings: Any) -> AsyncIterator[InProcess]:
     """Serve `bots` on `stores` (events within this process) until the block ends.
 
     Args:
         routes: adds routes to the app (test pages).
+        http: the runtime's client for BASIC's GET/POST (none: they are refused).
         settings: ServerSettings fields (max_body_bytes, cors_origins, ...).
     """
     server_settings = ServerSettings(bots_dir=bots, storage=StoreSettings("(the test's stores)", None, data),
                                      **settings)
-    ctx = Context(runtime_for(stores, bots, data, events=SessionEvents()), server_settings)
+    ctx = Context(runtime_for(stores, bots, data, events=SessionEvents(), http=http), server_settings)
     app = make_app(ctx)
     ctx.start_channels()
     if routes is not None:

@@ -382,3 +382,41 @@ async def test_a_photo_is_fetched_into_the_bots_storage_and_send_file_goes_by_it
                 path = mine["image"]["link"].removeprefix("https://bots.example.com")
                 served = await client.get(server.url + path)
             assert served.content == PNG and served.headers["content-type"] == "image/png"
+
+
+async def test_a_slow_turn_holds_back_only_its_own_sender(channel_stores: Stores, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dispatcher claims as places free: another sender's message, arriving while a turn
+    # waits on a slow service, is answered meanwhile (a batch's next claim used to wait for all).
+    monkeypatch.setenv("GB_TEST_WA_SECRET", SECRET)
+    answered = asyncio.Event()
+
+    async def api_or_slow(call: Call) -> tuple[int, Any]:
+        if call.path == "/slow":
+            await asyncio.sleep(4)
+            answered.set()
+            return 200, {"ok": True}
+        return graph(call)
+
+    async with platform(api_or_slow) as api:
+        dialog = (f'DO\n  x = HEAR\n  IF x = "slow" THEN\n    r = GET "{api.url}/slow"\n  END IF\n'
+                  f'  TALK "echo " + x\nLOOP\n')
+        make_bot(tmp_path / "bots", "default", {"start": dialog}, config=config(api.url, "http-allow,127.0.0.1\n"))
+        async with httpx.AsyncClient() as http, \
+                serving(channel_stores, tmp_path / "bots", tmp_path / "data", http=http) as server:
+            slow, fast = phone(), phone()
+            for sender in (slow, fast):
+                assert (await post(server, text(sender, "open"))).status_code == 200
+            assert (await post(server, text(slow, "warm"))).status_code == 200
+            await replies(api, slow, 1)
+            assert (await post(server, text(slow, "slow"))).status_code == 200
+            for _ in range(500):  # until its turn waits on the slow service
+                if [c for c in api.calls if c.path == "/slow"]:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError(f"the dialog did not call the slow service: {[c.path for c in api.calls]}")
+            assert (await post(server, text(fast, "quick"))).status_code == 200
+            assert [m["text"]["body"] for m in await replies(api, fast, 1, timeout=3)] == ["echo quick"]
+            assert not answered.is_set()
+            assert [m["text"]["body"] for m in await replies(api, slow, 2)] == ["echo warm", "echo slow"]
