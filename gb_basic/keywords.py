@@ -107,9 +107,11 @@ _TABLE: tuple[KeywordSpec, ...] = (
        "WAIT 2"),
     _k("MERGE SESSION", True, "MERGE_SESSION anonymous_id, user_id", "Merges an anonymous session into "
        "the user's session on login (inside `ON LOGIN`).", "MERGE_SESSION anonymous_id, user_id"),
-    _k("TRANSFER SESSION", True, "TRANSFER_SESSION channel", "Continues this conversation on another "
-       "channel (e.g. `\"email\"`); fails with \"channel not configured\" until that channel is set up "
-       "for the bot.", 'TRANSFER_SESSION "email"'),
+    _k("TRANSFER SESSION", True, "TRANSFER_SESSION channel[, address]", "Continues this conversation "
+       "(variables, history, the waiting HEAR) on another channel (`\"whatsapp\"`, `\"email\"`, "
+       "`\"web\"`...) at the user's address there (linked to the user, or given: a logged-in user's "
+       "must be linked); the replies after it go there. Fails with \"channel not configured\" when "
+       "the bot has no such channel.", 'TRANSFER_SESSION "whatsapp", phone'),
     _k("SEND MAIL", True, "SEND MAIL to, subject, body", "Sends an e-mail; fails with \"channel not "
        "configured\" while the bot has no e-mail channel.", 'SEND MAIL "ann@example.com", "Hi", "Welcome!"'),
     # --- bot tables (docs/tables.md) --------------------------------------------------------------------

@@ -102,6 +102,7 @@ class Fulfiller:
             and noted in the session's context only).
         clock: the current time (REMEMBER's expiry; tests move it).
         files: the bots' file storage (SEND FILE); None: SEND FILE fails, "not available".
+        transfer: TRANSFER_SESSION's way to move the conversation (the runtime's handoff).
 
     Attributes:
         state: the suspended state of the request being answered, when the host sets it (the
@@ -117,8 +118,10 @@ class Fulfiller:
                  user_name: str | None = None, dialog: str | None = None,
                  tables: TableStore | None = None, http: HttpAccess | None = None,
                  schedule: ScheduleKeyword | None = None, clock: Callable[[], dt.datetime] = utcnow,
-                 channels: Mapping[str, str] | None = None, files: FileStore | None = None) -> None:
+                 channels: Mapping[str, str] | None = None, files: FileStore | None = None,
+                 transfer: Callable[[Session, str, str | None], Awaitable[None]] | None = None) -> None:
         self.session = session
+        self.transfer = transfer
         self.messaging = Messaging(session, bot, channels or {})
         self.clock = clock
         self.dialog = dialog
@@ -559,9 +562,14 @@ class Fulfiller:
         await self.merge(self.session, values.to_str(args[0]), values.to_str(args[1]))
 
     async def transfer_session(self, args: list[Any]) -> None:
-        target = values.to_str(args[0]) if args else "?"
-        raise BasicRuntimeError(f"TRANSFER_SESSION {target}: channel not configured "
-                                f"(the {target} channel is not set up for bot {self.bot.name})")
+        """``TRANSFER_SESSION channel[, address]``: the conversation goes on at the user's address
+        on that channel (the runtime's handoff: the turn's later replies go there)."""
+        self._need("TRANSFER SESSION", args, 1)
+        channel = self.messaging.configured("TRANSFER_SESSION", values.to_str(args[0]), allow_web=True)
+        address = values.to_str(args[1]).strip() if len(args) > 1 and args[1] is not None else None
+        if self.transfer is None:
+            raise BasicRuntimeError("TRANSFER_SESSION: this conversation cannot move (it runs outside a server)")
+        await self.transfer(self.session, channel, address or None)
 
     async def send_file(self, args: list[Any]) -> None:
         """``SEND FILE file[, caption]``: a reply that carries the file (:mod:`.send_file`); its

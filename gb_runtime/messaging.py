@@ -42,6 +42,17 @@ class Messaging:
         self.bot = bot
         self.channels = channels
 
+    def configured(self, keyword: str, channel: str, *, allow_web: bool = False) -> str:
+        """The channel's name, if the server serves it and the bot's config.csv turns it on (the
+        web, when `allow_web`, always is).
+
+        Raises:
+            BasicRuntimeError: "channel not configured", saying which and for which bot.
+        """
+        if allow_web and channel.strip().lower() == "web":
+            return "web"
+        return self._channel(keyword, channel)
+
     def _channel(self, keyword: str, channel: str) -> str:
         name = channel.strip().lower()
         prefix = config_prefix(name)

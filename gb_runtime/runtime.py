@@ -76,6 +76,7 @@ from .errors import (
     SessionEnded,
     SessionExpired,
     SessionNotFound,
+    SessionTransferred,
     UnknownBot,
     UnknownDialog,
     UploadTooLarge,
@@ -84,7 +85,7 @@ from .errors import (
 from .files import FileStore
 from .http_keywords import HttpAccess
 from .keywords import Fulfiller, is_wait, wait_seconds
-from .messages import Inbound, Reply, Result, SessionSummary, Waiting
+from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
 from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
 from .suggestions import Suggestion, offered, pick
@@ -394,6 +395,9 @@ class DialogRuntime:
                     raise InvalidToken("unknown session token")
                 if session is None:
                     raise SessionNotFound(f"session {sid} does not exist")
+                if token_hash is not None and "transferred" in session.context and session.channel != inbound.channel:
+                    raise SessionTransferred(f"this conversation continues on {session.channel} "
+                                             "(TRANSFER_SESSION moved it there)")
                 self._configure(session, s)
                 self._check(session, bot.name)
                 result = Result(sid, bot.name)
@@ -635,7 +639,8 @@ class DialogRuntime:
                                    on_set=self._schedule_noted)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
                            dialog=program.name, tables=self.tables, http=self.http, schedule=schedule,
-                           clock=self.clock, channels=self.channel_modes, files=self.files)
+                           clock=self.clock, channels=self.channel_modes, files=self.files,
+                           transfer=lambda s, channel, address: self._transfer(s, result, channel, address))
         apologize = self.apologize if apologize is None else apologize
         whole = (source is None and entry == "main") or bool(stack)  # a dialog of its own (not a cell, not ON LOGIN)
         try:
@@ -931,6 +936,49 @@ class DialogRuntime:
             await self._commit(session, bot, result)
         self._publish(result, None)
         return result
+
+    # --- handoff -------------------------------------------------------------------------------------
+    async def _transfer(self, session: Session, result: Result, channel: str, address: str | None) -> None:
+        """TRANSFER_SESSION: the conversation (its variables, history and waiting HEAR) goes on at
+        `address` on `channel`; the turn's later replies go there, and the first message from
+        that address resumes it. Its old channel's address stops reaching it (a message from
+        there starts a conversation of its own; the web's token is refused with
+        SessionTransferred), until a TRANSFER_SESSION brings it back.
+
+        The address: the one given, or the user's on that channel (user_identities). A session
+        with a user moves only to an address linked to that user: a number or an email typed in a
+        chat is no proof that whoever answers there is that user. An anonymous session holds
+        nothing it did not type itself, and may move to an address it gives.
+
+        Raises:
+            BasicRuntimeError: no address to go to, one not the user's, or the web without a token.
+        """
+        if channel == "web":
+            if session.token_hash is None:
+                raise BasicRuntimeError("TRANSFER_SESSION web: this conversation has no web token to reach it "
+                                        "(it did not start on the web)")
+            address = None
+        elif address is None:
+            address = await self.users.address_of(session.user_id, channel) \
+                if session.user_id is not None and self.users is not None else None
+            if address is None:
+                raise BasicRuntimeError(f"TRANSFER_SESSION {channel}: no {channel} address is known for this "
+                                        f"conversation; give one (TRANSFER_SESSION \"{channel}\", address) or link "
+                                        "it to the user")
+        elif session.user_id is not None:
+            owner = await self.users.by_identity(channel, address) if self.users is not None else None
+            if owner is None or owner.id != session.user_id:
+                raise BasicRuntimeError(f"TRANSFER_SESSION {channel}: {address} is not a verified {channel} "
+                                        "address of this conversation's user (link it to the user first)")
+        if (channel, address) == (session.channel, session.address):
+            return
+        was, was_address = session.channel, session.address
+        result.handoffs.append(Handoff(len(result.replies), channel, address, was, was_address))
+        session.add("system", f"TRANSFER_SESSION {channel}" + (f" to {address}" if address else ""))
+        session.context["transferred"] = {"from": was, "to": channel}
+        session.channel, session.address = channel, address
+        if was_address is not None:
+            self._addresses.pop((session.bot_id, was, was_address), None)
 
     # --- login ---------------------------------------------------------------------------------------
     async def login(self, session_id: uuid.UUID, username: str, password: str) -> Result:
