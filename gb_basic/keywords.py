@@ -112,6 +112,12 @@ _TABLE: tuple[KeywordSpec, ...] = (
        "`\"web\"`...) at the user's address there (linked to the user, or given: a logged-in user's "
        "must be linked); the replies after it go there. Fails with \"channel not configured\" when "
        "the bot has no such channel.", 'TRANSFER_SESSION "whatsapp", phone'),
+    _k("SEND CODE", True, "SEND CODE channel, address", "Sends a six-digit code to an address on a channel "
+       "(its outbox), for the user to type back: VERIFY CODE checks it (ten minutes, five tries).",
+       'SEND CODE "whatsapp", phone'),
+    _k("VERIFY CODE", True, "ok = VERIFY CODE typed", "True when `typed` is the code SEND CODE sent: the "
+       "address is then the user's (TRANSFER_SESSION may go there; a logged-in user's is linked).",
+       "ok = VERIFY CODE typed"),
     _k("SEND MAIL", True, "SEND MAIL to, subject, body", "Sends an e-mail; fails with \"channel not "
        "configured\" while the bot has no e-mail channel.", 'SEND MAIL "ann@example.com", "Hi", "Welcome!"'),
     # --- bot tables (docs/tables.md) --------------------------------------------------------------------

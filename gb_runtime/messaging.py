@@ -90,3 +90,7 @@ class Messaging:
             raise BasicRuntimeError(f"SEND SMS expects to, text, got {len(args)} argument(s)")
         to, text = values.to_str(args[0]), values.to_str(args[1])
         self._queue(self._channel("SEND SMS", "sms"), to, {"content": text}, "SEND SMS")
+
+    def queue(self, channel: str, to: str, payload: dict[str, Any], note: str) -> None:
+        """An outbox row of this turn for `to` on `channel` (already checked), noted in the history."""
+        self._queue(channel, to, payload, note)

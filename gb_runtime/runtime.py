@@ -67,6 +67,7 @@ from gb_sessions import (
 from gb_sessions.base import sessions_full
 from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
+from gb_sessions.users import UserExists
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .calls import call_target, call_variables, is_call
@@ -84,6 +85,7 @@ from .errors import (
 )
 from .files import FileStore
 from .http_keywords import HttpAccess
+from .identity import verified
 from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
@@ -640,7 +642,8 @@ class DialogRuntime:
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
                            dialog=program.name, tables=self.tables, http=self.http, schedule=schedule,
                            clock=self.clock, channels=self.channel_modes, files=self.files,
-                           transfer=lambda s, channel, address: self._transfer(s, result, channel, address))
+                           transfer=lambda s, channel, address: self._transfer(s, result, channel, address),
+                           users=self.users)
         apologize = self.apologize if apologize is None else apologize
         whole = (source is None and entry == "main") or bool(stack)  # a dialog of its own (not a cell, not ON LOGIN)
         try:
@@ -965,11 +968,12 @@ class DialogRuntime:
                 raise BasicRuntimeError(f"TRANSFER_SESSION {channel}: no {channel} address is known for this "
                                         f"conversation; give one (TRANSFER_SESSION \"{channel}\", address) or link "
                                         "it to the user")
-        elif session.user_id is not None:
+        elif session.user_id is not None and not verified(session, channel, address):
             owner = await self.users.by_identity(channel, address) if self.users is not None else None
             if owner is None or owner.id != session.user_id:
                 raise BasicRuntimeError(f"TRANSFER_SESSION {channel}: {address} is not a verified {channel} "
-                                        "address of this conversation's user (link it to the user first)")
+                                        "address of this conversation's user (SEND CODE and VERIFY CODE "
+                                        "prove it)")
         if (channel, address) == (session.channel, session.address):
             return
         was, was_address = session.channel, session.address
@@ -989,6 +993,7 @@ class DialogRuntime:
             raise InvalidToken("logins are not configured")
         user = await self.users.authenticate(username, password)
         async with self._held(session_id, with_history=True) as (session, bot):
+            await self._link_proven(session, user.id)
             result = Result(session.id, bot.name)
             merged: list[Session] = []
 
@@ -1022,6 +1027,20 @@ class DialogRuntime:
             result.suggestions = offered(target.context)
         self._publish(result, None)  # ON LOGIN's replies reach the session's live listeners
         return result
+
+    async def _link_proven(self, session: Session, user_id: uuid.UUID) -> None:
+        """A login proves the addresses of the conversation it happens in: its channel's own
+        (a WhatsApp number, a Telegram chat: the login came from there) and those it verified
+        with a code (VERIFY CODE). Each is linked to the user (user_identities); one that is
+        another user's stays theirs."""
+        proven = [item.partition(":")[::2] for item in session.context.get("verified", [])]
+        if session.address is not None and session.channel != "web":
+            proven.append((session.channel, session.address))
+        for channel, address in proven:
+            try:
+                await self.users.link(user_id, channel, address)  # type: ignore[union-attr]
+            except UserExists:
+                log.info("login of user %s: %s address %s is another user's; not linked", user_id, channel, address)
 
     def _login_program(self, bot: BotPackage) -> Program | None:
         for name in ["start", *bot.dialog_names()]:

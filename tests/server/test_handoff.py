@@ -41,6 +41,9 @@ def dialogs(chat: int) -> dict[str, str]:
         "typed": 'HEAR chat\nTRANSFER_SESSION "telegram", chat\nTALK "moved"\n',
         "linked": 'TRANSFER_SESSION "telegram"\nTALK "on your linked chat"\n',
         "unset": 'TRANSFER_SESSION "sms", "+15550001111"\nTALK "not reached"\n',
+        "prove": ('HEAR chat\nSEND CODE "telegram", chat\nTALK "Type the code"\nHEAR typed\n'
+                  'ok = VERIFY CODE typed\nIF ok THEN\n  TRANSFER_SESSION "telegram", chat\n  TALK "verified, moved"\n'
+                  'ELSE\n  TALK "wrong code"\nEND IF\n'),
         "notify": 'HEAR chat\nTALK TO "telegram:" + chat, "Your order left the kitchen"\nTALK "told them"\n',
     }
 
@@ -178,3 +181,63 @@ async def test_talk_to_a_channel_address_from_a_web_chat(both: Any) -> None:
     result = await server.runtime.handle(Inbound("default", str(chat), token=started.token))
     assert [r.content for r in result.replies if not r.to] == ["told them"]
     assert await telegram_texts(api, chat, 1) == ["Your order left the kitchen"]
+
+
+async def test_a_code_sent_to_an_address_and_typed_back_proves_it_and_links_it_to_the_user(both: Any) -> None:
+    server, api, _ = both
+    users = server.runtime.users
+    assert users is not None
+    name, chat = f"u{uuid.uuid4().hex[:10]}", tg.chat()
+    user = await users.create(name, "secret-pass-1")
+    started = await server.runtime.start("default", run_start=False)
+    await server.runtime.login(started.session_id, name, "secret-pass-1")
+
+    async def say(text: str) -> list[str]:
+        result = await server.runtime.handle(Inbound("default", text, session_id=started.session_id))
+        assert result.error is None, result.error
+        return [r.content for r in result.replies]
+
+    await server.runtime.start_dialog(started.session_id, "prove")
+    assert await say(str(chat)) == ["Type the code"]
+    sent = await telegram_texts(api, chat, 1)
+    code = sent[0].rpartition(" ")[2]
+    assert sent[0] == f"Your code for default: {code}" and len(code) == 6 and code.isdigit()
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    assert await say(wrong) == ["wrong code"]
+    assert await users.by_identity("telegram", str(chat)) is None
+    history = [m.content for m in await server.runtime.history(started.session_id, roles=("system",))]
+    assert not any(code in h for h in history)  # the code is not kept in the history
+
+    await server.runtime.start_dialog(started.session_id, "prove")
+    await say(str(chat))
+    code = (await telegram_texts(api, chat, 2))[1].rpartition(" ")[2]
+    assert await say(code) == ["verified, moved"]
+    owner = await users.by_identity("telegram", str(chat))
+    assert owner is not None and owner.id == user.id
+    assert (await telegram_texts(api, chat, 3))[2] == "verified, moved"
+
+
+async def test_a_login_from_a_channel_conversation_links_its_address(both: Any) -> None:
+    server, _, _ = both
+    users = server.runtime.users
+    assert users is not None
+    name, chat = f"u{uuid.uuid4().hex[:10]}", tg.chat()
+    user = await users.create(name, "secret-pass-1")
+    async with httpx.AsyncClient() as client:
+        update = {"update_id": int(str(uuid.uuid4().int)[:9]),
+                  "message": {"message_id": 1, "date": 1717000000, "text": "hi",
+                              "from": {"id": chat, "is_bot": False, "first_name": "Ana"},
+                              "chat": {"id": chat, "type": "private"}}}
+        answer = await client.post(server.url + "/telegram", json=update,
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": tg.SECRET})
+    assert answer.status_code == 200
+    session_id = None
+    for _ in range(250):
+        session_id = await server.runtime.store.find("default", "telegram", str(chat))
+        if session_id is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert session_id is not None
+    await server.runtime.login(session_id, name, "secret-pass-1")
+    owner = await users.by_identity("telegram", str(chat))
+    assert owner is not None and owner.id == user.id
