@@ -850,6 +850,7 @@ class DialogRuntime:
         variables = {program.params[0].name.lower(): param} if param is not None and program.params else None
         await self._run(session, bot, program, dialog.lower(), None, result, variables=variables, apologize=False)
         _end_unattended(session, result)
+        route(session, result, self.channel_modes)  # its TALK TO "telegram:42", ... leave through the outbox
         session.expires_at = self._expiry(session, bot.settings, now)
         await self.store.create(session)
         self._publish(result, None, origin=SCHEDULE_ORIGIN)

@@ -44,6 +44,7 @@ def dialogs(chat: int) -> dict[str, str]:
         "prove": ('HEAR chat\nSEND CODE "telegram", chat\nTALK "Type the code"\nHEAR typed\n'
                   'ok = VERIFY CODE typed\nIF ok THEN\n  TRANSFER_SESSION "telegram", chat\n  TALK "verified, moved"\n'
                   'ELSE\n  TALK "wrong code"\nEND IF\n'),
+        "nightly": f'TALK "report ready"\nTALK TO "telegram:{chat}", "Your nightly report is ready"\n',
         "notify": 'HEAR chat\nTALK TO "telegram:" + chat, "Your order left the kitchen"\nTALK "told them"\n',
     }
 
@@ -241,3 +242,10 @@ async def test_a_login_from_a_channel_conversation_links_its_address(both: Any) 
     await server.runtime.login(session_id, name, "secret-pass-1")
     owner = await users.by_identity("telegram", str(chat))
     assert owner is not None and owner.id == user.id
+
+
+async def test_a_scheduled_dialog_writes_to_a_channel_address_with_talk_to(both: Any) -> None:
+    server, api, chat = both
+    result = await server.runtime.run_schedule("default", "nightly")
+    assert result is not None and result.error is None
+    assert await telegram_texts(api, chat, 1) == ["Your nightly report is ready"]
