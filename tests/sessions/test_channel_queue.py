@@ -202,3 +202,16 @@ async def test_a_batch_is_marked_sent_at_once_each_with_its_platform_id(stores: 
     rows = await q.outbox(session_id=s.id)
     assert [(o.status, o.platform_id) for o in rows] == [("sent", "wamid.A" + a), ("sent", None)]
     assert all(o.sent_at is not None for o in rows)
+
+
+async def test_latest_payload_is_the_newest_inbound_message_of_the_address(stores: Stores) -> None:
+    q, who, other = stores.channels, address(), address()
+    bot = "latest-" + uuid.uuid4().hex[:8]  # no server's dispatcher handles it (no such bot)
+    assert await q.latest_payload(bot, "teams", who) is None
+    await q.receive(bot, "teams", "a1" + who, who, {"text": "first", "extra": {"n": 1}})
+    await q.receive(bot, "teams", "a2" + who, who, {"text": "second", "extra": {"n": 2}})
+    await q.receive(bot, "teams", "a3" + other, other, {"text": "someone else's"})
+    await q.receive(bot, "whatsapp", "a4" + who, who, {"text": "another channel's"})
+    await q.receive(bot, "teams", "a2" + who, who, {"text": "the second, delivered again"})  # stores nothing
+    assert await q.latest_payload(bot, "teams", who) == {"text": "second", "extra": {"n": 2}}
+    assert await q.latest_payload(bot, "teams", other) == {"text": "someone else's"}
