@@ -254,8 +254,7 @@ class Dispatcher:
     async def _open(self, item: InboxItem) -> bool:
         """A start row of an address whose conversation is open already (Teams adds a user to a
         chat that has one): nothing to start, the row fails with why (one session an address)."""
-        runtime = self.turns.ctx.runtime
-        open_id = await runtime.store.find(item.bot_id, item.channel, item.address)
+        open_id = await self.turns.ctx.runtime.session_at(item.bot_id, item.channel, item.address)
         if open_id is None:
             return False
         await self.queue.inbox_failed(item.id, f"not started: the conversation of {item.address} is open already "
