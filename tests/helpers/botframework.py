@@ -7,7 +7,9 @@
   and scope, handing out ``tok-<n>`` tokens valid ``expires_in`` seconds;
 - ``POST /v3/conversations/<id>/activities[/<replyToId>]``: the Bot Connector, which takes an
   activity only with the Bearer of a token it handed out and that has not expired (401 else),
-  and answers ``{"id"}``; `fail` makes it answer something else first.
+  and answers ``{"id"}``; `failures` makes it answer messages otherwise first;
+- ``GET /teams/attachments/<id>`` (an image a user sent: the Bearer needed) and ``GET
+  /files/<id>`` (a Teams file's pre-authorised downloadUrl): JPEG's bytes.
 
 `sign` makes the tokens the Bot Framework puts on the activities it sends a bot."""
 
@@ -27,10 +29,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.helpers.platforms import Call, Platform, platform
 
-__all__ = ["APP_ID", "APP_SECRET", "BotFramework", "SigningKey", "botframework"]
+__all__ = ["APP_ID", "APP_SECRET", "JPEG", "BotFramework", "SigningKey", "botframework"]
 
 APP_ID, APP_SECRET = "6f1c2b6a-0000-4a55-9d7c-3f1c2b6a9e10", "the-app's client secret"
 ISSUER, SCOPE = "https://api.botframework.com", "https://api.botframework.com/.default"
+JPEG = b"\xff\xd8\xff\xe0 a JPEG's bytes"  # what the attachments' URLs serve
 
 
 @dataclass
@@ -107,6 +110,10 @@ class BotFramework:
             return self._token(call.form())
         if call.method == "POST" and call.path.startswith("/teams/v3/conversations/"):
             return self._connector(call)
+        if call.method == "GET" and call.path.startswith("/teams/attachments/"):  # an image the user sent
+            return (200, JPEG) if self._authorised(call) else (401, {"message": "Authorization has been denied"})
+        if call.method == "GET" and call.path.startswith("/files/"):  # a Teams file: its pre-authorised downloadUrl
+            return 200, JPEG
         return 404, {"error": {"code": "NotFound", "message": f"no {call.method} {call.path}"}}
 
     def _token(self, form: dict[str, str]) -> tuple[int, Any]:
@@ -119,9 +126,13 @@ class BotFramework:
         return 200, {"token_type": "Bearer", "expires_in": self.expires_in, "ext_expires_in": self.expires_in,
                      "access_token": token}
 
-    def _connector(self, call: Call) -> tuple[int, Any]:
+    def _authorised(self, call: Call) -> bool:
+        """The call has the Bearer of a token handed out and not expired."""
         bearer = call.headers.get("authorization", "").removeprefix("Bearer ")
-        if self.issued.get(bearer, 0.0) <= time.time():
+        return self.issued.get(bearer, 0.0) > time.time()
+
+    def _connector(self, call: Call) -> tuple[int, Any]:
+        if not self._authorised(call):
             return 401, {"message": "Authorization has been denied for this request."}
         if self.failures and call.json().get("type") == "message":  # typing is best effort: not failed
             return self.failures.pop(0)

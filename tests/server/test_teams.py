@@ -26,6 +26,7 @@ from tests.server.inproc import InProcess, serving
 DIALOGS = {
     "start": 'TALK "Hello! What is your name?"\nHEAR name\nTALK "Nice to meet you, " + name\n',
     "menu": 'HEAR pick AS "Red", "Green", "Blue"\nTALK "You chose " + pick\n',
+    "photo": 'TALK "Send a picture"\nHEAR f AS FILE\nTALK "Got " + f.name + " (" + f.type + ")"\n',
 }
 BOT_ID = f"28:{APP_ID}"
 
@@ -349,3 +350,27 @@ async def test_a_body_that_is_not_an_activity_is_400_and_a_bot_without_teams_404
     assert broken.status_code == 400
     off = await post(server, activity(bf, conversation(), "hi"), bf.sign(), path="/nosuchbot/api/messages")
     assert off.status_code == 404
+
+
+async def test_an_image_and_a_file_the_user_sends_are_what_hear_as_file_gets(teams: Any) -> None:
+    server, bf = teams
+    conv = conversation()
+    await say(server, bf, conv, "hi")
+    await say(server, bf, conv, "Ana")
+    await replies(bf, conv, 2)
+    await say(server, bf, conv, "photo")
+    image = {"contentType": "image/jpeg", "contentUrl": bf.service_url + "attachments/a1/views/original",
+             "name": "cat.jpg"}
+    await say(server, bf, conv, "", attachments=[image, {"contentType": "text/html", "content": "<p></p>"}])
+    (*_, got) = await replies(bf, conv, 4)
+    assert got["text"] == "Got cat.jpg (image/jpeg)"
+    (fetched,) = [c for c in bf.platform.calls if c.path.startswith("/teams/attachments/")]
+    assert fetched.status == 200 and fetched.headers["authorization"].startswith("Bearer tok-")
+    await say(server, bf, conv, "photo")
+    shared = {"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "report.jpg",
+              "content": {"downloadUrl": bf.url + "/files/f1?sig=x", "uniqueId": "u1", "fileType": "jpg"}}
+    await say(server, bf, conv, "", attachments=[shared])
+    (*_, got_file) = await replies(bf, conv, 6)
+    assert got_file["text"] == "Got report.jpg (image/jpeg)"  # no type given: read from the bytes fetched
+    (downloaded,) = [c for c in bf.platform.calls if c.path.startswith("/files/")]
+    assert "authorization" not in downloaded.headers  # the bot's token goes only to its connector
