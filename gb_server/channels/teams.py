@@ -20,9 +20,10 @@ never put in a message or log line.
   Any other activity is acknowledged and ignored.
 - Out: a client-credentials token (kept until shortly before ``expires_in``), then ``POST
   {serviceUrl}v3/conversations/{id}/activities/{replyToId}`` (``/activities`` when the message
-  answers no activity: a proactive TALK TO). A menu is ``suggestedActions`` (imBack) in a
-  personal chat and an Adaptive Card's buttons in a group or channel (where suggested actions
-  are not shown); an image is an attachment, another file a link. A 401/403 of the connector
+  answers no activity: a proactive TALK TO). A menu of up to 3 options is ``suggestedActions``
+  (imBack: Teams shows no more than 3) in a personal chat; a longer one (up to 6), and any menu
+  in a group or channel, is an Adaptive Card's buttons (imBack too); more are numbered text. An
+  image is an attachment, another file a link. A 401/403 of the connector
   gets a new token once; 429 and 5xx are retried, other 4xx dead-lettered.
 - Typing: a ``typing`` activity, best effort.
 """
@@ -59,7 +60,8 @@ LEEWAY = 300.0  # seconds of clock skew allowed on exp and nbf
 KEYS_SECONDS = 24 * 3600.0  # the signing keys are fetched again after a day
 UNKNOWN_KID_SECONDS = 3600.0  # an unknown kid fetches them again at most once an hour
 TOKEN_MARGIN = 300.0  # seconds before its expiry a token is replaced (at most half its life)
-MAX_SUGGESTED = 10  # suggested actions shown at most; more are numbered text
+MAX_SUGGESTED = 3  # Teams shows only the first three suggested actions (Learn, "suggested actions")
+MAX_CARD_BUTTONS = 6  # a menu's buttons on an Adaptive Card at most; more are numbered text
 _MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
 
 
@@ -266,7 +268,7 @@ class Teams(Channel):
         if options and len(options) <= MAX_SUGGESTED and personal:
             activity["suggestedActions"] = {"to": [_dict(reference.get("user")).get("id")],
                                             "actions": [{"type": "imBack", "title": o, "value": o} for o in options]}
-        elif options and len(options) <= MAX_SUGGESTED:
+        elif options and len(options) <= MAX_CARD_BUTTONS:
             activity["attachments"] = [_card(text, options)]
             text = ""
         elif options:

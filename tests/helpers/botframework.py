@@ -58,6 +58,7 @@ class BotFramework:
     expires_in: int = 3600
     failures: list[tuple[int, Any]] = field(default_factory=list)  # the connector's next answers to messages
     issued: dict[str, float] = field(default_factory=dict)  # token -> when it expires (time.time())
+    keys_down: bool = False  # the metadata and keys endpoints answer 503
     _tokens: Any = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -101,6 +102,8 @@ class BotFramework:
         return [c for c in found if c.path.startswith(prefix)]
 
     def answer(self, call: Call) -> tuple[int, Any]:
+        if self.keys_down and call.path in ("/openid", "/keys"):
+            return 503, {"error": "temporarily unavailable"}
         if call.method == "GET" and call.path == "/openid":
             return 200, {"issuer": ISSUER, "jwks_uri": self.url + "/keys",
                          "id_token_signing_alg_values_supported": ["RS256"]}

@@ -26,6 +26,8 @@ from tests.server.inproc import InProcess, serving
 DIALOGS = {
     "start": 'TALK "Hello! What is your name?"\nHEAR name\nTALK "Nice to meet you, " + name\n',
     "menu": 'HEAR pick AS "Red", "Green", "Blue"\nTALK "You chose " + pick\n',
+    "many": 'HEAR pick AS "One", "Two", "Three", "Four"\nTALK "You chose " + pick\n',
+    "lots": 'HEAR pick AS "A", "B", "C", "D", "E", "F", "G"\nTALK "You chose " + pick\n',
     "photo": 'TALK "Send a picture"\nHEAR f AS FILE\nTALK "Got " + f.name + " (" + f.type + ")"\n',
 }
 BOT_ID = f"28:{APP_ID}"
@@ -184,6 +186,17 @@ async def test_a_menu_is_suggested_actions_in_a_personal_chat_and_a_card_in_a_gr
     await say(server, bf, conv, "Green")  # what imBack sends: the option as the user's message
     (*_, chose) = await replies(bf, conv, 4)
     assert chose["text"] == "You chose Green" and "suggestedActions" not in chose
+    await say(server, bf, conv, "many")  # 4 options: more than Teams shows as suggested actions
+    (*_, many) = await replies(bf, conv, 5)
+    assert "suggestedActions" not in many and [a["title"] for a in many["attachments"][0]["content"]["actions"]] == [
+        "One", "Two", "Three", "Four"]
+    await say(server, bf, conv, "Four")
+    await say(server, bf, conv, "lots")  # 7: numbered text, answered by its number
+    (*_, lots) = await replies(bf, conv, 7)
+    assert lots["text"] == "\n".join(f"{i}. {o}" for i, o in enumerate("ABCDEFG", 1)) and "attachments" not in lots
+    await say(server, bf, conv, "5")
+    (*_, chose_lots) = await replies(bf, conv, 8)
+    assert chose_lots["text"] == "You chose E"
     group = f"19:{uuid.uuid4().hex}@thread.v2"
     await say(server, bf, group, "hi", conversation_type="groupChat")
     await say(server, bf, group, "Caio", conversation_type="groupChat")
@@ -374,3 +387,23 @@ async def test_an_image_and_a_file_the_user_sends_are_what_hear_as_file_gets(tea
     assert got_file["text"] == "Got report.jpg (image/jpeg)"  # no type given: read from the bytes fetched
     (downloaded,) = [c for c in bf.platform.calls if c.path.startswith("/files/")]
     assert "authorization" not in downloaded.headers  # the bot's token goes only to its connector
+
+
+async def test_signing_keys_that_cannot_be_fetched_are_a_503_then_fetched_when_back(teams: Any) -> None:
+    server, bf = teams
+    conv = conversation()
+    bf.keys_down = True
+    down = await post(server, activity(bf, conv, "hi"), bf.sign())
+    assert down.status_code == 503 and down.json()["error"]["code"] == "keys_unavailable"  # the connector retries
+    assert await server.runtime.channels.latest_payload("default", "teams", conv) is None
+    bf.keys_down = False
+    await say(server, bf, conv, "hi")
+    (hello,) = await replies(bf, conv, 1)
+    assert hello["text"] == "Hello! What is your name?"
+    bf.keys_down = True  # down again: the keys known go on verifying
+    rotated = bf.rotate("key-3")
+    refused = await post(server, activity(bf, conv, "Ana"), bf.sign(key=rotated))
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unknown_key"
+    await say(server, bf, conv, "Ana")
+    _, nice = await replies(bf, conv, 2)
+    assert nice["text"] == "Nice to meet you, Ana"
