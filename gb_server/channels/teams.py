@@ -152,11 +152,16 @@ class Teams(Channel):
     path = "api/messages"
     keys = ("teams-app-id", "teams-app-password")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.signing_keys = BotFrameworkKeys(self.http, self.config.get("teams-openid-url") or OPENID)
-        self._token: tuple[str, float] | None = None  # (access token, monotonic time it is replaced)
-        self._token_lock = asyncio.Lock()
+    _keys: BotFrameworkKeys | None = None  # this adapter's (made at the first request)
+    _token: tuple[str, float] | None = None  # (access token, monotonic time it is replaced)
+    _token_lock: asyncio.Lock | None = None
+
+    @property
+    def signing_keys(self) -> BotFrameworkKeys:
+        """The Bot Framework's keys, kept while the bot's config is unchanged (a new adapter then)."""
+        if self._keys is None:
+            self._keys = BotFrameworkKeys(self.http, self.config.get("teams-openid-url") or OPENID)
+        return self._keys
 
     @property
     def app_id(self) -> str:
@@ -357,6 +362,8 @@ class Teams(Channel):
         Raises:
             DeliveryFailed: the token endpoint refused (the app id or secret: not retried) or failed.
         """
+        if self._token_lock is None:
+            self._token_lock = asyncio.Lock()
         async with self._token_lock:
             if not fresh and self._token is not None and time.monotonic() < self._token[1]:
                 return self._token[0]
