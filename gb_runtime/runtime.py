@@ -289,6 +289,11 @@ class DialogRuntime:
         """Sessions with a message within `idle_minutes`."""
         return await self.store.count_active(self.clock() - dt.timedelta(minutes=idle_minutes))
 
+    async def session_at(self, bot_name: str, channel: str, address: str) -> uuid.UUID | None:
+        """The active session of a channel's address, or None (a channel's start asks first:
+        one conversation an address)."""
+        return await self.store.find(bot_name, channel, address)
+
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers (health checks)."""
         await self.store.ping()

@@ -391,3 +391,13 @@ class ChannelQueue:
     async def _set(self, t: Table, item_id: int, **values: Any) -> None:
         async with _unavailable_on_error(), self.engine.begin() as conn:
             await conn.execute(update(t).where(t.c.id == item_id).values(**values))
+
+    async def latest_payload(self, bot_id: str, channel: str, address: str) -> dict[str, Any] | None:
+        """The payload of the address's newest inbound message on the channel, or None (it never
+        wrote): what a channel that replies to a conversation it must name again (Teams: its
+        serviceUrl and conversation reference, from the verified activity) kept of it."""
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            payload = (await conn.execute(select(IN.c.payload).where(
+                IN.c.bot_id == bot_id, IN.c.channel == channel, IN.c.address == address)
+                .order_by(IN.c.id.desc()).limit(1))).scalar()
+        return cast("dict[str, Any] | None", payload)

@@ -239,3 +239,16 @@ async def test_a_row_the_database_refuses_fails_only_its_own_webhook(pg_stores: 
     results = await asyncio.gather(*good, bad, return_exceptions=True)
     assert all(isinstance(r, tuple) and r[1] is True for r in results[:6]), results
     assert isinstance(results[6], Exception) and "too long" in str(results[6])
+
+
+async def test_latest_payload_is_the_newest_inbound_message_of_the_address(stores: Stores) -> None:
+    q, who, other = stores.channels, address(), address()
+    bot = "latest-" + uuid.uuid4().hex[:8]  # no server's dispatcher handles it (no such bot)
+    assert await q.latest_payload(bot, "teams", who) is None
+    await q.receive(bot, "teams", "a1" + who, who, {"text": "first", "extra": {"n": 1}})
+    await q.receive(bot, "teams", "a2" + who, who, {"text": "second", "extra": {"n": 2}})
+    await q.receive(bot, "teams", "a3" + other, other, {"text": "someone else's"})
+    await q.receive(bot, "whatsapp", "a4" + who, who, {"text": "another channel's"})
+    await q.receive(bot, "teams", "a2" + who, who, {"text": "the second, delivered again"})  # stores nothing
+    assert await q.latest_payload(bot, "teams", who) == {"text": "second", "extra": {"n": 2}}
+    assert await q.latest_payload(bot, "teams", other) == {"text": "someone else's"}
