@@ -44,8 +44,11 @@ ATTACKS: dict[str, Attack] = {
                    "longer than"),
     # 31 doublings of a text (3.25 GB for one message before the caps)
     "doubling": Attack('HEAR s\nFOR i = 1 TO 31\n  s = s & s\nNEXT\nTALK LEN(s)', "ab", "text too long"),
-    # an endless loop: the deadline stops it
-    "loop": Attack("HEAR n\nDO\n  n = n + 1\nLOOP", "1", "longer than"),
+    # an endless loop: its budget stops it. HEAR gives the text "1", so `n + 1` appends a "1" each
+    # time and each step costs as much as the text is long: on a quiet machine the step budget
+    # (max-steps) is spent before the deadline (max-seconds), on a busy one the deadline comes
+    # first; either stop says "for one message (an endless loop?)"
+    "loop": Attack("HEAR n\nDO\n  n = n + 1\nLOOP", "1", "for one message (an endless loop?)"),
     # 300,000 texts of 4,000 characters, each under every cap: the memory ceiling stops it
     "memory": Attack('HEAR n\ns = "ab"\nFOR i = 1 TO 11\n  s = s & s\nNEXT\ns = MID(s, 1, 4000)\nl = []\nm = []\n'
                      "FOR i = 1 TO 300000\n  IF LEN(l) = 90000 THEN\n    PUSH(m, l)\n    l = []\n  END IF\n"
