@@ -13,7 +13,8 @@ wait here: the runtime suspends the dialog at it and a timer resumes it
 (``DialogRuntime.resume_timer``).
 Keywords that need a channel gb does not have yet (TRANSFER_SESSION) fail with a clear
 "channel not configured" error; so do SEND MAIL, SEND SMS and SEND TEMPLATE for a bot whose
-config.csv does not set their channel up (:mod:`.messaging`). SEND FILE adds a reply that carries a file (:mod:`.send_file`).
+config.csv does not set their channel up (:mod:`.messaging`). SEND FILE adds a reply that carries
+a file (:mod:`.send_file`).
 
 The file keywords (SAVE, LOAD TEMPLATE) turn every refusal and every error of the file system
 (a folder where a file is meant, a file where a folder is, no permission, a name too long, a
@@ -674,7 +675,8 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "SET LANGUAGE": Fulfiller.set_language, "SET SCHEDULE": Fulfiller.set_schedule,
     "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
     "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
-    "SEND MAIL": Fulfiller.send_mail, "SEND EMAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template, "SEND SMS": Fulfiller.send_sms,
+    "SEND MAIL": Fulfiller.send_mail, "SEND EMAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template,
+    "SEND SMS": Fulfiller.send_sms,
     "SEND FILE": Fulfiller.send_file,
     "SET USER MEMORY": Fulfiller.set_user_memory, "GET USER MEMORY": Fulfiller.get_user_memory,
     "REMEMBER": Fulfiller.remember, "RECALL": Fulfiller.get_user_memory,

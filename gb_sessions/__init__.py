@@ -33,7 +33,8 @@ from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
     "AuthenticationFailed", "CachedStore", "ChannelQueue", "InboxDone", "InboxItem", "Outgoing", "OutboxItem",
-    "SessionExists", "ConcurrentUpdate", "MailboxCursor", "MailboxStore", "LockLost", "LostUpdate", "MemoryStore", "MemoryWrite",
+    "SessionExists", "ConcurrentUpdate", "MailboxCursor", "MailboxStore",
+    "LockLost", "LostUpdate", "MemoryStore", "MemoryWrite",
     "Message", "RateLimited", "Schedule", "ScheduleSpec", "ScheduleStore", "Session", "SessionBusy", "SessionCap",
     "SessionError", "SessionRecord", "SessionStore",
     "SqlStore", "StoreSettings", "StoreUnavailable", "Stores", "Timer", "TooManyNewSessions", "TooManySessions",

@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -118,7 +118,7 @@ class Skipped(Exception):
 class _Text(HTMLParser):
     """The text of an HTML body (a mail without a text part): its data, blocks on lines of their own."""
 
-    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "blockquote"}
+    BLOCKS: ClassVar[set[str]] = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "blockquote"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -211,7 +211,8 @@ def read_mail(raw: bytes, bot_address: str | None, fallback_id: str) -> Received
         raise Skipped(why)
     message_id = (_ids(message.get("Message-ID")) or [f"<{fallback_id}>"])[0]
     references = _ids(message.get("References"))
-    in_reply_to = (_ids(message.get("In-Reply-To")) or [None])[0]
+    parents = _ids(message.get("In-Reply-To"))
+    in_reply_to = parents[0] if parents else None
     subject = str(message.get("Subject") or "").strip()
     text = _body_text(message)
     attachments, dropped = _attachments(message)
@@ -232,7 +233,8 @@ def _body_text(message: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, ValueError):  # an unknown charset: the bytes as UTF-8, mended
-        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        raw = part.get_payload(decode=True)
+        content = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
     content = str(content)
     if part.get_content_type() == "text/html":
         content = html_text(content)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import re
 import ssl
@@ -101,8 +102,11 @@ class MailPoller:
                 self._due[bot] = loop.time() + adapter.config.number("email-poll-seconds", POLL_SECONDS)
                 task = asyncio.ensure_future(self._poll_quietly(bot, adapter))
                 self._polls[bot] = task
-                task.add_done_callback(lambda _, b=bot: self._polls.pop(b, None))
+                task.add_done_callback(functools.partial(self._done, bot))
             await asyncio.sleep(TICK_SECONDS)
+
+    def _done(self, bot: str, _: asyncio.Task[None]) -> None:
+        self._polls.pop(bot, None)
 
     def _adapter(self, bot: str) -> Email | None:
         try:
@@ -177,8 +181,8 @@ class MailPoller:
                                                                                   if extra["in_reply_to"] else [])])
             address = address or received.address
             if await self._over_rate(adapter, address):
-                raise Skipped(f"{address} sent more than {adapter.config.number('email-rate-per-hour', RATE_PER_HOUR):g}"
-                              " mails in the last hour")
+                rate = adapter.config.number("email-rate-per-hour", RATE_PER_HOUR)
+                raise Skipped(f"{address} sent more than {rate:g} mails in the last hour")
             _, new = await self.queue.receive(adapter.bot, adapter.name, received.platform_id, address,
                                               received.payload())
             if not new:

@@ -5,8 +5,8 @@ mailbox, and an aiosmtpd SMTP server that records what it receives.
 passwd-file) whose maildir is in `tmp`; mails reach it by IMAP APPEND (:meth:`Imap.deliver`)
 the way an MTA's delivery would leave them. A machine without dovecot skips the test, and on
 CI fails it (tests/helpers/prereqs.py). `smtp_server()` is aiosmtpd's Controller on a free
-port, offering AUTH (the test's user and password: the login it got is recorded) and an off switch (`down`: answers 421 to every
-mail, as a submission server that is unavailable).
+port, offering AUTH (the test's user and password: the login it got is recorded) and an off
+switch (`down`: answers 421 to every mail, as a submission server that is unavailable).
 """
 
 from __future__ import annotations
