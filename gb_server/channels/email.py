@@ -242,8 +242,9 @@ def _body_text(message: EmailMessage) -> str:
 
 
 def _attachments(message: EmailMessage) -> tuple[list[dict[str, Any]], list[str]]:
-    """The mail's attachments (their bytes in base64: the turn stores the first, no platform to
-    fetch from) and the names of those too large to keep."""
+    """The mail's attachments and the names of those too large to keep. The first keeps its
+    bytes, in base64 (the turn stores it for HEAR AS FILE: there is no platform to fetch it
+    from); the others only their names and types (the inbox row stays small)."""
     kept: list[dict[str, Any]] = []
     dropped: list[str] = []
     for part in message.iter_attachments():
@@ -254,8 +255,10 @@ def _attachments(message: EmailMessage) -> tuple[list[dict[str, Any]], list[str]
         if len(data) > MAX_ATTACHMENT:
             dropped.append(name)
             continue
-        kept.append({"kind": "email", "name": name, "type": part.get_content_type(),
-                     "data": base64.b64encode(data).decode("ascii")})
+        ref: dict[str, Any] = {"kind": "email", "name": name, "type": part.get_content_type(), "size": len(data)}
+        if not kept:
+            ref["data"] = base64.b64encode(data).decode("ascii")
+        kept.append(ref)
     return kept, dropped
 
 

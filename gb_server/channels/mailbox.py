@@ -42,6 +42,7 @@ TICK_SECONDS = 0.1  # how often the poller looks for a mailbox whose poll is due
 BATCH = 50  # mails fetched a poll (the rest the next poll: a poll stays well within the lease)
 RATE_PER_HOUR = 20.0  # email-rate-per-hour's default
 IMAP_TIMEOUT = 30.0  # seconds, each IMAP command
+STOP_SECONDS = 10.0  # how long stopping waits for a poll under way
 
 
 class MailPoller:
@@ -60,7 +61,7 @@ class MailPoller:
         self.bots = bots
         self.channels = channels
         self.queue = queue
-        self.store = MailboxStore(queue.engine)
+        self.cursors = MailboxStore(queue.engine)
         self.kick = kick
         self.owner = owner
         self.lease_seconds = lease_seconds
@@ -83,27 +84,46 @@ class MailPoller:
                 await self._task
             self._task = None
         if self._polls:
-            await asyncio.wait(self._polls.values(), timeout=10)
+            _, late = await asyncio.wait(list(self._polls.values()), timeout=STOP_SECONDS)
+            for task in late:  # a server that does not answer: the mail is fetched again by the next holder
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for bot, server in list(self._held.items()):
             with contextlib.suppress(Exception):
-                await self.store.release(bot, server.name, self.owner)
+                await self.cursors.release(bot, server.name, self.owner)
         self._held.clear()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            for bot in self.bots.names():
+            try:
+                names = self.bots.names()
+            except Exception:
+                log.exception("email: the bots cannot be listed")
+                names = []
+            for bot in names:
                 if bot in self._polls or self._due.get(bot, 0.0) > loop.time():
                     continue
-                adapter = self._adapter(bot)
-                if adapter is None:
-                    self._due[bot] = loop.time() + POLL_SECONDS
+                self._due[bot] = loop.time() + POLL_SECONDS
+                try:  # a bot whose config.csv is broken (an env: unset) is skipped, said once
+                    adapter = self._adapter(bot)
+                    if adapter is None:
+                        continue
+                    self._due[bot] = loop.time() + adapter.config.number("email-poll-seconds", POLL_SECONDS)
+                except Exception as exc:
+                    self._failed(bot, exc)
                     continue
-                self._due[bot] = loop.time() + adapter.config.number("email-poll-seconds", POLL_SECONDS)
                 task = asyncio.ensure_future(self._poll_quietly(bot, adapter))
                 self._polls[bot] = task
                 task.add_done_callback(functools.partial(self._done, bot))
             await asyncio.sleep(TICK_SECONDS)
+
+    def _failed(self, bot: str, exc: BaseException) -> None:
+        """Log a bot's mailbox failing, once until it answers again (each poll tries again)."""
+        if bot not in self._failing:
+            self._failing.add(bot)
+            log.warning("email of bot %s: polling its mailbox failed: %s", bot, _described(exc))
 
     def _done(self, bot: str, _: asyncio.Task[None]) -> None:
         self._polls.pop(bot, None)
@@ -122,20 +142,18 @@ class MailPoller:
                 self._failing.discard(bot)
                 log.info("email of bot %s: the mailbox answers again", bot)
         except Exception as exc:  # logged once until it answers again: the next poll tries again
-            if bot not in self._failing:
-                self._failing.add(bot)
-                log.warning("email of bot %s: polling its mailbox failed: %s", bot, _described(exc))
+            self._failed(bot, exc)
 
     async def poll(self, adapter: Email) -> int:
         """One poll of the bot's mailbox (when this process holds its lease): the mails stored."""
         server = adapter.imap()
         if server is None:
             return 0
-        cursor = await self.store.claim(adapter.bot, server.name, self.owner, self.lease_seconds)
+        cursor = await self.cursors.claim(adapter.bot, server.name, self.owner, self.lease_seconds)
         if cursor is None:
             return 0  # another process reads it
         self._held[adapter.bot] = server
-        client = await _connect(server)
+        client = await asyncio.wait_for(_connect(server), IMAP_TIMEOUT)
         stored = 0
         try:
             selected = await client.select(_quoted(server.folder))
@@ -149,13 +167,13 @@ class MailPoller:
                             "start (mails already stored are recognised by their Message-ID)", adapter.bot,
                             server.name, uidvalidity, cursor.uidvalidity)
                 last = 0
-            if cursor.uidvalidity != uidvalidity and not await self.store.advance(
+            if cursor.uidvalidity != uidvalidity and not await self.cursors.advance(
                     adapter.bot, server.name, self.owner, uidvalidity, last):
                 return 0
             for uid in (await _new_uids(client, last))[:BATCH]:
                 if await self._one(adapter, client, server, uidvalidity, uid):
                     stored += 1
-                if not await self.store.advance(adapter.bot, server.name, self.owner, uidvalidity, uid):
+                if not await self.cursors.advance(adapter.bot, server.name, self.owner, uidvalidity, uid):
                     log.warning("email of bot %s: the lease of %s passed to another process mid-poll", adapter.bot,
                                 server.name)
                     break
@@ -176,7 +194,7 @@ class MailPoller:
         try:
             received = read_mail(raw, adapter.address, f"{uidvalidity}.{uid}@{server.name}")
             extra = received.extra
-            address = await self.store.thread_address(
+            address = await self.cursors.thread_address(
                 adapter.bot, adapter.name, [extra["root"], *extra["references"], *([extra["in_reply_to"]]
                                                                                   if extra["in_reply_to"] else [])])
             address = address or received.address
@@ -195,7 +213,7 @@ class MailPoller:
     async def _over_rate(self, adapter: Email, address: str) -> bool:
         rate = adapter.config.number("email-rate-per-hour", RATE_PER_HOUR)
         since = utcnow() - dt.timedelta(hours=1)
-        return await self.store.received_since(adapter.bot, adapter.name, address, since) >= rate
+        return await self.cursors.received_since(adapter.bot, adapter.name, address, since) >= rate
 
 
 async def _connect(server: MailServer) -> aioimaplib.IMAP4:

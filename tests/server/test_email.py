@@ -27,7 +27,8 @@ DIALOGS = {
     "start": 'TALK "Hello! What is your name?"\nHEAR name\nTALK "Nice to meet you, " + name\n',
 }
 FILE_DIALOGS = {"start": 'TALK "Send me the file"\nHEAR doc AS FILE\nTALK "Got " + doc.name + " (" + doc.type + ")"\n'}
-MAILER = {"start": 'HEAR to\nSEND MAIL to, "Your order", "Dear Ana,\n\nit is ready."\nTALK "sent to " + to\n'}
+MAILER = {"start": 'HEAR to\nSEND MAIL to, "Your order", "Dear Ana,\n\nit is ready."\n'
+                    'SEND EMAIL to, "Your invoice", "Attached.", "invoice.txt"\nTALK "sent to " + to\n'}
 
 
 def config(imap: Imap, smtp: Smtp, extra: str = "") -> str:
@@ -247,8 +248,10 @@ async def test_send_mail_from_a_web_chat_reaches_the_smtp_server(channel_stores:
                                                                  tmp_path: Path, caplog: pytest.LogCaptureFixture
                                                                  ) -> None:
     _, smtp = servers
-    make_bot(tmp_path / "bots", "mailer", MAILER,
-             config=f"email-smtp-url,{smtp.url}\nemail-from,Shop <shop@example.test>\n")
+    pkg = make_bot(tmp_path / "bots", "mailer", MAILER,
+                   config=f"email-smtp-url,{smtp.url}\nemail-from,Shop <shop@example.test>\n")
+    (pkg / "mailer.gbdrive").mkdir()
+    (pkg / "mailer.gbdrive" / "invoice.txt").write_text("Invoice 42: 10.00\n")
     make_bot(tmp_path / "bots", "plain", MAILER, config="")
     ana = person()
     async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
@@ -258,17 +261,21 @@ async def test_send_mail_from_a_web_chat_reaches_the_smtp_server(channel_stores:
                              headers={"Authorization": f"Bearer {session['token']}"})
             assert r.status_code == 200, r.text
             assert r.json()["messages"][-1]["content"] == f"sent to {ana}"
-            (sent,) = await smtp.wait_for(ana, 1)
+            sent, invoice = await smtp.wait_for(ana, 2)
             assert sent["Subject"] == "Your order" and sent["In-Reply-To"] is None
             assert sent["Auto-Submitted"] == "auto-generated" and "shop@example.test" in sent["From"]
             assert parts(sent)["text/plain"].strip() == "Dear Ana,\n\nit is ready."
             assert "<p>Dear Ana,</p><p>it is ready.</p>" in parts(sent)["text/html"]
+            assert invoice["Subject"] == "Your invoice" and parts(invoice)["text/plain"].strip() == "Attached."
+            (attached,) = invoice.iter_attachments()
+            assert attached.get_filename() == "invoice.txt"
+            assert attached.get_payload(decode=True) == b"Invoice 42: 10.00\n"
             plain = (await c.post("/plain/api/session", json={})).json()
             r = await c.post("/plain/api/chat", json={"message": ana},
                              headers={"Authorization": f"Bearer {plain['token']}"})
             assert r.status_code == 200 and "sent to" not in r.text
             assert "SEND MAIL: channel not configured (no email channel is set up for bot plain)" in caplog.text
-            assert smtp.to(ana) == [sent]
+            assert smtp.to(ana) == [sent, invoice]
 
 
 async def test_an_smtp_server_down_then_up_gets_the_mail_once(channel_stores: Stores, servers: Any,
