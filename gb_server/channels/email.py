@@ -46,6 +46,8 @@ import aiosmtplib
 from mailparser_reply import EmailReplyParser
 from tornado.httputil import HTTPServerRequest
 
+from gb_runtime import MailboxStore
+
 from ..base import ApiError
 from .base import Channel, DeliveryFailed, Parsed, Received, numbered, options_of
 
@@ -345,12 +347,8 @@ class Email(Channel):
         extra = (payload or {}).get("extra")
         return extra if isinstance(extra, dict) else None
 
-    def _mailboxes(self) -> Any:
-        if self.dispatcher is None:
-            return None
-        from gb_runtime import MailboxStore
-
-        return MailboxStore(self.dispatcher.queue.engine)
+    def _mailboxes(self) -> MailboxStore | None:
+        return MailboxStore(self.dispatcher.queue.engine) if self.dispatcher is not None else None
 
     async def _attach(self, message: EmailMessage, bot: str, file: dict[str, Any]) -> None:
         files = getattr(self.dispatcher.turns.ctx.runtime, "files", None) if self.dispatcher else None

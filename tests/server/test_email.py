@@ -320,3 +320,23 @@ def test_a_mail_of_no_person_is_skipped_and_a_missing_message_id_is_made_up() ->
     del bare["Message-ID"]
     received = read_mail(bare.as_bytes(), "bot@example.test", "7.9@box")
     assert received.platform_id == "<7.9@box>" and received.text == "Only a subject"
+
+
+def test_an_html_only_mail_is_read_as_its_text_without_the_quoted_part() -> None:
+    m = EmailMessage()
+    m["From"], m["Subject"], m["Message-ID"] = "ana@example.com", "Re: x", "<h1@mail.example>"
+    m.set_content("<div>Blue, please.</div><blockquote>What colour?</blockquote>", subtype="html")
+    assert read_mail(m.as_bytes(), "bot@example.test", "1.1@box").text == "Blue, please."
+
+
+def test_a_mail_server_url_is_checked_and_read() -> None:
+    from gb_server.base import ApiError
+    from gb_server.channels.email import server_of
+
+    imap = server_of("b", "email-imap-url", "imaps://bot%40example.com:p%40ss@mail.example.com/Support")
+    assert (imap.host, imap.port, imap.tls, imap.user, imap.password, imap.folder) == (
+        "mail.example.com", 993, True, "bot@example.com", "p@ss", "Support")
+    smtp = server_of("b", "email-smtp-url", "smtp://u:p@smtp.example.com")
+    assert (smtp.port, smtp.tls, smtp.folder) == (587, False, "INBOX")
+    with pytest.raises(ApiError, match="email-smtp-url must be smtp://"):
+        server_of("b", "email-smtp-url", "imap://u:p@host")
