@@ -107,9 +107,17 @@ _TABLE: tuple[KeywordSpec, ...] = (
        "WAIT 2"),
     _k("MERGE SESSION", True, "MERGE_SESSION anonymous_id, user_id", "Merges an anonymous session into "
        "the user's session on login (inside `ON LOGIN`).", "MERGE_SESSION anonymous_id, user_id"),
-    _k("TRANSFER SESSION", True, "TRANSFER_SESSION channel", "Continues this conversation on another "
-       "channel (e.g. `\"email\"`); fails with \"channel not configured\" until that channel is set up "
-       "for the bot.", 'TRANSFER_SESSION "email"'),
+    _k("TRANSFER SESSION", True, "TRANSFER_SESSION channel[, address]", "Continues this conversation "
+       "(variables, history, the waiting HEAR) on another channel (`\"whatsapp\"`, `\"email\"`, "
+       "`\"web\"`...) at the user's address there (linked to the user, or given: a logged-in user's "
+       "must be linked); the replies after it go there. Fails with \"channel not configured\" when "
+       "the bot has no such channel.", 'TRANSFER_SESSION "whatsapp", phone'),
+    _k("SEND CODE", True, "SEND CODE channel, address", "Sends a six-digit code to an address on a channel "
+       "(its outbox), for the user to type back: VERIFY CODE checks it (ten minutes, five tries).",
+       'SEND CODE "whatsapp", phone'),
+    _k("VERIFY CODE", True, "ok = VERIFY CODE typed", "True when `typed` is the code SEND CODE sent: the "
+       "address is then the user's (TRANSFER_SESSION may go there; a logged-in user's is linked).",
+       "ok = VERIFY CODE typed"),
     _k("SEND MAIL", True, "SEND MAIL to, subject, body[, attachments]", "Sends an e-mail (text and HTML) "
        "through the bot's email channel (its outbox, after the turn is stored), from any channel; `to` may "
        "list addresses between commas, `attachments` is a file (from `HEAR x AS FILE`, a path of the bot's "

@@ -169,6 +169,12 @@ CONFIG_DOCS: dict[str, str] = {
     "telegram-token": "Telegram: the bot's token from @BotFather.",
     "telegram-secret": "Telegram: the webhook's secret_token (X-Telegram-Bot-Api-Secret-Token).",
     "telegram-api-url": "Telegram: the Bot API's base URL.",
+    "teams-app-id": "Teams: the bot's Microsoft App ID (the Azure Bot's; inbound tokens' audience).",
+    "teams-app-password": "Teams: the app's client secret (gets the tokens replies are sent with).",
+    "teams-tenant-id": "Teams: the app's tenant (a single-tenant bot's; empty: botframework.com).",
+    "teams-openid-url": "Teams: the Bot Framework's OpenID metadata (its jwks_uri signs inbound activities).",
+    "teams-token-url": "Teams: the token endpoint of the client credentials grant (default from "
+                       "teams-tenant-id).",
     "twilio-account-sid": "Twilio (SMS, voice): the account SID.",
     "twilio-auth-token": "Twilio: the auth token, which signs the webhooks (X-Twilio-Signature) and sends.",
     "twilio-number": "Twilio: the number the bot sends SMS from.",
@@ -195,6 +201,10 @@ CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did n
                                    "whatsapp-api-url": "https://graph.facebook.com/v21.0",
                                    "telegram-api-url": "https://api.telegram.org",
                                    "twilio-api-url": "https://api.twilio.com",
+                                   "teams-openid-url": "https://login.botframework.com/v1/.well-known/"
+                                                       "openidconfiguration",
+                                   "teams-token-url": "https://login.microsoftonline.com/{teams-tenant-id or "
+                                                      "botframework.com}/oauth2/v2.0/token",
                                    "outbox-retry-seconds": "2", "outbox-max-attempts": "10",
                                    "email-poll-seconds": "30", "email-rate-per-hour": "20",
                                    "email-subject": "A message from <bot>",
@@ -202,7 +212,8 @@ CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did n
                                                     "whatsapp-phone-number-id", "whatsapp-verify-token",
                                                     "whatsapp-template-language", "telegram-token",
                                                     "telegram-secret", "twilio-account-sid", "twilio-auth-token",
-                                                    "twilio-number", "twilio-voice-language", "email-smtp-url",
+                                                    "twilio-number", "twilio-voice-language", "teams-app-id",
+                                                    "teams-app-password", "teams-tenant-id", "email-smtp-url",
                                                     "email-from", "email-imap-url"), "")}
 
 

@@ -9,6 +9,7 @@ Tree::
         ├── WrongBot             401          a token of another bot
         ├── SessionEnded         401          the session was ended (DELETE /api/session)
         ├── SessionNotFound      404
+        ├── SessionTransferred   409          the conversation continues on another channel (TRANSFER_SESSION)
         ├── UnknownDialog        404          the bot has no dialog of that name
         ├── UnknownFile          404          no stored file of that id (files.py)
         ├── UploadTooLarge       413          over max-upload-mb
@@ -34,6 +35,7 @@ from gb_sessions.errors import Refusal, TooManyNewSessions, TooManySessions
 
 __all__ = [
     "DialogRuntimeError", "InvalidToken", "SessionExpired", "WrongBot", "SessionEnded", "SessionNotFound",
+    "SessionTransferred",
     "UnknownDialog", "UnknownFile", "UploadTooLarge", "UnsupportedFile", "DialogWaiting", "TooManySessions",
     "TooManyNewSessions", "BotError",
     "BotConfigError", "BotStorageError", "UnknownBot", "TemplateNotFound", "Refusal",
@@ -64,6 +66,10 @@ class SessionEnded(DialogRuntimeError):
 
 class SessionNotFound(DialogRuntimeError):
     status, code = 404, "session_not_found"
+
+
+class SessionTransferred(DialogRuntimeError):
+    status, code = 409, "session_transferred"
 
 
 class UnknownDialog(DialogRuntimeError):

@@ -36,7 +36,7 @@ from typing import Any
 
 from gb_basic import BasicError, BasicRuntimeError, Request, values
 from gb_basic.machine import state_variables
-from gb_sessions import MemoryWrite, Message, Session, SessionStore, utcnow
+from gb_sessions import MemoryWrite, Message, Session, SessionStore, UserStore, utcnow
 from gb_sessions.tables import TableStore
 
 from . import suggestions as sugg
@@ -44,6 +44,7 @@ from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
 from .files import FileStore
 from .http_keywords import HttpAccess, HttpPolicy, is_url, shown_url
+from .identity import Verification
 from .messaging import Messaging
 from .schedules import ScheduleKeyword, timing
 from .send_file import file_to_send
@@ -104,6 +105,8 @@ class Fulfiller:
             and noted in the session's context only).
         clock: the current time (REMEMBER's expiry; tests move it).
         files: the bots' file storage (SEND FILE); None: SEND FILE fails, "not available".
+        transfer: TRANSFER_SESSION's way to move the conversation (the runtime's handoff).
+        users: accounts (VERIFY CODE links a verified address to the logged-in user).
 
     Attributes:
         state: the suspended state of the request being answered, when the host sets it (the
@@ -119,9 +122,13 @@ class Fulfiller:
                  user_name: str | None = None, dialog: str | None = None,
                  tables: TableStore | None = None, http: HttpAccess | None = None,
                  schedule: ScheduleKeyword | None = None, clock: Callable[[], dt.datetime] = utcnow,
-                 channels: Mapping[str, str] | None = None, files: FileStore | None = None) -> None:
+                 channels: Mapping[str, str] | None = None, files: FileStore | None = None,
+                 transfer: Callable[[Session, str, str | None], Awaitable[None]] | None = None,
+                 users: UserStore | None = None) -> None:
         self.session = session
+        self.transfer = transfer
         self.messaging = Messaging(session, bot, channels or {})
+        self.verification = Verification(session, self.messaging, users, bot.name, clock)
         self.clock = clock
         self.dialog = dialog
         self.bot = bot
@@ -561,9 +568,20 @@ class Fulfiller:
         await self.merge(self.session, values.to_str(args[0]), values.to_str(args[1]))
 
     async def transfer_session(self, args: list[Any]) -> None:
-        target = values.to_str(args[0]) if args else "?"
-        raise BasicRuntimeError(f"TRANSFER_SESSION {target}: channel not configured "
-                                f"(the {target} channel is not set up for bot {self.bot.name})")
+        """``TRANSFER_SESSION channel[, address]``: the conversation goes on at the user's address
+        on that channel (the runtime's handoff: the turn's later replies go there)."""
+        self._need("TRANSFER SESSION", args, 1)
+        channel = self.messaging.configured("TRANSFER_SESSION", values.to_str(args[0]), allow_web=True)
+        address = values.to_str(args[1]).strip() if len(args) > 1 and args[1] is not None else None
+        if self.transfer is None:
+            raise BasicRuntimeError("TRANSFER_SESSION: this conversation cannot move (it runs outside a server)")
+        await self.transfer(self.session, channel, address or None)
+
+    async def send_code(self, args: list[Any]) -> None:
+        self.verification.send_code(args)
+
+    async def verify_code(self, args: list[Any]) -> bool:
+        return await self.verification.verify_code(args)
 
     async def send_file(self, args: list[Any]) -> None:
         """``SEND FILE file[, caption]``: a reply that carries the file (:mod:`.send_file`); its
@@ -675,6 +693,7 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "SET LANGUAGE": Fulfiller.set_language, "SET SCHEDULE": Fulfiller.set_schedule,
     "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
     "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
+    "SEND CODE": Fulfiller.send_code, "VERIFY CODE": Fulfiller.verify_code,
     "SEND MAIL": Fulfiller.send_mail, "SEND EMAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template,
     "SEND SMS": Fulfiller.send_sms,
     "SEND FILE": Fulfiller.send_file,

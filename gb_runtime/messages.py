@@ -13,7 +13,7 @@ from gb_sessions import Message, Session
 
 from .suggestions import Suggestion, offered
 
-__all__ = ["Inbound", "Reply", "Result", "Suggestion", "Waiting", "DialogState", "SessionSummary"]
+__all__ = ["Inbound", "Reply", "Result", "Handoff", "Suggestion", "Waiting", "DialogState", "SessionSummary"]
 
 
 @dataclass
@@ -176,6 +176,19 @@ class Reply:
         return d
 
 
+@dataclass(frozen=True)
+class Handoff:
+    """A TRANSFER_SESSION within a turn: the replies from index `at` on are the new channel's
+    (`channel`, at `address`; None for the web, whose token reaches the session), those before
+    it the channel the conversation was on (`was`, at `was_address`)."""
+
+    at: int
+    channel: str
+    address: str | None
+    was: str
+    was_address: str | None
+
+
 @dataclass
 class Result:
     """The outcome of one message: the replies, what the dialog now waits for, and the
@@ -194,6 +207,7 @@ class Result:
     variables: dict[str, Any] | None = None  # run_source: the session's variables after the cell
     received: Message | None = None
     suggestions: list[Suggestion] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)  # TRANSFER_SESSION, in the order they ran
 
     def to_dict(self) -> dict[str, Any]:
         """The API's reply shape: ``{session_id, bot, messages, waiting, suggestions}`` (and the

@@ -48,6 +48,17 @@ class Messaging:
         self.bot = bot
         self.channels = channels
 
+    def configured(self, keyword: str, channel: str, *, allow_web: bool = False) -> str:
+        """The channel's name, if the server serves it and the bot's config.csv turns it on (the
+        web, when `allow_web`, always is).
+
+        Raises:
+            BasicRuntimeError: "channel not configured", saying which and for which bot.
+        """
+        if allow_web and channel.strip().lower() == "web":
+            return "web"
+        return self._channel(keyword, channel)
+
     def _channel(self, keyword: str, channel: str) -> str:
         name = channel.strip().lower()
         prefix = config_prefix(name)
@@ -101,6 +112,11 @@ class Messaging:
             payload["files"] = files
         for address in mail_addresses(to):
             self._queue("email", address, payload, f"SEND MAIL {subject.strip()!r}")
+
+
+    def queue(self, channel: str, to: str, payload: dict[str, Any], note: str) -> None:
+        """An outbox row of this turn for `to` on `channel` (already checked), noted in the history."""
+        self._queue(channel, to, payload, note)
 
 
 def mail_addresses(to: str) -> list[str]:

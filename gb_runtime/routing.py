@@ -23,7 +23,7 @@ from gb_sessions import Outgoing, Session
 
 from .messages import Reply, Result
 
-__all__ = ["PUSH", "INLINE", "config_prefix", "route", "session_id_for"]
+__all__ = ["PUSH", "INLINE", "config_prefix", "route", "session_id_for", "conversation_at", "addressed"]
 
 PUSH, INLINE = "push", "inline"
 _CHANNEL_SESSIONS = uuid.UUID("0b6f8f3e-5f7e-4a55-9d7c-3f1c2b6a9e10")
@@ -57,29 +57,53 @@ def payload_of(reply: Reply) -> dict[str, Any]:
 
 def route(session: Session, result: Result, modes: Mapping[str, str], *, inbox_id: int | None = None,
           handled: bool = False) -> None:
-    """Queue the turn's replies on `session` for its channel (when `modes` names it), and mark
+    """Queue the turn's replies on `session` for their channels (those `modes` names), and mark
     inbound message `inbox_id` done with the turn when `handled`.
 
-    The replies of the session's own conversation go to its address; a TALK TO's to the address
-    it names, on the same channel. The last reply carries the suggestions and what the dialog waits for."""
+    The replies of the session's own conversation go to its address on its channel, or, after a
+    TRANSFER_SESSION in the turn (``result.handoffs``), to the new channel's address; a TALK TO's
+    to the address it names, on the conversation's channel or on the one its prefix names
+    (``"whatsapp:5511..."``: a web chat's or a scheduled dialog's proactive message). The last
+    reply carries the suggestions and what the dialog waits for."""
     if handled and inbox_id is not None:
         session.inbox_done.append(inbox_id)
-    mode = modes.get(session.channel)
-    if mode is None or session.address is None:
-        return
-    replies = [r for r in result.replies if r.role == "assistant" or r.to]
+    replies = [(i, r) for i, r in enumerate(result.replies) if r.role == "assistant" or r.to]
     menu = result.waiting.choices if result.waiting is not None and result.waiting.kind == "hear" else None
-    if menu and not any(r.choices for r in replies):
-        if replies and not replies[-1].to:
-            replies[-1] = dataclasses.replace(replies[-1], choices=list(menu))
+    if menu and not any(r.choices for _, r in replies):
+        if replies and not replies[-1][1].to:
+            replies[-1] = (replies[-1][0], dataclasses.replace(replies[-1][1], choices=list(menu)))
         else:  # a HEAR with a menu and nothing said before it: the menu is a message of its own
-            replies.append(Reply("", choices=list(menu)))
-    for i, reply in enumerate(replies):
+            replies.append((len(result.replies), Reply("", choices=list(menu))))
+    for n, (i, reply) in enumerate(replies):
+        channel, address = conversation_at(session, result, i)
+        if reply.to:
+            channel, address = addressed(reply.to, channel, modes)
+        mode = modes.get(channel)
+        if mode is None or address is None:
+            continue
         payload = payload_of(reply)
-        if i == len(replies) - 1:
+        if n == len(replies) - 1:
             if result.suggestions:
                 payload["suggestions"] = [s.text for s in result.suggestions]
             if result.waiting is not None and result.waiting.kind == "hear":
                 payload["waiting"] = {"type": result.waiting.type, "variable": result.waiting.variable}
-        session.outbox.append(Outgoing(session.channel, reply.to or session.address, payload, session.bot_id,
-                                       inbox_id, inline=mode == INLINE))
+        session.outbox.append(Outgoing(channel, address, payload, session.bot_id, inbox_id, inline=mode == INLINE))
+
+
+def conversation_at(session: Session, result: Result, index: int) -> tuple[str, str | None]:
+    """The channel and address of the conversation when the turn's reply `index` was said."""
+    if not result.handoffs:
+        return session.channel, session.address
+    if index < result.handoffs[0].at:
+        return result.handoffs[0].was, result.handoffs[0].was_address
+    last = [h for h in result.handoffs if h.at <= index][-1]
+    return last.channel, last.address
+
+
+def addressed(to: str, channel: str, modes: Mapping[str, str]) -> tuple[str, str]:
+    """A TALK TO's channel and address: ``"telegram:42"`` names its channel (one the server
+    serves), a bare address is on the conversation's `channel`."""
+    prefix, sep, rest = to.partition(":")
+    if sep and prefix.strip().lower() in modes and rest.strip():
+        return prefix.strip().lower(), rest.strip()
+    return channel, to

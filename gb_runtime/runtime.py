@@ -67,6 +67,7 @@ from gb_sessions import (
 from gb_sessions.base import sessions_full
 from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
+from gb_sessions.users import UserExists
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .calls import call_target, call_variables, is_call
@@ -76,6 +77,7 @@ from .errors import (
     SessionEnded,
     SessionExpired,
     SessionNotFound,
+    SessionTransferred,
     UnknownBot,
     UnknownDialog,
     UploadTooLarge,
@@ -83,8 +85,9 @@ from .errors import (
 )
 from .files import FileStore
 from .http_keywords import HttpAccess
+from .identity import verified
 from .keywords import Fulfiller, is_wait, wait_seconds
-from .messages import Inbound, Reply, Result, SessionSummary, Waiting
+from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
 from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
 from .suggestions import Suggestion, offered, pick
@@ -286,6 +289,11 @@ class DialogRuntime:
         """Sessions with a message within `idle_minutes`."""
         return await self.store.count_active(self.clock() - dt.timedelta(minutes=idle_minutes))
 
+    async def session_at(self, bot_name: str, channel: str, address: str) -> uuid.UUID | None:
+        """The active session of a channel's address, or None (a channel's start asks first:
+        one conversation an address)."""
+        return await self.store.find(bot_name, channel, address)
+
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers (health checks)."""
         await self.store.ping()
@@ -394,6 +402,9 @@ class DialogRuntime:
                     raise InvalidToken("unknown session token")
                 if session is None:
                     raise SessionNotFound(f"session {sid} does not exist")
+                if token_hash is not None and "transferred" in session.context and session.channel != inbound.channel:
+                    raise SessionTransferred(f"this conversation continues on {session.channel} "
+                                             "(TRANSFER_SESSION moved it there)")
                 self._configure(session, s)
                 self._check(session, bot.name)
                 result = Result(sid, bot.name)
@@ -635,7 +646,9 @@ class DialogRuntime:
                                    on_set=self._schedule_noted)
         fulfil = Fulfiller(session, bot, self.store, merge=merge, user_name=await self._user_name(session),
                            dialog=program.name, tables=self.tables, http=self.http, schedule=schedule,
-                           clock=self.clock, channels=self.channel_modes, files=self.files)
+                           clock=self.clock, channels=self.channel_modes, files=self.files,
+                           transfer=lambda s, channel, address: self._transfer(s, result, channel, address),
+                           users=self.users)
         apologize = self.apologize if apologize is None else apologize
         whole = (source is None and entry == "main") or bool(stack)  # a dialog of its own (not a cell, not ON LOGIN)
         try:
@@ -842,6 +855,7 @@ class DialogRuntime:
         variables = {program.params[0].name.lower(): param} if param is not None and program.params else None
         await self._run(session, bot, program, dialog.lower(), None, result, variables=variables, apologize=False)
         _end_unattended(session, result)
+        route(session, result, self.channel_modes)  # its TALK TO "telegram:42", ... leave through the outbox
         session.expires_at = self._expiry(session, bot.settings, now)
         await self.store.create(session)
         self._publish(result, None, origin=SCHEDULE_ORIGIN)
@@ -932,6 +946,50 @@ class DialogRuntime:
         self._publish(result, None)
         return result
 
+    # --- handoff -------------------------------------------------------------------------------------
+    async def _transfer(self, session: Session, result: Result, channel: str, address: str | None) -> None:
+        """TRANSFER_SESSION: the conversation (its variables, history and waiting HEAR) goes on at
+        `address` on `channel`; the turn's later replies go there, and the first message from
+        that address resumes it. Its old channel's address stops reaching it (a message from
+        there starts a conversation of its own; the web's token is refused with
+        SessionTransferred), until a TRANSFER_SESSION brings it back.
+
+        The address: the one given, or the user's on that channel (user_identities). A session
+        with a user moves only to an address linked to that user: a number or an email typed in a
+        chat is no proof that whoever answers there is that user. An anonymous session holds
+        nothing it did not type itself, and may move to an address it gives.
+
+        Raises:
+            BasicRuntimeError: no address to go to, one not the user's, or the web without a token.
+        """
+        if channel == "web":
+            if session.token_hash is None:
+                raise BasicRuntimeError("TRANSFER_SESSION web: this conversation has no web token to reach it "
+                                        "(it did not start on the web)")
+            address = None
+        elif address is None:
+            address = await self.users.address_of(session.user_id, channel) \
+                if session.user_id is not None and self.users is not None else None
+            if address is None:
+                raise BasicRuntimeError(f"TRANSFER_SESSION {channel}: no {channel} address is known for this "
+                                        f"conversation; give one (TRANSFER_SESSION \"{channel}\", address) or link "
+                                        "it to the user")
+        elif session.user_id is not None and not verified(session, channel, address):
+            owner = await self.users.by_identity(channel, address) if self.users is not None else None
+            if owner is None or owner.id != session.user_id:
+                raise BasicRuntimeError(f"TRANSFER_SESSION {channel}: {address} is not a verified {channel} "
+                                        "address of this conversation's user (SEND CODE and VERIFY CODE "
+                                        "prove it)")
+        if (channel, address) == (session.channel, session.address):
+            return
+        was, was_address = session.channel, session.address
+        result.handoffs.append(Handoff(len(result.replies), channel, address, was, was_address))
+        session.add("system", f"TRANSFER_SESSION {channel}" + (f" to {address}" if address else ""))
+        session.context["transferred"] = {"from": was, "to": channel}
+        session.channel, session.address = channel, address
+        if was_address is not None:
+            self._addresses.pop((session.bot_id, was, was_address), None)
+
     # --- login ---------------------------------------------------------------------------------------
     async def login(self, session_id: uuid.UUID, username: str, password: str) -> Result:
         """Log a session's user in: a NEW token, ON LOGIN runs (MERGE_SESSION merges the
@@ -941,6 +999,7 @@ class DialogRuntime:
             raise InvalidToken("logins are not configured")
         user = await self.users.authenticate(username, password)
         async with self._held(session_id, with_history=True) as (session, bot):
+            await self._link_proven(session, user.id)
             result = Result(session.id, bot.name)
             merged: list[Session] = []
 
@@ -974,6 +1033,20 @@ class DialogRuntime:
             result.suggestions = offered(target.context)
         self._publish(result, None)  # ON LOGIN's replies reach the session's live listeners
         return result
+
+    async def _link_proven(self, session: Session, user_id: uuid.UUID) -> None:
+        """A login proves the addresses of the conversation it happens in: its channel's own
+        (a WhatsApp number, a Telegram chat: the login came from there) and those it verified
+        with a code (VERIFY CODE). Each is linked to the user (user_identities); one that is
+        another user's stays theirs."""
+        proven = [item.partition(":")[::2] for item in session.context.get("verified", [])]
+        if session.address is not None and session.channel != "web":
+            proven.append((session.channel, session.address))
+        for channel, address in proven:
+            try:
+                await self.users.link(user_id, channel, address)  # type: ignore[union-attr]
+            except UserExists:
+                log.info("login of user %s: %s address %s is another user's; not linked", user_id, channel, address)
 
     def _login_program(self, bot: BotPackage) -> Program | None:
         for name in ["start", *bot.dialog_names()]:

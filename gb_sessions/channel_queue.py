@@ -22,12 +22,17 @@ dispatcher skips it while its previous round found rows: ``probe=False``).
 
 On PostgreSQL a turn's marks and inserts are parts of the turn's one statement
 (store.py's ``_turn_statement``); :func:`write_turn` is the general path's (SQLite, or a turn
-with memory writes or timers). A webhook's insert is one prebuilt statement too (``_RECEIVE``).
+with memory writes or timers). Webhooks' inserts are batched on PostgreSQL: those that arrive
+while one INSERT is on its way go together in the next (one statement, one commit; each caller
+still returns only once its row is committed), so a burst of webhooks costs a few statements,
+not one each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any, cast
@@ -38,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gb_basic import jsontext
 
-from .errors import InboxDone
+from .errors import InboxDone, StoreUnavailable
 from .schema import InboxRow, OutboxRow
 from .session import Session, utcnow
 from .sql import aware as _aware
@@ -50,9 +55,29 @@ IN, OUT = (cast(Table, t.__table__) for t in (InboxRow, OutboxRow))
 CLAIM_BATCH = 20
 # PostgreSQL: a webhook's message stored by one prebuilt statement (psycopg's parameter style,
 # sent with exec_driver_sql in autocommit: no compilation, no BEGIN/COMMIT round trips).
-_RECEIVE = ("INSERT INTO inbox (bot_id, channel, platform_id, address, payload, status, attempts, next_attempt_at, "
-            "received_at) VALUES (%(bot)s, %(channel)s, %(platform_id)s, %(address)s, CAST(%(payload)s AS jsonb), "
-            "'new', 0, %(now)s, %(now)s) ON CONFLICT (bot_id, channel, platform_id) DO NOTHING RETURNING id")
+RECEIVE_BATCH = 100  # webhooks' rows in one INSERT at most
+
+
+@functools.lru_cache(maxsize=RECEIVE_BATCH)
+def _receive_statement(rows: int) -> str:
+    """The INSERT of `rows` inbound messages (psycopg's parameter style, sent with
+    exec_driver_sql in autocommit: no compilation, no BEGIN/COMMIT round trips); the rows a
+    redelivery repeats are skipped, the new ones' keys and ids come back."""
+    values = ", ".join(f"(%(b{i})s, %(c{i})s, %(p{i})s, %(a{i})s, CAST(%(j{i})s AS jsonb), 'new', 0, %(now)s, %(now)s)"
+                       for i in range(rows))
+    return ("INSERT INTO inbox (bot_id, channel, platform_id, address, payload, status, attempts, next_attempt_at, "
+            f"received_at) VALUES {values} ON CONFLICT (bot_id, channel, platform_id) DO NOTHING "
+            "RETURNING id, bot_id, channel, platform_id")
+
+
+_Key = tuple[str, str, str]  # (bot, channel, the platform's message id)
+_Waiting = tuple[_Key, str, str, "asyncio.Future[tuple[int, bool]]"]  # a row for the next INSERT: key, address, payload
+
+
+def _fail(items: list[_Waiting], exc: BaseException) -> None:
+    for *_, done in items:
+        if not done.done():
+            done.set_exception(exc)
 
 
 @dataclass(frozen=True)
@@ -144,31 +169,92 @@ class ChannelQueue:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._received: list[_Waiting] = []  # rows waiting for the next INSERT
+        self._inserting: asyncio.Task[None] | None = None
 
     # --- inbox ------------------------------------------------------------------------------------------
     async def receive(self, bot_id: str, channel: str, platform_id: str, address: str,
                       payload: dict[str, Any]) -> tuple[int, bool]:
         """Store an inbound message, committed when this returns: its row id, and False when the
         platform had delivered it before (nothing new stored)."""
-        now = utcnow()
         if not self.sqlite:
-            params = {"bot": bot_id, "channel": channel, "platform_id": platform_id, "address": address,
-                      "payload": jsontext.dumps(payload), "now": now}
-            async with _unavailable_on_error(), self._autocommit.connect() as conn:
-                new_id = (await conn.exec_driver_sql(_RECEIVE, params)).scalar()
-        else:
-            ins = sqlite_insert(IN).values(
-                bot_id=bot_id, channel=channel, platform_id=platform_id, address=address, payload=payload,
-                status="new", attempts=0, next_attempt_at=now, received_at=now)
-            stmt = ins.on_conflict_do_nothing(index_elements=["bot_id", "channel", "platform_id"]).returning(IN.c.id)
-            async with _unavailable_on_error(), self.engine.begin() as conn:
-                new_id = (await conn.execute(stmt)).scalar()
+            done: asyncio.Future[tuple[int, bool]] = asyncio.get_running_loop().create_future()
+            self._received.append(((bot_id, channel, platform_id), address, jsontext.dumps(payload), done))
+            if self._inserting is None or self._inserting.done():
+                self._inserting = asyncio.ensure_future(self._insert_received())
+            return await done
+        now = utcnow()
+        ins = sqlite_insert(IN).values(
+            bot_id=bot_id, channel=channel, platform_id=platform_id, address=address, payload=payload,
+            status="new", attempts=0, next_attempt_at=now, received_at=now)
+        stmt = ins.on_conflict_do_nothing(index_elements=["bot_id", "channel", "platform_id"]).returning(IN.c.id)
+        async with _unavailable_on_error(), self.engine.begin() as conn:
+            new_id = (await conn.execute(stmt)).scalar()
         if new_id is not None:
             return int(new_id), True
-        async with _unavailable_on_error(), self.engine.connect() as conn:  # delivered before: its row's id
-            old = (await conn.execute(select(IN.c.id).where(
-                IN.c.bot_id == bot_id, IN.c.channel == channel, IN.c.platform_id == platform_id))).scalar_one()
-        return int(old), False
+        return await self._stored_id((bot_id, channel, platform_id)), False
+
+    async def _stored_id(self, key: _Key) -> int:
+        """The row id of a message delivered before."""
+        bot_id, channel, platform_id = key
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            return int((await conn.execute(select(IN.c.id).where(
+                IN.c.bot_id == bot_id, IN.c.channel == channel, IN.c.platform_id == platform_id))).scalar_one())
+
+    async def _insert_received(self) -> None:
+        """PostgreSQL: insert what webhooks handed to receive, RECEIVE_BATCH rows a statement,
+        until none waits; each caller gets its row's id (or its error). A batch the database
+        refuses for one bad row is inserted again row by row, so only that row's caller fails."""
+        batch: list[_Waiting] = []
+        try:
+            while self._received:
+                batch, self._received = self._received[:RECEIVE_BATCH], self._received[RECEIVE_BATCH:]
+                try:
+                    results: list[tuple[int, bool] | None] = list(await self._insert_batch(batch))
+                except StoreUnavailable as exc:  # the database is down: every caller's 503
+                    _fail(batch, exc)
+                    continue
+                except Exception as exc:
+                    if len(batch) == 1:
+                        _fail(batch, exc)
+                        continue
+                    results = []
+                    for item in batch:
+                        try:
+                            results.extend(await self._insert_batch([item]))
+                        except Exception as one:
+                            _fail([item], one)
+                            results.append(None)
+                for (*_, done), result in zip(batch, results):
+                    if result is not None and not done.done():
+                        done.set_result(result)
+                batch = []
+        except BaseException as exc:  # cancelled (the loop closing): nobody is left waiting for ever
+            _fail(batch + self._received, StoreUnavailable("the server is stopping; try again", retry_after=2))
+            self._received = []
+            if not isinstance(exc, Exception):
+                raise
+
+    async def _insert_batch(self, batch: list[_Waiting]) -> list[tuple[int, bool]]:
+        params: dict[str, Any] = {"now": utcnow()}
+        for i, ((bot_id, channel, platform_id), address, payload, _) in enumerate(batch):
+            params.update({f"b{i}": bot_id, f"c{i}": channel, f"p{i}": platform_id, f"a{i}": address,
+                           f"j{i}": payload})
+        async with _unavailable_on_error(), self._autocommit.connect() as conn:
+            rows = (await conn.exec_driver_sql(_receive_statement(len(batch)), params)).all()
+        new = {(r.bot_id, r.channel, r.platform_id): int(r.id) for r in rows}
+        results: list[tuple[int, bool]] = []
+        ids: dict[_Key, int] = {}
+        for key, *_ in batch:
+            if key in ids:  # the same message twice in one batch: the first one is the new one
+                results.append((ids[key], False))
+            elif key in new:
+                ids[key] = new[key]
+                results.append((ids[key], True))
+            else:  # delivered before
+                ids[key] = await self._stored_id(key)
+                results.append((ids[key], False))
+        return results
 
     async def claim_inbox(self, owner: str, lease_seconds: float, *, ids: list[int] | None = None,
                           limit: int = CLAIM_BATCH, probe: bool = True) -> list[InboxItem]:
@@ -305,3 +391,13 @@ class ChannelQueue:
     async def _set(self, t: Table, item_id: int, **values: Any) -> None:
         async with _unavailable_on_error(), self.engine.begin() as conn:
             await conn.execute(update(t).where(t.c.id == item_id).values(**values))
+
+    async def latest_payload(self, bot_id: str, channel: str, address: str) -> dict[str, Any] | None:
+        """The payload of the address's newest inbound message on the channel, or None (it never
+        wrote): what a channel that replies to a conversation it must name again (Teams: its
+        serviceUrl and conversation reference, from the verified activity) kept of it."""
+        async with _unavailable_on_error(), self.engine.connect() as conn:
+            payload = (await conn.execute(select(IN.c.payload).where(
+                IN.c.bot_id == bot_id, IN.c.channel == channel, IN.c.address == address)
+                .order_by(IN.c.id.desc()).limit(1))).scalar()
+        return cast("dict[str, Any] | None", payload)

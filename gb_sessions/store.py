@@ -194,7 +194,8 @@ class SqlStore(SessionStore):
                 raise ConcurrentUpdate(f"session {session.id} changed since it was loaded")
             await conn.execute(update(S).where(S.c.id == session.id).values(
                 last_activity=session.last_activity, user_id=session.user_id, token_hash=session.token_hash,
-                expires_at=session.expires_at, status=session.status))
+                expires_at=session.expires_at, status=session.status, channel=session.channel,
+                address=session.address))
             await self._write_memory(conn, session)
             await self._write_user_memory(conn, session)
             await self._write_timers(conn, session)
@@ -216,7 +217,8 @@ class SqlStore(SessionStore):
             "id": session.id, "v": session.version, "variables": jsontext.dumps(session.variables),
             "context": jsontext.dumps(session.context), "dialog": jsontext.dumps(session.dialog),
             "count": session.message_count, "last": session.last_activity, "user": session.user_id,
-            "token": session.token_hash, "expires": session.expires_at, "status": session.status, "now": now}
+            "token": session.token_hash, "expires": session.expires_at, "status": session.status, "now": now,
+            "channel": session.channel, "address": session.address}
         for i, m in enumerate(session.pending):
             params.update({f"r{i}": m.role, f"c{i}": m.content, f"t{i}": m.timestamp, f"ch{i}": m.channel})
         for i, item_id in enumerate(inbox):
@@ -499,5 +501,6 @@ def _turn_statement(messages: int, inbox: int = 0, outbox: int = 0) -> str:
         "message_count = %(count)s WHERE session_id = %(id)s AND version = %(v)s" + needs_inbox +
         " RETURNING session_id), "
         "s AS (UPDATE sessions SET last_activity = %(last)s, user_id = %(user)s, token_hash = %(token)s, "
-        "expires_at = %(expires)s, status = %(status)s WHERE id IN (SELECT session_id FROM st))"
+        "expires_at = %(expires)s, status = %(status)s, channel = %(channel)s, address = %(address)s "
+        "WHERE id IN (SELECT session_id FROM st))"
         + insert_messages + insert_outbox + f" SELECT (SELECT count(*) FROM st), {ids}, {outbox_ids}{undo}")

@@ -80,6 +80,14 @@ class UserStore:
             if owner is None or owner.id != user_id:
                 raise UserExists(f"{channel} address {address} belongs to another user") from None
 
+    async def address_of(self, user_id: uuid.UUID, channel: str) -> str | None:
+        """The user's address on a channel (the newest linked), None when it has none."""
+        async with self.engine.connect() as conn:
+            found: str | None = (await conn.execute(
+                select(I.c.address).where(I.c.user_id == user_id, I.c.channel == channel)
+                .order_by(I.c.id.desc()).limit(1))).scalar()
+        return found
+
     async def by_identity(self, channel: str, address: str) -> User | None:
         """The user a channel address belongs to."""
         async with self.engine.connect() as conn:

@@ -215,8 +215,9 @@ class Channel(abc.ABC):
         raise ApiError(405, "method_not_allowed", f"the {self.name} webhook takes POST")
 
     @abc.abstractmethod
-    def verify(self, request: HTTPServerRequest, body: bytes) -> None:
-        """Check the request came from the platform.
+    async def verify(self, request: HTTPServerRequest, body: bytes) -> None:
+        """Check the request came from the platform (awaited: Teams fetches the Bot Framework's
+        signing keys; the others only compute a signature).
 
         Raises:
             ApiError: 401 or 403 (missing or wrong signature).

@@ -212,9 +212,10 @@ class Dispatcher:
             adapter = self.channels.get(item.bot_id, item.channel)
             if adapter is not None:
                 await adapter.typing(item.address)
-            if payload.get("start"):  # a call that rings: the conversation starts, no message
-                await self.turns.ctx.runtime.start(item.bot_id, channel=item.channel, address=item.address,
-                                                   session_id=_start_id(item), inbox_id=item.id, handled=True)
+            if payload.get("start"):  # a call that rings, a user added: the conversation starts, no message
+                if not await self._open(item):
+                    await self.turns.ctx.runtime.start(item.bot_id, channel=item.channel, address=item.address,
+                                                       session_id=_start_id(item), inbox_id=item.id, handled=True)
             else:
                 text = str(payload.get("text") or "")  # a file's caption, else "[file] name" as the web's upload
                 if not text and attachment is not None:
@@ -249,6 +250,16 @@ class Dispatcher:
                 await self.queue.inbox_retry(item.id, f"{type(exc).__name__}: {exc}",
                                              utcnow() + dt.timedelta(seconds=backoff(item.attempts, 2.0)))
         self._wake_out.set()
+
+    async def _open(self, item: InboxItem) -> bool:
+        """A start row of an address whose conversation is open already (Teams adds a user to a
+        chat that has one): nothing to start, the row fails with why (one session an address)."""
+        open_id = await self.turns.ctx.runtime.session_at(item.bot_id, item.channel, item.address)
+        if open_id is None:
+            return False
+        await self.queue.inbox_failed(item.id, f"not started: the conversation of {item.address} is open already "
+                                               f"(session {open_id})")
+        return True
 
     async def _attachment(self, item: InboxItem) -> dict[str, Any] | None:
         """The message's first file, fetched from the platform and stored in the bot's storage

@@ -271,7 +271,7 @@ class Email(Channel):
     path = ""  # no webhook: the mailbox is polled
     keys = ("email-smtp-url", "email-from")
 
-    def verify(self, request: HTTPServerRequest, body: bytes) -> None:
+    async def verify(self, request: HTTPServerRequest, body: bytes) -> None:
         raise ApiError(404, "channel_off", "the email channel has no webhook: it reads its IMAP mailbox")
 
     def parse(self, request: HTTPServerRequest, body: bytes) -> Parsed:

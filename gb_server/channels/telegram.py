@@ -65,7 +65,7 @@ class Telegram(Channel):
         return (self.config.get("telegram-api-url") or API).rstrip("/")
 
     # --- in ------------------------------------------------------------------------------------------
-    def verify(self, request: HTTPServerRequest, body: bytes) -> None:
+    async def verify(self, request: HTTPServerRequest, body: bytes) -> None:
         header = request.headers.get(SECRET_HEADER)
         if not header:
             raise ApiError(401, "missing_secret", f"the {SECRET_HEADER} header is missing")

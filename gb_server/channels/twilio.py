@@ -98,7 +98,7 @@ class _Twilio(Channel):
             return self.public_url.rstrip("/") + (tail or "")
         return f"{request.protocol}://{request.host}{tail}"
 
-    def verify(self, request: HTTPServerRequest, body: bytes) -> None:
+    async def verify(self, request: HTTPServerRequest, body: bytes) -> None:
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature:
             raise ApiError(403, "missing_signature", "the X-Twilio-Signature header is missing")

@@ -66,7 +66,7 @@ class ChannelWebhook(BaseHandler):
     async def post(self, bot: str | None = None) -> None:
         adapter = self.adapter(bot)
         body = self.body
-        adapter.verify(self.request, body)
+        await adapter.verify(self.request, body)
         parsed = adapter.parse(self.request, body)
         queue = self.ctx.dispatcher.queue
         ids: list[int] = []

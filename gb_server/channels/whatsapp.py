@@ -65,7 +65,7 @@ class WhatsApp(Channel):
                                                     "whatsapp-verify-token")
         return args.get("hub.challenge", "")
 
-    def verify(self, request: HTTPServerRequest, body: bytes) -> None:
+    async def verify(self, request: HTTPServerRequest, body: bytes) -> None:
         header = request.headers.get("X-Hub-Signature-256", "")
         if not header.startswith("sha256="):
             raise ApiError(401, "missing_signature", "the X-Hub-Signature-256 header is missing")

@@ -22,7 +22,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-__all__ = ["Call", "Platform", "platform", "meta_signature", "twilio_signature"]
+__all__ = ["Call", "Platform", "platform", "serve", "meta_signature", "twilio_signature"]
 
 
 @dataclass
@@ -114,19 +114,25 @@ def _default(call: Call) -> tuple[int, Any]:
 
 
 @asynccontextmanager
-async def platform(answer: Answer | None = None) -> AsyncIterator[Platform]:
-    """Serve a stand-in platform on a free loopback port until the block ends."""
-    p = Platform("", answer or _default)
-    app = tornado.web.Application([(r"/(.*)", _Handler, {"platform": p})])
+async def serve(app: tornado.web.Application) -> AsyncIterator[str]:
+    """Serve a Tornado application on a free loopback port until the block ends: its base URL."""
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
-    p.url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
     try:
-        yield p
+        yield f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
     finally:
         server.stop()
         await server.close_all_connections()
+
+
+@asynccontextmanager
+async def platform(answer: Answer | None = None) -> AsyncIterator[Platform]:
+    """Serve a stand-in platform on a free loopback port until the block ends."""
+    p = Platform("", answer or _default)
+    async with serve(tornado.web.Application([(r"/(.*)", _Handler, {"platform": p})])) as url:
+        p.url = url
+        yield p
 
 
 def meta_signature(secret: str, body: bytes) -> str:

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import pytest
-import tornado.httpserver
-import tornado.netutil
 import tornado.web
 
 from gb_server.channels.http import PlatformError, PlatformHttp
-from tests.helpers.platforms import Call, platform
+from tests.helpers.platforms import Call, platform, serve
 
 
 async def test_a_post_sends_json_with_its_headers_and_reads_the_answer() -> None:
@@ -118,17 +115,8 @@ class _Redirect(tornado.web.RequestHandler):
         self.redirect("/big/sized", status=302)
 
 
-@asynccontextmanager
-async def local_app() -> AsyncIterator[str]:
-    app = tornado.web.Application([(r"/big/(sized|chunked)", _Big), (r"/redirect", _Redirect)])
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = tornado.httpserver.HTTPServer(app)
-    server.add_sockets(sockets)
-    try:
-        yield f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
-    finally:
-        server.stop()
-        await server.close_all_connections()
+def local_app() -> AbstractAsyncContextManager[str]:
+    return serve(tornado.web.Application([(r"/big/(sized|chunked)", _Big), (r"/redirect", _Redirect)]))
 
 
 @pytest.mark.parametrize("how", ["sized", "chunked"])

@@ -13,7 +13,7 @@ import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import tornado.web
 from gb_server.channels.twilio import twilio_language
 from gb_sessions.config import Stores
 from tests.helpers.bots import make_bot
-from tests.helpers.platforms import Call, Platform, platform, twilio_signature
+from tests.helpers.platforms import Call, Platform, platform, serve, twilio_signature
 from tests.server.inproc import InProcess, serving
 
 SID, TOKEN, NUMBER = "AC0123456789abcdef0123456789abcdef", "twilio-token-1", "+15550001234"
@@ -246,17 +246,8 @@ class _MediaRedirect(tornado.web.RequestHandler):
         self.redirect(f"{self.cdn}/media/{media}", status=307)
 
 
-@asynccontextmanager
-async def media_host(cdn: str, seen: list[str]) -> AsyncIterator[str]:
-    app = tornado.web.Application([(r"/media/(.*)", _MediaRedirect, {"cdn": cdn, "seen": seen})])
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    server = tornado.httpserver.HTTPServer(app)
-    server.add_sockets(sockets)
-    try:
-        yield f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
-    finally:
-        server.stop()
-        await server.close_all_connections()
+def media_host(cdn: str, seen: list[str]) -> AbstractAsyncContextManager[str]:
+    return serve(tornado.web.Application([(r"/media/(.*)", _MediaRedirect, {"cdn": cdn, "seen": seen})]))
 
 
 async def test_an_sms_menu_is_numbered_and_a_photo_is_fetched_through_the_cdn_redirect(tw: Any) -> None:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.backends import open_backend
+from tests.helpers.botframework import APP_ID, APP_SECRET, BotFramework, SigningKey
 from tests.helpers.bots import make_bot
 from tests.helpers.platforms import Call, Platform, meta_signature, platform, twilio_signature
 from tests.helpers.servers import bearer
@@ -24,10 +25,15 @@ START = 'TALK "Hello! What is your name?"\nHEAR name\nTALK "Nice to meet you, " 
 TRANSCRIPT = ["Hello! What is your name?", "Nice to meet you, Ana"]
 CONFIG = ("whatsapp-app-secret,wa-secret\nwhatsapp-token,wa-token\nwhatsapp-phone-number-id,777\n"
           "whatsapp-api-url,{api}\ntelegram-token,123:tg\ntelegram-secret,tg-secret\ntelegram-api-url,{api}\n"
-          "twilio-account-sid,AC1\ntwilio-auth-token,tw-token\ntwilio-number,+15550001111\ntwilio-api-url,{api}\n")
+          "twilio-account-sid,AC1\ntwilio-auth-token,tw-token\ntwilio-number,+15550001111\ntwilio-api-url,{api}\n"
+          f"teams-app-id,{APP_ID}\nteams-app-password,{APP_SECRET}\nteams-openid-url,{{api}}/openid\n"
+          "teams-token-url,{api}/token\n")
+FRAMEWORKS: dict[str, BotFramework] = {}  # the stand-in's URL -> its Bot Framework (Teams' metadata, token, connector)
 
 
 def answer(call: Call) -> tuple[int, Any]:
+    if call.path in ("/openid", "/keys", "/token") or call.path.startswith("/teams/"):
+        return FRAMEWORKS[call.headers["host"]].answer(call)
     if "/bot123:tg/" in call.path:
         return 200, {"ok": True, "result": {"message_id": 1}}
     if "/Accounts/AC1/" in call.path:
@@ -39,8 +45,11 @@ def answer(call: Call) -> tuple[int, Any]:
 async def world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[tuple[InProcess, Platform]]:
     async with open_backend("sqlite", request, tmp_path) as stores, platform(answer) as api:
         make_bot(tmp_path / "bots", "default", {"start": START}, config=CONFIG.format(api=api.url))
+        host = api.url.removeprefix("http://")
+        FRAMEWORKS[host] = BotFramework(api, [SigningKey("key-1", ["msteams"])])
         async with serving(stores, tmp_path / "bots", tmp_path / "data") as server:
             yield server, api
+        del FRAMEWORKS[host]
 
 
 class Web:
@@ -129,6 +138,25 @@ class Sms(Push):
         return [c.form()["Body"] for c in self.api.posts("/Messages.json") if c.form()["To"] == "+" + self.address]
 
 
+class Teams(Push):
+    """Microsoft Teams: Bot Framework activities in (signed by the stand-in's key), replies to its connector."""
+
+    @property
+    def bf(self) -> BotFramework:
+        return FRAMEWORKS[self.api.url.removeprefix("http://")]
+
+    async def say(self, client: httpx.AsyncClient, text: str) -> None:
+        body = {"type": "message", "id": uuid.uuid4().hex, "channelId": "msteams", "serviceUrl": self.bf.service_url,
+                "from": {"id": "29:ana", "name": "Ana"}, "conversation": {"id": "a:" + self.address},
+                "recipient": {"id": f"28:{APP_ID}"}, "text": text}
+        r = await client.post(self.server.url + "/api/messages", json=body,
+                              headers={"Authorization": f"Bearer {self.bf.sign()}"})
+        assert r.status_code == 200
+
+    def sent(self) -> list[str]:
+        return [c.json()["text"] for c in self.bf.activities("a:" + self.address) if c.json()["type"] == "message"]
+
+
 class Voice:
     """A call: each request's TwiML says the bot's lines; a HEAR is a Gather whose action is the next request."""
 
@@ -157,7 +185,7 @@ class Voice:
         return list(self.said)
 
 
-CHANNELS = {"web": Web, "whatsapp": WhatsApp, "telegram": Telegram, "sms": Sms, "voice": Voice}
+CHANNELS = {"web": Web, "whatsapp": WhatsApp, "telegram": Telegram, "sms": Sms, "voice": Voice, "teams": Teams}
 
 
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
@@ -172,7 +200,8 @@ async def test_one_dialog_one_transcript_on_every_channel(world: Any, channel: s
     if channel == "web":
         sid = user.sid
     else:
-        address = {"sms": lambda: "+" + user.address, "voice": lambda: user.call}.get(channel, lambda: user.address)()
+        address = {"sms": lambda: "+" + user.address, "voice": lambda: user.call,
+                   "teams": lambda: "a:" + user.address}.get(channel, lambda: user.address)()
         sid = await server.runtime.store.find("default", channel, address)
     stored = await server.runtime.history(sid)
     assert [m.content for m in stored if m.role == "assistant"] == TRANSCRIPT

@@ -202,3 +202,53 @@ async def test_a_batch_is_marked_sent_at_once_each_with_its_platform_id(stores: 
     rows = await q.outbox(session_id=s.id)
     assert [(o.status, o.platform_id) for o in rows] == [("sent", "wamid.A" + a), ("sent", None)]
     assert all(o.sent_at is not None for o in rows)
+
+
+async def test_webhooks_at_once_are_stored_once_each_in_a_few_statements(stores: Stores) -> None:
+    q, senders = stores.channels, [address() for _ in range(40)]
+    earlier = await q.receive("default", "whatsapp", "wamid.pre" + senders[0], senders[0], {"text": "earlier"})
+    inserts: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO INBOX"):
+            inserts.append(statement)
+
+    event.listen(stores.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        got = await asyncio.gather(
+            *(q.receive("default", "whatsapp", f"wamid.b{i}.{s}", s, {"text": f"m{i}"}) for i, s in enumerate(senders)),
+            q.receive("default", "whatsapp", f"wamid.b0.{senders[0]}", senders[0], {"text": "m0"}),  # twice at once
+            q.receive("default", "whatsapp", "wamid.pre" + senders[0], senders[0], {"text": "earlier"}))  # again
+    finally:
+        event.remove(stores.engine.sync_engine, "before_cursor_execute", count)
+    assert [new for _, new in got] == [True] * 40 + [False, False]
+    assert len({row_id for row_id, _ in got[:40]}) == 40
+    assert got[40][0] == got[0][0] and got[41][0] == earlier[0]
+    for i, s in enumerate(senders):
+        item = await q.inbox(got[i][0])
+        assert item is not None and (item.address, item.payload["text"]) == (s, f"m{i}")
+    if stores.engine.dialect.name == "postgresql":
+        assert len(inserts) <= 4, len(inserts)  # the webhooks that came while one INSERT ran went in the next
+
+
+async def test_a_row_the_database_refuses_fails_only_its_own_webhook(pg_stores: Stores) -> None:
+    q = pg_stores.channels
+    good = [q.receive("default", "whatsapp", f"wamid.g{uuid.uuid4().hex}", address(), {"text": "ok"})
+            for _ in range(6)]
+    bad = q.receive("default", "whatsapp", f"wamid.x{uuid.uuid4().hex}", "5" * 400, {"text": "too long an address"})
+    results = await asyncio.gather(*good, bad, return_exceptions=True)
+    assert all(isinstance(r, tuple) and r[1] is True for r in results[:6]), results
+    assert isinstance(results[6], Exception) and "too long" in str(results[6])
+
+
+async def test_latest_payload_is_the_newest_inbound_message_of_the_address(stores: Stores) -> None:
+    q, who, other = stores.channels, address(), address()
+    bot = "latest-" + uuid.uuid4().hex[:8]  # no server's dispatcher handles it (no such bot)
+    assert await q.latest_payload(bot, "teams", who) is None
+    await q.receive(bot, "teams", "a1" + who, who, {"text": "first", "extra": {"n": 1}})
+    await q.receive(bot, "teams", "a2" + who, who, {"text": "second", "extra": {"n": 2}})
+    await q.receive(bot, "teams", "a3" + other, other, {"text": "someone else's"})
+    await q.receive(bot, "whatsapp", "a4" + who, who, {"text": "another channel's"})
+    await q.receive(bot, "teams", "a2" + who, who, {"text": "the second, delivered again"})  # stores nothing
+    assert await q.latest_payload(bot, "teams", who) == {"text": "second", "extra": {"n": 2}}
+    assert await q.latest_payload(bot, "teams", other) == {"text": "someone else's"}

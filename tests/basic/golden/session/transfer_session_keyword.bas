@@ -4,4 +4,4 @@ TRANSFER_SESSION "email"
 TALK "never said"
 ' expect: moving you to email
 ' expect: [TRANSFER SESSION "email"]
-' expect error: [transfer_session_keyword.bas:3:1] Error: TRANSFER_SESSION email: channel not configured (the email channel is not set up for bot golden)
+' expect error: [transfer_session_keyword.bas:3:1] Error: TRANSFER_SESSION: channel not configured (the email channel is not set up for bot golden: its keys are not in config.csv)
