@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 run serve: export GB_DATA_DIR ?= $(CURDIR)/data
 run serve: export GB_BOTS_DIR ?= $(CURDIR)/bots
 
-.PHONY: install run test serve bench lint clean browser loadgen
+.PHONY: install run test serve bench lint clean browser mailserver loadgen
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,13 +31,18 @@ run: install
 	@$(BIN)/gb serve --port 8080 & server=$$!; trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=8888 --ServerApp.root_dir=$(CURDIR)/notebooks $(ROOT_FLAG)
 
-test: install browser lint
+test: install browser mailserver lint
 	$(BIN)/python -m pytest -q
 
 # The browser tests use Debian's chromium (never a browser download); install it when missing.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# The email channel's tests run Debian's Dovecot (IMAP) on a throwaway mailbox; install it when missing.
+mailserver:
+	@test -x /usr/sbin/dovecot || { echo "installing Debian's dovecot-imapd for the email tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check gb_basic gb_sessions gb_runtime gb_kernel gb_server tests bench

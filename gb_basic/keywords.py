@@ -118,8 +118,11 @@ _TABLE: tuple[KeywordSpec, ...] = (
     _k("VERIFY CODE", True, "ok = VERIFY CODE typed", "True when `typed` is the code SEND CODE sent: the "
        "address is then the user's (TRANSFER_SESSION may go there; a logged-in user's is linked).",
        "ok = VERIFY CODE typed"),
-    _k("SEND MAIL", True, "SEND MAIL to, subject, body", "Sends an e-mail; fails with \"channel not "
-       "configured\" while the bot has no e-mail channel.", 'SEND MAIL "ann@example.com", "Hi", "Welcome!"'),
+    _k("SEND MAIL", True, "SEND MAIL to, subject, body[, attachments]", "Sends an e-mail (text and HTML) "
+       "through the bot's email channel (its outbox, after the turn is stored), from any channel; `to` may "
+       "list addresses between commas, `attachments` is a file (from `HEAR x AS FILE`, a path of the bot's "
+       "folder) or an array of them. Fails with \"channel not configured\" while the bot has no e-mail "
+       "channel (`email-smtp-url`, `email-from`).", 'SEND MAIL "ann@example.com", "Hi", "Welcome!"'),
     # --- bot tables (docs/tables.md) --------------------------------------------------------------------
     _k("FIND", True, 'x = FIND table, filter\nx = FIND "file.xlsx", filter',
        "Reads the rows of a bot table (or a .csv/.xlsx of the bot's folder) that match the filter "
@@ -159,7 +162,7 @@ _TABLE: tuple[KeywordSpec, ...] = (
        'SET HEADER "Authorization", "Bearer " + token'),
     _k("CLEAR HEADERS", True, "CLEAR HEADERS", "Removes the headers set by `SET HEADER`.", "CLEAR HEADERS"),
     # --- messaging (with the channels) ----------------------------------------------------------------
-    _k("SEND EMAIL", False, "SEND EMAIL to, subject, body", "The same as `SEND MAIL`.",
+    _k("SEND EMAIL", True, "SEND EMAIL to, subject, body[, attachments]", "The same as `SEND MAIL`.",
        'SEND EMAIL "ann@example.com", "Hi", "Welcome!"'),
     _k("SEND FILE", True, "SEND FILE file[, caption]", "Sends a file to the user, on every channel that "
        "can: a file from `HEAR x AS FILE`, a URL, or a path of the bot's folder (its `.gbdrive` first); "
@@ -221,7 +224,7 @@ RUNNING: frozenset[str] = frozenset(k.name for k in _TABLE if k.runs)
 # messaging keywords for the channels, the LLM ones for the LLM. The error of a dialog that
 # reaches one says so.
 PENDING: dict[str, str] = {
-    **dict.fromkeys(("SEND EMAIL", "SEND TO SESSION", "CREATE DRAFT"),
+    **dict.fromkeys(("SEND TO SESSION", "CREATE DRAFT"),
                     "channel not configured"),
     "LLM": "no LLM configured",
 }

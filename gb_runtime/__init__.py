@@ -10,6 +10,7 @@ from gb_sessions import (
     ChannelQueue,
     InboxDone,
     InboxItem,
+    MailboxStore,
     Message,
     OutboxItem,
     RateLimited,
@@ -48,7 +49,8 @@ from .runtime import DialogRuntime
 from .timers import TimerService
 
 __all__ = [
-    "ChannelQueue", "InboxDone", "InboxItem", "OutboxItem", "RateLimited", "SessionBusy", "SessionExists", "utcnow",
+    "ChannelQueue", "InboxDone", "InboxItem", "MailboxStore", "OutboxItem", "RateLimited", "SessionBusy",
+    "SessionExists", "utcnow",
     "BotError", "BotPackage", "BotRegistry", "BotSettings", "DialogRuntime", "DialogRuntimeError",
     "DialogState", "DialogWaiting", "FileStore", "Inbound", "InvalidToken", "Message", "Refusal", "Reply", "Result",
     "SessionEnded",

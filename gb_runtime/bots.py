@@ -181,6 +181,15 @@ CONFIG_DOCS: dict[str, str] = {
     "twilio-api-url": "Twilio: the REST API's base URL.",
     "twilio-voice-language": "Twilio voice: the language of `<Say>` and `<Gather>` (`pt-BR`; default: the "
                              "bot's language, `pt` as `pt-BR`, `en` as `en-US`).",
+    "email-smtp-url": "Email: the submission server the bot sends with (`smtp://user:password@host:587`, "
+                      "STARTTLS when offered; `smtps://...:465`, implicit TLS); with `email-from` it turns the "
+                      "channel on (replies, SEND MAIL).",
+    "email-from": "Email: the bot's address (`Bot <bot@example.com>`), the From of its mails.",
+    "email-imap-url": "Email: the mailbox the bot reads (`imaps://user:password@host:993/INBOX`, `imap://` "
+                      "without TLS); without it the bot only sends.",
+    "email-poll-seconds": "Email: how often the mailbox is read for new mail (seconds).",
+    "email-rate-per-hour": "Email: the mails of one sender an hour that become messages (more are passed over).",
+    "email-subject": "Email: the subject of a bot's mail that answers none (a TALK TO).",
     "outbox-retry-seconds": "The first wait before a failed delivery to a push channel is tried again "
                             "(seconds, doubling up to 300).",
     "outbox-max-attempts": "Delivery attempts of an outbound message before it is dead-lettered "
@@ -197,12 +206,15 @@ CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did n
                                    "teams-token-url": "https://login.microsoftonline.com/{teams-tenant-id or "
                                                       "botframework.com}/oauth2/v2.0/token",
                                    "outbox-retry-seconds": "2", "outbox-max-attempts": "10",
+                                   "email-poll-seconds": "30", "email-rate-per-hour": "20",
+                                   "email-subject": "A message from <bot>",
                                    **dict.fromkeys(("whatsapp-app-secret", "whatsapp-token",
                                                     "whatsapp-phone-number-id", "whatsapp-verify-token",
                                                     "whatsapp-template-language", "telegram-token",
                                                     "telegram-secret", "twilio-account-sid", "twilio-auth-token",
                                                     "twilio-number", "twilio-voice-language", "teams-app-id",
-                                                    "teams-app-password", "teams-tenant-id"), "")}
+                                                    "teams-app-password", "teams-tenant-id", "email-smtp-url",
+                                                    "email-from", "email-imap-url"), "")}
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ headers a dialog sets live in the session's context until the dialog ends); the 
 by :mod:`.tables`; SET SCHEDULE stores a schedule (:mod:`.schedules`). WAIT itself does not
 wait here: the runtime suspends the dialog at it and a timer resumes it
 (``DialogRuntime.resume_timer``).
-Keywords that need a channel gb does not have yet (TRANSFER_SESSION, SEND MAIL) fail with a
-clear "channel not configured" error. SEND FILE adds a reply that carries a file (:mod:`.send_file`).
+Keywords that need a channel gb does not have yet (TRANSFER_SESSION) fail with a clear
+"channel not configured" error; so do SEND MAIL, SEND SMS and SEND TEMPLATE for a bot whose
+config.csv does not set their channel up (:mod:`.messaging`). SEND FILE adds a reply that carries
+a file (:mod:`.send_file`).
 
 The file keywords (SAVE, LOAD TEMPLATE) turn every refusal and every error of the file system
 (a folder where a file is meant, a file where a folder is, no permission, a name too long, a
@@ -602,8 +604,21 @@ class Fulfiller:
         self.messaging.send_sms(args)
 
     async def send_mail(self, args: list[Any]) -> None:
-        raise BasicRuntimeError("SEND MAIL: channel not configured (no email channel is set up for "
-                                f"bot {self.bot.name})")
+        """``SEND MAIL to, subject, body[, attachments]`` (and SEND EMAIL): an outbound mail of this
+        turn (:mod:`.messaging`); `attachments` is a file (HEAR AS FILE's, a path of the bot, a
+        URL) or an array of them.
+
+        Raises:
+            BasicRuntimeError: no email channel for the bot, a bad address, a file not the bot's.
+        """
+        files: list[dict[str, Any]] = []
+        if len(args) > 3 and args[3] is not None:
+            if self.files is None:
+                raise BasicRuntimeError("SEND MAIL: attachments are not available here (the runtime has no file "
+                                        "storage)")
+            for item in args[3] if isinstance(args[3], list) else [args[3]]:
+                files.append(await file_to_send(self.files, self.bot, item))
+        self.messaging.send_mail(args, files)
 
     # --- user memory ------------------------------------------------------------------------------------
     async def set_user_memory(self, args: list[Any]) -> None:
@@ -679,7 +694,8 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "LOAD TEMPLATE": Fulfiller.load_template, "SAVE": Fulfiller.save, "WAIT": Fulfiller.wait,
     "MERGE SESSION": Fulfiller.merge_session, "TRANSFER SESSION": Fulfiller.transfer_session,
     "SEND CODE": Fulfiller.send_code, "VERIFY CODE": Fulfiller.verify_code,
-    "SEND MAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template, "SEND SMS": Fulfiller.send_sms,
+    "SEND MAIL": Fulfiller.send_mail, "SEND EMAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template,
+    "SEND SMS": Fulfiller.send_sms,
     "SEND FILE": Fulfiller.send_file,
     "SET USER MEMORY": Fulfiller.set_user_memory, "GET USER MEMORY": Fulfiller.get_user_memory,
     "REMEMBER": Fulfiller.remember, "RECALL": Fulfiller.get_user_memory,

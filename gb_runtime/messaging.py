@@ -1,4 +1,4 @@
-"""SEND TEMPLATE and SEND SMS: messages a dialog sends to an address on a channel, from any
+"""SEND TEMPLATE, SEND SMS and SEND MAIL: messages a dialog sends to an address on a channel, from any
 channel (a web chat, a scheduled dialog), through the channel's outbox.
 
 Like a turn's replies (routing.py), each is an outbox row of the running turn, written in its
@@ -10,10 +10,15 @@ A template (WhatsApp's pre-approved messages: the only ones allowed outside its 
 is ``{name, language, parameters}``: the language is the session's (``pt`` → ``pt_BR``) unless
 config.csv's ``whatsapp-template-language`` says otherwise; `vars` is one value or an array of
 the template body's parameters, in order.
+
+A mail (SEND MAIL, SEND EMAIL) is ``{content, mail: {subject}, files}``: the email channel
+sends it as a mail of its own (not a reply in a thread), one row per address of `to` (commas
+or semicolons between them), its files attached.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,8 +28,9 @@ from gb_sessions import Outgoing, Session
 from .bots import BotPackage
 from .routing import config_prefix
 
-__all__ = ["Messaging", "template_language"]
+__all__ = ["Messaging", "template_language", "mail_addresses"]
 
+ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 LANGUAGES = {"pt": "pt_BR", "en": "en_US", "es": "es", "fr": "fr", "de": "de", "it": "it"}
 
 
@@ -91,6 +97,38 @@ class Messaging:
         to, text = values.to_str(args[0]), values.to_str(args[1])
         self._queue(self._channel("SEND SMS", "sms"), to, {"content": text}, "SEND SMS")
 
+    def send_mail(self, args: list[Any], files: list[dict[str, Any]]) -> None:
+        """``SEND MAIL to, subject, body[, attachments]`` (`files`: the attachments, resolved by
+        the caller into stored file objects)."""
+        if len(args) < 3:
+            raise BasicRuntimeError(f"SEND MAIL expects to, subject, body[, attachments], got {len(args)} argument(s)")
+        to, subject, body = (values.to_str(a) for a in args[:3])
+        if "email" not in self.channels or not all(self.bot.settings.extra.get(k, "").strip()
+                                                   for k in ("email-smtp-url", "email-from")):
+            raise BasicRuntimeError(f"SEND MAIL: channel not configured (no email channel is set up for bot "
+                                    f"{self.bot.name})")
+        payload: dict[str, Any] = {"content": body, "mail": {"subject": subject.strip()}}
+        if files:
+            payload["files"] = files
+        for address in mail_addresses(to):
+            self._queue("email", address, payload, f"SEND MAIL {subject.strip()!r}")
+
+
     def queue(self, channel: str, to: str, payload: dict[str, Any], note: str) -> None:
         """An outbox row of this turn for `to` on `channel` (already checked), noted in the history."""
         self._queue(channel, to, payload, note)
+
+
+def mail_addresses(to: str) -> list[str]:
+    """The addresses of SEND MAIL's `to` (commas or semicolons between them).
+
+    Raises:
+        BasicRuntimeError: none, or one that is not an address.
+    """
+    found = [a.strip() for a in re.split(r"[,;]", to) if a.strip()]
+    if not found:
+        raise BasicRuntimeError("SEND MAIL: the address is empty")
+    for a in found:
+        if not ADDRESS.match(a):
+            raise BasicRuntimeError(f"SEND MAIL: {a[:80]!r} is not an e-mail address")
+    return found

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .channels.base import ChannelRegistry
     from .channels.dispatch import Dispatcher
     from .channels.http import PlatformHttp
+    from .channels.mailbox import MailPoller
     from .turns import Turns
 
 __all__ = ["Context", "make_app", "STATIC"]
@@ -73,13 +74,24 @@ class Context:
         return Dispatcher(self.turns, self.runtime.channels, self.channels,
                           lease_seconds=float(self.settings.channel_lease_seconds))
 
+    @functools.cached_property
+    def mail_poller(self) -> MailPoller:
+        """The bots' IMAP mailboxes read into the inbox (channels/mailbox.py; started with the channels)."""
+        from .channels.mailbox import MailPoller
+
+        return MailPoller(self.runtime.bots, self.channels, self.dispatcher.queue, self.dispatcher.kick,
+                          self.dispatcher.owner)
+
     def start_channels(self) -> None:
-        """Route the channels' replies to the outbox and start delivering (``gb serve``)."""
+        """Route the channels' replies to the outbox, start delivering and reading the mailboxes (``gb serve``)."""
         self.runtime.channel_modes.update(self.channels.modes())
         self.dispatcher.start()
+        self.mail_poller.start()
 
     async def close(self) -> None:
         """Stop the channels' loops and close the platforms' client."""
+        if "mail_poller" in self.__dict__:
+            await self.mail_poller.stop()
         if "dispatcher" in self.__dict__:
             await self.dispatcher.stop()
         if "platform_http" in self.__dict__:

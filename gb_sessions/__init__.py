@@ -23,6 +23,7 @@ from .errors import (
     TooManySessions,
     VariablesTooLarge,
 )
+from .mailboxes import MailboxCursor, MailboxStore
 from .memory import MemoryStore
 from .schedules import Schedule, ScheduleSpec, ScheduleStore
 from .session import MemoryWrite, Message, Outgoing, Session, Timer, memory_owner, utcnow
@@ -32,7 +33,8 @@ from .writebehind import LostUpdate, WriteBehindStore
 
 __all__ = [
     "AuthenticationFailed", "CachedStore", "ChannelQueue", "InboxDone", "InboxItem", "Outgoing", "OutboxItem",
-    "SessionExists", "ConcurrentUpdate", "LockLost", "LostUpdate", "MemoryStore", "MemoryWrite",
+    "SessionExists", "ConcurrentUpdate", "MailboxCursor", "MailboxStore",
+    "LockLost", "LostUpdate", "MemoryStore", "MemoryWrite",
     "Message", "RateLimited", "Schedule", "ScheduleSpec", "ScheduleStore", "Session", "SessionBusy", "SessionCap",
     "SessionError", "SessionRecord", "SessionStore",
     "SqlStore", "StoreSettings", "StoreUnavailable", "Stores", "Timer", "TooManyNewSessions", "TooManySessions",

@@ -7,7 +7,8 @@ dialog runs on its own), ``rate_limit_hits`` (what a sliding window limits witho
 sessions per client) and ``user_memory`` (SET USER MEMORY and REMEMBER: per user within a bot,
 with an optional expiry), ``inbox`` and ``outbox`` (the channels' durable messages: what a
 webhook brought, stored before it is acknowledged; what a turn sends to a push channel, stored in
-the turn's transaction and delivered after it).
+the turn's transaction and delivered after it), ``mailboxes`` (the email channel's IMAP cursor
+per mailbox, and the lease of the one process that reads it).
 Schema changes are Alembic migrations (gb_sessions/migrations).
 """
 
@@ -35,7 +36,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Bot", "User", "UserIdentity", "SessionRow", "MessageRow", "SessionState", "BotMemory",
-           "TimerRow", "ScheduleRow", "RateLimitHit", "UserMemory", "InboxRow", "OutboxRow"]
+           "TimerRow", "ScheduleRow", "RateLimitHit", "UserMemory", "InboxRow", "OutboxRow", "MailboxRow"]
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 Time = DateTime(timezone=True)
@@ -278,3 +279,21 @@ class OutboxRow(Base):
                       Index("ix_outbox_platform", "channel", "platform_id"),
                       *_waiting_indexes("outbox", "pending", ("channel", "address")),
                       {"postgresql_with": {"fillfactor": QUEUE_FILLFACTOR}})
+
+
+class MailboxRow(Base):
+    """The email channel's place in one IMAP mailbox of a bot: the mailbox's ``UIDVALIDITY`` and
+    the highest UID already stored in the inbox (the next poll fetches the UIDs above it; a new
+    UIDVALIDITY starts again from 0, the inbox's Message-ID de-duplicating what was stored).
+    One process at a time reads a mailbox (`claimed_by` until `claimed_until`, a lease renewed
+    each poll: two ``gb serve`` never both fetch). `mailbox` names it without credentials
+    (``user@host:port/INBOX``)."""
+
+    __tablename__ = "mailboxes"
+    bot_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(Time)
+    polled_at: Mapped[dt.datetime | None] = mapped_column(Time)

@@ -30,9 +30,9 @@ _AFTER: set[asyncio.Future[None]] = set()  # calls made after a webhook's answer
 
 
 def channel_routes(ctx: Context) -> list[Any]:
-    """One route per channel kind: ``/<bot>/<its path>``."""
+    """One route per channel kind with a webhook: ``/<bot>/<its path>`` (email has none: it polls)."""
     return [(rf"/{BOT}{kind.path}", ChannelWebhook, {"ctx": ctx, "channel": name})
-            for name, kind in ctx.channels.kinds.items()]
+            for name, kind in ctx.channels.kinds.items() if kind.path]
 
 
 @tornado.web.stream_request_body

@@ -25,11 +25,11 @@ def first_error(text: str) -> BasicSyntaxError | None:
 
 
 def test_a_clean_source_compiles_with_its_warnings():
-    program, errors = check_source('TALK "a"\nSEND EMAIL "+55", "hi"\n', "c.bas")
+    program, errors = check_source('TALK "a"\nCREATE DRAFT "a@b.c", "s", "hi"\n', "c.bas")
     assert errors == []
     assert program is not None
     assert [w.headline for w in program.warnings] == [
-        "[c.bas:2:1] Warning at 'SEND EMAIL': keyword SEND EMAIL is not supported (line 2)"]
+        "[c.bas:2:1] Warning at 'CREATE DRAFT': keyword CREATE DRAFT is not supported (line 2)"]
 
 
 def test_three_independent_errors_on_three_lines():

@@ -21,7 +21,7 @@ def files(tmp_path: Path) -> Path:
     (tmp_path / "good.bas").write_text('TALK "Name?"\nname = HEAR\nTALK "Hi " + name\n')
     (tmp_path / "bad.bas").write_text('TALK "ok"\nIF x = 1 THEN\n  TALK "one"\n')
     (tmp_path / "expr.bas").write_text('x = 1 +\n')
-    (tmp_path / "warn.bas").write_text('TALK "a"\nSEND EMAIL "+55", "hi"\n')
+    (tmp_path / "warn.bas").write_text('TALK "a"\nCREATE DRAFT "a@b.c", "s", "hi"\n')
     (tmp_path / "menu.bas").write_text('HEAR c AS "Red", "Green" WITH "Colour?"\nTALK "got " + c\n'
                                        'HEAR n AS INTEGER\nTALK n * 2\n')
     return tmp_path
@@ -46,7 +46,7 @@ def test_check_error_has_position_and_caret_and_exit_1(files: Path) -> None:
 def test_check_warns_about_unsupported_keywords(files: Path) -> None:
     r = gb("check", str(files / "warn.bas"))
     assert r.returncode == 0
-    assert "[warn.bas:2:1] Warning at 'SEND EMAIL': keyword SEND EMAIL is not supported (line 2)" in r.stderr
+    assert "[warn.bas:2:1] Warning at 'CREATE DRAFT': keyword CREATE DRAFT is not supported (line 2)" in r.stderr
     assert gb("check", "-q", str(files / "warn.bas")).stderr == ""
 
 
@@ -122,7 +122,7 @@ def tree(tmp_path: Path) -> Path:
     (tmp_path / "b.gbai" / "b.gbdialog" / "deep").mkdir(parents=True)
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / "a.gbai" / "a.gbdialog" / "start.bas").write_text('TALK "a"\n')
-    (tmp_path / "b.gbai" / "b.gbdialog" / "start.bas").write_text('TALK "b"\nSEND EMAIL "+55", "hi"\n')
+    (tmp_path / "b.gbai" / "b.gbdialog" / "start.bas").write_text('TALK "b"\nCREATE DRAFT "a@b.c", "s", "hi"\n')
     (tmp_path / "b.gbai" / "b.gbdialog" / "deep" / "bad.bas").write_text('x = = 1\n')
     (tmp_path / "b.gbai" / "notes.txt").write_text('x = = 1\n')
     (tmp_path / ".ipynb_checkpoints" / "start-checkpoint.bas").write_text('x = = 1\n')

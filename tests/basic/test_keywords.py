@@ -111,7 +111,7 @@ def test_the_grammar_has_no_new_lalr_conflicts(caplog):
 
 
 @pytest.mark.parametrize(("src", "reason"), [
-    ('SEND EMAIL "ann@example.com", "Hi", "Welcome"\n', "channel not configured"),
+    ('CREATE DRAFT "ann@example.com", "Hi", "Welcome"\n', "channel not configured"),
     ('SEND TO SESSION "abc", "We are here"\n', "channel not configured"),
     ('CREATE DRAFT "ann@example.com", "Hi", "Welcome"\n', "channel not configured"),
     ('x = LLM "Say hi"\nTALK x\n', "no LLM configured"),

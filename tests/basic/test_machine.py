@@ -171,18 +171,18 @@ def test_budget_is_per_message():
 
 
 def test_unsupported_keyword_fails_only_when_it_runs():
-    src = 'TALK "before"\nIF FALSE THEN\n  CREATE SITE "a", "b"\nEND IF\nHEAR x\nSEND EMAIL "+5511", "hi"\n'
+    src = 'TALK "before"\nIF FALSE THEN\n  CREATE SITE "a", "b"\nEND IF\nHEAR x\nCREATE DRAFT "a@b.c", "s", "hi"\n'
     p = compile_source(src, "u.bas")
     assert [w.headline for w in p.warnings] == [
         "[u.bas:3:3] Warning at 'CREATE SITE': keyword CREATE SITE is not supported (line 3)",
-        "[u.bas:6:1] Warning at 'SEND EMAIL': keyword SEND EMAIL is not supported (line 6)",
+        "[u.bas:6:1] Warning at 'CREATE DRAFT': keyword CREATE DRAFT is not supported (line 6)",
     ]
     r = Machine(p).run()
     assert talk(r) == ["before"]
     with pytest.raises(UnsupportedKeyword) as exc:
         Machine(p).run(r.state, "ok")
-    assert exc.value.message == "keyword SEND EMAIL is not supported yet: channel not configured (line 6)"
-    assert exc.value.keyword == "SEND EMAIL"
+    assert exc.value.message == "keyword CREATE DRAFT is not supported yet: channel not configured (line 6)"
+    assert exc.value.keyword == "CREATE DRAFT"
 
 
 @pytest.mark.parametrize("expr", ['__import__("os")', 'OPEN("/etc/passwd")', 'EVAL("1")', 'EXEC("x")',

@@ -5,7 +5,7 @@ IF FALSE THEN
     reply = POST "https://example.com/api", #{ a: 1 }
 END IF
 TALK "before"
-SEND EMAIL "ann@example.com", "welcome", "hi"
+CREATE DRAFT "ann@example.com", "welcome", "hi"
 TALK "never"
 ' expect: before
-' expect error: [unsupported_keyword_fails_when_reached.bas:8:1] Error: keyword SEND EMAIL is not supported yet: channel not configured (line 8)
+' expect error: [unsupported_keyword_fails_when_reached.bas:8:1] Error: keyword CREATE DRAFT is not supported yet: channel not configured (line 8)
