@@ -80,7 +80,7 @@ class Context:
         from .channels.mailbox import MailPoller
 
         return MailPoller(self.runtime.bots, self.channels, self.dispatcher.queue, self.dispatcher.kick,
-                          self.dispatcher.owner)
+                          self.dispatcher.owner, lease_seconds=float(self.settings.channel_lease_seconds))
 
     def start_channels(self) -> None:
         """Route the channels' replies to the outbox, start delivering and reading the mailboxes (``gb serve``)."""

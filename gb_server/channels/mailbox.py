@@ -37,7 +37,8 @@ __all__ = ["MailPoller", "POLL_SECONDS", "LEASE_SECONDS"]
 
 log = logging.getLogger("gb.channels")
 POLL_SECONDS = 30.0  # email-poll-seconds' default
-LEASE_SECONDS = 120.0  # a mailbox's lease: another process reads it this long after its holder died
+LEASE_SECONDS = 120.0  # a mailbox's lease by default (gb serve gives GB_CHANNEL_LEASE_SECONDS): another
+# process reads the mailbox this long after its holder died
 TICK_SECONDS = 0.1  # how often the poller looks for a mailbox whose poll is due
 BATCH = 50  # mails fetched a poll (the rest the next poll: a poll stays well within the lease)
 RATE_PER_HOUR = 20.0  # email-rate-per-hour's default
