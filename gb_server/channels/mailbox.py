@@ -1,15 +1,18 @@
 """The email channel's way in: every bot's IMAP mailbox read by one ``gb serve`` process, each
 new mail stored in the inbox (then the normal inbound path: dispatch.py turns it into a turn).
 
-A short poll, not IMAP IDLE: every ``email-poll-seconds`` (default 30) the process that holds
-the mailbox's lease (gb_sessions.mailboxes: claimed with a conditional UPDATE, renewed each
-poll, lapsing LEASE_SECONDS after a process dies) logs in, SELECTs the folder and fetches the
-UIDs above its cursor. For each mail, in UID order: the inbox row is committed (unique on the
-Message-ID), the mail is flagged ``\\Seen``, then the cursor moves past its UID. A process dying
-between two of those steps fetches the mail again next time and the inbox stores nothing new:
-no mail is handled twice, none is skipped. A new ``UIDVALIDITY`` (the server renumbered the
-folder) re-reads it from the start, safely for the same reason. Polling keeps one code path
-for every server and costs one short connection a poll; IDLE would save the wait, not work.
+Every ``email-poll-seconds`` (default 30) the process that holds the mailbox's lease
+(gb_sessions.mailboxes: claimed with a conditional UPDATE, renewed each poll, lapsing
+LEASE_SECONDS after a process dies) logs in, SELECTs the folder and fetches the UIDs above its
+cursor; where the server has IMAP IDLE (RFC 2177), the poll then waits in IDLE (a third of the
+lease at most, so the lease is renewed in time) and a new mail's EXISTS starts the next poll at
+once: a mail is read when it arrives, not a poll interval later.
+
+For each mail, in UID order: the inbox row is committed (unique on the Message-ID), the mail is
+flagged ``\\Seen``, then the cursor moves past its UID. A process dying between two of those
+steps fetches the mail again next time and the inbox stores nothing new: no mail is handled
+twice, none is skipped. A new ``UIDVALIDITY`` (the server renumbered the
+folder) re-reads it from the start, safely for the same reason.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 import aioimaplib
+from aioimaplib import STOP_WAIT_SERVER_PUSH
 
 from gb_runtime import ChannelQueue, MailboxStore, UnknownBot, utcnow
 
@@ -72,6 +76,7 @@ class MailPoller:
         self._held: dict[str, MailServer] = {}  # bot -> the mailbox whose lease it holds
         self._task: asyncio.Task[None] | None = None
         self._failing: set[str] = set()
+        self._idling: set[str] = set()  # the bots whose poll waits in IDLE (stop cuts them off at once)
 
     def start(self) -> None:
         if self._task is None:
@@ -84,6 +89,9 @@ class MailPoller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for bot in list(self._idling):  # waiting for news only: nothing is lost by cutting it off
+            if bot in self._polls:
+                self._polls[bot].cancel()
         if self._polls:
             _, late = await asyncio.wait(list(self._polls.values()), timeout=STOP_SECONDS)
             for task in late:  # a server that does not answer: the mail is fetched again by the next holder
@@ -138,15 +146,17 @@ class MailPoller:
 
     async def _poll_quietly(self, bot: str, adapter: Email) -> None:
         try:
-            await self.poll(adapter)
+            await self.poll(adapter, idle=True)
             if bot in self._failing:
                 self._failing.discard(bot)
                 log.info("email of bot %s: the mailbox answers again", bot)
         except Exception as exc:  # logged once until it answers again: the next poll tries again
             self._failed(bot, exc)
 
-    async def poll(self, adapter: Email) -> int:
-        """One poll of the bot's mailbox (when this process holds its lease): the mails stored."""
+    async def poll(self, adapter: Email, *, idle: bool = False) -> int:
+        """One poll of the bot's mailbox (when this process holds its lease): the mails stored.
+        With `idle`, on a server that has IDLE, it then waits there for news (see the module
+        docstring): the next poll comes at once when a mail arrived."""
         server = adapter.imap()
         if server is None:
             return 0
@@ -178,6 +188,18 @@ class MailPoller:
                     log.warning("email of bot %s: the lease of %s passed to another process mid-poll", adapter.bot,
                                 server.name)
                     break
+            else:
+                if idle and client.has_capability("IDLE"):
+                    if stored:
+                        self.kick()
+                        stored = 0
+                    wait = min(adapter.config.number("email-poll-seconds", POLL_SECONDS), self.lease_seconds / 3)
+                    self._idling.add(adapter.bot)
+                    try:
+                        if await _idle(client, wait):
+                            self._due[adapter.bot] = 0.0  # a mail came: the next poll now
+                    finally:
+                        self._idling.discard(adapter.bot)
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.logout(), 5)
@@ -236,6 +258,29 @@ async def _connect(server: MailServer) -> aioimaplib.IMAP4:
         raise ApiError(503, "channel_misconfigured", f"the IMAP server {server.host}:{server.port} refused the "
                                                      f"login of {server.user}: {_lines(response)}")
     return client
+
+
+async def _idle(client: aioimaplib.IMAP4, seconds: float) -> bool:
+    """Wait in IDLE up to `seconds` for the server to say the folder has a new mail (EXISTS): True
+    when it did, False when the time is up."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    idle = await client.idle_start(timeout=seconds + IMAP_TIMEOUT)
+    try:
+        while (left := end - loop.time()) > 0:
+            try:
+                news = await client.wait_server_push(timeout=left)
+            except TimeoutError:
+                return False
+            if news == STOP_WAIT_SERVER_PUSH:
+                return False
+            if any(b"EXISTS" in bytes(line) for line in news if isinstance(line, bytes | bytearray)):
+                return True
+        return False
+    finally:
+        client.idle_done()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(idle, 5)
 
 
 async def _new_uids(client: aioimaplib.IMAP4, last: int) -> list[int]:

@@ -340,3 +340,21 @@ def test_a_mail_server_url_is_checked_and_read() -> None:
     assert (smtp.port, smtp.tls, smtp.folder) == (587, False, "INBOX")
     with pytest.raises(ApiError, match="email-smtp-url must be smtp://"):
         server_of("b", "email-smtp-url", "imap://u:p@host")
+
+
+async def test_with_imap_idle_a_mail_is_read_when_it_arrives_not_a_poll_later(
+        channel_stores: Stores, servers: Any, tmp_path: Path) -> None:
+    imap, smtp = servers
+    slow = config(imap, smtp).replace("email-poll-seconds,0.1\n", "email-poll-seconds,60\n")  # a poll a minute
+    make_bot(tmp_path / "bots", "default", DIALOGS, config=slow)
+    ana = person()
+    async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
+        await eventually(lambda: "default" in poller(server)._idling, 15, "the first poll waiting in IDLE")
+        loop = asyncio.get_running_loop()
+        sent = loop.time()
+        await imap.deliver(mail(ana, "Hi", "oi"))
+        (hello,) = await smtp.wait_for(ana, 1, timeout=10)  # the server's EXISTS started the next poll
+        assert loop.time() - sent < 10
+        assert parts(hello)["text/plain"].strip() == "Hello! What is your name?"
+        stopping = loop.time()
+    assert loop.time() - stopping < 5  # a poll waiting in IDLE is cut off at once when the server stops
