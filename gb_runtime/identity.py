@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +37,7 @@ from gb_sessions.users import UserExists
 
 from .messaging import Messaging
 
-__all__ = ["Verification", "verified", "CODE_MINUTES", "CODE_TRIES"]
+__all__ = ["Verification", "verified", "proven", "link", "CODE_MINUTES", "CODE_TRIES"]
 
 CODE_MINUTES = 10
 CODE_TRIES = 5
@@ -46,6 +47,22 @@ PENDING, VERIFIED = "verifying", "verified"  # the session context's slots
 def verified(session: Session, channel: str, address: str) -> bool:
     """Whether this conversation proved `address` on `channel` with a code (VERIFY CODE)."""
     return f"{channel}:{address}" in session.context.get(VERIFIED, [])
+
+
+def proven(session: Session) -> list[tuple[str, str]]:
+    """The (channel, address) pairs this conversation proved with a code."""
+    return [(channel, address) for channel, _, address in
+            (str(item).partition(":") for item in session.context.get(VERIFIED, []))]
+
+
+async def link(users: UserStore, user_id: uuid.UUID, channel: str, address: str) -> bool:
+    """Link a proven address to the user (user_identities); False when it is another user's
+    already (it stays theirs)."""
+    try:
+        await users.link(user_id, channel, address)
+    except UserExists:
+        return False
+    return True
 
 
 class Verification:
@@ -92,10 +109,7 @@ class Verification:
         proven: list[str] = self.session.context.setdefault(VERIFIED, [])
         if f"{channel}:{address}" not in proven:
             proven.append(f"{channel}:{address}")
-        if self.session.user_id is not None and self.users is not None:
-            try:
-                await self.users.link(self.session.user_id, channel, address)
-            except UserExists:  # another user's already: verified for this conversation, not theirs
-                pass
+        if self.session.user_id is not None and self.users is not None:  # another user's stays theirs
+            await link(self.users, self.session.user_id, channel, address)
         self.session.add("system", f"VERIFY CODE: {channel} {address} verified")
         return True

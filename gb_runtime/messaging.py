@@ -55,12 +55,9 @@ class Messaging:
         Raises:
             BasicRuntimeError: "channel not configured", saying which and for which bot.
         """
-        if allow_web and channel.strip().lower() == "web":
-            return "web"
-        return self._channel(keyword, channel)
-
-    def _channel(self, keyword: str, channel: str) -> str:
         name = channel.strip().lower()
+        if allow_web and name == "web":
+            return name
         prefix = config_prefix(name)
         if name not in self.channels or not any(k.startswith(prefix) and v.strip()
                                                 for k, v in self.bot.settings.extra.items()):
@@ -68,7 +65,8 @@ class Messaging:
                                     f"for bot {self.bot.name}: its keys are not in config.csv)")
         return name
 
-    def _queue(self, channel: str, to: str, payload: dict[str, Any], note: str) -> None:
+    def queue(self, channel: str, to: str, payload: dict[str, Any], note: str) -> None:
+        """An outbox row of this turn for `to` on `channel` (already checked), noted in the history."""
         if not to.strip():
             raise BasicRuntimeError(f"{note}: the address is empty")
         self.session.outbox.append(Outgoing(channel, to.strip(), payload, self.session.bot_id))
@@ -81,12 +79,12 @@ class Messaging:
         name, channel, to = (values.to_str(a) for a in args[:3])
         if not name.strip():
             raise BasicRuntimeError("SEND TEMPLATE: the template's name is empty")
-        channel = self._channel("SEND TEMPLATE", channel)
+        channel = self.configured("SEND TEMPLATE", channel)
         params = args[3] if len(args) > 3 else []
         params = params if isinstance(params, list) else [params]
         language = self.bot.settings.extra.get(f"{channel}-template-language") \
             or template_language(str(self.session.context.get("language") or self.bot.settings.language))
-        self._queue(channel, to, {"template": {"name": name.strip(), "language": language,
+        self.queue(channel, to, {"template": {"name": name.strip(), "language": language,
                                                "parameters": [values.to_str(p) for p in params]}},
                     f"SEND TEMPLATE {name.strip()}")
 
@@ -95,7 +93,7 @@ class Messaging:
         if len(args) < 2:
             raise BasicRuntimeError(f"SEND SMS expects to, text, got {len(args)} argument(s)")
         to, text = values.to_str(args[0]), values.to_str(args[1])
-        self._queue(self._channel("SEND SMS", "sms"), to, {"content": text}, "SEND SMS")
+        self.queue(self.configured("SEND SMS", "sms"), to, {"content": text}, "SEND SMS")
 
     def send_mail(self, args: list[Any], files: list[dict[str, Any]]) -> None:
         """``SEND MAIL to, subject, body[, attachments]`` (`files`: the attachments, resolved by
@@ -111,12 +109,8 @@ class Messaging:
         if files:
             payload["files"] = files
         for address in mail_addresses(to):
-            self._queue("email", address, payload, f"SEND MAIL {subject.strip()!r}")
+            self.queue("email", address, payload, f"SEND MAIL {subject.strip()!r}")
 
-
-    def queue(self, channel: str, to: str, payload: dict[str, Any], note: str) -> None:
-        """An outbox row of this turn for `to` on `channel` (already checked), noted in the history."""
-        self._queue(channel, to, payload, note)
 
 
 def mail_addresses(to: str) -> list[str]:

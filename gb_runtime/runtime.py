@@ -67,7 +67,6 @@ from gb_sessions import (
 from gb_sessions.base import sessions_full
 from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
-from gb_sessions.users import UserExists
 
 from .bots import BotPackage, BotRegistry, BotSettings
 from .calls import call_target, call_variables, is_call
@@ -85,7 +84,7 @@ from .errors import (
 )
 from .files import FileStore
 from .http_keywords import HttpAccess
-from .identity import verified
+from .identity import link, proven, verified
 from .keywords import Fulfiller, is_wait, wait_seconds
 from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
@@ -955,8 +954,9 @@ class DialogRuntime:
         SessionTransferred), until a TRANSFER_SESSION brings it back.
 
         The address: the one given, or the user's on that channel (user_identities). A session
-        with a user moves only to an address linked to that user: a number or an email typed in a
-        chat is no proof that whoever answers there is that user. An anonymous session holds
+        with a user moves only to an address linked to that user or proved in this conversation
+        (VERIFY CODE): a number or an email typed in a chat is no proof that whoever answers
+        there is that user. An anonymous session holds
         nothing it did not type itself, and may move to an address it gives.
 
         Raises:
@@ -999,7 +999,7 @@ class DialogRuntime:
             raise InvalidToken("logins are not configured")
         user = await self.users.authenticate(username, password)
         async with self._held(session_id, with_history=True) as (session, bot):
-            await self._link_proven(session, user.id)
+            await self._link_proven(self.users, session, user.id)
             result = Result(session.id, bot.name)
             merged: list[Session] = []
 
@@ -1034,18 +1034,16 @@ class DialogRuntime:
         self._publish(result, None)  # ON LOGIN's replies reach the session's live listeners
         return result
 
-    async def _link_proven(self, session: Session, user_id: uuid.UUID) -> None:
+    async def _link_proven(self, users: UserStore, session: Session, user_id: uuid.UUID) -> None:
         """A login proves the addresses of the conversation it happens in: its channel's own
         (a WhatsApp number, a Telegram chat: the login came from there) and those it verified
         with a code (VERIFY CODE). Each is linked to the user (user_identities); one that is
         another user's stays theirs."""
-        proven = [item.partition(":")[::2] for item in session.context.get("verified", [])]
+        addresses = proven(session)
         if session.address is not None and session.channel != "web":
-            proven.append((session.channel, session.address))
-        for channel, address in proven:
-            try:
-                await self.users.link(user_id, channel, address)  # type: ignore[union-attr]
-            except UserExists:
+            addresses.append((session.channel, session.address))
+        for channel, address in addresses:
+            if not await link(users, user_id, channel, address):
                 log.info("login of user %s: %s address %s is another user's; not linked", user_id, channel, address)
 
     def _login_program(self, bot: BotPackage) -> Program | None:

@@ -53,8 +53,6 @@ __all__ = ["ChannelQueue", "InboxItem", "OutboxItem", "write_turn"]
 
 IN, OUT = (cast(Table, t.__table__) for t in (InboxRow, OutboxRow))
 CLAIM_BATCH = 20
-# PostgreSQL: a webhook's message stored by one prebuilt statement (psycopg's parameter style,
-# sent with exec_driver_sql in autocommit: no compilation, no BEGIN/COMMIT round trips).
 RECEIVE_BATCH = 100  # webhooks' rows in one INSERT at most
 
 

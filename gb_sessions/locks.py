@@ -69,12 +69,7 @@ class LocalLocks:
     async def acquire(self, key: str, deadline: float) -> asyncio.Lock | None:
         """The session's lock, acquired (the caller releases it); None when it was not free by `deadline`."""
         lock = self.get(key)
-        try:
-            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                await lock.acquire()
-        except TimeoutError:
-            return None
-        return lock
+        return lock if await _acquired(lock, deadline) else None
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str, deadline: float) -> AsyncIterator[None]:
@@ -90,6 +85,16 @@ class LocalLocks:
             yield
         finally:
             lock.release()
+
+
+async def _acquired(lock: asyncio.Lock | asyncio.Semaphore, deadline: float) -> bool:
+    """Acquire `lock`, waiting until `deadline` (time.monotonic()) at most: whether it was."""
+    try:
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            await lock.acquire()
+    except TimeoutError:
+        return False
+    return True
 
 
 def advisory_key(key: str) -> int:
@@ -141,11 +146,8 @@ class PostgresLock:
         if self._places is None:
             yield
             return
-        try:
-            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                await self._places.acquire()
-        except TimeoutError:
-            raise busy(1) from None
+        if not await _acquired(self._places, deadline):
+            raise busy(1)
         try:
             yield
         finally:

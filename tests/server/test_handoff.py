@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gb_runtime import Inbound
+from gb_runtime import Inbound, Result
 from gb_sessions.config import Stores
 from tests.helpers.bots import make_bot
 from tests.helpers.platforms import Call, Platform, platform
@@ -108,11 +108,20 @@ async def test_a_conversation_goes_from_the_web_to_whatsapp_to_telegram(both: An
     assert ("assistant", "Done: pizza and fries", "telegram") in history
 
 
+async def answered(server: InProcess, session_id: uuid.UUID, dialog: str, *answers: str,
+                   token: str | None = None) -> Result:
+    """Start `dialog` in the session and answer its HEARs (by the session's web token when
+    given, else by its id): the last turn's result."""
+    result = await server.runtime.start_dialog(session_id, dialog)
+    for answer in answers:
+        result = await server.runtime.handle(Inbound("default", answer, token=token,
+                                                     session_id=None if token else session_id))
+    return result
+
+
 async def dialog_error(server: InProcess, dialog: str, *answers: str) -> str:
     started = await server.runtime.start("default", run_start=False)
-    result = await server.runtime.start_dialog(started.session_id, dialog)
-    for answer in answers:
-        result = await server.runtime.handle(Inbound("default", answer, token=started.token))
+    result = await answered(server, started.session_id, dialog, *answers, token=started.token)
     assert result.error is not None
     return str(result.error)
 
@@ -134,8 +143,8 @@ async def test_a_logged_in_users_conversation_moves_only_to_a_linked_address(bot
 
     started = await server.runtime.start("default", run_start=False)
     await server.runtime.login(started.session_id, name, "secret-pass-1")
-    error = await dialog_error_logged_in(server, started.session_id, "typed", str(typed))
-    assert f"{typed} is not a verified telegram address" in error
+    refused = await answered(server, started.session_id, "typed", str(typed))
+    assert f"{typed} is not a verified telegram address" in str(refused.error)
 
     moved = await server.runtime.start_dialog(started.session_id, "linked")
     assert moved.error is None
@@ -143,19 +152,11 @@ async def test_a_logged_in_users_conversation_moves_only_to_a_linked_address(bot
     assert [c for c in api.posts("/sendMessage") if c.json()["chat_id"] == typed] == []
 
 
-async def dialog_error_logged_in(server: InProcess, session_id: uuid.UUID, dialog: str, answer: str) -> str:
-    await server.runtime.start_dialog(session_id, dialog)
-    result = await server.runtime.handle(Inbound("default", answer, session_id=session_id))
-    assert result.error is not None
-    return str(result.error)
-
-
 async def test_an_anonymous_web_chat_moves_to_the_chat_it_gives(both: Any) -> None:
     server, api, _ = both
     chat = tg.chat()
     started = await server.runtime.start("default", run_start=False)
-    await server.runtime.start_dialog(started.session_id, "typed")
-    result = await server.runtime.handle(Inbound("default", str(chat), token=started.token))
+    result = await answered(server, started.session_id, "typed", str(chat), token=started.token)
     assert result.error is None
     assert await telegram_texts(api, chat, 1) == ["moved"]
 
@@ -164,8 +165,7 @@ async def test_talk_to_a_channel_address_from_a_web_chat(both: Any) -> None:
     server, api, _ = both
     chat = tg.chat()
     started = await server.runtime.start("default", run_start=False)
-    await server.runtime.start_dialog(started.session_id, "notify")
-    result = await server.runtime.handle(Inbound("default", str(chat), token=started.token))
+    result = await answered(server, started.session_id, "notify", str(chat), token=started.token)
     assert [r.content for r in result.replies if not r.to] == ["told them"]
     assert await telegram_texts(api, chat, 1) == ["Your order left the kitchen"]
 
