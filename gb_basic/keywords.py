@@ -200,7 +200,8 @@ _TABLE: tuple[KeywordSpec, ...] = (
     _k("SEND TO SESSION", False, "SEND TO SESSION session, text", "Sends a message into another session.",
        'SEND TO SESSION id, "We are here"'),
     # --- LLM and content (with the LLM work) ----------------------------------------------------------
-    _k("LLM", False, "x = LLM prompt", "Asks the LLM; the answer as text.",
+    _k("LLM", True, "x = LLM prompt", "Asks the bot's LLM (llm-url in config.csv) under the session's "
+       "system prompt and contexts; the answer as text.",
        'summary = LLM "Summarize: " + text'),
     _k("DOWNLOAD", False, "x = DOWNLOAD url", "Downloads a file into the bot's storage.",
        "file = DOWNLOAD image_url"),
@@ -226,7 +227,6 @@ RUNNING: frozenset[str] = frozenset(k.name for k in _TABLE if k.runs)
 PENDING: dict[str, str] = {
     **dict.fromkeys(("SEND TO SESSION", "CREATE DRAFT"),
                     "channel not configured"),
-    "LLM": "no LLM configured",
 }
 
 

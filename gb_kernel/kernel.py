@@ -431,12 +431,18 @@ class GbKernel(Kernel):
         if w is None:
             return
         w.busy = True
+
+        async def grow(piece: str) -> None:  # an LLM's answer as it is generated
+            w.streaming += piece
+
         try:
-            result = await self.nb.send(text)
+            result = await self.nb.send(text, on_delta=grow)
+            w.streaming = ""
             if result.error is not None:
                 w.add_message("system", getattr(result.error, "headline", str(result.error)))
             await self.refresh_widget()
         finally:
+            w.streaming = ""
             w.busy = False
 
     def on_turn(self, event: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -185,11 +185,12 @@ class NotebookSession:
         self.variables = decode(result.variables or {}, -1)
         return result
 
-    async def send(self, text: str) -> Result:
-        """A user message (the answer to a HEAR, or a message to the bot)."""
+    async def send(self, text: str, *, on_delta: Callable[[str], Awaitable[None]] | None = None) -> Result:
+        """A user message (the answer to a HEAR, or a message to the bot); `on_delta` gets an
+        LLM's answer piece by piece as it is generated."""
         sid = await self.ensure()
         assert self.bot
-        return await self._rt().handle(Inbound(self.bot, text, channel=CHANNEL, session_id=sid))
+        return await self._rt().handle(Inbound(self.bot, text, channel=CHANNEL, session_id=sid, on_delta=on_delta))
 
     async def run_dialog(self, name: str) -> Result:
         sid = await self.ensure()

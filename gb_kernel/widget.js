@@ -84,6 +84,13 @@ export default {
         bubble.textContent = String(message.content ?? "");
         transcript.append(bubble);
       }
+      const growing = String(model.get("streaming") || "");
+      if (growing) {  // an LLM's answer as it is generated; the finished one replaces it
+        const bubble = h("div", "gb-message gb-message-assistant gb-streaming", "gb-streaming");
+        bubble.dataset.role = "assistant";
+        bubble.textContent = growing;
+        transcript.append(bubble);
+      }
       transcript.scrollTop = transcript.scrollHeight;
       choices.replaceChildren();
       for (const choice of pendingChoices(messages)) {
@@ -171,6 +178,7 @@ export default {
       ["change:bot", renderHeader],
       ["change:session_id", renderHeader],
       ["change:messages", renderMessages],
+      ["change:streaming", renderMessages],
       ["change:suggestions", renderSuggestions],
       ["change:waiting", renderWaiting],
       ["change:variables", renderVariables],

@@ -52,6 +52,7 @@ class ChatWidget(anywidget.AnyWidget):
     bot = traitlets.Unicode("").tag(sync=True)
     session_id = traitlets.Unicode("").tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
+    streaming = traitlets.Unicode("").tag(sync=True)  # an LLM's answer while it is generated ("" otherwise)
 
     # Created on the first on_send, so the framework's __init__ stays untouched.
     _send_callbacks: list[SendCallback] | None = None

@@ -194,6 +194,17 @@ CONFIG_DOCS: dict[str, str] = {
                             "(seconds, doubling up to 300).",
     "outbox-max-attempts": "Delivery attempts of an outbound message before it is dead-lettered "
                            "(`gb outbox retry` replays it).",
+    "llm-url": "The LLM: an OpenAI-compatible base URL up to its version (`https://api.openai.com/v1`, "
+               "llama.cpp's or vLLM's `http://host:port/v1`, Ollama's `http://host:11434/v1`); unset: no LLM.",
+    "llm-model": "The model the LLM is asked for.",
+    "llm-key": "The LLM's API key, sent as a bearer token (`env:NAME` reads the environment variable NAME).",
+    "llm-temperature": "The sampling temperature asked for (unset: the server's default).",
+    "llm-max-tokens": "The most tokens an answer may take (unset: the server's default).",
+    "llm-timeout": "Seconds an LLM call may take, whole (streamed or not); then it fails and nothing of it is kept.",
+    "llm-system-prompt": "The system prompt of a session that sets none (BEGIN SYSTEM PROMPT, a template).",
+    "llm-max-tokens-per-day": "Tokens (prompt and completion) the bot's LLM may use a UTC day, all sessions "
+                              "together; 0: no limit.",
+    "llm-max-session-tokens-per-day": "Tokens each session of the bot may use a UTC day; 0: no limit.",
 }
 # the defaults the reference shows for the keys that are not BotSettings fields
 CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did not understand.",
@@ -208,13 +219,17 @@ CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did n
                                    "outbox-retry-seconds": "2", "outbox-max-attempts": "10",
                                    "email-poll-seconds": "30", "email-rate-per-hour": "20",
                                    "email-subject": "A message from <bot>",
+                                   "llm-model": "default", "llm-timeout": "60",
+                                   "llm-system-prompt": "You are <bot>, a helpful assistant in a chat ...",
+                                   "llm-max-tokens-per-day": "0", "llm-max-session-tokens-per-day": "0",
                                    **dict.fromkeys(("whatsapp-app-secret", "whatsapp-token",
                                                     "whatsapp-phone-number-id", "whatsapp-verify-token",
                                                     "whatsapp-template-language", "telegram-token",
                                                     "telegram-secret", "twilio-account-sid", "twilio-auth-token",
                                                     "twilio-number", "twilio-voice-language", "teams-app-id",
                                                     "teams-app-password", "teams-tenant-id", "email-smtp-url",
-                                                    "email-from", "email-imap-url"), "")}
+                                                    "email-from", "email-imap-url", "llm-url", "llm-key",
+                                                    "llm-temperature", "llm-max-tokens"), "")}
 
 
 @dataclass(frozen=True)
@@ -409,6 +424,17 @@ def _passages(text: str) -> list[_Passage]:
     return out
 
 
+@dataclass(frozen=True)
+class KbPassage:
+    """A passage a knowledge base search found: its KB, its file (inside the KB), heading, text, score."""
+
+    kb: str
+    source: str
+    heading: str
+    text: str
+    score: float
+
+
 # ---------------------------------------------------------------------------------------------
 # packages
 
@@ -569,7 +595,20 @@ class BotPackage:
                 best, best_score = text, score
         return best
 
-    def _kb_passages(self, names: Iterable[str]) -> Iterable[_Passage]:
+    def top_passages(self, names: Iterable[str], question: str, k: int = 3) -> list[KbPassage]:
+        """The `k` paragraphs of the named KBs that share the most word stems with `question`,
+        best first (ties: KB order, file order, earliest), each with its KB and file."""
+        wanted = _stems(question)
+        if not wanted:
+            return []
+        scored = []
+        for order, (kb, source, (stems, text)) in enumerate(self._kb_sourced(names)):
+            score = len(wanted & stems)
+            if score:
+                scored.append((-score, order, KbPassage(kb, source, "", text, float(score))))
+        return [p for _, _, p in sorted(scored, key=lambda x: (x[0], x[1]))[:k]]
+
+    def _kb_sourced(self, names: Iterable[str]) -> Iterable[tuple[str, str, _Passage]]:
         folders = self._kb_folders()
         for name in names:
             folder = folders.get(name.lower())
@@ -577,7 +616,12 @@ class BotPackage:
                 continue
             for path in sorted(folder.rglob("*")):
                 if path.suffix.lower() in (".md", ".txt") and path.is_file():
-                    yield from self._file_passages(path)
+                    for passage in self._file_passages(path):
+                        yield folder.name, path.relative_to(folder).as_posix(), passage
+
+    def _kb_passages(self, names: Iterable[str]) -> Iterable[_Passage]:
+        for _, _, passage in self._kb_sourced(names):
+            yield passage
 
     def _file_passages(self, path: Path) -> list[_Passage]:
         sig = _signature(path)

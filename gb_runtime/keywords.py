@@ -40,6 +40,7 @@ from gb_sessions import MemoryWrite, Message, Session, SessionStore, UserStore, 
 from gb_sessions.tables import TableStore
 
 from . import suggestions as sugg
+from .assistant import Assistant
 from .bots import BotPackage
 from .errors import BotConfigError, BotStorageError
 from .files import FileStore
@@ -107,6 +108,7 @@ class Fulfiller:
         files: the bots' file storage (SEND FILE); None: SEND FILE fails, "not available".
         transfer: TRANSFER_SESSION's way to move the conversation (the runtime's handoff).
         users: accounts (VERIFY CODE links a verified address to the logged-in user).
+        assistant: the bots' LLM (``x = LLM prompt``); None: LLM fails, "no LLM configured".
 
     Attributes:
         state: the suspended state of the request being answered, when the host sets it (the
@@ -124,8 +126,9 @@ class Fulfiller:
                  schedule: ScheduleKeyword | None = None, clock: Callable[[], dt.datetime] = utcnow,
                  channels: Mapping[str, str] | None = None, files: FileStore | None = None,
                  transfer: Callable[[Session, str, str | None], Awaitable[None]] | None = None,
-                 users: UserStore | None = None) -> None:
+                 users: UserStore | None = None, assistant: Assistant | None = None) -> None:
         self.session = session
+        self.assistant = assistant
         self.transfer = transfer
         self.messaging = Messaging(session, bot, channels or {})
         self.verification = Verification(session, self.messaging, users, bot.name, clock)
@@ -328,6 +331,20 @@ class Fulfiller:
 
     async def system_prompt(self, args: list[Any]) -> None:
         self.session.context["system_prompt"] = values.to_str(args[0]) if args else None
+
+    async def llm(self, args: list[Any]) -> str:
+        """``x = LLM prompt``: the bot's LLM answers the prompt under the session's system prompt
+        and contexts; the tokens it took are noted with the turn (a system message's token_count).
+
+        Raises:
+            BasicRuntimeError: no LLM configured, the day's budget used up, or the call failed.
+        """
+        self._need("LLM", args, 1)
+        if self.assistant is None:
+            raise BasicRuntimeError("LLM: no LLM configured (gb run has none)")
+        text, tokens = await self.assistant.ask(self.session, self.bot, values.to_str(args[0]))
+        self.session.add("system", f"LLM: {tokens} tokens", token_count=tokens)
+        return text
 
     async def set_language(self, args: list[Any]) -> None:
         self._need("SET LANGUAGE", args, 1)
@@ -696,7 +713,7 @@ _KEYWORDS: dict[str, Callable[[Fulfiller, list[Any]], Awaitable[Any]]] = {
     "SEND CODE": Fulfiller.send_code, "VERIFY CODE": Fulfiller.verify_code,
     "SEND MAIL": Fulfiller.send_mail, "SEND EMAIL": Fulfiller.send_mail, "SEND TEMPLATE": Fulfiller.send_template,
     "SEND SMS": Fulfiller.send_sms,
-    "SEND FILE": Fulfiller.send_file,
+    "SEND FILE": Fulfiller.send_file, "LLM": Fulfiller.llm,
     "SET USER MEMORY": Fulfiller.set_user_memory, "GET USER MEMORY": Fulfiller.get_user_memory,
     "REMEMBER": Fulfiller.remember, "RECALL": Fulfiller.get_user_memory,
     "FIND": Fulfiller.find, "FIND ALL": Fulfiller.find_all, "INSERT": Fulfiller.insert,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,9 @@ class Inbound:
     sender (a socket, a kernel): the session event of this turn carries it, so the sender can
     skip its own echo. `inbox_id` is the channel's stored inbound message this is (its turn marks
     it done, so it is handled once; its replies go to the channel's outbox), `platform_id` the
-    platform's own id of it."""
+    platform's own id of it. `on_delta`, from a front that shows an answer as it is generated
+    (the web chat's socket, the notebook widget), gets the pieces of an LLM's answer as they come;
+    the finished answer is a reply like any other."""
 
     bot: str | None
     text: str
@@ -37,6 +40,7 @@ class Inbound:
     origin: str | None = None
     inbox_id: int | None = None
     platform_id: str | None = None  # the platform's id of the inbound message (`inbox_id`'s)
+    on_delta: Callable[[str], Awaitable[None]] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,8 @@ class Result:
     received: Message | None = None
     suggestions: list[Suggestion] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)  # TRANSFER_SESSION, in the order they ran
+    # the front's callback for an LLM answer's pieces as they come (Inbound.on_delta), during the turn only
+    on_delta: Callable[[str], Awaitable[None]] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The API's reply shape: ``{session_id, bot, messages, waiting, suggestions}`` (and the

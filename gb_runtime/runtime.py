@@ -29,7 +29,7 @@ import math
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -67,8 +67,10 @@ from gb_sessions import (
 from gb_sessions.base import sessions_full
 from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
+from gb_sessions.usage import TokenLedger
 
-from .bots import BotPackage, BotRegistry, BotSettings
+from .assistant import Answer, Assistant, BudgetUsedUp, ToolStep
+from .bots import BotConfigError, BotPackage, BotRegistry, BotSettings, KbPassage
 from .calls import call_target, call_variables, is_call
 from .errors import (
     DialogWaiting,
@@ -86,6 +88,7 @@ from .files import FileStore
 from .http_keywords import HttpAccess
 from .identity import link, proven, verified
 from .keywords import Fulfiller, is_wait, wait_seconds
+from .llm import LlmClient, LlmConfig, LlmError
 from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
 from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
@@ -142,7 +145,8 @@ class DialogRuntime:
                  events: Events | None = None, clock: Callable[[], dt.datetime] = utcnow,
                  apologize: bool = True, tables: TableStore | None = None,
                  http: httpx.AsyncClient | None = None, schedules: ScheduleStore | None = None,
-                 channels: ChannelQueue | None = None) -> None:
+                 channels: ChannelQueue | None = None, llm: LlmClient | None = None,
+                 ledger: TokenLedger | None = None) -> None:
         self.store = store
         self.channels = channels
         self.channel_modes: dict[str, str] = {}
@@ -155,6 +159,8 @@ class DialogRuntime:
         self.events = events
         self.clock = clock
         self.apologize = apologize
+        # the LLM of the bots that configure one (assistant.py); its client is the runtime's own
+        self.assistant = Assistant(llm or LlmClient(), ledger or TokenLedger(None), self._search, clock)
         self.instance = uuid.uuid4().hex  # names this runtime in its events: a listener tells its own turns
         self._sending: set[asyncio.Future[None]] = set()
         # called with the due time after a committed turn that set a timer (the TimerService wakes for it)
@@ -406,7 +412,7 @@ class DialogRuntime:
                                              "(TRANSFER_SESSION moved it there)")
                 self._configure(session, s)
                 self._check(session, bot.name)
-                result = Result(sid, bot.name)
+                result = Result(sid, bot.name, on_delta=_quiet(inbound.on_delta))
                 await self._turn(session, bot, s, inbound, result)
                 result.suggestions = offered(session.context)
                 route(session, result, self.channel_modes, inbox_id=inbound.inbox_id,
@@ -535,7 +541,7 @@ class DialogRuntime:
         if name and name in bot.dialog_names():
             await self._run(session, bot, bot.dialog(name), name, None, result, queued=queued)
         else:
-            self._fallback(session, bot, text, result)
+            await self._fallback(session, bot, text, result)
 
     async def _run_tool(self, session: Session, bot: BotPackage, tool: Suggestion, text: str, result: Result) -> None:
         """A tool suggestion clicked while no dialog waits: its dialog starts, the suggestion's
@@ -594,7 +600,17 @@ class DialogRuntime:
             session.add("system", f"error: the dialog {name} could not be resumed: {why}")
             self._say(session, result, f"The dialog {name} could not be resumed ({exc.reason}); starting over.")
 
-    def _fallback(self, session: Session, bot: BotPackage, text: str, result: Result) -> None:
+    async def _fallback(self, session: Session, bot: BotPackage, text: str, result: Result) -> None:
+        """A message no dialog handles: the LLM answers it, when the bot has one; else the best
+        passage of the session's knowledge bases, else the bot's `fallback` text."""
+        try:
+            config = self.assistant.config(bot)
+        except (BotConfigError, LlmError) as exc:
+            self._llm_failed(session, result, exc)
+            return
+        if config is not None:
+            await self._ask_llm(session, bot, config, text, result)
+            return
         kbs = session.context.get("kb") or bot.kb_names()
         found = bot.search_kb(list(kbs), text) if kbs else None
         if found:
@@ -605,10 +621,52 @@ class DialogRuntime:
         hint = f" You can type: {', '.join(names)}." if names else ""
         self._say(session, result, bot.settings.extra.get("fallback") or f"Sorry, I did not understand.{hint}")
 
+    async def _ask_llm(self, session: Session, bot: BotPackage, config: LlmConfig, text: str,
+                       result: Result) -> None:
+        """The LLM answers a message no dialog handles (with the session's recent history and the
+        top passages of its knowledge bases), or calls a tool: its dialog runs, the conversation
+        waiting under it on the stack (assistant.py)."""
+        history = session.history
+        if history is None:
+            history = (await self.store.history(session.id, limit=session.history_limit) + session.pending
+                       )[-session.history_limit:]
+        try:
+            step = await self.assistant.answer(session, bot, config, text, history, result.on_delta)
+        except LlmError as exc:
+            self._llm_failed(session, result, exc)
+            return
+        if isinstance(step, Answer):
+            self._say(session, result, step.text, token_count=step.tokens)
+            return
+        await self._run(session, bot, step.program, step.name, None, result, variables=step.variables,
+                        source=step.source, stack=[self._llm_frame(step, session, result)])
+
+    @staticmethod
+    def _llm_frame(step: ToolStep, session: Session, result: Result) -> dict[str, Any]:
+        """The conversation with the model, waiting on the stack while a tool's dialog runs; it
+        notes where the tool's replies begin (what the tool said goes back to the model)."""
+        return {"llm": step.frame, "turn": session.message_count, "said_from": len(result.replies)}
+
+    async def _search(self, bot: BotPackage, kbs: Sequence[str], question: str, k: int) -> list[KbPassage]:
+        """The top `k` passages of the named knowledge bases of `bot` for `question`."""
+        return bot.top_passages(kbs, question, k)
+
+    def _llm_failed(self, session: Session, result: Result, exc: Exception) -> None:
+        """The LLM gave no answer (unreachable, an error, too slow, cut off, the budget used up):
+        nothing of it is kept; the user hears so, the reason is a system note."""
+        log.warning("session %s: the LLM did not answer: %s", session.id, exc)
+        session.add("system", f"error: LLM: {exc}")
+        if isinstance(exc, BudgetUsedUp):
+            self._say(session, result, "Sorry, I cannot answer more questions today: the assistant's daily "
+                                       "budget is used up.")
+        else:
+            self._say(session, result, "Sorry, I could not answer that just now: the assistant did not finish "
+                                       "its answer, and nothing of it was kept. Please try again.")
+
     def _say(self, session: Session, result: Result, text: str, *, choices: list[str] | None = None,
-             to: str | None = None, file: dict[str, Any] | None = None) -> None:
+             to: str | None = None, file: dict[str, Any] | None = None, token_count: int | None = None) -> None:
         if to is None:
-            message = session.add("assistant", text)
+            message = session.add("assistant", text, token_count=token_count)
         else:
             message = session.add("system", f"TALK TO {to}: {text}")
         result.replies.append(Reply(text, choices=choices, to=to, message=message, file=file))
@@ -637,8 +695,10 @@ class DialogRuntime:
         """
         if program is None:
             return
-        stack = [dict(f, state={k: v for k, v in f["state"].items() if k != "budget"}) for f in stack or []
-                 if type(f) is dict and type(f.get("state")) is dict]  # kept from an earlier turn: a new budget
+        stack = [dict(f, state={k: v for k, v in f["state"].items() if k != "budget"})
+                 if type(f.get("state")) is dict else f for f in stack or []
+                 if type(f) is dict and (type(f.get("state")) is dict or type(f.get("llm")) is dict)
+                 ]  # kept from an earlier turn: a new budget (an LLM frame has no state: assistant.py)
         machine = self._machine(program, session, bot.settings)
         mark = _Mark(session, result)
         schedule = ScheduleKeyword(bot, self.schedules, name if source is None else None, clock=self.clock,
@@ -647,7 +707,7 @@ class DialogRuntime:
                            dialog=program.name, tables=self.tables, http=self.http, schedule=schedule,
                            clock=self.clock, channels=self.channel_modes, files=self.files,
                            transfer=lambda s, channel, address: self._transfer(s, result, channel, address),
-                           users=self.users)
+                           users=self.users, assistant=self.assistant)
         apologize = self.apologize if apologize is None else apologize
         whole = (source is None and entry == "main") or bool(stack)  # a dialog of its own (not a cell, not ON LOGIN)
         try:
@@ -660,6 +720,18 @@ class DialogRuntime:
             while True:
                 for out in r.outputs:
                     self._say(session, result, out.text, choices=out.choices, to=out.to)
+                if isinstance(r, Finished) and stack and "llm" in stack[-1]:  # a tool's dialog ended
+                    back = stack.pop()
+                    step = await self._tool_ended(session, bot, back, r.value, result)
+                    if step is not None:  # the model calls the next tool (or a parameter is asked)
+                        stack.append(self._llm_frame(step, session, result))
+                        program, name, source = step.program, step.name, step.source
+                        machine = self._machine(program, session, bot.settings)
+                        fulfil.dialog = program.name
+                        r = await run_dialog(machine, None, variables=step.variables)
+                        continue
+                    r, source = Finished(r.state, []), None  # the model answered: the conversation is over
+                    continue
                 if isinstance(r, Finished) and stack:  # a CALLed dialog ended: its caller goes on
                     back = stack.pop()
                     name, source = str(back["name"]), back.get("source")
@@ -745,6 +817,23 @@ class DialogRuntime:
             result.error = exc
             if apologize:
                 self._say(session, result, "Sorry, something went wrong in this conversation.")
+
+    async def _tool_ended(self, session: Session, bot: BotPackage, frame: dict[str, Any], value: Any,
+                          result: Result) -> ToolStep | None:
+        """A dialog the LLM's conversation waited on ended with `value`: the model's next step, a
+        tool to run (returned), or its answer (said here; None)."""
+        start = int(frame.get("said_from") or 0) if frame.get("turn") == session.message_count else 0
+        said = [r.content for r in result.replies[start:] if r.to is None]
+        try:
+            step = await self.assistant.went_on(session, bot, frame["llm"], values.encode(value), said,
+                                                result.on_delta)
+        except (LlmError, BotConfigError) as exc:
+            self._llm_failed(session, result, exc)
+            return None
+        if isinstance(step, ToolStep):
+            return step
+        self._say(session, result, step.text, token_count=step.tokens)
+        return None
 
     def _caller_program(self, bot: BotPackage, name: str, source: str | None) -> Program:
         """The program of a dialog a CALL runs or goes back to (its notebook source, or the bot's dialog).
@@ -1086,6 +1175,21 @@ def compile_cached(source: str, name: str) -> Program:
         exc.file = name
         raise
     return program if program.name == name else dataclasses.replace(program, name=name)
+
+
+def _quiet(on_delta: Callable[[str], Awaitable[None]] | None) -> Callable[[str], Awaitable[None]] | None:
+    """A front's delta callback that cannot fail the turn (a socket gone while the answer streams:
+    the answer is stored all the same, and the front catches up from the history)."""
+    if on_delta is None:
+        return None
+
+    async def deliver(text: str) -> None:
+        try:
+            await on_delta(text)
+        except Exception as exc:  # the front's problem, not the turn's
+            log.debug("an answer's delta was not delivered: %s", exc)
+
+    return deliver
 
 
 @functools.lru_cache(maxsize=256)

@@ -20,6 +20,7 @@ from gb_sessions import StoreSettings, WriteBehindStore, open_stores
 from gb_sessions.cleanup import cleanup
 from gb_sessions.config import Stores
 from gb_sessions.tables import TableStore
+from gb_sessions.usage import TokenLedger
 
 from .bots import BotRegistry
 from .events import SessionEvents
@@ -71,6 +72,7 @@ class Services:
         finally:
             await self.events.stop()
             await self.stores.close()
+            await self.runtime.assistant.client.close()
             if self.http is not None:
                 await self.http.aclose()
 
@@ -98,7 +100,8 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
     client = http if http is not None else new_http_client()
     runtime = DialogRuntime(wb or stores.store, BotRegistry(bots_dir, settings.data_dir), users=stores.users,
                             events=events, apologize=apologize, tables=TableStore(stores.engine), http=client,
-                            schedules=stores.schedules, channels=stores.channels)
+                            schedules=stores.schedules, channels=stores.channels,
+                            ledger=TokenLedger(stores.engine))
     timers = TimerService(runtime, runtime.store, schedules=run_schedules)
     timers.start()
     return Services(runtime, stores, events, wb, timers, client)

@@ -6,7 +6,10 @@ Server -> client: ``{"type": "ready", "session_id", "messages", "waiting", "sugg
 that sends it as X-GB-Origin is not echoed back here, see files.py), ``{"type": "reply", "messages", "waiting",
 "suggestions"}`` (the suggestions the bot offers after the turn: see gb_runtime.suggestions) (with
 ``"echo"``, the user's text, when the turn came from elsewhere: another tab, the API, a
-notebook attached to the session), ``{"type": "error", "error": {"code", "message"}}``.
+notebook attached to the session), ``{"type": "error", "error": {"code", "message"}}``, and while
+an LLM's answer to this socket's message is generated, ``{"type": "delta", "session_id", "text"}``
+for each piece of it (the reply frame after them holds the whole answer, as stored; a failed
+answer's reply says so instead).
 
 A frame the server cannot take gets an error frame and the socket stays open: not JSON, nested
 too deep, a number out of range (``bad_json``, see ``base.parse_json``), a binary frame
@@ -180,7 +183,10 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.error("bad_request", 'expected {"type": "message", "text": "..."}')
             return
         bot = self.ctx.runtime.bots.get(self.bot).name if self.bot else None
+        async def delta(piece: str) -> None:  # an LLM's answer as it is generated (the reply frame follows)
+            self.push({"type": "delta", "session_id": str(self.session_id), "text": piece})
+
         result = await self.ctx.turns.message(Inbound(bot, text, channel="web", token=self.token,
-                                                      origin=self.origin))
+                                                      origin=self.origin, on_delta=delta))
         frame = reply_frame(result.to_dict())
         self.push(frame)

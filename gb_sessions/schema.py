@@ -96,6 +96,7 @@ class MessageRow(Base):
     content: Mapped[str] = mapped_column(Text)
     timestamp: Mapped[dt.datetime] = mapped_column(Time)
     channel: Mapped[str] = mapped_column(String(50))
+    token_count: Mapped[int | None] = mapped_column(Integer)  # an LLM's answer: its tokens (0009_llm_usage)
     __table_args__ = (Index("ix_messages_session_id_id", "session_id", "id"),)
 
 

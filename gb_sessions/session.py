@@ -24,6 +24,7 @@ class Message:
     timestamp: dt.datetime
     channel: str
     id: int | None = None
+    token_count: int | None = None  # an LLM's answer: the tokens (prompt and completion) it took
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (with the row id once the message is stored)."""
@@ -31,12 +32,15 @@ class Message:
                              "channel": self.channel}
         if self.id is not None:
             d["id"] = self.id
+        if self.token_count is not None:
+            d["token_count"] = self.token_count
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Message:
         """Inverse of :meth:`to_dict`."""
-        return cls(d["role"], d["content"], dt.datetime.fromisoformat(d["timestamp"]), d["channel"], d.get("id"))
+        return cls(d["role"], d["content"], dt.datetime.fromisoformat(d["timestamp"]), d["channel"], d.get("id"),
+                   d.get("token_count"))
 
 
 @dataclass(frozen=True)
@@ -151,9 +155,10 @@ class Session:
         """Whose user memory this session reads and writes (see :func:`memory_owner`)."""
         return memory_owner(self.user_id, self.id)
 
-    def add(self, role: str, content: str, *, channel: str | None = None, at: dt.datetime | None = None) -> Message:
+    def add(self, role: str, content: str, *, channel: str | None = None, at: dt.datetime | None = None,
+            token_count: int | None = None) -> Message:
         """Record a message of this turn; it is saved with the session."""
-        msg = Message(role, content, at or utcnow(), channel or self.channel)
+        msg = Message(role, content, at or utcnow(), channel or self.channel, token_count=token_count)
         self.pending.append(msg)
         if self.history is not None:
             self.history.append(msg)

@@ -167,7 +167,7 @@ class SqlStore(SessionStore):
             if row is None:
                 return None
             msgs = (await conn.execute(
-                select(M.c.id, M.c.role, M.c.content, M.c.timestamp, M.c.channel)
+                select(M.c.id, M.c.role, M.c.content, M.c.timestamp, M.c.channel, M.c.token_count)
                 .where(M.c.session_id == session_id).order_by(M.c.id.desc()).limit(history_limit))).all() \
                 if with_history else None
         return Session(
@@ -220,7 +220,8 @@ class SqlStore(SessionStore):
             "token": session.token_hash, "expires": session.expires_at, "status": session.status, "now": now,
             "channel": session.channel, "address": session.address}
         for i, m in enumerate(session.pending):
-            params.update({f"r{i}": m.role, f"c{i}": m.content, f"t{i}": m.timestamp, f"ch{i}": m.channel})
+            params.update({f"r{i}": m.role, f"c{i}": m.content, f"t{i}": m.timestamp, f"ch{i}": m.channel,
+                           f"k{i}": m.token_count})
         for i, item_id in enumerate(inbox):
             params[f"i{i}"] = item_id
         for i, o in enumerate(session.outbox):
@@ -251,7 +252,7 @@ class SqlStore(SessionStore):
         if not session.pending:
             return
         rows = [{"session_id": session.id, "role": m.role, "content": m.content, "timestamp": m.timestamp,
-                 "channel": m.channel} for m in session.pending]
+                 "channel": m.channel, "token_count": m.token_count} for m in session.pending]
         result = await conn.execute(insert(M).returning(M.c.id, sort_by_parameter_order=True), rows)
         for m, row_id in zip(session.pending, result.scalars().all()):
             m.id = row_id
@@ -359,7 +360,8 @@ class SqlStore(SessionStore):
 
     async def history(self, session_id: uuid.UUID, limit: int | None = None, *, after: int | None = None
                       ) -> list[Message]:
-        q = select(M.c.id, M.c.role, M.c.content, M.c.timestamp, M.c.channel).where(M.c.session_id == session_id)
+        q = select(M.c.id, M.c.role, M.c.content, M.c.timestamp, M.c.channel, M.c.token_count).where(
+            M.c.session_id == session_id)
         if after is not None:
             q = q.where(M.c.id > after)
         q = q.order_by(M.c.id.desc()).limit(limit) if limit else q.order_by(M.c.id)
@@ -454,7 +456,8 @@ class SqlStore(SessionStore):
 
 
 def _message(r: Any) -> Message:
-    return Message(r.role, r.content, _aware(r.timestamp), r.channel, r.id)  # type: ignore[arg-type]
+    return Message(r.role, r.content, _aware(r.timestamp), r.channel, r.id,  # type: ignore[arg-type]
+                   r.token_count)
 
 
 def _timer(r: Any) -> Timer:
@@ -473,11 +476,12 @@ def _turn_statement(messages: int, inbox: int = 0, outbox: int = 0) -> str:
     case left, ``ib`` marked some and ``st`` changed nothing (the version was stale, or only some
     of several rows were still new), divides by zero in the final SELECT: the statement fails,
     so PostgreSQL undoes all of it."""
-    rows = [f"(%(r{i})s, %(c{i})s, CAST(%(t{i})s AS timestamptz), %(ch{i})s, {i})" for i in range(messages)]
+    rows = [f"(%(r{i})s, %(c{i})s, CAST(%(t{i})s AS timestamptz), %(ch{i})s, CAST(%(k{i})s AS integer), {i})"
+            for i in range(messages)]
     insert_messages = (
-        ", m AS (INSERT INTO messages (session_id, role, content, timestamp, channel) "
-        "SELECT st.session_id, v.role, v.content, v.ts, v.ch FROM st, (VALUES " + ", ".join(rows) +
-        ") AS v(role, content, ts, ch, n) ORDER BY v.n RETURNING id)") if rows else ""
+        ", m AS (INSERT INTO messages (session_id, role, content, timestamp, channel, token_count) "
+        "SELECT st.session_id, v.role, v.content, v.ts, v.ch, v.tk FROM st, (VALUES " + ", ".join(rows) +
+        ") AS v(role, content, ts, ch, tk, n) ORDER BY v.n RETURNING id)") if rows else ""
     ids = "(SELECT array_agg(id ORDER BY id) FROM m)" if rows else "NULL"
     mark_inbox = (
         "WITH ib AS (UPDATE inbox SET status = 'done', done_at = %(now)s, session_id = %(id)s, claimed_by = NULL, "

@@ -140,7 +140,29 @@ function renderAll(messages) {
   refresh();
 }
 
+// An LLM's answer as it is generated: one bubble that grows with each delta frame; the reply
+// frame that follows (the answer as stored, or what went wrong) takes its place.
+let streaming = null;
+
+function grow(text) {
+  if (!streaming) {
+    streaming = bubble({ role: "assistant", content: "" });
+    streaming.dataset.testid = "streaming";
+    streaming.classList.add("gb-streaming");
+    transcript.append(streaming);
+  }
+  const span = streaming.querySelector(".gb-text");
+  span.textContent += String(text ?? "");
+  transcript.scrollTop = transcript.scrollHeight;
+}
+
+function dropStreaming() {
+  if (streaming) streaming.remove();
+  streaming = null;
+}
+
 function append(messages) {
+  dropStreaming();
   for (const message of messages) {
     history.push(message);
     transcript.append(bubble(message));
@@ -293,6 +315,8 @@ function receive(data) {
     waiting = frame.waiting ?? null;
     setSuggestions(frame.suggestions);
     renderAll(frame.messages);
+  } else if (frame.type === "delta") {
+    grow(frame.text);
   } else if (frame.type === "reply") {
     pending = false;
     waiting = frame.waiting ?? null;
@@ -300,6 +324,7 @@ function receive(data) {
     const echo = typeof frame.echo === "string" ? [{ role: "user", content: frame.echo }] : [];
     append([...echo, ...(Array.isArray(frame.messages) ? frame.messages : [])]);
   } else if (frame.type === "error") {
+    dropStreaming();
     const error = frame.error || {};
     pending = false;
     showError(error.message || error.code || "Something went wrong.");

@@ -114,9 +114,8 @@ def test_the_grammar_has_no_new_lalr_conflicts(caplog):
     ('CREATE DRAFT "ann@example.com", "Hi", "Welcome"\n', "channel not configured"),
     ('SEND TO SESSION "abc", "We are here"\n', "channel not configured"),
     ('CREATE DRAFT "ann@example.com", "Hi", "Welcome"\n', "channel not configured"),
-    ('x = LLM "Say hi"\nTALK x\n', "no LLM configured"),
 ])
-def test_a_keyword_waiting_for_channels_or_the_llm_says_so_when_reached(src, reason):
+def test_a_keyword_waiting_for_channels_says_so_when_reached(src, reason):
     program = compile_source(src, "later.bas")
     with pytest.raises(UnsupportedKeyword) as info:
         Machine(program).run()

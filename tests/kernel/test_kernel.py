@@ -261,3 +261,31 @@ def test_a_second_kernel_uses_the_same_notebook_session(project: Path, gb_kernel
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_the_widget_shows_an_llm_answer_as_it_is_generated(tmp_path: Path, gb_kernelspec: str) -> None:
+    """The widget's `streaming` trait grows with the answer's pieces, then clears when the whole
+    answer is in its transcript (a real kernel, a local OpenAI-compatible stand-in)."""
+    from tests.helpers.bots import make_bot
+    from tests.helpers.kernels import stop_kernel
+    from tests.helpers.llm_server import Scripted, llm_server_in_thread
+
+    with llm_server_in_thread() as llm:
+        make_bot(tmp_path / "bots", "default", {"start": 'TALK "hi"\n'},
+                 config=f"llm-url,{llm.url}\nllm-model,{llm.model}\nllm-key,{llm.key}\n")
+        (tmp_path / "data").mkdir()
+        km, kc = start_kernel(tmp_path, gb_kernelspec)
+        try:
+            run(kc, "%bot default")
+            model_id = run(kc, "%chat").displays[0]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+            llm.script.append(Scripted.say("alpha beta gamma delta", pause=0.1))
+            kc.session.send(kc.shell_channel.socket, "comm_msg", {"comm_id": model_id, "data": {
+                "method": "custom", "content": {"type": "send", "text": "tell me"}}})
+            states = _collect_states(kc, model_id, want=lambda s: any(
+                m.get("content") == "alpha beta gamma delta" for m in s.get("messages", [])))
+            states += _collect_states(kc, model_id, want=lambda s: s.get("streaming") == "")
+            grown = [s["streaming"] for s in states if s.get("streaming")]
+            assert grown[:2] == ["alpha ", "alpha beta "] and grown[-1] == "alpha beta gamma delta", grown
+            assert llm.requests[0]["stream"] is True
+        finally:
+            stop_kernel(km, kc)

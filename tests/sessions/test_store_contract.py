@@ -68,6 +68,22 @@ async def test_save_is_one_turn_in_order_and_bumps_the_version(store: SessionSto
     assert [m.content for m in await store.history(s.id)] == ["q0", "a0", "q1", "a1", "q2", "a2"]
 
 
+async def test_an_answers_token_count_is_kept_with_its_message(store: SessionStore) -> None:
+    s, _ = new_session()
+    await store.create(s)
+    got = await store.load(s.id)
+    assert got is not None
+    got.add("user", "what is a session?")
+    got.add("assistant", "A session is one conversation.", token_count=123)
+    await store.save(got)
+    await settled(store)
+    stored = await store.history(s.id)
+    assert [(m.content, m.token_count) for m in stored] == [
+        ("what is a session?", None), ("A session is one conversation.", 123)]
+    again = await store.load(s.id, fresh=True)
+    assert again is not None and [m.token_count for m in again.history] == [None, 123]
+
+
 async def test_history_limit_keeps_the_last_messages_in_context_and_all_in_sql(store: SessionStore) -> None:
     s, _ = new_session()
     for i in range(60):
