@@ -401,8 +401,10 @@ def _stems(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in words if len(w) >= 3 and w not in _STOP_WORDS)
 
 
-# A searchable paragraph: (stems of its heading and body, body text).
-_Passage = tuple[frozenset[str], str]
+# A searchable paragraph: (stems of its heading and body, stems of its heading, body text, heading).
+_Passage = tuple[frozenset[str], frozenset[str], str, str]
+# a line that starts a list item or a table row keeps its line break when a paragraph is reflowed
+_KEEPS_BREAK = re.compile(r"\s*(?:[-*+]\s|\d+[.)]\s|\|)")
 
 
 def _is_heading(line: str) -> bool:
@@ -410,7 +412,8 @@ def _is_heading(line: str) -> bool:
 
 
 def _passages(text: str) -> list[_Passage]:
-    """Split a KB file into paragraphs; each is scored with the markdown heading above it."""
+    """Split a KB file into paragraphs, each with the markdown heading above it; a paragraph's
+    hard line breaks are reflowed into spaces (not those of list items and table rows)."""
     out: list[_Passage] = []
     heading = ""
     for block in re.split(r"\n\s*\n", text):
@@ -418,9 +421,23 @@ def _passages(text: str) -> list[_Passage]:
         titles = [ln.strip().lstrip("#").strip() for ln in lines if _is_heading(ln)]
         if titles:
             heading = " ".join(titles)
-        body = "\n".join(ln for ln in lines if not _is_heading(ln))
+        body = _reflow([ln for ln in lines if not _is_heading(ln)])
         if body:
-            out.append((_stems(heading + "\n" + body), body))
+            out.append((_stems(heading + "\n" + body), _stems(heading), body, heading))
+    return out
+
+
+def _reflow(lines: list[str]) -> str:
+    """The lines of a paragraph as one text: joined with spaces, but a list item or a table row
+    starts a line of its own."""
+    out = ""
+    for line in lines:
+        if not out:
+            out = line.strip()
+        elif _KEEPS_BREAK.match(line):
+            out += "\n" + line.strip()
+        else:
+            out += " " + line.strip()
     return out
 
 
@@ -577,35 +594,24 @@ class BotPackage:
         return sorted((p.name for p in self._kb_folders().values()), key=str.lower)
 
     def search_kb(self, names: Iterable[str], question: str) -> str | None:
-        """The paragraph of the named KBs that shares the most word stems with `question`.
-
-        Deterministic: ties go to the first KB in `names`, then file path order, then the
-        earliest paragraph. Unknown KB names are skipped.
-
-        Returns:
-            The paragraph text, or None when no paragraph shares a stem with the question.
-        """
-        wanted = _stems(question)
-        if not wanted:
-            return None
-        best, best_score = None, 0
-        for passage_stems, text in self._kb_passages(names):
-            score = len(wanted & passage_stems)
-            if score > best_score:
-                best, best_score = text, score
-        return best
+        """The text of the best paragraph (:meth:`top_passages`), or None when none shares a stem
+        with the question. Unknown KB names are skipped."""
+        found = self.top_passages(names, question, 1)
+        return found[0].text if found else None
 
     def top_passages(self, names: Iterable[str], question: str, k: int = 3) -> list[KbPassage]:
-        """The `k` paragraphs of the named KBs that share the most word stems with `question`,
-        best first (ties: KB order, file order, earliest), each with its KB and file."""
+        """The `k` paragraphs of the named KBs that share the most word stems with `question` (a
+        stem of the paragraph's heading counts twice: "What is a session?" is about the passage
+        under "Sessions" more than about one that mentions sessions), best first (ties: KB order,
+        file order, earliest), each with its KB and file."""
         wanted = _stems(question)
         if not wanted:
             return []
         scored = []
-        for order, (kb, source, (stems, text)) in enumerate(self._kb_sourced(names)):
-            score = len(wanted & stems)
+        for order, (kb, source, (stems, heading_stems, text, heading)) in enumerate(self._kb_sourced(names)):
+            score = len(wanted & stems) + len(wanted & heading_stems)
             if score:
-                scored.append((-score, order, KbPassage(kb, source, "", text, float(score))))
+                scored.append((-score, order, KbPassage(kb, source, heading, text, float(score))))
         return [p for _, _, p in sorted(scored, key=lambda x: (x[0], x[1]))[:k]]
 
     def _kb_sourced(self, names: Iterable[str]) -> Iterable[tuple[str, str, _Passage]]:
@@ -618,10 +624,6 @@ class BotPackage:
                 if path.suffix.lower() in (".md", ".txt") and path.is_file():
                     for passage in self._file_passages(path):
                         yield folder.name, path.relative_to(folder).as_posix(), passage
-
-    def _kb_passages(self, names: Iterable[str]) -> Iterable[_Passage]:
-        for _, _, passage in self._kb_sourced(names):
-            yield passage
 
     def _file_passages(self, path: Path) -> list[_Passage]:
         sig = _signature(path)

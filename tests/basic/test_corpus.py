@@ -107,7 +107,8 @@ def test_gb_check_keywords_over_the_corpus():
     uses = [int(m.group(2)) for m in rows if m]
     assert uses == sorted(uses, reverse=True) and sum(uses) > 500
     names = {m.group(1): m.group(4) for m in rows if m}
-    assert names["ADD SUGGESTION"] == "yes" and names["SEND FILE"] == "yes" and names["LLM"] == "no"
+    assert names["ADD SUGGESTION"] == "yes" and names["SEND FILE"] == "yes" and names["LLM"] == "yes"
+    assert names["CREATE DRAFT"] == "no"
     assert lines[-1].endswith(f"in {len(corpus_files())} files; gb runs {lines[-1].split('gb runs ')[1]}")
 
 

@@ -279,11 +279,27 @@ def test_kb_names(kb_bot: BotPackage) -> None:
 @pytest.mark.parametrize("question,expected", [
     ("How do I return something I bought?", "You may return an item within 30 days of delivery."),
     ("When will my refund be paid?", "Refunds are paid to the original card within 5 business days."),
-    ("How fast do you ship orders?", "Orders ship within two days.\nExpress delivery costs extra."),
-    ("Is shipping expensive?", "Orders ship within two days.\nExpress delivery costs extra."),
+    ("How fast do you ship orders?", "Orders ship within two days. Express delivery costs extra."),
+    ("Is shipping expensive?", "Orders ship within two days. Express delivery costs extra."),
 ])
 def test_kb_search_finds_the_right_paragraph(kb_bot: BotPackage, question: str, expected: str) -> None:
     assert kb_bot.search_kb(["policies"], question) == expected
+
+
+def test_a_paragraphs_line_breaks_are_reflowed_but_not_a_lists(tmp_path: Path) -> None:
+    text = ("# Channels\n\nThe same bot answers on the web, email and voice\nassistants.\n\n"
+            "It speaks:\n- WhatsApp\n- Teams\n")
+    bot = BotPackage(make_bot(tmp_path, "flow", kb={"guide/a.md": text}), tmp_path / "data")
+    assert bot.search_kb(["guide"], "voice assistants") == \
+        "The same bot answers on the web, email and voice assistants."
+    assert bot.search_kb(["guide"], "does it speak WhatsApp?") == "It speaks:\n- WhatsApp\n- Teams"
+
+
+def test_what_is_a_session_finds_the_sessions_passage_of_the_default_bot(tmp_path: Path) -> None:
+    bot = BotPackage(EXAMPLE_BOTS / "default.gbai", tmp_path / "data")
+    found = bot.top_passages(bot.kb_names(), "What is a session?", 3)
+    assert found[0].source == "sessions.md" and found[0].heading == "Sessions"
+    assert found[0].text.startswith("Every conversation has memory. A session remembers who you are")
 
 
 def test_kb_heading_counts_for_the_paragraph_under_it(kb_bot: BotPackage) -> None:
