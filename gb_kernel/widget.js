@@ -74,6 +74,10 @@ export default {
       header.append(bot, session);
     }
 
+    // An LLM's answer as it is generated: one bubble after the transcript, its text replaced on
+    // each change (the transcript itself is not rebuilt); the finished answer takes its place.
+    let streaming = null;
+
     function renderMessages() {
       const messages = model.get("messages") || [];
       transcript.replaceChildren();
@@ -84,14 +88,8 @@ export default {
         bubble.textContent = String(message.content ?? "");
         transcript.append(bubble);
       }
-      const growing = String(model.get("streaming") || "");
-      if (growing) {  // an LLM's answer as it is generated; the finished one replaces it
-        const bubble = h("div", "gb-message gb-message-assistant gb-streaming", "gb-streaming");
-        bubble.dataset.role = "assistant";
-        bubble.textContent = growing;
-        transcript.append(bubble);
-      }
-      transcript.scrollTop = transcript.scrollHeight;
+      streaming = null;
+      renderStreaming();
       choices.replaceChildren();
       for (const choice of pendingChoices(messages)) {
         const button = h("button", "gb-choice", "gb-choice");
@@ -102,6 +100,22 @@ export default {
         choices.append(button);
       }
       choices.hidden = choices.childElementCount === 0;
+    }
+
+    function renderStreaming() {
+      const growing = String(model.get("streaming") || "");
+      if (!growing) {
+        if (streaming) streaming.remove();
+        streaming = null;
+      } else {
+        if (!streaming) {
+          streaming = h("div", "gb-message gb-message-assistant gb-streaming", "gb-streaming");
+          streaming.dataset.role = "assistant";
+          transcript.append(streaming);
+        }
+        streaming.textContent = growing;
+      }
+      transcript.scrollTop = transcript.scrollHeight;
     }
 
     function renderSuggestions() {
@@ -178,7 +192,7 @@ export default {
       ["change:bot", renderHeader],
       ["change:session_id", renderHeader],
       ["change:messages", renderMessages],
-      ["change:streaming", renderMessages],
+      ["change:streaming", renderStreaming],
       ["change:suggestions", renderSuggestions],
       ["change:waiting", renderWaiting],
       ["change:variables", renderVariables],

@@ -35,7 +35,6 @@ answer's message keeps its count (``token_count``).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import logging
 import re
@@ -43,13 +42,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gb_basic import BasicRuntimeError, Program, compile_source, values
+from gb_basic import BasicRuntimeError, Program, values
 from gb_basic.validators import HEAR_TYPES
 from gb_sessions import Session
 from gb_sessions.usage import TokenLedger
 
 from .bots import BotConfigError, BotPackage
-from .llm import Completion, LlmClient, LlmConfig, LlmError, tool_schema
+from .calls import compile_cached
+from .llm import Completion, LlmClient, LlmConfig, LlmError, literal, tool_schema
 
 __all__ = ["Assistant", "Answer", "ToolStep", "Delta", "MAX_TOOL_ROUNDS", "KB_PASSAGES", "BudgetUsedUp"]
 
@@ -101,12 +101,12 @@ class Assistant:
     Args:
         client: the OpenAI-compatible client (its httpx client shared with nothing else).
         ledger: the daily token counts (the session database's, or this process's).
-        search: the knowledge bases' search: ``(bot, kbs, question, k) -> passages``.
+        search: the search of a session's active knowledge bases: ``(session, bot, question, k) -> passages``.
         clock: the runtime's clock (the budget's day is the UTC day).
     """
 
     def __init__(self, client: LlmClient, ledger: TokenLedger,
-                 search: Callable[[BotPackage, Sequence[str], str, int], Awaitable[Sequence[Any]]] | None,
+                 search: Callable[[Session, BotPackage, str, int], Awaitable[Sequence[Any]]],
                  clock: Callable[[], dt.datetime]) -> None:
         self.client = client
         self.ledger = ledger
@@ -197,7 +197,7 @@ class Assistant:
         completion = await self._complete(session, bot, config, frame["messages"],
                                           [schema for _, schema in tools.values()] or None, on_delta)
         frame["tokens"] += completion.total_tokens
-        calls = [c for c in completion.tool_calls]
+        calls = completion.tool_calls
         if not calls:
             return Answer(_cited(completion.text, frame["sources"]), frame["tokens"])
         frame["messages"].append({"role": "assistant", "content": completion.text or None, "tool_calls": [
@@ -225,7 +225,7 @@ class Assistant:
         if missing:
             source = _ask_source([params[p].type for p in missing])
             prompts = {f"ask_{i}": _question(params[p]) for i, p in enumerate(missing)}
-            return ToolStep(_compiled(source), "ask", prompts, frame, source)
+            return ToolStep(compile_cached(source, "ask"), "ask", prompts, frame, source)
         given = {p: arguments.get(p) for p in params}  # stored forms already
         return ToolStep(program, name.lower(), given, frame)
 
@@ -279,8 +279,7 @@ class Assistant:
 
     async def _prompt(self, session: Session, bot: BotPackage, text: str, history: Sequence[Any]) -> _Prompt:
         system = self._system(session, bot)
-        kbs = [str(k) for k in session.context.get("kb") or bot.kb_names()]
-        passages = await self.search(bot, kbs, text, KB_PASSAGES) if self.search is not None and kbs else []
+        passages = await self.search(session, bot, text, KB_PASSAGES)
         sources: list[str] = []
         if passages:
             lines = []
@@ -318,16 +317,10 @@ def _limit(extra: dict[str, str], key: str, bot: str) -> int:
 
 def _question(param: Any) -> str:
     """How the asking dialog asks for a parameter: its DESCRIPTION, else its name."""
-    described = param.description
-    text = getattr(described, "value", None)
+    text = literal(param.description)
     if isinstance(text, str) and text.strip():
         return text.strip().rstrip(".?") + "?"
     return f"What is the {param.name.replace('_', ' ')}?"
-
-
-@functools.lru_cache(maxsize=32)
-def _compiled(source: str) -> Program:
-    return compile_source(source, "ask")
 
 
 def _ask_source(types: list[str | None]) -> str:

@@ -11,13 +11,15 @@ order; the depth of nested calls is capped (:data:`MAX_CALL_DEPTH`).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 
-from gb_basic import BasicRuntimeError, Program, Request, values
+from gb_basic import BasicError, BasicRuntimeError, Program, Request, compile_source, values
 
 from .bots import BotPackage
 
-__all__ = ["MAX_CALL_DEPTH", "is_call", "call_target", "call_variables"]
+__all__ = ["MAX_CALL_DEPTH", "is_call", "call_target", "call_variables", "compile_cached"]
 
 MAX_CALL_DEPTH = 8  # dialogs a CALL may nest (the caller's frames kept while the called one runs)
 
@@ -69,3 +71,20 @@ def call_variables(program: Program, args: list[Any], request: Request, caller: 
         err.locate(file=caller, line=request.line, column=request.column)
         raise err
     return {name: values.encode(v) for name, v in zip(params, args) if v is not None}
+
+
+def compile_cached(source: str, name: str) -> Program:
+    """The program of a dialog that keeps its own source (a notebook cell, the LLM's asking for a
+    tool's parameters), compiled once per source (a re-run cell, the same cell in a restarted
+    kernel, a resumed dialog) and named `name` for its messages."""
+    try:
+        program = _compile(source)
+    except BasicError as exc:
+        exc.file = name
+        raise
+    return program if program.name == name else dataclasses.replace(program, name=name)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(source: str) -> Program:
+    return compile_source(source, "cell")

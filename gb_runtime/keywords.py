@@ -191,11 +191,7 @@ class Fulfiller:
 
     async def history(self) -> list[Message]:
         """The session's recent messages, this turn's included (at most the history limit)."""
-        s = self.session
-        if s.history is not None:
-            return s.history
-        stored = await self.store.history(s.id, limit=s.history_limit)
-        return (stored + s.pending)[-s.history_limit:]
+        return await recent_history(self.store, self.session)
 
     def _need(self, keyword: str, args: list[Any], n: int) -> None:
         if len(args) < n:
@@ -688,6 +684,15 @@ def _relative(path: Path, base: Path) -> str:
 def _shown(name: str, limit: int = 80) -> str:
     """A file name as a message quotes it (a long one cut)."""
     return repr(name if len(name) <= limit else name[:limit] + "...")
+
+
+async def recent_history(store: SessionStore, session: Session) -> list[Message]:
+    """The session's recent messages, this turn's included (at most its history limit): the
+    loaded history, or the stored one with this turn's messages after it."""
+    if session.history is not None:
+        return session.history
+    stored = await store.history(session.id, limit=session.history_limit)
+    return (stored + session.pending)[-session.history_limit:]
 
 
 async def _call_outside_a_session(_fulfiller: Fulfiller, args: list[Any]) -> Any:

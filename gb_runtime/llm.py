@@ -32,7 +32,7 @@ from gb_basic.ast import Const
 from .bots import BotSettings
 from .errors import BotConfigError
 
-__all__ = ["LlmConfig", "LlmClient", "LlmError", "Completion", "ToolCall", "tool_schema"]
+__all__ = ["LlmConfig", "LlmClient", "LlmError", "Completion", "ToolCall", "literal", "tool_schema"]
 
 
 class LlmError(Exception):
@@ -274,7 +274,7 @@ _TYPES = {"INTEGER": ("integer", None), "NUMBER": ("number", None), "FLOAT": ("n
           "OBJECT": ("object", None)}
 
 
-def _literal(expr: Any) -> Any:
+def literal(expr: Any) -> Any:
     """A PARAM's LIKE / DESCRIPTION / default when it is a literal; else None."""
     return expr.value if isinstance(expr, Const) else None
 
@@ -285,13 +285,13 @@ def tool_schema(name: str, program: Program) -> dict[str, Any]:
     required: list[str] = []
     for p in program.params:
         kind, fmt = _TYPES.get((p.type or "").upper(), ("string", None))
-        like = _literal(p.like)
+        like = literal(p.like)
         if kind == "object" and isinstance(like, str) and like.lstrip().startswith("["):
             kind = "array"
         prop: dict[str, Any] = {"type": kind}
         if fmt:
             prop["format"] = fmt
-        described = _literal(p.description)
+        described = literal(p.description)
         if isinstance(described, str) and described.strip():
             prop["description"] = described.strip()
         if like is not None and kind not in ("object", "array"):

@@ -19,9 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import logging
@@ -29,7 +27,7 @@ import math
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 import httpx
@@ -44,7 +42,6 @@ from gb_basic import (
     Program,
     StateUnreadable,
     Suspended,
-    compile_source,
     jsontext,
     values,
 )
@@ -71,7 +68,7 @@ from gb_sessions.usage import TokenLedger
 
 from .assistant import Answer, Assistant, BudgetUsedUp, ToolStep
 from .bots import BotConfigError, BotPackage, BotRegistry, BotSettings, KbPassage
-from .calls import call_target, call_variables, is_call
+from .calls import call_target, call_variables, compile_cached, is_call
 from .errors import (
     DialogWaiting,
     InvalidToken,
@@ -87,7 +84,7 @@ from .errors import (
 from .files import FileStore
 from .http_keywords import HttpAccess
 from .identity import link, proven, verified
-from .keywords import Fulfiller, is_wait, wait_seconds
+from .keywords import Fulfiller, is_wait, recent_history, wait_seconds
 from .llm import LlmClient, LlmConfig, LlmError
 from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
@@ -611,10 +608,9 @@ class DialogRuntime:
         if config is not None:
             await self._ask_llm(session, bot, config, text, result)
             return
-        kbs = session.context.get("kb") or bot.kb_names()
-        found = bot.search_kb(list(kbs), text) if kbs else None
+        found = await self._search(session, bot, text, 1)
         if found:
-            self._say(session, result, found)
+            self._say(session, result, found[0].text)
             return
         public = [n.strip().lower() for n in bot.settings.extra.get("public-dialogs", "").split(",")]
         names = [n for n in bot.dialog_names() if n in public]  # only what the bot offers: not its internals
@@ -626,10 +622,7 @@ class DialogRuntime:
         """The LLM answers a message no dialog handles (with the session's recent history and the
         top passages of its knowledge bases), or calls a tool: its dialog runs, the conversation
         waiting under it on the stack (assistant.py)."""
-        history = session.history
-        if history is None:
-            history = (await self.store.history(session.id, limit=session.history_limit) + session.pending
-                       )[-session.history_limit:]
+        history = await recent_history(self.store, session)
         try:
             step = await self.assistant.answer(session, bot, config, text, history, result.on_delta)
         except LlmError as exc:
@@ -647,9 +640,11 @@ class DialogRuntime:
         notes where the tool's replies begin (what the tool said goes back to the model)."""
         return {"llm": step.frame, "turn": session.message_count, "said_from": len(result.replies)}
 
-    async def _search(self, bot: BotPackage, kbs: Sequence[str], question: str, k: int) -> list[KbPassage]:
-        """The top `k` passages of the named knowledge bases of `bot` for `question`."""
-        return bot.top_passages(kbs, question, k)
+    async def _search(self, session: Session, bot: BotPackage, question: str, k: int) -> list[KbPassage]:
+        """The top `k` passages for `question` of the session's active knowledge bases (USE KB;
+        all of the bot's when the session chose none)."""
+        kbs = [str(kb) for kb in session.context.get("kb") or bot.kb_names()]
+        return bot.top_passages(kbs, question, k) if kbs else []
 
     def _llm_failed(self, session: Session, result: Result, exc: Exception) -> None:
         """The LLM gave no answer (unreachable, an error, too slow, cut off, the budget used up):
@@ -1166,17 +1161,6 @@ class _StaleAddress(Exception):
     """The session remembered for a channel's address is not its active one any more."""
 
 
-def compile_cached(source: str, name: str) -> Program:
-    """A notebook cell's program, compiled once per source (a re-run cell, the same cell in
-    a restarted kernel) and named `name` for its messages."""
-    try:
-        program = _compile(source)
-    except BasicError as exc:
-        exc.file = name
-        raise
-    return program if program.name == name else dataclasses.replace(program, name=name)
-
-
 def _quiet(on_delta: Callable[[str], Awaitable[None]] | None) -> Callable[[str], Awaitable[None]] | None:
     """A front's delta callback that cannot fail the turn (a socket gone while the answer streams:
     the answer is stored all the same, and the front catches up from the history)."""
@@ -1192,9 +1176,6 @@ def _quiet(on_delta: Callable[[str], Awaitable[None]] | None) -> Callable[[str],
     return deliver
 
 
-@functools.lru_cache(maxsize=256)
-def _compile(source: str) -> Program:
-    return compile_source(source, "cell")
 
 
 class _Mark:

@@ -27,7 +27,15 @@ import tornado.iostream
 import tornado.netutil
 import tornado.web
 
-__all__ = ["Scripted", "LlmServer", "llm_server", "llm_server_in_thread"]
+__all__ = ["BOOK", "Scripted", "LlmServer", "llm_server", "llm_server_in_thread"]
+
+# A tool dialog for the tests: two required PARAMs (one typed INTEGER), a TALK and a RETURN value
+BOOK = """PARAM city AS STRING LIKE "Lisbon" DESCRIPTION "The city to book a table in"
+PARAM people AS INTEGER LIKE 2 DESCRIPTION "How many people"
+DESCRIPTION "Books a table in a restaurant"
+TALK "Booking for " + people + " in " + city
+RETURN "booking B-" + city + "-" + people
+"""
 
 
 @dataclass

@@ -18,7 +18,7 @@ from gb_runtime.llm import LlmClient, LlmConfig, LlmError, tool_schema
 from gb_sessions.config import Stores
 from tests.helpers.bots import make_bot, runtime_for, texts
 from tests.helpers.corpus import corpus_files
-from tests.helpers.llm_server import LlmServer, Scripted, llm_server
+from tests.helpers.llm_server import BOOK, LlmServer, Scripted, llm_server
 
 
 def _bot(tmp: Path, llm: LlmServer | None, dialogs: dict[str, str], extra: str = "", **kw: object) -> Path:
@@ -146,14 +146,6 @@ async def test_the_daily_token_budget_stops_the_llm(stores: Stores, tmp_path: Pa
         other = await runtime.start("ai")  # another session of the bot has its own budget
         llm.script.append(Scripted.say("fresh"))
         assert texts(await runtime.handle(Inbound("ai", "q1", session_id=other.session_id))) == ["fresh"]
-
-
-BOOK = """PARAM city AS STRING LIKE "Lisbon" DESCRIPTION "The city to book a table in"
-PARAM people AS INTEGER LIKE 2 DESCRIPTION "How many people"
-DESCRIPTION "Books a table in a restaurant"
-TALK "Booking for " + people + " in " + city
-RETURN "booking B-" + city + "-" + people
-"""
 
 
 @pytest.mark.parametrize("stream", [False, True])

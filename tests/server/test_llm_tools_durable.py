@@ -11,15 +11,8 @@ from pathlib import Path
 import httpx
 
 from tests.helpers.bots import make_bot
-from tests.helpers.llm_server import Scripted, llm_server_in_thread
+from tests.helpers.llm_server import BOOK, Scripted, llm_server_in_thread
 from tests.helpers.servers import Server, bearer, gb_environ
-
-BOOK = """PARAM city AS STRING LIKE "Lisbon" DESCRIPTION "The city to book a table in"
-PARAM people AS INTEGER LIKE 2 DESCRIPTION "How many people"
-DESCRIPTION "Books a table in a restaurant"
-TALK "Booking for " + people + " in " + city
-RETURN "booking B-" + city + "-" + people
-"""
 
 
 def test_a_tools_question_survives_a_kill_9_and_the_tool_finishes(tmp_path: Path) -> None:
