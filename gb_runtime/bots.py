@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import threading
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -34,6 +33,7 @@ import httpx
 from gb_basic import Program, compile_source
 
 from .cron import CronError, zone
+from .documents import DOCUMENT_SUFFIXES
 from .errors import BotConfigError, BotError, BotStorageError, TemplateNotFound, UnknownBot
 
 __all__ = [
@@ -359,100 +359,6 @@ def _number(key: str, raw: str, kind: type, source: str) -> int | float:
 
 
 # ---------------------------------------------------------------------------------------------
-# knowledge base search
-
-_STOP_WORDS = frozenset("""
-    the and for are but not you your yours all any can had has have her his its our out who
-    how what when where which why will with this that these those from they them then than
-    there their about into more some such only also just very would could should been being
-    were was does did doing get got want like know tell please thanks thank may might must
-    que para com uma uns umas dos das por como mais mas nao sim seu sua seus suas voce voces
-    ele ela eles elas isso isto esta este essa esse qual quando onde ser tem sao pelo pela
-    nos nas aos quero pode
-""".split())
-
-
-def _fold(text: str) -> str:
-    """Lower-case `text` and strip its accents."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _stem(word: str) -> str:
-    """A light English stemmer: returns/returned/returning -> return, policies -> policy."""
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-                word = word[:-1]  # shipped -> ship
-            return word
-    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
-        return word[:-1]
-    return word
-
-
-def _stems(text: str) -> frozenset[str]:
-    """The stems of the words of `text` that are 3+ characters long and not stop words."""
-    words = re.findall(r"\w+", _fold(text))
-    return frozenset(_stem(w) for w in words if len(w) >= 3 and w not in _STOP_WORDS)
-
-
-# A searchable paragraph: (stems of its heading and body, stems of its heading, body text, heading).
-_Passage = tuple[frozenset[str], frozenset[str], str, str]
-# a line that starts a list item or a table row keeps its line break when a paragraph is reflowed
-_KEEPS_BREAK = re.compile(r"\s*(?:[-*+]\s|\d+[.)]\s|\|)")
-
-
-def _is_heading(line: str) -> bool:
-    return line.lstrip().startswith("#")
-
-
-def _passages(text: str) -> list[_Passage]:
-    """Split a KB file into paragraphs, each with the markdown heading above it; a paragraph's
-    hard line breaks are reflowed into spaces (not those of list items and table rows)."""
-    out: list[_Passage] = []
-    heading = ""
-    for block in re.split(r"\n\s*\n", text):
-        lines = [ln for ln in block.strip().splitlines() if ln.strip()]
-        titles = [ln.strip().lstrip("#").strip() for ln in lines if _is_heading(ln)]
-        if titles:
-            heading = " ".join(titles)
-        body = _reflow([ln for ln in lines if not _is_heading(ln)])
-        if body:
-            out.append((_stems(heading + "\n" + body), _stems(heading), body, heading))
-    return out
-
-
-def _reflow(lines: list[str]) -> str:
-    """The lines of a paragraph as one text: joined with spaces, but a list item or a table row
-    starts a line of its own."""
-    out = ""
-    for line in lines:
-        if not out:
-            out = line.strip()
-        elif _KEEPS_BREAK.match(line):
-            out += "\n" + line.strip()
-        else:
-            out += " " + line.strip()
-    return out
-
-
-@dataclass(frozen=True)
-class KbPassage:
-    """A passage a knowledge base search found: its KB, its file (inside the KB), heading, text, score."""
-
-    kb: str
-    source: str
-    heading: str
-    text: str
-    score: float
-
-
-# ---------------------------------------------------------------------------------------------
 # packages
 
 
@@ -480,7 +386,6 @@ class BotPackage:
         self._lock = threading.RLock()
         self._dialogs: dict[str, _Compiled] = {}
         self._settings: tuple[_Signature | None, BotSettings] | None = None
-        self._kb_files: dict[Path, tuple[_Signature, list[_Passage]]] = {}
 
     def __repr__(self) -> str:
         return f"BotPackage({self.name!r}, {str(self.path)!r})"
@@ -593,48 +498,15 @@ class BotPackage:
         """Names of the knowledge bases (sub-folders of ``<name>.gbkb``), sorted."""
         return sorted((p.name for p in self._kb_folders().values()), key=str.lower)
 
-    def search_kb(self, names: Iterable[str], question: str) -> str | None:
-        """The text of the best paragraph (:meth:`top_passages`), or None when none shares a stem
-        with the question. Unknown KB names are skipped."""
-        found = self.top_passages(names, question, 1)
-        return found[0].text if found else None
-
-    def top_passages(self, names: Iterable[str], question: str, k: int = 3) -> list[KbPassage]:
-        """The `k` paragraphs of the named KBs that share the most word stems with `question` (a
-        stem of the paragraph's heading counts twice: "What is a session?" is about the passage
-        under "Sessions" more than about one that mentions sessions), best first (ties: KB order,
-        file order, earliest), each with its KB and file."""
-        wanted = _stems(question)
-        if not wanted:
-            return []
-        scored = []
-        for order, (kb, source, (stems, heading_stems, text, heading)) in enumerate(self._kb_sourced(names)):
-            score = len(wanted & stems) + len(wanted & heading_stems)
-            if score:
-                scored.append((-score, order, KbPassage(kb, source, heading, text, float(score))))
-        return [p for _, _, p in sorted(scored, key=lambda x: (x[0], x[1]))[:k]]
-
-    def _kb_sourced(self, names: Iterable[str]) -> Iterable[tuple[str, str, _Passage]]:
+    def kb_documents(self, names: Iterable[str] | None = None) -> Iterable[tuple[str, str, Path]]:
+        """(KB folder name, the file's path inside it, the file) of each document of the named KBs
+        (all when None; unknown names skipped) that the knowledge index reads (documents.py)."""
         folders = self._kb_folders()
-        for name in names:
-            folder = folders.get(name.lower())
-            if folder is None:
-                continue
+        wanted = folders.values() if names is None else [f for n in names if (f := folders.get(n.lower()))]
+        for folder in wanted:
             for path in sorted(folder.rglob("*")):
-                if path.suffix.lower() in (".md", ".txt") and path.is_file():
-                    for passage in self._file_passages(path):
-                        yield folder.name, path.relative_to(folder).as_posix(), passage
-
-    def _file_passages(self, path: Path) -> list[_Passage]:
-        sig = _signature(path)
-        if sig is None:
-            return []
-        with self._lock:
-            cached = self._kb_files.get(path)
-            if cached is None or cached[0] != sig:
-                cached = (sig, _passages(path.read_text(encoding="utf-8", errors="replace")))
-                self._kb_files[path] = cached
-            return cached[1]
+                if path.suffix.lower() in DOCUMENT_SUFFIXES and path.is_file() and not path.name.startswith("."):
+                    yield folder.name, path.relative_to(folder).as_posix(), path
 
     # -- templates ----------------------------------------------------------------------------
 

@@ -62,12 +62,13 @@ from gb_sessions import (
     utcnow,
 )
 from gb_sessions.base import sessions_full
+from gb_sessions.knowledge import KnowledgeIndex
 from gb_sessions.tables import TableStore
 from gb_sessions.tokens import hash_token, new_token, same_hash
 from gb_sessions.usage import TokenLedger
 
 from .assistant import Answer, Assistant, BudgetUsedUp, ToolStep
-from .bots import BotConfigError, BotPackage, BotRegistry, BotSettings, KbPassage
+from .bots import BotConfigError, BotPackage, BotRegistry, BotSettings
 from .calls import call_target, call_variables, compile_cached, is_call
 from .errors import (
     DialogWaiting,
@@ -85,6 +86,7 @@ from .files import FileStore
 from .http_keywords import HttpAccess
 from .identity import link, proven, verified
 from .keywords import Fulfiller, is_wait, recent_history, wait_seconds
+from .knowledge import KbPassage, KnowledgeBase
 from .llm import LlmClient, LlmConfig, LlmError
 from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
@@ -131,6 +133,8 @@ class DialogRuntime:
         schedules: where SET SCHEDULE keeps the bots' schedules; None: the statement is only
             checked (``gb run``).
         channels: the channels' inbox and outbox (``gb serve``); None: no channel but the web's.
+        knowledge: the knowledge index of the session database; None: one in a private in-memory
+            SQLite database (the in-memory store).
 
     Attributes:
         channel_modes: channel -> "push" or "inline" for the channels the server serves (set
@@ -143,7 +147,7 @@ class DialogRuntime:
                  apologize: bool = True, tables: TableStore | None = None,
                  http: httpx.AsyncClient | None = None, schedules: ScheduleStore | None = None,
                  channels: ChannelQueue | None = None, llm: LlmClient | None = None,
-                 ledger: TokenLedger | None = None) -> None:
+                 ledger: TokenLedger | None = None, knowledge: KnowledgeIndex | None = None) -> None:
         self.store = store
         self.channels = channels
         self.channel_modes: dict[str, str] = {}
@@ -157,6 +161,8 @@ class DialogRuntime:
         self.clock = clock
         self.apologize = apologize
         # the LLM of the bots that configure one (assistant.py); its client is the runtime's own
+        # the bots' KBs, searched in the session database's knowledge index (knowledge.py)
+        self.knowledge = KnowledgeBase(knowledge or KnowledgeIndex(None))
         self.assistant = Assistant(llm or LlmClient(), ledger or TokenLedger(None), self._search, clock)
         self.instance = uuid.uuid4().hex  # names this runtime in its events: a listener tells its own turns
         self._sending: set[asyncio.Future[None]] = set()
@@ -644,7 +650,7 @@ class DialogRuntime:
         """The top `k` passages for `question` of the session's active knowledge bases (USE KB;
         all of the bot's when the session chose none)."""
         kbs = [str(kb) for kb in session.context.get("kb") or bot.kb_names()]
-        return bot.top_passages(kbs, question, k) if kbs else []
+        return await self.knowledge.search(bot, kbs, question, k) if kbs else []
 
     def _llm_failed(self, session: Session, result: Result, exc: Exception) -> None:
         """The LLM gave no answer (unreachable, an error, too slow, cut off, the budget used up):

@@ -19,6 +19,7 @@ import httpx
 from gb_sessions import StoreSettings, WriteBehindStore, open_stores
 from gb_sessions.cleanup import cleanup
 from gb_sessions.config import Stores
+from gb_sessions.knowledge import KnowledgeIndex
 from gb_sessions.tables import TableStore
 from gb_sessions.usage import TokenLedger
 
@@ -73,6 +74,7 @@ class Services:
             await self.events.stop()
             await self.stores.close()
             await self.runtime.assistant.client.close()
+            await self.runtime.knowledge.index.close()
             if self.http is not None:
                 await self.http.aclose()
 
@@ -101,7 +103,7 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
     runtime = DialogRuntime(wb or stores.store, BotRegistry(bots_dir, settings.data_dir), users=stores.users,
                             events=events, apologize=apologize, tables=TableStore(stores.engine), http=client,
                             schedules=stores.schedules, channels=stores.channels,
-                            ledger=TokenLedger(stores.engine))
+                            ledger=TokenLedger(stores.engine), knowledge=KnowledgeIndex(stores.engine))
     timers = TimerService(runtime, runtime.store, schedules=run_schedules)
     timers.start()
     return Services(runtime, stores, events, wb, timers, client)

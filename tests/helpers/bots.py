@@ -16,6 +16,7 @@ from gb_runtime import BotRegistry, DialogRuntime, Result
 from gb_runtime.runtime import Events
 from gb_sessions import utcnow
 from gb_sessions.config import Stores
+from gb_sessions.knowledge import KnowledgeIndex
 
 from . import ROOT
 
@@ -105,7 +106,8 @@ def runtime_for(stores: Stores, bots_root: Path, data_dir: Path, clock: Clock | 
     """The runtime on `stores` (its users too) for the bots in `bots_root` (`http`: the client of
     BASIC's GET/POST; without it they are refused)."""
     return DialogRuntime(stores.store, BotRegistry(bots_root, data_dir), users=stores.users, events=events,
-                         clock=clock or utcnow, channels=stores.channels, http=http)
+                         clock=clock or utcnow, channels=stores.channels, http=http,
+                         knowledge=KnowledgeIndex(stores.engine))
 
 
 def runtime_with_bot(stores: Stores, tmp: Path, name: str, dialogs: Mapping[str, str] | None = None, *,

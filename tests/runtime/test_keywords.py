@@ -75,6 +75,17 @@ async def test_use_kb_is_this_sessions_only(stores: Stores, tmp_path: Path) -> N
     ra = await rt.handle(Inbound("kb", "how much does the pro plan cost", token=a.token))
     rb = await rt.handle(Inbound("kb", "how much does the pro plan cost", token=b.token))
     assert "20 dollars" not in texts(ra)[0] and texts(rb) == ["The Pro plan costs 20 dollars a month."]
+    assert texts(await rt.handle(Inbound("kb", "are returns accepted?", token=a.token))) == \
+        ["Returns are accepted within 30 days."]
+    # another bot's KB of the same name is never reached
+    other = f"kbother{uuid.uuid4().hex[:6]}"
+    make_bot(tmp_path / "bots", other, {"start": 'USE KB "products"\nTALK "ok"'},
+             kb={"products/plans.md": "Our Pro plan is free for students."})
+    o = await rt.start(other)
+    assert texts(await rt.handle(Inbound(other, "how much does the pro plan cost", token=o.token))) == \
+        ["Our Pro plan is free for students."]
+    assert texts(await rt.handle(Inbound("kb", "is the plan free for students", token=b.token))) != \
+        ["Our Pro plan is free for students."]
     await rt.handle(Inbound("kb", "clear", token=a.token))
     assert (await stores.store.load(a.session_id, fresh=True)).context["kb"] == []
 
