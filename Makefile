@@ -68,6 +68,7 @@ bench: install loadgen
 	$(BIN)/python bench/server.py
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/hostile.py --postgres
+	$(BIN)/python bench/kb.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -93,11 +93,27 @@ def _pg_config(language: str) -> str:
     return _LANGUAGES.get(language.split("-")[0].lower(), (None, "simple"))[1]
 
 
+@cache
+def _stems(language: str) -> dict[str, str]:
+    return {}  # word -> stem, per language: a text repeats its words, Snowball in Python is slow
+
+
 def terms(value: str, language: str) -> str:
     """The words of `value` folded and stemmed by `language`, space-separated (what FTS5 indexes)."""
     words = re.findall(r"\w+", fold(value))
     stemmer = _stemmer(language)
-    return " ".join(stemmer.stemWords(words) if stemmer is not None else words)  # type: ignore[attr-defined]
+    if stemmer is None:
+        return " ".join(words)
+    known = _stems(language)
+    if len(known) > 200_000:  # a bound on the memo, not an LRU: it refills with the words in use
+        known.clear()
+    out = []
+    for word in words:
+        stem = known.get(word)
+        if stem is None:
+            stem = known[word] = stemmer.stemWord(word)  # type: ignore[attr-defined]
+        out.append(stem)
+    return " ".join(out)
 
 
 def question_words(question: str) -> list[str]:

@@ -72,7 +72,7 @@ def test_the_session_survives_a_kernel_restart(kernel, project: Path, gb_kernels
 def test_magics(kernel, project: Path) -> None:
     _, kc = kernel
     r = run(kc, "%bot")
-    assert r.stdout.startswith("bot default (bots: default, sales, support)")
+    assert r.stdout.startswith("bot default (bots: default, loja, sales, support)")
     r = run(kc, "%bot support")
     assert r.stdout.startswith("bot support, new session ")
     r = run(kc, "%session")

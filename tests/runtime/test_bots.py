@@ -344,7 +344,7 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> BotRegistry:
 
 
 def test_example_bots_load(examples: BotRegistry) -> None:
-    assert examples.names() == ["default", "sales", "support"]
+    assert examples.names() == ["default", "loja", "sales", "support"]
     assert examples.default is not None and examples.default.name == "default"
     for name in examples.names():
         bot = examples.get(name)
@@ -360,7 +360,7 @@ def test_example_configs_have_comments(examples: BotRegistry) -> None:
         assert re.search(r"^#", text, re.M), name
 
 
-@pytest.mark.parametrize("name", ["default", "sales", "support"])
+@pytest.mark.parametrize("name", ["default", "loja", "sales", "support"])
 def test_example_dialogs_compile_without_warnings(examples: BotRegistry, name: str) -> None:
     bot = examples.get(name)
     for dialog in bot.dialog_names():
