@@ -350,17 +350,14 @@ class Dispatcher:
         try:  # never longer than half the lease: a send is over before another process may claim it
             return True, await asyncio.wait_for(adapter.send(item), self.lease_seconds / 2)
         except TimeoutError:
-            await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
-                               adapter.config.number("outbox-retry-seconds", 2.0),
-                               DeliveryFailed(f"{item.channel} did not answer within {self.lease_seconds / 2:.0f} s "
-                                              "(it may have got the message: it is sent again)", retry=True))
+            failure = DeliveryFailed(f"{item.channel} did not answer within {self.lease_seconds / 2:.0f} s "
+                                     "(it may have got the message: it is sent again)", retry=True)
         except DeliveryFailed as exc:
-            await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
-                               adapter.config.number("outbox-retry-seconds", 2.0), exc)
+            failure = exc
         except PlatformError as exc:
-            await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
-                               adapter.config.number("outbox-retry-seconds", 2.0),
-                               DeliveryFailed(f"{item.channel} could not be reached: {exc.message}", retry=exc.retry))
+            failure = DeliveryFailed(f"{item.channel} could not be reached: {exc.message}", retry=exc.retry)
+        await self._failed(item, adapter.config.number("outbox-max-attempts", 10),
+                           adapter.config.number("outbox-retry-seconds", 2.0), failure)
         return False, None
 
     async def _failed(self, item: OutboxItem, max_attempts: float, base: float, exc: DeliveryFailed) -> None:
