@@ -1,6 +1,10 @@
 """Knowledge bases: retrieval quality and the index's speed, on SQLite and PostgreSQL.
 
-- recall@1 and recall@3 of bench/kb_questions.json (the example bots, English and Portuguese).
+- recall@1 and recall@3 of bench/kb_questions.json (the example bots, English and Portuguese),
+  for full-text search (BM25) alone and fused with dense retrieval. The dense side embeds with
+  ``--embedding-url`` (an OpenAI-compatible endpoint, ``--embedding-model``) when given; else with
+  latent semantic analysis fitted on the example bots' passages (tests/helpers/embeddings.py),
+  served by the tests' stand-in endpoint: no neural model can be downloaded on these machines.
 - indexing: 10,000 passages (100 generated markdown files of 100 paragraphs) through
   ``KnowledgeBase.sync`` (read, split, stem, insert), in passages/s.
 - query latency p50/p99 of ``KnowledgeBase.search`` (a stat of each KB file, the question's
@@ -9,7 +13,7 @@
   ordered by ``rank``; PostgreSQL ``tsv @@ to_tsquery`` ordered by ``ts_rank_cd``), the same
   terms, on the same connection pool.
 
-    python bench/kb.py [--quick] [--sqlite-only]
+    python bench/kb.py [--quick] [--sqlite-only] [--embedding-url URL --embedding-model M]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -30,11 +35,15 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gb_runtime.bots import BotPackage, BotRegistry
+from gb_runtime.documents import read_passages
 from gb_runtime.knowledge import KnowledgeBase
+from gb_runtime.llm import LlmClient
 from gb_sessions.config import StoreSettings
 from gb_sessions.knowledge import KnowledgeIndex, question_words, terms
 from tests.helpers.bots import EXAMPLE_BOTS, make_bot
+from tests.helpers.embeddings import LsaEmbedder
 from tests.helpers.kb_recall import recall_at
+from tests.helpers.llm_server import llm_server
 from tests.helpers.stores import create_database, drop_database, opened
 
 PG = os.environ.get("GB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -97,16 +106,48 @@ async def _floor(index: KnowledgeIndex, question: str) -> None:
                                {"q": " OR ".join(f'"{s}"' for s in stems)})
 
 
-async def _measure(label: str, settings: StoreSettings, tmp: Path, files: int, queries: int) -> None:
+def _example_passages() -> list[str]:
+    """The heading and text of every passage of the example bots' KBs (what LSA is fitted on)."""
+    registry = BotRegistry(EXAMPLE_BOTS, Path(tempfile.gettempdir()))
+    out = []
+    for name in registry.names():
+        for _, source, path in registry.get(name).kb_documents(None):
+            out += [f"{p.heading}\n{p.text}" for p in read_passages(source, path.read_bytes())]
+    return out
+
+
+def _with_embeddings(root: Path, url: str, model: str, key: str | None) -> Path:
+    """A copy of the example bots whose config.csv sets the embeddings endpoint."""
+    shutil.copytree(EXAMPLE_BOTS, root)
+    for config in root.glob("*.gbai"):
+        csv = config / f"{config.name[:-5]}.gbot" / "config.csv"
+        csv.parent.mkdir(exist_ok=True)
+        head = csv.read_text(encoding="utf-8") if csv.exists() else "name,value\n"
+        lines = f"embedding-url,{url}\nembedding-model,{model}\n" + (f"embedding-key,{key}\n" if key else "")
+        csv.write_text(head.rstrip("\n") + "\n" + lines, encoding="utf-8")
+    return root
+
+
+async def _recall(label: str, mode: str, knowledge: KnowledgeBase, registry: BotRegistry) -> None:
+    r1 = await recall_at(knowledge, registry, 1)
+    r3 = await recall_at(knowledge, registry, 3)
+    print(f"{label}: {mode}: recall@1 {r1.found}/{r1.asked} = {r1.ratio:.2f}, "
+          f"recall@3 {r3.found}/{r3.asked} = {r3.ratio:.2f}")
+    for miss in r3.missed:
+        print(f"  missed: {miss}")
+
+
+async def _measure(label: str, settings: StoreSettings, tmp: Path, files: int, queries: int,
+                   embedding: tuple[str, str, str | None]) -> None:
     async with opened(settings) as stores:
         knowledge = KnowledgeBase(KnowledgeIndex(stores.engine))
-        registry = BotRegistry(EXAMPLE_BOTS, tmp / "data")
-        r1 = await recall_at(knowledge, registry, 1)
-        r3 = await recall_at(knowledge, registry, 3)
-        print(f"{label}: recall@1 {r1.found}/{r1.asked} = {r1.ratio:.2f}, recall@3 {r3.found}/{r3.asked} = "
-              f"{r3.ratio:.2f} (BM25; no embeddings endpoint: the fused mode is not built)")
-        for miss in r3.missed:
-            print(f"  missed: {miss}")
+        await _recall(label, "BM25 alone", knowledge, BotRegistry(EXAMPLE_BOTS, tmp / "data"))
+        llm = LlmClient()
+        try:
+            fused = BotRegistry(_with_embeddings(tmp / "fused", *embedding), tmp / "data")
+            await _recall(label, f"BM25 + dense ({embedding[1]}), RRF", KnowledgeBase(knowledge.index, llm), fused)
+        finally:
+            await llm.close()
 
         bot, vocabulary = _corpus(tmp / "corpus", files, 100)
         t0 = time.perf_counter()
@@ -134,25 +175,34 @@ async def _measure(label: str, settings: StoreSettings, tmp: Path, files: int, q
         print(f"{label}: mean {statistics.mean(ours) * 1000:.2f} ms vs floor {statistics.mean(floor) * 1000:.2f} ms")
 
 
-async def main(quick: bool, sqlite_only: bool) -> None:
+async def main(quick: bool, sqlite_only: bool, embedding_url: str | None, embedding_model: str,
+               embedding_key: str | None) -> None:
     files, queries = (20, 200) if quick else (100, 1000)
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite = StoreSettings.from_env({}, data_dir=Path(tmp) / "sqlite")
-        await _measure("sqlite", sqlite, Path(tmp) / "s", files, queries)
-        if sqlite_only:
-            return
-        name = f"gb_kbbench_{uuid.uuid4().hex[:8]}"
-        url = create_database(PG, name)
-        try:
-            await _measure("postgres", StoreSettings(url, None, Path(tmp) / "pg"), Path(tmp) / "p",
-                           files, queries)
-        finally:
-            drop_database(PG, name)
+    async with llm_server(key=None) as stand_in:
+        stand_in.embedding_model = "lsa-48"
+        stand_in.embedder = LsaEmbedder(_example_passages(), 48)
+        embedding = (embedding_url, embedding_model, embedding_key) if embedding_url else \
+            (stand_in.url, stand_in.embedding_model, None)
+        with tempfile.TemporaryDirectory() as tmp:
+            sqlite = StoreSettings.from_env({}, data_dir=Path(tmp) / "sqlite")
+            await _measure("sqlite", sqlite, Path(tmp) / "s", files, queries, embedding)
+            if sqlite_only:
+                return
+            name = f"gb_kbbench_{uuid.uuid4().hex[:8]}"
+            url = create_database(PG, name)
+            try:
+                await _measure("postgres", StoreSettings(url, None, Path(tmp) / "pg"), Path(tmp) / "p",
+                               files, queries, embedding)
+            finally:
+                drop_database(PG, name)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="2,000 passages and 200 queries")
     ap.add_argument("--sqlite-only", action="store_true")
+    ap.add_argument("--embedding-url", help="an OpenAI-compatible base URL (…/v1) to embed with")
+    ap.add_argument("--embedding-model", default="default")
+    ap.add_argument("--embedding-key", default=None)
     args = ap.parse_args()
-    asyncio.run(main(args.quick, args.sqlite_only))
+    asyncio.run(main(args.quick, args.sqlite_only, args.embedding_url, args.embedding_model, args.embedding_key))

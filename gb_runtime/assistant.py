@@ -34,6 +34,7 @@ answer's message keeps its count (``token_count``).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -49,7 +50,7 @@ from gb_sessions.usage import TokenLedger
 
 from .bots import BotConfigError, BotPackage
 from .calls import compile_cached
-from .llm import Completion, LlmClient, LlmConfig, LlmError, literal, tool_schema
+from .llm import Completion, LlmClient, LlmConfig, LlmError, LlmStopped, estimated_prompt_tokens, literal, tool_schema
 
 __all__ = ["Assistant", "Answer", "ToolStep", "Delta", "MAX_TOOL_ROUNDS", "KB_PASSAGES", "BudgetUsedUp"]
 
@@ -137,14 +138,14 @@ class Assistant:
             raise BasicRuntimeError(f"LLM: no LLM configured for bot {bot.name} (set llm-url in config.csv)")
         messages = [{"role": "system", "content": self._system(session, bot)}, {"role": "user", "content": prompt}]
         try:
-            completion = await self._complete(session, bot, config, messages, None, None)
+            completion = await self._complete(session, bot, config, messages, None, None, None)
         except LlmError as exc:
             raise BasicRuntimeError(f"LLM: {exc}") from None
         return completion.text, completion.total_tokens
 
     # --- a message no dialog handles ------------------------------------------------------------
     async def answer(self, session: Session, bot: BotPackage, config: LlmConfig, text: str,
-                     history: Sequence[Any], on_delta: Delta | None) -> Answer | ToolStep:
+                     history: Sequence[Any], on_delta: Delta | None, stop: asyncio.Event | None) -> Answer | ToolStep:
         """The model's answer to `text` (the user's message, last of `history`), or the first
         tool it calls.
 
@@ -153,10 +154,10 @@ class Assistant:
         """
         prompt = await self._prompt(session, bot, text, history)
         frame = {"messages": prompt.messages, "sources": prompt.sources, "calls": [], "rounds": 0, "tokens": 0}
-        return await self._next(session, bot, config, frame, on_delta)
+        return await self._next(session, bot, config, frame, on_delta, stop)
 
     async def went_on(self, session: Session, bot: BotPackage, frame: dict[str, Any], value: Any,
-                      said: list[str], on_delta: Delta | None) -> Answer | ToolStep:
+                      said: list[str], on_delta: Delta | None, stop: asyncio.Event | None) -> Answer | ToolStep:
         """The dialog run for `frame` (a tool, or the asking for a tool's parameter) ended with
         `value` (in its stored form), having said `said`: the next step of the conversation.
 
@@ -173,29 +174,29 @@ class Assistant:
             answers = value if isinstance(value, list) else [value]
             current["arguments"].update({p: a for p, a in zip(missing, answers)})
             current["missing"] = []
-            return await self._call(session, bot, config, frame, current, on_delta)
+            return await self._call(session, bot, config, frame, current, on_delta, stop)
         result = {"returned": value}
         if said:
             result["said_to_the_user"] = said
         frame["messages"].append({"role": "tool", "tool_call_id": current.get("id", ""),
                                   "content": json.dumps(result, ensure_ascii=False, default=str)})
-        return await self._proceed(session, bot, config, frame, on_delta)
+        return await self._proceed(session, bot, config, frame, on_delta, stop)
 
     async def _proceed(self, session: Session, bot: BotPackage, config: LlmConfig, frame: dict[str, Any],
-                       on_delta: Delta | None) -> Answer | ToolStep:
+                       on_delta: Delta | None, stop: asyncio.Event | None) -> Answer | ToolStep:
         """After a tool's result: the next call the model asked for, or the model again."""
         if frame["calls"]:
-            return await self._call(session, bot, config, frame, frame["calls"].pop(0), on_delta)
-        return await self._next(session, bot, config, frame, on_delta)
+            return await self._call(session, bot, config, frame, frame["calls"].pop(0), on_delta, stop)
+        return await self._next(session, bot, config, frame, on_delta, stop)
 
     async def _next(self, session: Session, bot: BotPackage, config: LlmConfig, frame: dict[str, Any],
-                    on_delta: Delta | None) -> Answer | ToolStep:
+                    on_delta: Delta | None, stop: asyncio.Event | None) -> Answer | ToolStep:
         """Ask the model with the conversation of `frame`: its answer, or its first tool call (the
         others wait in the frame)."""
         tools = self._tools(session, bot) if frame["rounds"] < MAX_TOOL_ROUNDS else {}
         frame["rounds"] += 1
         completion = await self._complete(session, bot, config, frame["messages"],
-                                          [schema for _, schema in tools.values()] or None, on_delta)
+                                          [schema for _, schema in tools.values()] or None, on_delta, stop)
         frame["tokens"] += completion.total_tokens
         calls = completion.tool_calls
         if not calls:
@@ -205,17 +206,17 @@ class Assistant:
             for c in calls]})
         frame["calls"] = [{"id": c.id, "name": tools[c.name][0] if c.name in tools else None, "called": c.name,
                            "arguments": {str(k): values.encode(v) for k, v in c.arguments.items()}} for c in calls]
-        return await self._call(session, bot, config, frame, frame["calls"].pop(0), on_delta)
+        return await self._call(session, bot, config, frame, frame["calls"].pop(0), on_delta, stop)
 
     async def _call(self, session: Session, bot: BotPackage, config: LlmConfig, frame: dict[str, Any],
-                    call: dict[str, Any], on_delta: Delta | None) -> Answer | ToolStep:
+                    call: dict[str, Any], on_delta: Delta | None, stop: asyncio.Event | None) -> Answer | ToolStep:
         """The step that runs `call`: the tool's dialog, or first the asking for what it lacks."""
         name = call.get("name")
         program = bot.dialog(str(name)) if name else None
         if program is None:  # not a tool of this session (a made-up name, a tool gone): the model hears so
             frame["messages"].append({"role": "tool", "tool_call_id": call["id"], "content": json.dumps(
                 {"error": f"there is no tool {call.get('called') or name!r} in this conversation"})})
-            return await self._proceed(session, bot, config, frame, on_delta)
+            return await self._proceed(session, bot, config, frame, on_delta, stop)
         name = str(name)
         arguments = {str(k).lower(): v for k, v in (call.get("arguments") or {}).items()}
         params = {p.name.lower(): p for p in program.params}
@@ -245,10 +246,15 @@ class Assistant:
         return out
 
     async def _complete(self, session: Session, bot: BotPackage, config: LlmConfig, messages: list[dict[str, Any]],
-                        tools: list[dict[str, Any]] | None, on_delta: Delta | None) -> Completion:
+                        tools: list[dict[str, Any]] | None, on_delta: Delta | None,
+                        stop: asyncio.Event | None) -> Completion:
         day = self.clock().astimezone(dt.UTC).date()
         await self._check_budget(session, bot, day)
-        completion = await self.client.complete(config, messages, tools=tools, on_delta=on_delta)
+        try:
+            completion = await self.client.complete(config, messages, tools=tools, on_delta=on_delta, stop=stop)
+        except LlmStopped:  # the prompt was read by the model: counted (estimated), or stopping beats the budget
+            await self.ledger.spend(bot.name, session.id, estimated_prompt_tokens(messages), day)
+            raise
         await self.ledger.spend(bot.name, session.id, completion.total_tokens, day)
         return completion
 

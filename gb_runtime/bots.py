@@ -205,6 +205,15 @@ CONFIG_DOCS: dict[str, str] = {
     "llm-max-tokens-per-day": "Tokens (prompt and completion) the bot's LLM may use a UTC day, all sessions "
                               "together; 0: no limit.",
     "llm-max-session-tokens-per-day": "Tokens each session of the bot may use a UTC day; 0: no limit.",
+    "embedding-url": "Dense retrieval of the KBs: an OpenAI-compatible base URL up to its version whose "
+                     "`/embeddings` embeds passages and questions, fused with full-text search; unset: "
+                     "full-text search alone.",
+    "embedding-model": "The embeddings model asked for.",
+    "embedding-key": "The embeddings endpoint's API key, a bearer token (`env:NAME` reads the environment "
+                     "variable NAME).",
+    "embedding-timeout": "Seconds an embeddings request may take; then the search is full-text alone.",
+    "embedding-min-similarity": "The least cosine similarity of a passage to a question that dense retrieval "
+                                "finds (what an unrelated question gets depends on the model).",
 }
 # the defaults the reference shows for the keys that are not BotSettings fields
 CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did not understand.",
@@ -222,6 +231,8 @@ CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did n
                                    "llm-model": "default", "llm-timeout": "60",
                                    "llm-system-prompt": "You are <bot>, a helpful assistant in a chat ...",
                                    "llm-max-tokens-per-day": "0", "llm-max-session-tokens-per-day": "0",
+                                   "embedding-model": "default", "embedding-timeout": "10",
+                                   "embedding-min-similarity": "0.25",
                                    **dict.fromkeys(("whatsapp-app-secret", "whatsapp-token",
                                                     "whatsapp-phone-number-id", "whatsapp-verify-token",
                                                     "whatsapp-template-language", "telegram-token",
@@ -229,7 +240,8 @@ CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did n
                                                     "twilio-number", "twilio-voice-language", "teams-app-id",
                                                     "teams-app-password", "teams-tenant-id", "email-smtp-url",
                                                     "email-from", "email-imap-url", "llm-url", "llm-key",
-                                                    "llm-temperature", "llm-max-tokens"), "")}
+                                                    "llm-temperature", "llm-max-tokens", "embedding-url",
+                                                    "embedding-key"), "")}
 
 
 @dataclass(frozen=True)

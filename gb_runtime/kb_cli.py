@@ -2,8 +2,10 @@
 session database's index (registered on the gb command by entry point).
 
 ``index`` reads every KB file that changed since it was last indexed (a progress bar over those
-files) and drops the passages of files gone; a server does the same lazily, on a KB's first
-question, so indexing up front only saves that first wait. ``search`` prints the top passages of
+files) and drops the passages of files gone, then, for a bot with ``embedding-url``, embeds the
+passages that have no vector by its model yet (a progress bar over them); a server does the same
+lazily, on a KB's first question (a few batches a question), so indexing up front only saves
+those waits. ``search`` prints the top passages of
 a question as a session with those KBs active would get them. Storage from the environment, as
 for gb serve (GB_DATABASE_URL, GB_DATA_DIR).
 """
@@ -22,8 +24,9 @@ from gb_sessions import StoreSettings, open_stores
 from gb_sessions.knowledge import KnowledgeIndex
 
 from .bots import BotPackage, BotRegistry
-from .errors import UnknownBot
+from .errors import BotConfigError, UnknownBot
 from .knowledge import IndexReport, KbPassage, KnowledgeBase
+from .llm import LlmClient, LlmError
 
 __all__ = ["kb"]
 
@@ -60,8 +63,9 @@ def index(bot: str | None, bots_dir: Path | None, quiet: bool) -> None:
     failed = False
     for package, (report, seconds) in zip(bots, asyncio.run(_index(bots, quiet)), strict=True):
         rate = f", {report.passages / seconds:,.0f} passages/s" if report.passages and seconds > 0 else ""
+        embedded = f", {report.embedded} passages embedded" if report.embedded else ""
         click.echo(f"{package.name}: {report.indexed} files indexed ({report.passages} passages{rate}), "
-                   f"{report.unchanged} unchanged, {report.dropped} dropped")
+                   f"{report.unchanged} unchanged, {report.dropped} dropped{embedded}")
         for name, error in report.errors.items():
             failed = True
             click.echo(f"  {name}: {error}", err=True)
@@ -71,14 +75,18 @@ def index(bot: str | None, bots_dir: Path | None, quiet: bool) -> None:
 
 async def _index(bots: list[BotPackage], quiet: bool) -> list[tuple[IndexReport, float]]:
     stores = await open_stores(StoreSettings.from_env())
+    llm = LlmClient()
     out = []
     try:
-        knowledge = KnowledgeBase(KnowledgeIndex(stores.engine))
+        knowledge = KnowledgeBase(KnowledgeIndex(stores.engine), llm)
         for package in bots:
             start = time.perf_counter()
             report = await _sync(knowledge, package, quiet)
-            out.append((report, time.perf_counter() - start))
+            seconds = time.perf_counter() - start
+            await _embed(knowledge, package, quiet, report)
+            out.append((report, seconds))
     finally:
+        await llm.close()
         await stores.close()
     return out
 
@@ -94,6 +102,17 @@ async def _sync(knowledge: KnowledgeBase, package: BotPackage, quiet: bool) -> I
             bar.update(1)
 
         return await knowledge.sync(package, on_total=total, on_file=done)
+
+
+async def _embed(knowledge: KnowledgeBase, package: BotPackage, quiet: bool, report: IndexReport) -> None:
+    """Embed the bot's passages that have no vector yet (a bot with embedding-url), with a progress
+    bar; a failure is the bot's error (its search stays full-text until it works)."""
+    with tqdm(desc=f"{package.name} embeddings", unit="passage", disable=quiet, leave=False) as bar:
+        try:
+            report.embedded = await knowledge.embed(package, on_total=lambda n: bar.reset(total=n),
+                                                    on_batch=bar.update)
+        except (LlmError, BotConfigError) as exc:
+            report.errors["embeddings"] = str(exc)
 
 
 @kb.command("search")
@@ -115,7 +134,9 @@ def search(bot: str, question: str, kbs: tuple[str, ...], k: int, bots_dir: Path
 
 async def _search(package: BotPackage, kbs: list[str], question: str, k: int) -> list[KbPassage]:
     stores = await open_stores(StoreSettings.from_env())
+    llm = LlmClient()
     try:
-        return await KnowledgeBase(KnowledgeIndex(stores.engine)).search(package, kbs, question, k)
+        return await KnowledgeBase(KnowledgeIndex(stores.engine), llm).search(package, kbs, question, k)
     finally:
+        await llm.close()
         await stores.close()

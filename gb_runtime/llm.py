@@ -17,6 +17,7 @@ nothing blocks the event loop (httpx's async client).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -32,11 +33,16 @@ from gb_basic.ast import Const
 from .bots import BotSettings
 from .errors import BotConfigError
 
-__all__ = ["LlmConfig", "LlmClient", "LlmError", "Completion", "ToolCall", "literal", "tool_schema"]
+__all__ = ["EmbeddingConfig", "LlmConfig", "LlmClient", "LlmError", "LlmStopped", "estimated_prompt_tokens",
+           "Completion", "ToolCall", "literal", "tool_schema"]
 
 
 class LlmError(Exception):
     """The LLM gave no (complete, well-formed) answer; the message says what and where."""
+
+
+class LlmStopped(LlmError):
+    """The answer was stopped (the user's stop button) before it was finished."""
 
 
 @dataclass(frozen=True)
@@ -59,17 +65,10 @@ class LlmConfig:
             LlmError: ``llm-key`` reads an environment variable that is not set.
         """
         extra = settings.extra
-        url = (extra.get("llm-url") or "").strip().rstrip("/")
-        if not url:
+        url = _url(bot, extra, "llm-url")
+        if url is None:
             return None
-        if not re.match(r"https?://", url, re.I):
-            raise BotConfigError(f"bot {bot}: llm-url must be an http:// or https:// URL, got {url!r}")
-        key = (extra.get("llm-key") or "").strip() or None
-        if key is not None and key.lower().startswith("env:"):
-            name = key[4:].strip()
-            key = environ.get(name) or None
-            if key is None:
-                raise LlmError(f"bot {bot}: llm-key reads the environment variable {name}, which is not set")
+        key = _key(bot, extra, "llm-key", environ)
         temperature = _number(bot, extra, "llm-temperature", float, 0.0)
         max_tokens = _number(bot, extra, "llm-max-tokens", int, 1)
         timeout = _number(bot, extra, "llm-timeout", float, 0.001)
@@ -81,6 +80,58 @@ class LlmConfig:
     @property
     def endpoint(self) -> str:
         return f"{self.url}/chat/completions"
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """A bot's embeddings endpoint (dense retrieval of its KBs), from its config.csv."""
+
+    url: str
+    model: str
+    key: str | None = None
+    timeout: float = 10.0
+    min_similarity: float = 0.25
+
+    @classmethod
+    def of(cls, bot: str, settings: BotSettings, environ: Mapping[str, str] = os.environ) -> EmbeddingConfig | None:
+        """The bot's embeddings endpoint; None when config.csv sets no ``embedding-url``.
+
+        Raises:
+            BotConfigError: the timeout is not a number, the URL is not http(s).
+            LlmError: ``embedding-key`` reads an environment variable that is not set.
+        """
+        extra = settings.extra
+        url = _url(bot, extra, "embedding-url")
+        if url is None:
+            return None
+        timeout = _number(bot, extra, "embedding-timeout", float, 0.001)
+        least = _number(bot, extra, "embedding-min-similarity", float, -1.0)
+        return cls(url, (extra.get("embedding-model") or "").strip() or "default",
+                   _key(bot, extra, "embedding-key", environ), float(timeout) if timeout is not None else 10.0,
+                   float(least) if least is not None else 0.25)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.url}/embeddings"
+
+
+def _url(bot: str, extra: Mapping[str, str], name: str) -> str | None:
+    url = (extra.get(name) or "").strip().rstrip("/")
+    if not url:
+        return None
+    if not re.match(r"https?://", url, re.I):
+        raise BotConfigError(f"bot {bot}: {name} must be an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _key(bot: str, extra: Mapping[str, str], name: str, environ: Mapping[str, str]) -> str | None:
+    key = (extra.get(name) or "").strip() or None
+    if key is not None and key.lower().startswith("env:"):
+        variable = key[4:].strip()
+        key = environ.get(variable) or None
+        if key is None:
+            raise LlmError(f"bot {bot}: {name} reads the environment variable {variable}, which is not set")
+    return key
 
 
 def _number(bot: str, extra: Mapping[str, str], key: str, kind: type, least: float) -> float | None:
@@ -146,13 +197,39 @@ class LlmClient:
             self._http = None
 
     async def complete(self, config: LlmConfig, messages: list[dict[str, Any]], *,
-                       tools: list[dict[str, Any]] | None = None, on_delta: Delta | None = None) -> Completion:
+                       tools: list[dict[str, Any]] | None = None, on_delta: Delta | None = None,
+                       stop: asyncio.Event | None = None) -> Completion:
         """The model's answer to `messages` (streamed to `on_delta` when given).
+
+        `stop` set before the answer is finished closes the request (a server that streams sees
+        the client go and stops generating) and raises :class:`LlmStopped`.
 
         Raises:
             LlmError: unreachable, a non-2xx answer, not valid JSON, a stream cut off, no answer
-                within ``config.timeout``.
+                within ``config.timeout``; LlmStopped: `stop` was set.
         """
+        call = self._complete(config, messages, tools, on_delta)
+        if stop is None:
+            return await call
+        if stop.is_set():
+            call.close()
+            raise LlmStopped(f"LLM {config.endpoint}: the answer was stopped before it began")
+        answer = asyncio.ensure_future(call)
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({answer, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not answer.done():
+                answer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, LlmError):
+                    await answer
+        if answer.cancelled():
+            raise LlmStopped(f"LLM {config.endpoint}: the answer was stopped before it was finished")
+        return answer.result()
+
+    async def _complete(self, config: LlmConfig, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None,
+                        on_delta: Delta | None) -> Completion:
         body: dict[str, Any] = {"model": config.model, "messages": messages}
         if config.temperature is not None:
             body["temperature"] = config.temperature
@@ -185,9 +262,48 @@ class LlmClient:
             raise LlmError(f"{where}: {type(exc).__name__}: {exc or 'the connection failed'}") from None
 
 
+    async def embed(self, config: EmbeddingConfig, texts: list[str]) -> list[list[float]]:
+        """The embeddings of `texts`, in order (one request; the caller batches).
+
+        Raises:
+            LlmError: unreachable, a non-2xx answer, not an embeddings answer (one vector a text,
+                all of one dimension), no answer within ``config.timeout``.
+        """
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if config.key:
+            headers["Authorization"] = f"Bearer {config.key}"
+        where = f"embeddings {config.endpoint}"
+        body = json.dumps({"model": config.model, "input": texts}, ensure_ascii=False).encode()
+        try:
+            async with asyncio.timeout(config.timeout):
+                response = await self.http.post(config.endpoint, headers=headers, content=body)
+        except TimeoutError:
+            raise LlmError(f"{where}: no answer within {config.timeout:g} s (embedding-timeout)") from None
+        except httpx.HTTPError as exc:
+            raise LlmError(f"{where}: {type(exc).__name__}: {exc or 'the connection failed'}") from None
+        if response.status_code // 100 != 2:
+            start = response.content[:200].decode("utf-8", "replace")
+            raise LlmError(f"{where}: {response.status_code} {response.reason_phrase}"
+                           + (f" ({' '.join(start.split())})" if start.strip() else ""))
+        try:
+            data = sorted(json.loads(response.content)["data"], key=lambda d: int(d.get("index", 0)))
+            vectors = [[float(x) for x in item["embedding"]] for item in data]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise LlmError(f"{where}: the answer is not valid JSON of embeddings: "
+                           f"{response.content[:100].decode('utf-8', 'replace')!r}") from None
+        if len(vectors) != len(texts) or len({len(v) for v in vectors}) > 1 or (vectors and not vectors[0]):
+            raise LlmError(f"{where}: asked for {len(texts)} embeddings of one dimension, got "
+                           f"{len(vectors)} of dimensions {sorted({len(v) for v in vectors})}")
+        return vectors
+
+
+def estimated_prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    """The tokens of a prompt, estimated: a token a 4 characters."""
+    return max(1, sum(len(str(m.get("content") or "")) for m in messages) // 4)
+
+
 def _estimate(messages: list[dict[str, Any]], text: str) -> tuple[int, int]:
-    prompt = sum(len(str(m.get("content") or "")) for m in messages)
-    return max(1, prompt // 4), max(1, len(text) // 4) if text else 0
+    return estimated_prompt_tokens(messages), max(1, len(text) // 4) if text else 0
 
 
 def _arguments(raw: Any, where: str, name: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ front sees of a session (SessionSummary, DialogState, Waiting): typed, so no fro
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,7 +29,9 @@ class Inbound:
     it done, so it is handled once; its replies go to the channel's outbox), `platform_id` the
     platform's own id of it. `on_delta`, from a front that shows an answer as it is generated
     (the web chat's socket, the notebook widget), gets the pieces of an LLM's answer as they come;
-    the finished answer is a reply like any other."""
+    the finished answer is a reply like any other. `stop`, set by the front (the web chat's stop
+    button), stops the LLM answer being generated for this message: nothing of it is kept, and
+    the bot says it was stopped."""
 
     bot: str | None
     text: str
@@ -41,6 +44,7 @@ class Inbound:
     inbox_id: int | None = None
     platform_id: str | None = None  # the platform's id of the inbound message (`inbox_id`'s)
     on_delta: Callable[[str], Awaitable[None]] | None = field(default=None, repr=False, compare=False)
+    stop: asyncio.Event | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,7 @@ class Result:
     handoffs: list[Handoff] = field(default_factory=list)  # TRANSFER_SESSION, in the order they ran
     # the front's callback for an LLM answer's pieces as they come (Inbound.on_delta), during the turn only
     on_delta: Callable[[str], Awaitable[None]] | None = field(default=None, repr=False, compare=False)
+    stop: asyncio.Event | None = field(default=None, repr=False, compare=False)  # Inbound.stop, during the turn
 
     def to_dict(self) -> dict[str, Any]:
         """The API's reply shape: ``{session_id, bot, messages, waiting, suggestions}`` (and the

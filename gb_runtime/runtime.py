@@ -87,7 +87,7 @@ from .http_keywords import HttpAccess
 from .identity import link, proven, verified
 from .keywords import Fulfiller, is_wait, recent_history, wait_seconds
 from .knowledge import KbPassage, KnowledgeBase
-from .llm import LlmClient, LlmConfig, LlmError
+from .llm import LlmClient, LlmConfig, LlmError, LlmStopped
 from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
 from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
@@ -162,8 +162,9 @@ class DialogRuntime:
         self.apologize = apologize
         # the LLM of the bots that configure one (assistant.py); its client is the runtime's own
         # the bots' KBs, searched in the session database's knowledge index (knowledge.py)
-        self.knowledge = KnowledgeBase(knowledge or KnowledgeIndex(None))
-        self.assistant = Assistant(llm or LlmClient(), ledger or TokenLedger(None), self._search, clock)
+        llm = llm or LlmClient()
+        self.knowledge = KnowledgeBase(knowledge or KnowledgeIndex(None), llm)
+        self.assistant = Assistant(llm, ledger or TokenLedger(None), self._search, clock)
         self.instance = uuid.uuid4().hex  # names this runtime in its events: a listener tells its own turns
         self._sending: set[asyncio.Future[None]] = set()
         # called with the due time after a committed turn that set a timer (the TimerService wakes for it)
@@ -415,7 +416,7 @@ class DialogRuntime:
                                              "(TRANSFER_SESSION moved it there)")
                 self._configure(session, s)
                 self._check(session, bot.name)
-                result = Result(sid, bot.name, on_delta=_quiet(inbound.on_delta))
+                result = Result(sid, bot.name, on_delta=_quiet(inbound.on_delta), stop=inbound.stop)
                 await self._turn(session, bot, s, inbound, result)
                 result.suggestions = offered(session.context)
                 route(session, result, self.channel_modes, inbox_id=inbound.inbox_id,
@@ -630,7 +631,7 @@ class DialogRuntime:
         waiting under it on the stack (assistant.py)."""
         history = await recent_history(self.store, session)
         try:
-            step = await self.assistant.answer(session, bot, config, text, history, result.on_delta)
+            step = await self.assistant.answer(session, bot, config, text, history, result.on_delta, result.stop)
         except LlmError as exc:
             self._llm_failed(session, result, exc)
             return
@@ -655,9 +656,12 @@ class DialogRuntime:
     def _llm_failed(self, session: Session, result: Result, exc: Exception) -> None:
         """The LLM gave no answer (unreachable, an error, too slow, cut off, the budget used up):
         nothing of it is kept; the user hears so, the reason is a system note."""
-        log.warning("session %s: the LLM did not answer: %s", session.id, exc)
+        log.log(logging.INFO if isinstance(exc, LlmStopped) else logging.WARNING,
+                "session %s: the LLM did not answer: %s", session.id, exc)
         session.add("system", f"error: LLM: {exc}")
-        if isinstance(exc, BudgetUsedUp):
+        if isinstance(exc, LlmStopped):
+            self._say(session, result, "Stopped: the answer was not finished, and nothing of it was kept.")
+        elif isinstance(exc, BudgetUsedUp):
             self._say(session, result, "Sorry, I cannot answer more questions today: the assistant's daily "
                                        "budget is used up.")
         else:
@@ -827,7 +831,7 @@ class DialogRuntime:
         said = [r.content for r in result.replies[start:] if r.to is None]
         try:
             step = await self.assistant.went_on(session, bot, frame["llm"], values.encode(value), said,
-                                                result.on_delta)
+                                                result.on_delta, result.stop)
         except (LlmError, BotConfigError) as exc:
             self._llm_failed(session, result, exc)
             return None

@@ -9,7 +9,13 @@ that sends it as X-GB-Origin is not echoed back here, see files.py), ``{"type": 
 notebook attached to the session), ``{"type": "error", "error": {"code", "message"}}``, and while
 an LLM's answer to this socket's message is generated, ``{"type": "delta", "session_id", "text"}``
 for each piece of it (the reply frame after them holds the whole answer, as stored; a failed
-answer's reply says so instead).
+answer's reply says so instead). ``{"type": "stop"}`` stops the answer being generated for this
+socket's message (the stop button): nothing of it is kept and the reply says it was stopped; with
+no answer being generated it does nothing. Closing the socket does not stop an answer: it is
+stored, and a reload shows it.
+
+A socket's frames are worked on one after another, in order, off the frame reader (up to
+MAX_QUEUED waiting, then it is not read), so a ``stop`` is read while the turn before it runs.
 
 A frame the server cannot take gets an error frame and the socket stays open: not JSON, nested
 too deep, a number out of range (``bad_json``, see ``base.parse_json``), a binary frame
@@ -20,6 +26,8 @@ UTF-8 closes it with 1007 (RFC 6455 7.4.1). None is logged as a failure.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from asyncio import Future
 from typing import Any
@@ -34,6 +42,7 @@ from .base import ApiError, allowed_origin, error_of, parse_json, to_json
 
 __all__ = ["ChatSocket", "reply_frame", "over_cap", "StrictProtocol", "WIRE_FACTOR"]
 
+MAX_QUEUED = 8  # frames a socket may have waiting for the turn before them; then it is not read
 WIRE_FACTOR = 4  # frames up to this many times the body cap are read (and refused with a frame), not cut off
 
 
@@ -87,6 +96,9 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.bot: str | None = None
         self.origin = f"ws-{uuid.uuid4().hex}"
         self.early: list[dict[str, Any]] | None = None  # events that came before "ready" was sent
+        self.turns: Future[None] | None = None  # the work of this socket's last frame (frames run in order)
+        self.queued = 0  # frames taken and not done
+        self.stop: asyncio.Event | None = None  # set to stop the LLM answer of the turn running
 
     def check_origin(self, origin: str) -> bool:
         return allowed_origin(origin, self.request.host, self.ctx.settings.cors_origins)
@@ -124,6 +136,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.push(reply_frame(event))
 
     async def on_message(self, raw: str | bytes) -> None:
+        msg: Any = None
+        problem: Exception | None = None
         try:
             if isinstance(raw, bytes):
                 raise ApiError(400, "bad_frame", "frames must be text (JSON), not binary")
@@ -131,18 +145,42 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             if over_cap(raw, cap):
                 raise ApiError(413, "frame_too_large", f"a frame is larger than {cap // 1024} KB")
             msg = parse_json(raw, "a message")
+        except Exception as exc:
+            problem = exc
+        if problem is None and isinstance(msg, dict) and msg.get("type") == "stop":
+            if self.stop is not None:  # now, not after the turn it stops
+                self.stop.set()
+            return
+        if self.queued >= MAX_QUEUED and self.turns is not None:  # stop reading frames until the turns catch up
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.turns)
+        self.queued += 1
+        self.turns = asyncio.ensure_future(self._in_order(self.turns, msg, problem))
+
+    async def _in_order(self, before: Future[None] | None, msg: Any, problem: Exception | None) -> None:
+        """A frame's work, after the work of the frame before it (replies keep the frames' order)."""
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
+        self.stop = asyncio.Event()
+        try:
+            if problem is not None:
+                raise problem
             kind = msg.get("type") if isinstance(msg, dict) else None
             if kind == "hello":
                 await self.hello(msg)
             elif kind == "message":
-                await self.message(msg)
+                await self.message(msg, self.stop)
             else:
-                self.error("bad_request", 'expected {"type": "hello"} or {"type": "message"}')
+                self.error("bad_request", 'expected {"type": "hello"}, {"type": "message"} or {"type": "stop"}')
         except Exception as exc:  # every failure becomes an error frame; the socket stays open
             error = error_of(exc)
             if error.status >= 500 and error.code == "internal_error":
                 self.log_exception(type(exc), exc, exc.__traceback__)
             self.error(error.code, error.message)
+        finally:
+            self.stop = None
+            self.queued -= 1
 
     def error(self, code: str, message: str) -> None:
         self.ctx.metrics.errors.labels(code).inc()
@@ -174,7 +212,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             if any((m.get("id") or 0) > seen for m in event.get("messages") or []):
                 self.push(reply_frame(event))
 
-    async def message(self, msg: dict[str, Any]) -> None:
+    async def message(self, msg: dict[str, Any], stop: asyncio.Event | None = None) -> None:
         if self.token is None or self.session_id is None:
             self.error("missing_token", "send {\"type\": \"hello\", \"token\": ...} first")
             return
@@ -187,6 +225,6 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.push({"type": "delta", "session_id": str(self.session_id), "text": piece})
 
         result = await self.ctx.turns.message(Inbound(bot, text, channel="web", token=self.token,
-                                                      origin=self.origin, on_delta=delta))
+                                                      origin=self.origin, on_delta=delta, stop=stop))
         frame = reply_frame(result.to_dict())
         self.push(frame)

@@ -1,8 +1,9 @@
 """The knowledge index: the passages of the bots' knowledge bases, searched by full text.
 
-Two tables (migration 0010_knowledge): ``kb_files`` (a bot's KB file: its stat signature, its
-content digest, how many passages, why it could not be read) and ``kb_passages`` (a passage: its
-KB, file, order, heading and text). The full text differs by backend:
+Two tables (migrations 0010_knowledge, 0011_kb_vectors): ``kb_files`` (a bot's KB file: its stat
+signature, its content digest, how many passages, why it could not be read) and ``kb_passages``
+(a passage: its KB, file, order, heading and text; for dense retrieval, its embedding as float32
+bytes and the model that made it). The full text differs by backend:
 
 - SQLite: an FTS5 table over the passages' *terms* (``kb_fts``, external content, tokenizer
   ``unicode61 remove_diacritics 2``), ranked by ``bm25()`` with the heading weighing twice the
@@ -13,7 +14,8 @@ KB, file, order, heading and text). The full text differs by backend:
   words, a GIN index, ranked by ``ts_rank_cd``.
 
 A question's words are OR-ed: a passage that has some of them is found, the more (and rarer) the
-better. A file is replaced in one transaction (its old passages out, the new ones in); on
+better. The vectors are only stored and read here (gb_runtime.knowledge compares them): neither
+sqlite-vec nor pgvector is used. A file is replaced in one transaction (its old passages out, the new ones in); on
 PostgreSQL an advisory lock per file serialises two processes indexing the same change.
 """
 
@@ -27,13 +29,26 @@ from dataclasses import dataclass
 from functools import cache
 
 import snowballstemmer  # type: ignore[import-untyped]
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, bindparam, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from .sql import unavailable_on_error
 
-__all__ = ["KbPassage", "IndexedFile", "KnowledgeIndex", "fold", "question_words", "terms"]
+__all__ = ["KbPassage", "IndexedFile", "KnowledgeIndex", "StoredVector", "fold", "question_words", "terms"]
 
 _meta = MetaData()
 KB_FILES = Table(
@@ -57,6 +72,8 @@ KB_PASSAGES = Table(
     Column("body", Text, nullable=False),
     Column("heading_terms", Text),  # SQLite's FTS5 reads these; NULL on PostgreSQL (its tsv column)
     Column("body_terms", Text),
+    Column("vector", LargeBinary),  # the embedding (float32, unit length) by vector_model; NULL: none yet
+    Column("vector_model", String(200)),
 )
 
 # the bot's language (its first part) -> (Snowball stemmer, PostgreSQL text search configuration)
@@ -138,13 +155,26 @@ class IndexedFile:
 
 @dataclass(frozen=True)
 class KbPassage:
-    """A passage a search found, with its rank's score (higher is better)."""
+    """A passage a search found, with its rank's score (higher is better) and its id in the index."""
 
     kb: str
     source: str
     heading: str
     text: str
     score: float
+    id: int
+
+
+@dataclass(frozen=True)
+class StoredVector:
+    """A passage with its embedding (float32 bytes), as dense retrieval reads them."""
+
+    id: int
+    kb: str
+    source: str
+    heading: str
+    text: str
+    vector: bytes
 
 
 _SQLITE_SCHEMA = (
@@ -157,7 +187,7 @@ class KnowledgeIndex:
     """The passages of the bots' KB files, by full text, in the session database.
 
     Args:
-        engine: the session database (migrated to 0010_knowledge); None: a private in-memory
+        engine: the session database (migrated to 0011_kb_vectors); None: a private in-memory
             SQLite database of this process (the in-memory store), made on first use.
     """
 
@@ -227,7 +257,7 @@ class KnowledgeIndex:
         if engine.dialect.name == "postgresql":
             params.update(cfg=_pg_config(language), q=" | ".join(words))
             stmt = text(
-                "SELECT kb, source, heading, body, ts_rank_cd(tsv, q) AS score "
+                "SELECT kb, source, heading, body, ts_rank_cd(tsv, q) AS score, id "
                 "FROM kb_passages, to_tsquery(CAST(:cfg AS regconfig), :q) AS q "
                 "WHERE bot_id = :bot AND kb IN :kbs AND tsv @@ q "
                 "ORDER BY score DESC, id LIMIT :k")
@@ -235,14 +265,65 @@ class KnowledgeIndex:
             stems = sorted(set(terms(" ".join(words), language).split()))
             params["q"] = " OR ".join(f'"{s}"' for s in stems)
             stmt = text(
-                "SELECT p.kb, p.source, p.heading, p.body, -bm25(kb_fts, 2.0, 1.0) AS score "
+                "SELECT p.kb, p.source, p.heading, p.body, -bm25(kb_fts, 2.0, 1.0) AS score, p.id "
                 "FROM kb_fts JOIN kb_passages AS p ON p.id = kb_fts.rowid "
                 "WHERE kb_fts MATCH :q AND p.bot_id = :bot AND p.kb IN :kbs "
                 "ORDER BY bm25(kb_fts, 2.0, 1.0), p.id LIMIT :k")
         stmt = stmt.bindparams(bindparam("kbs", expanding=True))
         async with unavailable_on_error(), engine.connect() as conn:
             rows = (await conn.execute(stmt, params)).all()
-        return [KbPassage(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
+        return [KbPassage(r[0], r[1], r[2], r[3], float(r[4]), int(r[5])) for r in rows]
+
+    # -- vectors (dense retrieval) -------------------------------------------------------------
+
+    @staticmethod
+    def _scope(bot_id: str, kbs: Iterable[str]) -> list[ColumnElement[bool]]:
+        return [KB_PASSAGES.c.bot_id == bot_id, KB_PASSAGES.c.kb.in_(list(kbs))]
+
+    async def count(self, bot_id: str, kbs: Iterable[str], without_vector_by: str | None = None) -> int:
+        """How many passages the bot's KBs `kbs` have (only those with no vector by the model
+        `without_vector_by`, when given)."""
+        c = KB_PASSAGES.c
+        where = self._scope(bot_id, kbs)
+        if without_vector_by is not None:
+            where.append(c.vector_model.is_(None) | (c.vector_model != without_vector_by))
+        engine = await self._db()
+        async with unavailable_on_error(), engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(KB_PASSAGES).where(*where))).scalar_one())
+
+    async def unembedded(self, bot_id: str, kbs: Iterable[str], model: str, limit: int) -> list[tuple[int, str, str]]:
+        """Up to `limit` passages of the bot's KBs `kbs` with no vector by `model`: (id, heading, text)."""
+        c = KB_PASSAGES.c
+        engine = await self._db()
+        async with unavailable_on_error(), engine.connect() as conn:
+            rows = (await conn.execute(select(c.id, c.heading, c.body).where(
+                *self._scope(bot_id, kbs), c.vector_model.is_(None) | (c.vector_model != model)
+            ).order_by(c.id).limit(limit))).all()
+        return [(int(r.id), r.heading, r.body) for r in rows]
+
+    async def set_vectors(self, model: str, vectors: Sequence[tuple[int, bytes]]) -> None:
+        """Store the passages' vectors (id, float32 bytes) by `model` (a passage since replaced is skipped)."""
+        if not vectors:
+            return
+        engine = await self._db()
+        async with unavailable_on_error(), engine.begin() as conn:
+            await conn.execute(KB_PASSAGES.update().where(KB_PASSAGES.c.id == bindparam("pid")).values(
+                vector=bindparam("vec"), vector_model=model), [{"pid": i, "vec": v} for i, v in vectors])
+
+    async def vectors(self, bot_id: str, kbs: Iterable[str], model: str,
+                      ids: Sequence[int] | None = None) -> list[StoredVector]:
+        """The passages of the bot's KBs `kbs` (only `ids` when given) that have a vector by `model`."""
+        c = KB_PASSAGES.c
+        where = [*self._scope(bot_id, kbs), c.vector_model == model]
+        if ids is not None:
+            if not ids:
+                return []
+            where.append(c.id.in_(list(ids)))
+        engine = await self._db()
+        async with unavailable_on_error(), engine.connect() as conn:
+            rows = (await conn.execute(select(c.id, c.kb, c.source, c.heading, c.body, c.vector).where(
+                *where).order_by(c.id))).all()
+        return [StoredVector(int(r.id), r.kb, r.source, r.heading, r.body, bytes(r.vector)) for r in rows]
 
     # -- inside a file's transaction ----------------------------------------------------------
 

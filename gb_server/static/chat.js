@@ -31,6 +31,7 @@ const form = part("form");
 const input = part("input");
 const sendButton = part("send");
 const attachButton = part("attach");
+const stopButton = part("stop");
 const fileInput = part("file");
 const maxUploadBytes = Number(root.dataset.maxUploadMb || 0) * 1024 * 1024;
 const FILE_TYPES = { FILE: "", IMAGE: "image/*", AUDIO: "audio/*", DOCUMENT: "" };
@@ -141,7 +142,8 @@ function renderAll(messages) {
 }
 
 // An LLM's answer as it is generated: one bubble that grows with each delta frame; the reply
-// frame that follows (the answer as stored, or what went wrong) takes its place.
+// frame that follows (the answer as stored, or what went wrong) takes its place. Meanwhile the
+// Stop button asks the server to stop it ({"type": "stop"}): the reply then says so.
 let streaming = null;
 
 function grow(text) {
@@ -150,6 +152,8 @@ function grow(text) {
     streaming.dataset.testid = "streaming";
     streaming.classList.add("gb-streaming");
     transcript.append(streaming);
+    stopButton.hidden = false;
+    stopButton.disabled = false;
   }
   const span = streaming.querySelector(".gb-text");
   span.textContent += String(text ?? "");
@@ -159,7 +163,13 @@ function grow(text) {
 function dropStreaming() {
   if (streaming) streaming.remove();
   streaming = null;
+  stopButton.hidden = true;
 }
+
+stopButton.addEventListener("click", () => {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "stop" }));
+  stopButton.disabled = true; // once: the reply frame that follows hides it
+});
 
 function append(messages) {
   dropStreaming();

@@ -1,7 +1,10 @@
 """A real local OpenAI-compatible server (Tornado) standing in for an LLM: it checks each request
 (the bearer key, the model, well-formed messages, tool schemas that are valid JSON Schema),
 records it, and answers from a script the test writes: texts, tool calls, SSE streams (with a pause
-between pieces), an error status, malformed JSON, a stream cut off, a slow answer.
+between pieces), an error status, malformed JSON, a stream cut off, a slow answer. Its
+``/v1/embeddings`` embeds with the `embedder` the test sets (tests/helpers/embeddings.py) and
+checks the key and the `embedding_model`; `embed_status`, `embed_pause` and `embed_malformed`
+make it fail.
 
     async with llm_server(model="m", key="k") as llm:
         llm.script.append(Scripted.text("Hello"))
@@ -68,6 +71,12 @@ class LlmServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # why requests were answered 400/401
     disconnected: int = 0  # streams the client closed before the end
+    embedder: Callable[[str], list[float]] | None = None
+    embedding_model: str = "test-embed"
+    embedded: list[list[str]] = field(default_factory=list)  # the inputs of each embeddings request
+    embed_status: int = 200
+    embed_pause: float = 0.0
+    embed_malformed: bool = False
 
     def check(self, headers: Any, body: Any) -> str | None:
         if self.key is not None and headers.get("Authorization") != f"Bearer {self.key}":
@@ -180,13 +189,56 @@ class _Completions(tornado.web.RequestHandler):
             self.closed = True
 
 
+class _Embeddings(tornado.web.RequestHandler):
+    def initialize(self, server: LlmServer) -> None:
+        self.server = server
+
+    async def post(self) -> None:
+        s = self.server
+        body: Any
+        try:
+            body = json.loads(self.request.body)
+        except ValueError:
+            body = None
+        problem = None
+        if s.key is not None and self.request.headers.get("Authorization") != f"Bearer {s.key}":
+            problem = "unauthorized"
+        elif not isinstance(body, dict) or body.get("model") != s.embedding_model:
+            problem = f"model {body.get('model') if isinstance(body, dict) else None!r} is not {s.embedding_model!r}"
+        elif not isinstance(body.get("input"), list) or not all(isinstance(t, str) and t for t in body["input"]):
+            problem = "input must be a list of non-empty strings"
+        elif s.embedder is None:
+            problem = "no embedder set"
+        if problem is not None:
+            s.refused.append(problem)
+            self.set_status(401 if problem == "unauthorized" else 400)
+            self.finish({"error": {"message": problem, "type": "invalid_request_error"}})
+            return
+        assert s.embedder is not None
+        s.embedded.append(list(body["input"]))
+        if s.embed_pause:
+            await asyncio.sleep(s.embed_pause)
+        if s.embed_status != 200:
+            self.set_status(s.embed_status)
+            self.finish({"error": {"message": "scripted failure", "type": "server_error"}})
+            return
+        if s.embed_malformed:
+            self.finish({"data": [{"index": 0}]})
+            return
+        data = [{"object": "embedding", "index": i, "embedding": s.embedder(t)} for i, t in enumerate(body["input"])]
+        data.reverse()  # the order is the "index"'s, not the list's
+        self.finish({"object": "list", "model": s.embedding_model, "data": data,
+                     "usage": {"prompt_tokens": sum(len(t) // 4 for t in body["input"]), "total_tokens": 0}})
+
+
 @asynccontextmanager
 async def llm_server(model: str = "test-model", key: str | None = "test-key") -> AsyncIterator[LlmServer]:
     """The stand-in on a free port of 127.0.0.1; `url` is its base (…/v1), as llm-url."""
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
     port = sockets[0].getsockname()[1]
     server = LlmServer(f"http://127.0.0.1:{port}/v1", model, key)
-    app = tornado.web.Application([(r"/v1/chat/completions", _Completions, {"server": server})])
+    app = tornado.web.Application([(r"/v1/chat/completions", _Completions, {"server": server}),
+                                   (r"/v1/embeddings", _Embeddings, {"server": server})])
     http = tornado.httpserver.HTTPServer(app)
     http.add_sockets(sockets)
     try:

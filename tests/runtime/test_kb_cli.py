@@ -8,6 +8,8 @@ from click.testing import CliRunner
 
 from gb_runtime.kb_cli import kb
 from tests.helpers.bots import make_bot, write
+from tests.helpers.embeddings import ConceptEmbedder
+from tests.helpers.llm_server import llm_server_in_thread
 
 
 def test_index_then_search_then_index_only_what_changed(tmp_path: Path) -> None:
@@ -32,3 +34,27 @@ def test_index_then_search_then_index_only_what_changed(tmp_path: Path) -> None:
     assert runner.invoke(kb, ["search", "shop", "parking"], env=env).output == "no passage found\n"
     unknown = runner.invoke(kb, ["search", "nobot", "x"], env=env)
     assert unknown.exit_code == 1 and "no bot 'nobot'" in unknown.output
+
+
+def test_index_embeds_the_passages_of_a_bot_with_an_embeddings_endpoint(tmp_path: Path) -> None:
+    root = tmp_path / "bots"
+    env = {"GB_DATA_DIR": str(tmp_path / "data"), "GB_BOTS_DIR": str(root), "GB_DATABASE_URL": ""}
+    runner = CliRunner()
+    with llm_server_in_thread(key=None) as llm:
+        llm.embedder = ConceptEmbedder({"refund": ["refund", "money", "back"]})
+        make_bot(root, "shop", config=f"embedding-url,{llm.url}\nembedding-model,test-embed\n",
+                 kb={"faq/returns.md": "# Returns\n\nRefunds take five days.\n\nReturns are free.\n",
+                     "faq/hours.md": "We open at nine.\n"})
+        first = runner.invoke(kb, ["index", "shop", "--quiet"], env=env)
+        assert first.exit_code == 0, first.output
+        assert "2 files indexed (3 passages" in first.output and "3 passages embedded" in first.output
+        assert [len(b) for b in llm.embedded] == [3]
+        found = runner.invoke(kb, ["search", "shop", "money back?", "-k", "1"], env=env)
+        assert "Refunds take five days." in found.output, found.output
+        again = runner.invoke(kb, ["index", "shop", "--quiet"], env=env)
+        assert again.exit_code == 0 and "embedded" not in again.output
+        llm.embed_status = 500
+        write(root / "shop.gbai/shop.gbkb/faq/hours.md", "We open at ten.\n")
+        failed = runner.invoke(kb, ["index", "shop", "--quiet"], env=env)
+        assert failed.exit_code == 1
+        assert f"embeddings: embeddings {llm.url}/embeddings: 500 Internal Server Error" in failed.output

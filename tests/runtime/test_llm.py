@@ -6,6 +6,8 @@ and PostgreSQL, with and without Valkey; each message through a new runtime wher
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -241,3 +243,41 @@ def test_every_corpus_tool_has_a_valid_schema() -> None:
         jsonschema.Draft202012Validator.check_schema(schema["function"]["parameters"])
         checked += 1
     assert checked >= 20
+
+
+async def test_a_stopped_answer_keeps_nothing_and_closes_the_models_stream(stores: Stores, tmp_path: Path) -> None:
+    async with llm_server() as llm:
+        _bot(tmp_path, llm, {"start": 'TALK "hi"\n'})
+        runtime = runtime_for(stores, tmp_path / "bots", tmp_path / "data")
+        started = await runtime.start("ai")
+        stop = asyncio.Event()
+        pieces: list[str] = []
+
+        async def shown(piece: str) -> None:
+            pieces.append(piece)
+            if len(pieces) == 2:
+                stop.set()  # the user's stop button, mid-answer
+
+        llm.script.append(Scripted.say("one two three four five six seven eight", pause=0.05))
+        result = await runtime.handle(Inbound("ai", "count", session_id=started.session_id, on_delta=shown,
+                                              stop=stop))
+        assert texts(result) == ["Stopped: the answer was not finished, and nothing of it was kept."]
+        assert pieces == ["one ", "two "]
+        history = await runtime.history(started.session_id, roles=("user", "assistant", "system"))
+        assert not any("one two" in m.content for m in history)
+        assert any(m.role == "system" and "stopped before it was finished" in m.content for m in history)
+        day = dt.datetime.now(dt.UTC).date()  # the prompt was read by the model: it counts
+        assert (await runtime.assistant.ledger.used("ai", started.session_id, day))[1] > 0
+        for _ in range(100):  # the model's server sees the client go and stops sending
+            if llm.disconnected:
+                break
+            await asyncio.sleep(0.02)
+        assert llm.disconnected == 1
+        # a stop set before the message: the model is not asked
+        result = await runtime.handle(Inbound("ai", "count", session_id=started.session_id, stop=stop))
+        assert texts(result) == ["Stopped: the answer was not finished, and nothing of it was kept."]
+        assert len(llm.requests) == 1
+        # the next message, not stopped, is answered
+        llm.script.append(Scripted.say("fine"))
+        assert texts(await runtime.handle(Inbound("ai", "again", session_id=started.session_id,
+                                                  stop=asyncio.Event()))) == ["fine"]
