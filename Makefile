@@ -32,7 +32,7 @@ run: install
 		$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=8888 --ServerApp.root_dir=$(CURDIR)/notebooks $(ROOT_FLAG)
 
 test: install browser mailserver lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # The browser tests use Debian's chromium (never a browser download); install it when missing.
 browser:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import kernelspec
+from . import inspector, kernelspec
 
 __all__ = ["kernel"]
 
@@ -34,6 +34,11 @@ def install(where: str, prefix: str | None) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot install the kernelspec: {exc}") from exc
     click.echo(f"installed kernelspec {kernelspec.KERNEL_NAME} in {path}")
+    try:
+        config = inspector.enable(user=where == "user", prefix=prefix)
+    except OSError as exc:
+        raise click.ClickException(f"cannot enable the session inspector's server extension: {exc}") from exc
+    click.echo(f"enabled the session inspector's server extension ({config})")
 
 
 @kernel.command()
@@ -46,3 +51,4 @@ def uninstall(prefix: str | None) -> None:
     except OSError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"removed kernelspec {kernelspec.KERNEL_NAME} from {path}")
+    inspector.disable(prefix=prefix)

@@ -81,7 +81,7 @@ class Services:
 
 async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind: bool = False,
                         apologize: bool = True, http: httpx.AsyncClient | None = None,
-                        run_schedules: bool = True) -> Services:
+                        run_schedules: bool = True, run_timers: bool = True) -> Services:
     """Open the database (migrated), the cache and the live events, build the runtime and start
     its timer service.
 
@@ -94,6 +94,8 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
             close it.
         run_schedules: this process runs the bots' scheduled dialogs (``gb serve``; the kernel
             does not, though its SET SCHEDULE statements store schedules like any).
+        run_timers: this process fires the dialogs' WAITs (the session inspector's Jupyter
+            server does not: it only reads and writes sessions).
     """
     stores = await open_stores(settings)
     events = SessionEvents.for_storage(stores.redis, settings.data_dir)
@@ -104,6 +106,8 @@ async def open_services(settings: StoreSettings, bots_dir: Path, *, write_behind
                             events=events, apologize=apologize, tables=TableStore(stores.engine), http=client,
                             schedules=stores.schedules, channels=stores.channels,
                             ledger=TokenLedger(stores.engine), knowledge=KnowledgeIndex(stores.engine))
-    timers = TimerService(runtime, runtime.store, schedules=run_schedules)
-    timers.start()
+    timers = None
+    if run_timers:
+        timers = TimerService(runtime, runtime.store, schedules=run_schedules)
+        timers.start()
     return Services(runtime, stores, events, wb, timers, client)

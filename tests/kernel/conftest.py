@@ -23,10 +23,13 @@ __all__ = ["ROOT", "Run", "run", "start_kernel"]
 
 @pytest.fixture(scope="session")
 def gb_kernelspec() -> str:
-    """The kernelspec in this venv (make test installs it; installed here too for direct pytest runs)."""
+    """The kernelspec and the session inspector's server extension in this venv (make test
+    installs them; installed here too for direct pytest runs)."""
+    from gb_kernel import inspector
     from gb_kernel.kernelspec import install
 
     install()
+    inspector.enable()
     return "gb"
 
 

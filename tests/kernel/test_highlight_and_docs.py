@@ -207,13 +207,16 @@ def test_kernel_install_and_uninstall_with_a_prefix(tmp_path: Path):
     assert spec["language"] == "basic"
     assert spec["interrupt_mode"] == "signal"
     assert spec["metadata"] == {"debugger": False}
+    server_config = tmp_path / "etc" / "jupyter" / "jupyter_server_config.d" / "gb_kernel.json"
+    assert json.loads(server_config.read_text(encoding="utf-8")) == \
+        {"ServerApp": {"jpserver_extensions": {"gb_kernel.inspector": True}}}  # the session inspector's API
 
     again = gb("kernel", "install", "--prefix", str(tmp_path))  # replaces the existing one
     assert again.returncode == 0, again.stderr
 
     removed = gb("kernel", "uninstall", "--prefix", str(tmp_path))
     assert removed.returncode == 0, removed.stderr
-    assert not spec_dir.exists()
+    assert not spec_dir.exists() and not server_config.exists()
     assert gb("kernel", "uninstall", "--prefix", str(tmp_path)).returncode != 0
 
 
