@@ -223,6 +223,8 @@ class GbKernel(Kernel):
             self.cell_remote_turns = self.remote_turns  # what other fronts did before this result
             self.replies(result)
             await self.refresh_widget()
+            if result.error is not None and self.widget is not None and _alive(self.widget):
+                self.widget.error = getattr(result.error, "headline", str(result.error))  # apart, in %chat too
             if result.waiting is None or result.error is not None:
                 return result
             waiting = result.waiting
@@ -242,6 +244,8 @@ class GbKernel(Kernel):
                 self.out(f"(waiting for {waiting.describe()}: answer with %user TEXT or in %chat)\n")
                 return result
             self.out(f"> {answer}\n")
+            if self.widget is not None:
+                self.widget.error = ""  # a new answer: the last error is old news
             result = await self.nb.send(answer)
 
     async def after_wait(self, waiting: Waiting) -> Result | None:
@@ -370,10 +374,11 @@ class GbKernel(Kernel):
         from .widget import ChatWidget
 
         st = await self.nb.state()
-        w = ChatWidget(bot=st["bot"], session_id=st["id"])
+        w = ChatWidget(bot=st["bot"], session_id=st["id"], channel=st["channel"])
         w.set_messages([{"role": m.role, "content": m.content} for m in await self.nb.history(limit=50)])
         w.variables = _jsonable(st["variables"])
         w.waiting = st["waiting"] or ""
+        w.hear_type = st["hear_type"] or ""
         w.set_suggestions(st["suggestions"])
         w.on_send(self.on_widget_send)
         self.widget = w
@@ -431,6 +436,7 @@ class GbKernel(Kernel):
         if w is None:
             return
         w.busy = True
+        w.error = ""
 
         async def grow(piece: str) -> None:  # an LLM's answer as it is generated
             w.streaming += piece
@@ -438,8 +444,8 @@ class GbKernel(Kernel):
         try:
             result = await self.nb.send(text, on_delta=grow)
             w.streaming = ""
-            if result.error is not None:
-                w.add_message("system", getattr(result.error, "headline", str(result.error)))
+            if result.error is not None:  # apart from the conversation (the user heard the apology, if any)
+                w.error = getattr(result.error, "headline", str(result.error))
             await self.refresh_widget()
         finally:
             w.streaming = ""
@@ -470,6 +476,7 @@ class GbKernel(Kernel):
             w.add_message("assistant", prefix + m["content"], m.get("choices"))
         waiting = event.get("waiting")
         w.waiting = Waiting.from_dict(waiting).describe() if waiting else ""
+        w.hear_type = str(waiting.get("type") or "") if waiting else ""
         w.set_suggestions(event.get("suggestions") or [])
         if remote:
             self._later(self.refresh_widget())  # another process's turn: its variables too
@@ -493,6 +500,8 @@ class GbKernel(Kernel):
         st = await self.nb.state()
         w.variables = _jsonable(st["variables"])
         w.waiting = st["waiting"] or ""
+        w.hear_type = st["hear_type"] or ""
+        w.channel = st["channel"]
         w.set_suggestions(st["suggestions"])
 
     # --- completion, inspection, completeness -------------------------------------------------------------

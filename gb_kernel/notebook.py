@@ -198,14 +198,16 @@ class NotebookSession:
 
     # --- looking -----------------------------------------------------------------------------------------
     async def state(self) -> dict[str, Any]:
-        """id, bot, status, channel, what the dialog waits for, the variables (the session's, with
-        those of a cell waiting at HEAR on top) and the suggestions the bot offers now."""
+        """id, bot, status, channel, what the dialog waits for (described, and the HEAR's type), the
+        variables (the session's, with those of a cell waiting at HEAR on top) and the suggestions
+        the bot offers now."""
         sid = await self.ensure()
         summary = await self._rt().summary(sid)
         self.variables = await self._rt().variables(sid)
         waiting = summary.waiting.describe() if summary.waiting else None
         return {"id": str(summary.id), "bot": summary.bot, "status": summary.status, "channel": summary.channel,
-                "waiting": waiting, "variables": self.variables, "message_count": summary.message_count,
+                "waiting": waiting, "hear_type": summary.waiting.type if summary.waiting else None,
+                "variables": self.variables, "message_count": summary.message_count,
                 "suggestions": [s.to_dict() for s in summary.suggestions]}
 
     async def menu(self) -> list[str]:

@@ -39,6 +39,18 @@ export default {
     const choices = h("div", "gb-choices");
     const suggestions = h("div", "gb-suggestions", "gb-suggestions");
     const waiting = h("div", "gb-waiting", "gb-waiting");
+    const alert = h("div", "gb-error", "gb-error");
+    alert.setAttribute("role", "alert");
+    const alertText = h("span", "gb-error-text");
+    const dismiss = h("button", "gb-error-dismiss", "gb-error-dismiss");
+    dismiss.type = "button";
+    dismiss.textContent = "×";
+    dismiss.setAttribute("aria-label", "Dismiss the error");
+    dismiss.addEventListener("click", () => {
+      model.set("error", "");
+      model.save_changes();
+    });
+    alert.append(alertText, dismiss);
     const form = h("div", "gb-form");
     const input = h("input", "gb-input", "gb-input");
     input.type = "text";
@@ -49,7 +61,7 @@ export default {
     sendButton.textContent = "Send";
     form.append(input, sendButton);
     const vars = h("table", "gb-vars", "gb-vars");
-    root.append(header, transcript, choices, suggestions, waiting, form, vars);
+    root.append(header, transcript, choices, suggestions, waiting, alert, form, vars);
     el.append(root);
 
     // The kernel appends the user's message to `messages`: no optimistic bubble here.
@@ -66,12 +78,15 @@ export default {
     function renderHeader() {
       const sessionId = model.get("session_id") || "";
       header.replaceChildren();
-      const bot = h("span", "gb-bot");
+      const bot = h("span", "gb-bot", "gb-header-bot");
       bot.textContent = model.get("bot") || "bot";
-      const session = h("span", "gb-session");
+      const channel = h("span", "gb-channel", "gb-header-channel");
+      channel.textContent = model.get("channel") || "";
+      channel.hidden = !model.get("channel");
+      const session = h("span", "gb-session", "gb-header-session");
       session.textContent = sessionId ? `session ${sessionId.slice(0, 8)}` : "no session";
       session.title = sessionId;
-      header.append(bot, session);
+      header.append(bot, channel, session);
     }
 
     // An LLM's answer as it is generated: one bubble after the transcript, its text replaced on
@@ -82,7 +97,8 @@ export default {
       const messages = model.get("messages") || [];
       transcript.replaceChildren();
       for (const message of messages) {
-        const role = ["user", "assistant", "system"].includes(message.role) ? message.role : "system";
+        if (message.role === "system") continue; // notes and errors are not the conversation
+        const role = message.role === "user" ? "user" : "assistant";
         const bubble = h("div", `gb-message gb-message-${role}`, "gb-message");
         bubble.dataset.role = role;
         bubble.textContent = String(message.content ?? "");
@@ -90,16 +106,30 @@ export default {
       }
       streaming = null;
       renderStreaming();
+      renderChoices();
+    }
+
+    // The menu the bot waits at, or Yes / No for a HEAR ... AS BOOLEAN.
+    function renderChoices() {
+      const messages = model.get("messages") || [];
+      const menu = pendingChoices(messages).map((choice) => [String(choice), String(choice)]);
+      const yesNo = model.get("hear_type") === "BOOLEAN" ? [["Yes", "yes"], ["No", "no"]] : [];
       choices.replaceChildren();
-      for (const choice of pendingChoices(messages)) {
-        const button = h("button", "gb-choice", "gb-choice");
+      for (const [label, value] of menu.length ? menu : yesNo) {
+        const button = h("button", "gb-choice", menu.length ? "gb-choice" : "gb-yes-no");
         button.type = "button";
-        button.textContent = String(choice);
+        button.textContent = label;
         button.disabled = Boolean(model.get("busy"));
-        button.addEventListener("click", () => send(String(choice)));
+        button.addEventListener("click", () => send(value));
         choices.append(button);
       }
       choices.hidden = choices.childElementCount === 0;
+    }
+
+    function renderError() {
+      const text = String(model.get("error") || "");
+      alertText.textContent = text;
+      alert.hidden = !text;
     }
 
     function renderStreaming() {
@@ -190,7 +220,10 @@ export default {
 
     const listeners = [
       ["change:bot", renderHeader],
+      ["change:channel", renderHeader],
       ["change:session_id", renderHeader],
+      ["change:hear_type", renderChoices],
+      ["change:error", renderError],
       ["change:messages", renderMessages],
       ["change:streaming", renderStreaming],
       ["change:suggestions", renderSuggestions],
@@ -203,6 +236,7 @@ export default {
     renderMessages();
     renderSuggestions();
     renderWaiting();
+    renderError();
     renderVariables();
     renderBusy();
     return () => {

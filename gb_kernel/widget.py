@@ -39,7 +39,11 @@ class ChatWidget(anywidget.AnyWidget):
     user. Each ``messages`` item is ``{"role": Role, "content": str, "choices"?: list[str]}``;
     the choices of the last assistant message show as buttons until the user answers.
     ``suggestions`` are the bot's buttons as of its last turn (ADD SUGGESTION, ADD SWITCHER),
-    each ``{"kind", "text", "value", "active"?}``: a click sends its ``value``.
+    each ``{"kind", "text", "value", "active"?}``: a click sends its ``value``. While a
+    ``HEAR ... AS BOOLEAN`` waits (``hear_type``), Yes and No buttons send "yes" or "no".
+    ``error`` (a failed dialog's headline) shows in an alert above the input, not as a chat line;
+    the user can dismiss it, and the next message clears it. The header names the bot, the
+    channel and the session.
     """
 
     _esm = (_HERE / "widget.js").read_text(encoding="utf-8")
@@ -50,7 +54,10 @@ class ChatWidget(anywidget.AnyWidget):
     variables = traitlets.Dict().tag(sync=True)
     waiting = traitlets.Unicode("").tag(sync=True)
     bot = traitlets.Unicode("").tag(sync=True)
+    channel = traitlets.Unicode("").tag(sync=True)
     session_id = traitlets.Unicode("").tag(sync=True)
+    hear_type = traitlets.Unicode("").tag(sync=True)  # the waiting HEAR's type: BOOLEAN shows Yes / No
+    error = traitlets.Unicode("").tag(sync=True)  # what went wrong last, shown apart from the conversation
     busy = traitlets.Bool(False).tag(sync=True)
     streaming = traitlets.Unicode("").tag(sync=True)  # an LLM's answer while it is generated ("" otherwise)
 

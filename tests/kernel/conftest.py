@@ -45,6 +45,14 @@ SHOP = {
     "clear": 'CLEAR SUGGESTIONS\nTALK "No more suggestions"\n',
 }
 
+# The bot of the widget's Yes / No and error test (test_browser): a BOOLEAN HEAR, then a failure.
+QUIZ = {
+    "start": 'HEAR ready AS BOOLEAN WITH "Ready?"\n'
+             'TALK "Ready: " + ready\n'
+             'HEAR n AS INTEGER WITH "Divide 10 by?"\n'
+             'TALK "That is " + (10 / n)\n',
+}
+
 
 @pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory, gb_kernelspec: str) -> Iterator[Lab]:
@@ -54,6 +62,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, gb_kernelspec: str) -> Iterato
     root = tmp_path_factory.mktemp("lab")
     copy_example_bots(root / "bots")
     make_bot(root / "bots", "shop", SHOP)
+    make_bot(root / "bots", "quiz", QUIZ)
     with jupyterlab(root, root / "bots") as running:
         yield running
 

@@ -36,3 +36,35 @@ def test_chat_widget_in_jupyterlab(lab: Lab) -> None:
             "The same dialog runs on the web, WhatsApp, Teams, email and voice.", timeout=30_000)
         expect(page.get_by_test_id("gb-vars")).to_contain_text("last_topic")
         page.screenshot(path=str(ARTIFACTS / "chat-widget-jupyterlab.png"), full_page=True)
+
+
+def test_the_widget_header_yes_no_buttons_and_errors_apart(lab: Lab) -> None:
+    from playwright.sync_api import expect
+
+    with chromium_page("chat-widget-yes-no-failure.png", viewport={"width": 1280, "height": 900}) as page:
+        page.goto(lab.open("quiz", ["%bot quiz\n%chat", "%run start"]))
+        expect(page.get_by_text("gb BASIC | Idle")).to_be_visible(timeout=90_000)
+        page.locator(".jp-Notebook .jp-Cell .cm-content").first.click()
+        page.keyboard.press("Shift+Enter")  # %chat
+        chat = page.get_by_test_id("gb-chat")
+        chat.wait_for(timeout=60_000)
+        expect(chat.get_by_test_id("gb-header-bot")).to_have_text("quiz")
+        expect(chat.get_by_test_id("gb-header-channel")).to_have_text("notebook")
+        expect(chat.get_by_test_id("gb-header-session")).to_contain_text("session ")
+        page.keyboard.press("Shift+Enter")  # %run start: its HEARs wait for the widget
+        expect(chat.get_by_test_id("gb-message").last).to_have_text("Ready?", timeout=30_000)
+        buttons = chat.get_by_test_id("gb-yes-no")
+        expect(buttons).to_have_text(["Yes", "No"])
+        buttons.filter(has_text="Yes").click()
+        expect(chat.get_by_test_id("gb-message").last).to_have_text("Divide 10 by?", timeout=30_000)
+        expect(chat.get_by_test_id("gb-message").filter(has_text="Ready: true")).to_have_count(1)
+        expect(buttons).to_have_count(0)  # an INTEGER HEAR: no Yes / No
+        box = chat.get_by_test_id("gb-input")
+        box.fill("0")
+        box.press("Enter")
+        alert = chat.get_by_test_id("gb-error")
+        expect(alert).to_contain_text("division by zero", timeout=30_000)
+        assert not any("division by zero" in t for t in chat.get_by_test_id("gb-message").all_inner_texts())
+        chat.get_by_test_id("gb-error-dismiss").click()
+        expect(alert).to_be_hidden()
+        page.screenshot(path=str(ARTIFACTS / "chat-widget-yes-no.png"), full_page=True)

@@ -44,6 +44,7 @@ def test_traits_are_synced() -> None:
     widget.variables = {"name": "Ana", "age": 30}
     widget.waiting = "HEAR name AS EMAIL, line 3"
     widget.busy = True
+    widget.channel, widget.hear_type, widget.error = "web", "BOOLEAN", "division by zero (start.bas, line 4)"
 
     state = widget.get_state()
 
@@ -53,6 +54,8 @@ def test_traits_are_synced() -> None:
     assert state["bot"] == "default"
     assert state["session_id"] == SESSION
     assert state["busy"] is True
+    assert (state["channel"], state["hear_type"], state["error"]) == \
+        ("web", "BOOLEAN", "division by zero (start.bas, line 4)")
     assert state["_esm"] == JS
     assert "_css" in state
 
@@ -175,7 +178,8 @@ def test_js_inserts_user_data_as_text_only() -> None:
 def test_js_keeps_enter_from_jupyterlab_and_sends_the_protocol_message() -> None:
     assert re.search(r'addEventListener\("keydown"[^}]*stopPropagation\(\)', JS, re.S)
     assert 'model.send({ type: "send", text })' in JS
-    for testid in ("gb-chat", "gb-message", "gb-choice", "gb-input", "gb-send", "gb-waiting", "gb-vars", "gb-var-row"):
-        assert f'"{testid}")' in JS, testid
-    for event in ("messages", "variables", "waiting", "busy"):
+    for testid in ("gb-chat", "gb-message", "gb-choice", "gb-yes-no", "gb-input", "gb-send", "gb-waiting",
+                   "gb-error", "gb-vars", "gb-var-row", "gb-header-channel"):
+        assert f'"{testid}"' in JS, testid
+    for event in ("messages", "variables", "waiting", "busy", "channel", "hear_type", "error"):
         assert f'"change:{event}"' in JS, event
