@@ -17,6 +17,8 @@ message fails as a :class:`~gb_basic.errors.BudgetExceeded` (nothing of it is ke
 next one gets a fresh pool. Workers start from a fork server (``multiprocessing``'s
 ``forkserver``: a clean process that has imported gb_basic), ignore Ctrl-C (the notebook's
 interrupt stops the cell, not a worker) and are replaced after :data:`TASKS_PER_WORKER` runs.
+The fork server exits when gb serve (or the kernel) dies, even by ``kill -9``, and its workers
+with it (forkserver.py).
 """
 
 from __future__ import annotations
@@ -79,7 +81,14 @@ def _remote(source: str, name: str, options: dict[str, Any], state: dict[str, An
 
 
 def _quiet() -> None:
+    """A worker's start: Ctrl-C is not for it, and it is killed when the fork server goes (Linux)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
 
 
 def _workers() -> concurrent.futures.ProcessPoolExecutor:
@@ -87,7 +96,7 @@ def _workers() -> concurrent.futures.ProcessPoolExecutor:
     with _pool_lock:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["gb_basic", "gb_runtime.worker"])
+            context.set_forkserver_preload(["gb_basic", "gb_runtime.worker", "gb_runtime.forkserver"])
             _pool = concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_quiet,
                                                            max_tasks_per_child=TASKS_PER_WORKER)
         return _pool
