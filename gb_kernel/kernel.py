@@ -441,8 +441,9 @@ class GbKernel(Kernel):
         async def grow(piece: str) -> None:  # an LLM's answer as it is generated
             w.streaming += piece
 
+        w.stop = asyncio.Event()  # the widget's Stop button sets it
         try:
-            result = await self.nb.send(text, on_delta=grow)
+            result = await self.nb.send(text, on_delta=grow, stop=w.stop)
             w.streaming = ""
             if result.error is not None:  # apart from the conversation (the user heard the apology, if any)
                 w.error = getattr(result.error, "headline", str(result.error))
@@ -450,6 +451,7 @@ class GbKernel(Kernel):
         finally:
             w.streaming = ""
             w.busy = False
+            w.stop = None
 
     def on_turn(self, event: dict[str, Any]) -> None:
         """A committed turn of the notebook's session, from this kernel or from any other front

@@ -8,6 +8,7 @@ notebook and the bot server share one embedded SQLite file (``make run``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -185,12 +186,14 @@ class NotebookSession:
         self.variables = decode(result.variables or {}, -1)
         return result
 
-    async def send(self, text: str, *, on_delta: Callable[[str], Awaitable[None]] | None = None) -> Result:
+    async def send(self, text: str, *, on_delta: Callable[[str], Awaitable[None]] | None = None,
+                   stop: asyncio.Event | None = None) -> Result:
         """A user message (the answer to a HEAR, or a message to the bot); `on_delta` gets an
-        LLM's answer piece by piece as it is generated."""
+        LLM's answer piece by piece as it is generated, and `stop` set stops it (nothing kept)."""
         sid = await self.ensure()
         assert self.bot
-        return await self._rt().handle(Inbound(self.bot, text, channel=CHANNEL, session_id=sid, on_delta=on_delta))
+        return await self._rt().handle(Inbound(self.bot, text, channel=CHANNEL, session_id=sid, on_delta=on_delta,
+                                               stop=stop))
 
     async def run_dialog(self, name: str) -> Result:
         sid = await self.ensure()

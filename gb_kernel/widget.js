@@ -59,7 +59,16 @@ export default {
     const sendButton = h("button", "gb-send", "gb-send");
     sendButton.type = "button";
     sendButton.textContent = "Send";
-    form.append(input, sendButton);
+    // while an LLM's answer streams: stops it (the kernel keeps nothing of it and says so)
+    const stopButton = h("button", "gb-stop", "gb-stop");
+    stopButton.type = "button";
+    stopButton.textContent = "Stop";
+    stopButton.hidden = true;
+    stopButton.addEventListener("click", () => {
+      model.send({ type: "stop" });
+      stopButton.disabled = true;
+    });
+    form.append(input, stopButton, sendButton);
     const vars = h("table", "gb-vars", "gb-vars");
     root.append(header, transcript, choices, suggestions, waiting, alert, form, vars);
     el.append(root);
@@ -134,6 +143,8 @@ export default {
 
     function renderStreaming() {
       const growing = String(model.get("streaming") || "");
+      stopButton.hidden = !growing;
+      if (!growing) stopButton.disabled = false;
       if (!growing) {
         if (streaming) streaming.remove();
         streaming = null;

@@ -3,8 +3,9 @@
 The front end (``widget.js``, ``widget.css``) ships as strings in the ``_esm`` and ``_css``
 traits, so no JavaScript build step is needed. Protocol, front end to kernel: one custom
 message ``{"type": "send", "text": str}`` when the user sends a line or clicks a choice or a
-suggestion. The kernel answers by updating the synced traits; the front end adds no optimistic
-bubble.
+suggestion, and ``{"type": "stop"}`` when the user stops an LLM answer being generated (the
+Stop button, shown while ``streaming``: it sets the widget's ``stop`` event). The kernel
+answers by updating the synced traits; the front end adds no optimistic bubble.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class ChatWidget(anywidget.AnyWidget):
     busy = traitlets.Bool(False).tag(sync=True)
     streaming = traitlets.Unicode("").tag(sync=True)  # an LLM's answer while it is generated ("" otherwise)
 
+    # Set by the kernel while a turn it runs for the widget may stream an answer; "stop" sets it.
+    stop: asyncio.Event | None = None
     # Created on the first on_send, so the framework's __init__ stays untouched.
     _send_callbacks: list[SendCallback] | None = None
     # Strong references to running callback tasks: the event loop keeps only weak ones.
@@ -124,6 +127,10 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _handle_frontend_msg(self, widget: object, content: object, buffers: object) -> None:
         """Dispatch a custom message from the front end; registered with ``on_msg``."""
+        if isinstance(content, dict) and content.get("type") == "stop":
+            if self.stop is not None:
+                self.stop.set()
+            return
         if not isinstance(content, dict) or content.get("type") != "send":
             log.debug("chat widget: ignored front-end message %r", content)
             return

@@ -16,6 +16,7 @@ from jupyter_client.manager import KernelManager
 from tests.browser import Lab, jupyterlab, need_chromium
 from tests.helpers import ROOT, kernels
 from tests.helpers.bots import copy_example_bots, make_bot
+from tests.helpers.llm_server import LlmServer, llm_server_in_thread
 from tests.helpers.servers import gb_environ
 
 __all__ = ["ROOT", "Run", "run", "start_kernel"]
@@ -55,14 +56,24 @@ QUIZ = {
 
 
 @pytest.fixture(scope="package")
-def lab(tmp_path_factory: pytest.TempPathFactory, gb_kernelspec: str) -> Iterator[Lab]:
+def lab_llm() -> Iterator[LlmServer]:
+    """The stand-in LLM of the ``ai`` bot of the kernel tests' JupyterLab (push to its script)."""
+    with llm_server_in_thread() as llm:
+        yield llm
+
+
+@pytest.fixture(scope="package")
+def lab(tmp_path_factory: pytest.TempPathFactory, gb_kernelspec: str, lab_llm: LlmServer) -> Iterator[Lab]:
     """One JupyterLab server for the browser tests of the kernel (starting one takes seconds): the
-    example bots and the ``shop`` bot of SHOP; each test opens a notebook of its own in it."""
+    example bots, the ``shop`` bot of SHOP, the ``quiz`` bot of QUIZ and the ``ai`` bot, whose
+    LLM is `lab_llm`; each test opens a notebook of its own in it."""
     need_chromium()
     root = tmp_path_factory.mktemp("lab")
     copy_example_bots(root / "bots")
     make_bot(root / "bots", "shop", SHOP)
     make_bot(root / "bots", "quiz", QUIZ)
+    make_bot(root / "bots", "ai", {"start": 'TALK "Ask me."\n'},
+             config=f"llm-url,{lab_llm.url}\nllm-model,{lab_llm.model}\nllm-key,{lab_llm.key}\n")
     with jupyterlab(root, root / "bots") as running:
         yield running
 

@@ -7,6 +7,7 @@ is saved under test-artifacts/. JupyterLab is the kernel tests' shared one (the 
 from __future__ import annotations
 
 from tests.browser import ARTIFACTS, Lab, chromium_page
+from tests.helpers.llm_server import LlmServer, Scripted
 
 
 def test_chat_widget_in_jupyterlab(lab: Lab) -> None:
@@ -68,3 +69,35 @@ def test_the_widget_header_yes_no_buttons_and_errors_apart(lab: Lab) -> None:
         chat.get_by_test_id("gb-error-dismiss").click()
         expect(alert).to_be_hidden()
         page.screenshot(path=str(ARTIFACTS / "chat-widget-yes-no.png"), full_page=True)
+
+
+def test_the_widget_streams_an_answer_and_its_stop_button_stops_the_next(lab: Lab, lab_llm: LlmServer) -> None:
+    from playwright.sync_api import expect
+
+    answer = "Sessions keep each conversation apart from every other one"
+    lab_llm.script += [Scripted.say(answer, pause=0.25), Scripted.say(answer + " and on and on", pause=0.4)]
+    with chromium_page("chat-widget-stream-failure.png", viewport={"width": 1280, "height": 900}) as page:
+        page.goto(lab.open("ai", ["%bot ai\n%chat"]))
+        expect(page.get_by_text("gb BASIC | Idle")).to_be_visible(timeout=90_000)
+        page.locator(".jp-Notebook .jp-Cell .cm-content").first.click()
+        page.keyboard.press("Shift+Enter")
+        chat = page.get_by_test_id("gb-chat")
+        chat.wait_for(timeout=60_000)
+        box, stop = chat.get_by_test_id("gb-input"), chat.get_by_test_id("gb-stop")
+        box.fill("What is a session?")
+        box.press("Enter")
+        growing = chat.get_by_test_id("gb-streaming")
+        expect(growing).to_contain_text("Sessions keep", timeout=30_000)
+        assert growing.inner_text() != answer, "the answer was shown only once it was whole"
+        expect(stop).to_be_visible()
+        expect(growing).to_have_count(0, timeout=30_000)  # the stored answer took its place
+        expect(chat.get_by_test_id("gb-message").last).to_have_text(answer)
+        expect(stop).to_be_hidden()
+        box.fill("And channels?")
+        box.press("Enter")
+        expect(growing).to_contain_text("Sessions keep", timeout=30_000)
+        stop.click()
+        stopped = "Stopped: the answer was not finished, and nothing of it was kept."
+        expect(chat.get_by_test_id("gb-message").last).to_have_text(stopped, timeout=30_000)
+        expect(growing).to_have_count(0)
+        assert lab_llm.requests[-1]["stream"] is True
