@@ -46,6 +46,7 @@ __all__ = ["CANDIDATES", "DENSE_SCAN", "EMBED_BATCH", "IndexReport", "KbPassage"
 
 CANDIDATES = 50  # passages of each ranking (full text, dense) that the fusion sees
 DENSE_SCAN = 5000  # KBs searched with up to this many passages are compared whole with the question
+MATRICES = 16  # the vectors of this many sets of KBs (bot, model, KBs searched) are kept in memory
 EMBED_BATCH = 64  # passages an embeddings request carries
 SEARCH_BATCHES = 4  # batches a search embeds of passages not embedded yet (gb kb index does them all)
 RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al.)
@@ -109,7 +110,8 @@ class KnowledgeBase:
         # (bot, model, KBs) -> the generation at which all their passages had vectors
         self._embedded: dict[tuple[str, str, tuple[str, ...]], int] = {}
         # (bot, model, KBs) -> (generation, the passages, their vectors as rows)
-        self._matrices: dict[tuple[str, str, tuple[str, ...]], tuple[int, list[StoredVector], Matrix]] = {}
+        self._matrices: OrderedDict[tuple[str, str, tuple[str, ...]], tuple[int, list[StoredVector], Matrix]] = \
+            OrderedDict()  # the last MATRICES used
         self._questions: OrderedDict[tuple[str, str, str], Matrix] = OrderedDict()  # the last questions' vectors
         self._down: dict[str, float] = {}  # endpoint -> clock() until which it is not asked
 
@@ -215,10 +217,14 @@ class KnowledgeBase:
         held = self._matrices.get(scope)
         if held is not None and held[0] == generation:
             rows, matrix = held[1], held[2]
+            self._matrices.move_to_end(scope)
         elif await self.index.count(bot.name, folders) <= DENSE_SCAN:
             rows = await self.index.vectors(bot.name, folders, config.model)
             rows, matrix = _stacked(rows, asked.shape[0])
             self._matrices[scope] = (generation, rows, matrix)
+            self._matrices.move_to_end(scope)
+            while len(self._matrices) > MATRICES:  # sessions with other sets of KBs: a matrix each
+                self._matrices.popitem(last=False)
         else:  # too many to compare whole: the full-text candidates, re-ranked
             rows, matrix = _stacked(await self.index.vectors(bot.name, folders, config.model,
                                                              [p.id for p in lexical]), asked.shape[0])
