@@ -87,4 +87,4 @@ bench: install loadgen
 	$(BIN)/python bench/kb.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis web/node_modules $(VENDOR)

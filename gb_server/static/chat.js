@@ -364,13 +364,12 @@ function hint() {
 function refresh() {
   const choices = ready ? currentChoices() : [];
   const focused = document.activeElement;
-  const keepFocus = choicesBox.contains(focused) || suggestionsBox.contains(focused);
   choicesBox.replaceChildren(...choices.map(choiceButton));
   choicesBox.hidden = choices.length === 0;
   const offered = ready && !pending ? suggestions : [];
   suggestionsBox.replaceChildren(...offered.map(suggestionButton));
   suggestionsBox.hidden = offered.length === 0;
-  if (keepFocus) input.focus(); // the button that had the focus is gone: the focus is not lost
+  if (focused && focused !== document.body && !focused.isConnected) input.focus(); // its button is gone
   typingBox.hidden = !(pending && !streaming);
   const line = hint();
   waitingLine.textContent = line;

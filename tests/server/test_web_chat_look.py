@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gb_server.pages import page_policy
 from tests.browser import ARTIFACTS, axe_violations, chromium_page, need_chromium
 from tests.helpers.bots import make_bot
 from tests.helpers.files import png
@@ -161,3 +162,12 @@ def test_portuguese_words_and_a_bad_theme_color(server: Server) -> None:
     log = server.log.read_text()
     assert "loja.gbot/config.csv: theme-color: 'red;}' is not a CSS hex colour" in log
     assert "bot-avatar: '../segredo.png' must be a file inside the bot's .gbot folder" in log
+
+
+def test_the_page_policy_allows_the_avatar_origin_and_the_embedding_sites_only() -> None:
+    policy = page_policy("https://cdn.example.com/a/bot.png", ("https://shop.example", "http://localhost:3000"))
+    assert "img-src 'self' https://cdn.example.com;" in policy
+    assert "frame-ancestors 'self' https://shop.example http://localhost:3000;" in policy
+    assert "default-src 'self';" in policy and "unsafe-inline" not in policy
+    assert "img-src 'self';" in page_policy("/shop/avatar", ()) and "frame-ancestors 'self';" in page_policy("", ())
+    assert "frame-ancestors *;" in page_policy("", ("*",))
