@@ -81,14 +81,21 @@ function luminance(hex) {
 
 const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 
+const HEX = /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i;
+
 function applyTheme(color) {
-  if (!/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(color)) return;
+  if (!HEX.test(color)) return;
   const lum = luminance(color);
   const onAccent = contrast(lum, 1) >= contrast(lum, 0) ? "#ffffff" : "#000000";
   root.style.setProperty("--gb-accent", color);
   root.style.setProperty("--gb-accent-text", onAccent);
-  // borders and focus rings in the accent where it stands out from a white panel (3:1), else dark
-  root.style.setProperty("--gb-accent-line", contrast(lum, 1) >= 3 ? color : "#1d2129");
+  // borders and focus rings in the accent where it stands out from the panel (3:1, light or dark
+  // scheme), else in the text's colour
+  const css = getComputedStyle(document.documentElement);
+  const panel = css.getPropertyValue("--gb-panel").trim();
+  const text = css.getPropertyValue("--gb-text").trim();
+  const line = !HEX.test(panel) || contrast(lum, luminance(panel)) >= 3 ? color : text;
+  root.style.setProperty("--gb-accent-line", line);
 }
 
 function avatar(extra = "") {
@@ -112,6 +119,7 @@ function fillAvatar(el) {
 
 function applyLook() {
   applyTheme(root.dataset.themeColor || "");
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => applyTheme(root.dataset.themeColor || ""));
   document.title = botName;
   root.querySelectorAll(".gb-avatar").forEach(fillAvatar);
   input.placeholder = T.placeholder;

@@ -139,10 +139,10 @@ def test_the_bots_look_words_buttons_keyboard_and_a_new_conversation(server: Ser
     assert httpx.get(server.url + "/loja/avatar").status_code == 404
 
 
-def test_portuguese_words_and_a_bad_theme_color(server: Server) -> None:
+def test_portuguese_words_a_bad_theme_color_and_the_dark_scheme(server: Server) -> None:
     from playwright.sync_api import expect
 
-    with chromium_page("web-chat-look-pt-failure.png") as page:
+    with chromium_page("web-chat-look-pt-failure.png", color_scheme="dark") as page:  # axe checks the dark scheme
         messages = opened(page, server.url + "/loja", "Vamos começar?")
         expect(page.locator("html")).to_have_attribute("lang", "pt-BR")
         expect(page.get_by_test_id("status")).to_have_text("conectado")
