@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 from gb_runtime.bots import AVATAR_TYPES
@@ -14,6 +16,9 @@ from .openapi import OPENAPI
 
 __all__ = ["AvatarHandler", "ChatPage", "HealthHandler", "MetricsHandler", "OpenApiHandler", "page_policy"]
 
+log = logging.getLogger("gb.access")
+#: the page's libraries from npm (web/package-lock.json), copied into static/vendor/ by `make install`
+VENDORED = ("vendor/purify.es.mjs", "vendor/marked.esm.js")
 MAX_AVATAR_BYTES = 1024 * 1024  # a bot-avatar file larger than this is refused (a picture of a few KB is plenty)
 
 
@@ -39,6 +44,13 @@ class ChatPage(BaseHandler):
     async def get(self, bot: str | None = None) -> None:
         name = self.bot_name(bot)
         base = "" if not bot else f"/{name}"
+        static = Path(self.get_template_path() or ".")
+        missing = [f for f in VENDORED if not (static / f).is_file()]
+        if missing:  # the page would load blank: say why, here and in the log
+            message = (f"the web chat's libraries are not installed ({', '.join(missing)} under {static.name}/): "
+                       "`make install` copies them from npm (web/package-lock.json)")
+            log.error("%s", message)
+            raise ApiError(503, "page_unavailable", message)
         package = self.ctx.runtime.bots.get(name)
         settings = package.settings
         avatar = settings.bot_avatar
