@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 run serve: export GB_DATA_DIR ?= $(CURDIR)/data
 run serve: export GB_BOTS_DIR ?= $(CURDIR)/bots
 
-.PHONY: install run test serve bench lint clean browser mailserver loadgen
+.PHONY: install run test serve bench lint clean browser mailserver loadgen vendor
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/gb kernel install --sys-prefix >/dev/null
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) vendor
+
+# The web chat's browser libraries (DOMPurify, marked; and axe-core for its tests) from npm, as
+# web/package-lock.json pins them, copied into gb_server/static/vendor/ (git-ignored; the page
+# imports them from there). Debian's nodejs and npm are installed when missing.
+VENDOR := gb_server/static/vendor
+$(VENDOR)/.npm-ci: web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "installing Debian's nodejs and npm for the web chat's libraries"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(VENDOR)
+	cp web/node_modules/dompurify/dist/purify.es.mjs web/node_modules/marked/lib/marked.esm.js $(VENDOR)/
+	cp web/node_modules/dompurify/LICENSE $(VENDOR)/purify.LICENSE
+	cp web/node_modules/marked/LICENSE $(VENDOR)/marked.LICENSE
+	@touch $@
+
+vendor: $(VENDOR)/.npm-ci
 
 run: install
 	@echo "gb is installed in $(VENV) (command: $(BIN)/gb, kernel 'gb BASIC')."
@@ -71,4 +87,4 @@ bench: install loadgen
 	$(BIN)/python bench/kb.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis web/node_modules $(VENDOR)

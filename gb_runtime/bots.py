@@ -43,8 +43,10 @@ __all__ = [
     "BotRegistry",
     "BotSettings",
     "BotStorageError",
+    "AVATAR_TYPES",
     "CONFIG_DEFAULTS",
     "CONFIG_DOCS",
+    "DEFAULT_THEME_COLOR",
     "config_default",
     "TemplateNotFound",
     "UnknownBot",
@@ -106,6 +108,12 @@ def parse_config_csv(text: str, source: str = "config.csv") -> dict[str, str]:
     return out
 
 
+DEFAULT_THEME_COLOR = "#2563eb"  # the web chat's accent when config.csv sets no (valid) theme-color
+_HEX_COLOR = re.compile(r"#(?:[0-9a-f]{3}|[0-9a-f]{6})")
+#: bot-avatar files the server serves, by suffix (SVG with a CSP that runs nothing in it)
+AVATAR_TYPES: dict[str, str] = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                                ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
+
 # config key -> (field name, type); every one of them must be a positive number.
 _NUMERIC: dict[str, tuple[str, type]] = {
     "session-timeout": ("session_timeout_minutes", int),
@@ -158,6 +166,13 @@ CONFIG_DOCS: dict[str, str] = {
     "public-dialogs": "Dialogs a user may start by typing their name, comma-separated (the fallback lists them).",
     "find-returns": "`list` (the default): FIND gives a list of rows; `row`: NULL for none, the row for "
                     "one, a list for several, as General Bots 3 does.",
+    # --- the web chat's look (README, "Web chat") ---
+    "bot-name": "The name the web chat shows in its header, title and messages (empty: the bot's folder name).",
+    "bot-avatar": "The web chat's picture of the bot: an image file of the bot's `.gbot` folder (`avatar.png`; "
+                  "PNG, JPEG, GIF, WebP or SVG, served at `/<bot>/avatar`) or an `https://` URL (empty: the "
+                  "name's first letter).",
+    "theme-color": "The web chat's accent colour, a CSS hex colour (`#1f6feb` or `#17b`); anything else is "
+                   "logged as a config error and the default is used.",
     # --- channels (docs/channels.md); any of these may be env:NAME, read from the environment ---
     "whatsapp-app-secret": "WhatsApp: the Meta app's secret, which signs the webhooks (X-Hub-Signature-256).",
     "whatsapp-token": "WhatsApp: the system user's access token the bot sends with.",
@@ -270,6 +285,9 @@ class BotSettings:
     http_max_requests: int = 20  # HTTP keywords one message may run (a dialog's run from one message to its next HEAR)
     http_allow: tuple[str, ...] = ()  # host patterns the bot may call (`http-allow`; empty: any public host)
     timezone: str = "UTC"  # the IANA zone SET SCHEDULE's cron expressions are read in (`timezone`)
+    bot_name: str = ""  # the web chat's display name (`bot-name`; empty: the folder name)
+    bot_avatar: str = ""  # `bot-avatar`: an https URL or a file of the .gbot folder (see avatar_file)
+    theme_color: str = DEFAULT_THEME_COLOR  # `theme-color`: the web chat's accent, always a valid CSS hex colour
 
     @classmethod
     def from_config(cls, config: Mapping[str, str], source: str = "config.csv") -> BotSettings:
@@ -291,6 +309,12 @@ class BotSettings:
                 values["http_allow"] = host_patterns(raw, source)
             elif key == "timezone":
                 values["timezone"] = _timezone(raw, source)
+            elif key == "bot-name":
+                values["bot_name"] = raw.strip()
+            elif key == "bot-avatar":
+                values["bot_avatar"] = _avatar(raw, source)
+            elif key == "theme-color":
+                values["theme_color"] = _theme_color(raw, source)
             else:
                 extra[key] = raw
         return cls(**values, extra=extra)
@@ -356,6 +380,41 @@ def _timezone(raw: str, source: str) -> str:
     except CronError as exc:
         raise BotConfigError(f"{source}: timezone: {exc}") from None
     return name
+
+
+def _theme_color(raw: str, source: str) -> str:
+    """The ``theme-color`` value: a CSS hex colour (``#rgb`` or ``#rrggbb``, lower-cased); anything
+    else would be broken CSS, so it is logged as a config error and the default is used (the bot
+    still runs)."""
+    value = raw.strip().lower()
+    if not value:
+        return DEFAULT_THEME_COLOR
+    if _HEX_COLOR.fullmatch(value):
+        return value
+    log.error("%s: theme-color: %r is not a CSS hex colour (#rgb or #rrggbb, like #1f6feb); the default %s is "
+              "used", source, raw, DEFAULT_THEME_COLOR)
+    return DEFAULT_THEME_COLOR
+
+
+def _avatar(raw: str, source: str) -> str:
+    """The ``bot-avatar`` value: an ``https://`` (or ``http://``) URL, or the relative path of an image
+    file inside the bot's ``.gbot`` folder; anything else is logged as a config error and there is
+    no avatar (the web chat shows the name's first letter)."""
+    value = raw.strip()
+    if not value:
+        return ""
+    if re.match(r"(?i)https?://", value):
+        if re.fullmatch(r"(?i)https?://[A-Za-z0-9.\-\[\]:]+(/[^\s\"'()<>\\]*)?", value):
+            return value
+        why = "is not a usable URL"
+    elif PurePosixPath(value).suffix.lower() not in AVATAR_TYPES:
+        why = f"is neither an http(s) URL nor an image file ({', '.join(sorted(AVATAR_TYPES))})"
+    elif value.startswith(("/", "\\")) or ".." in PurePosixPath(value.replace("\\", "/")).parts or ":" in value:
+        why = "must be a file inside the bot's .gbot folder (a relative path, no ..)"
+    else:
+        return value
+    log.error("%s: bot-avatar: %r %s; the web chat shows no picture", source, raw, why)
+    return ""
 
 
 def _number(key: str, raw: str, kind: type, source: str) -> int | float:
@@ -447,6 +506,16 @@ class BotPackage:
         text = self.config_path.read_text(encoding="utf-8")
         log.info("bot %s: loading %s", self.name, source)
         return BotSettings.from_config(parse_config_csv(text, source), source)
+
+    def avatar_file(self) -> Path | None:
+        """The ``bot-avatar`` image file of the ``.gbot`` folder, or None (unset, a URL, missing,
+        or a path that resolves, through a symlink, outside the folder)."""
+        name = self.settings.bot_avatar
+        if not name or re.match(r"(?i)https?://", name):
+            return None
+        folder = (self.path / f"{self.name}.gbot").resolve()
+        target = (folder / name).resolve()
+        return target if target.is_relative_to(folder) and target.is_file() else None
 
     # -- dialogs ------------------------------------------------------------------------------
 

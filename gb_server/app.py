@@ -105,7 +105,7 @@ def make_app(ctx: Context) -> tornado.web.Application:
     from .channels.directline import directline_routes
     from .channels.webhook import channel_routes
     from .files import FileHandler, UploadHandler
-    from .pages import ChatPage, HealthHandler, MetricsHandler, OpenApiHandler
+    from .pages import AvatarHandler, ChatPage, HealthHandler, MetricsHandler, OpenApiHandler
     from .socket import ChatSocket
 
     kw: dict[str, Any] = {"ctx": ctx}
@@ -114,6 +114,8 @@ def make_app(ctx: Context) -> tornado.web.Application:
         (r"/metrics", MetricsHandler, kw),
         (r"/openapi.json", OpenApiHandler, kw),
         (r"/static/(.*)", StaticFiles, {"path": str(STATIC)}),
+        (r"/(favicon\.ico)", StaticFiles, {"path": str(STATIC)}),
+        (rf"/{BOT}avatar", AvatarHandler, kw),
         (rf"/{BOT}api/session", SessionHandler, kw),
         (rf"/{BOT}api/session/history", HistoryHandler, kw),
         (rf"/{BOT}api/chat", ChatHandler, kw),

@@ -1,7 +1,8 @@
 """Server settings, read once from the environment into a frozen ServerSettings.
 
 ``GB_BOTS_DIR`` (default ``./bots``), ``GB_PORT`` (8080), ``GB_CORS_ORIGINS`` (comma separated;
-default none: the API is same-origin), ``GB_MAX_BODY_KB`` (64: requests and socket messages),
+default none: the API is same-origin; they are also the sites that may frame the web chat page,
+the embed snippet's iframe: its CSP frame-ancestors), ``GB_MAX_BODY_KB`` (64: requests and socket messages),
 ``GB_MAX_MESSAGE_CHARS`` (4000: one user message), ``GB_PUBLIC_URL`` and ``GB_ALLOWED_HOSTS``
 (where handed-out URLs point), ``GB_METRICS_TOKEN`` (who may read /metrics), ``GB_TRUSTED_PROXIES``
 (comma separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` names the client;

@@ -19,7 +19,8 @@ from tests.helpers import ROOT
 from tests.helpers.prereqs import unavailable
 from tests.helpers.servers import free_port, gb_environ
 
-__all__ = ["ARTIFACTS", "CHROMIUM", "FLAGS", "Lab", "chromium_page", "jupyterlab", "need_chromium", "notebook"]
+__all__ = ["ARTIFACTS", "AXE", "CHROMIUM", "FLAGS", "Lab", "axe_violations", "chromium_page", "jupyterlab",
+           "need_chromium", "notebook"]
 
 # Debian's chromium (make test installs it); never a browser download.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,6 +28,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots, kept by CI
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"  # npm axe-core (web/package-lock.json; make install)
 
 
 def need_chromium() -> None:
@@ -52,6 +54,23 @@ def chromium_page(failure_shot: str, **page_options: Any) -> Iterator[Any]:
             raise
         finally:
             browser.close()
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
+    """axe-core's violations of these impacts on the page as it is now (WCAG 2.x A and AA rules
+    and axe's best practices): ``[{id, impact, help, nodes}]``, empty when there is none.
+
+    axe is evaluated through the DevTools protocol, so the page's Content-Security-Policy (no
+    inline scripts) lets it in; the page itself is not changed."""
+    if not AXE.exists():
+        unavailable(f"{AXE.relative_to(ROOT)} is missing (make install runs npm ci in web/)")
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                                              nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}));
+    }""")
+    return [v for v in found if v["impact"] in impacts]
 
 
 def notebook(cells: list[str]) -> dict[str, object]:

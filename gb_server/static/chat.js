@@ -3,25 +3,39 @@
 // The token is kept in localStorage under "gb.token.<bot>"; it is sent only in the body of
 // POST {base}/api/session's answer and inside the socket's first frame (never in a URL, never logged).
 //   POST {base}/api/session {}            -> 201 {session_id, token, bot, messages, waiting, suggestions}
+//   DELETE {base}/api/session (Bearer)    -> 204: the "new conversation" button ends the session first
 //   POST {base}/api/upload (Bearer, multipart field "file", X-GB-Origin: the socket's origin)
 //                                        -> 200 {messages, waiting, suggestions, file, received}
-//   WS {base}/ws  client: {"type": "hello", "token"} first, then {"type": "message", "text"}
+//   WS {base}/ws  client: {"type": "hello", "token"} first, then {"type": "message", "text"}, {"type": "stop"}
 //                 server: {"type": "ready", session_id, messages, waiting, suggestions, origin}  (the whole history)
 //                         {"type": "reply", messages, waiting, suggestions, echo?}  (echo: sent by another tab)
+//                         {"type": "delta", text}  (a piece of an LLM's answer as it is generated)
 //                         {"type": "error", error: {code, message}}
 // Suggestions (ADD SUGGESTION, ADD SWITCHER) are the bot's buttons as of its last turn: each frame
-// replaces them; a click sends the button's value as a message.
-// Texts are inserted with textContent only: messages and button labels are user data.
+// replaces them; a click sends the button's value as a message. A menu (HEAR x AS "A", "B") and a
+// BOOLEAN HEAR (Yes / No) show as choice buttons.
+// The bot's look comes from the page (config.csv bot-name, bot-avatar, theme-color, language).
+// User text is inserted with textContent only; the bot's messages are markdown (marked), turned
+// into HTML that DOMPurify sanitises, raw HTML in them shown as text. Both libraries are vendored
+// from npm (web/package-lock.json) by `make install` into static/vendor/.
 // Files: the attach button (always there: a file may answer any HEAR, and one sent unasked is kept;
 // it is marked when the dialog waits for a file) uploads one; a message that carries a file
 // ({file: {name, type, size, url}}: the user's upload, the bot's SEND FILE) shows a link to it,
 // and the image itself or an audio player for those types.
 
+import DOMPurify from "./vendor/purify.es.mjs";
+import { Marked } from "./vendor/marked.esm.js";
+import { textsFor } from "./chat-texts.js";
+
 const root = document.getElementById("gb-chat");
 const bot = root.dataset.bot || "default";
 const base = (root.dataset.base || "").replace(/\/+$/, "");
+const botName = root.dataset.botName || bot;
+const avatarUrl = safeUrl(root.dataset.avatar || "");
+const T = textsFor(root.dataset.language || document.documentElement.lang || "en");
 const part = (id) => root.querySelector(`[data-testid="${id}"]`);
 const transcript = part("transcript");
+const typingBox = part("typing");
 const choicesBox = part("choices");
 const suggestionsBox = part("suggestions");
 const waitingLine = part("waiting");
@@ -32,6 +46,7 @@ const input = part("input");
 const sendButton = part("send");
 const attachButton = part("attach");
 const stopButton = part("stop");
+const newButton = part("new-conversation");
 const fileInput = part("file");
 const maxUploadBytes = Number(root.dataset.maxUploadMb || 0) * 1024 * 1024;
 const FILE_TYPES = { FILE: "", IMAGE: "image/*", AUDIO: "audio/*", DOCUMENT: "" };
@@ -53,6 +68,74 @@ let waiting = null; // {variable, type, choices, line, kind: "hear"} at a HEAR, 
 let suggestions = []; // [{kind, text, value, name?, active?}]: the bot's buttons as of its last turn
 let origin = null; // this socket's name (its "ready" frame): an upload that sends it is not echoed back
 
+// --- the bot's look and the page's words ---
+
+// theme-color is checked by the server (a CSS hex colour, else the default); checked again here,
+// and the text on it is black or white, whichever contrasts more (WCAG relative luminance).
+function luminance(hex) {
+  const full = hex.length === 4 ? hex.replace(/[0-9a-f]/gi, "$&$&").slice(1) : hex.slice(1);
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+
+const HEX = /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i;
+
+function applyTheme(color) {
+  if (!HEX.test(color)) return;
+  const lum = luminance(color);
+  const onAccent = contrast(lum, 1) >= contrast(lum, 0) ? "#ffffff" : "#000000";
+  root.style.setProperty("--gb-accent", color);
+  root.style.setProperty("--gb-accent-text", onAccent);
+  // borders and focus rings in the accent where it stands out from the panel (3:1, light or dark
+  // scheme), else in the text's colour
+  const css = getComputedStyle(document.documentElement);
+  const panel = css.getPropertyValue("--gb-panel").trim();
+  const text = css.getPropertyValue("--gb-text").trim();
+  const line = !HEX.test(panel) || contrast(lum, luminance(panel)) >= 3 ? color : text;
+  root.style.setProperty("--gb-accent-line", line);
+}
+
+function avatar(extra = "") {
+  const el = document.createElement("span");
+  el.className = `gb-avatar ${extra}`.trim();
+  el.setAttribute("aria-hidden", "true");
+  fillAvatar(el);
+  return el;
+}
+
+function fillAvatar(el) {
+  if (avatarUrl) {
+    const img = document.createElement("img");
+    img.src = avatarUrl;
+    img.alt = "";
+    el.replaceChildren(img);
+  } else {
+    el.textContent = Array.from(botName.trim())[0]?.toUpperCase() || "?";
+  }
+}
+
+function applyLook() {
+  applyTheme(root.dataset.themeColor || "");
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => applyTheme(root.dataset.themeColor || ""));
+  document.title = botName;
+  root.querySelectorAll(".gb-avatar").forEach(fillAvatar);
+  input.placeholder = T.placeholder;
+  input.setAttribute("aria-label", T.message);
+  sendButton.textContent = T.send;
+  stopButton.textContent = T.stop;
+  stopButton.title = T.stopTitle;
+  attachButton.setAttribute("aria-label", T.attach);
+  attachButton.title = T.attach;
+  newButton.textContent = T.newConversation;
+  transcript.setAttribute("aria-label", T.conversation);
+  suggestionsBox.setAttribute("aria-label", T.suggestions);
+  choicesBox.setAttribute("aria-label", T.choices);
+  typingBox.querySelector(".gb-typing-text").textContent = T.typing(botName);
+}
+
 // --- token storage (localStorage; memory only when the browser refuses it) ---
 
 function loadToken() {
@@ -72,10 +155,56 @@ function saveToken(value) {
   }
 }
 
+// --- markdown (the bot's messages only) ---
+
+const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+// raw HTML in a bot's message (which may hold what a user typed: TALK "Hi " + name) is text
+const markdown = new Marked({ gfm: true, breaks: true, renderer: { html: (token) => escapeHtml(token.text) } });
+const ALLOWED_TAGS = ["p", "br", "strong", "b", "em", "i", "del", "code", "pre", "a", "ul", "ol", "li",
+  "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td"];
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A") {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer nofollow");
+  }
+});
+
+function renderMarkdown(text) {
+  return DOMPurify.sanitize(markdown.parse(text), {
+    ALLOWED_TAGS, ALLOWED_ATTR: ["href", "title", "start"], RETURN_DOM_FRAGMENT: true,
+  });
+}
+
 // --- rendering ---
 
+const clock = new Intl.DateTimeFormat(T.locale, { hour: "2-digit", minute: "2-digit" });
+const fullDate = new Intl.DateTimeFormat(T.locale, { dateStyle: "medium", timeStyle: "short" });
+
+function timeOf(message) {
+  const when = message.timestamp ? new Date(message.timestamp) : message.local ? new Date() : null;
+  if (!when || Number.isNaN(when.getTime())) return null;
+  const el = document.createElement("time");
+  el.className = "gb-time";
+  el.dataset.testid = "time";
+  el.dateTime = when.toISOString();
+  el.textContent = clock.format(when);
+  el.title = fullDate.format(when);
+  return el;
+}
+
+// A row: [avatar] the message bubble (data-testid="message": its text is the message's only) and its time.
 function bubble(message) {
   const role = ROLES.has(message.role) ? message.role : "system";
+  const row = document.createElement("div");
+  row.className = `gb-row gb-row-${role}`;
+  const who = document.createElement("span");
+  who.className = "gb-sr";
+  who.textContent = role === "user" ? `${T.you}:` : role === "assistant" ? `${botName}:` : "";
+  row.append(who);
+  if (role === "assistant") row.append(avatar());
+  const column = document.createElement("div");
+  column.className = "gb-column";
   const el = document.createElement("div");
   el.className = `gb-message gb-${role}`;
   el.dataset.testid = "message";
@@ -83,17 +212,18 @@ function bubble(message) {
   const file = message.file && typeof message.file === "object" ? message.file : null;
   const text = String(message.content ?? "");
   if (!file || (text !== file.name && text !== `[file] ${file.name}`)) {
-    const span = document.createElement("span");
-    span.className = "gb-text";
-    span.textContent = text;
+    const span = document.createElement(role === "assistant" ? "div" : "span");
+    span.className = role === "assistant" ? "gb-text gb-md" : "gb-text";
+    if (role === "assistant") span.append(renderMarkdown(text));
+    else span.textContent = text;
     el.append(span);
   }
   if (file) el.append(...fileParts(file));
-  if (message.timestamp) {
-    const when = new Date(message.timestamp);
-    if (!Number.isNaN(when.getTime())) el.title = when.toLocaleString();
-  }
-  return el;
+  column.append(el);
+  const time = timeOf(message);
+  if (time) column.append(time);
+  row.append(column);
+  return row;
 }
 
 // Only a URL of this server (path-absolute) or an http(s) one becomes a link: never javascript: or data:.
@@ -143,33 +273,41 @@ function renderAll(messages) {
 
 // An LLM's answer as it is generated: one bubble that grows with each delta frame; the reply
 // frame that follows (the answer as stored, or what went wrong) takes its place. Meanwhile the
-// Stop button asks the server to stop it ({"type": "stop"}): the reply then says so.
+// Stop button (or Escape) asks the server to stop it ({"type": "stop"}): the reply then says so.
+// The transcript is aria-busy meanwhile: a screen reader reads the answer once, when it is whole.
 let streaming = null;
+let streamed = "";
 
 function grow(text) {
   if (!streaming) {
     streaming = bubble({ role: "assistant", content: "" });
-    streaming.dataset.testid = "streaming";
+    streaming.querySelector(".gb-message").dataset.testid = "streaming";
     streaming.classList.add("gb-streaming");
+    streamed = "";
     transcript.append(streaming);
+    transcript.setAttribute("aria-busy", "true");
     stopButton.hidden = false;
     stopButton.disabled = false;
   }
-  const span = streaming.querySelector(".gb-text");
-  span.textContent += String(text ?? "");
-  transcript.scrollTop = transcript.scrollHeight;
+  streamed += String(text ?? "");
+  streaming.querySelector(".gb-text").replaceChildren(renderMarkdown(streamed));
+  refresh();
 }
 
 function dropStreaming() {
   if (streaming) streaming.remove();
   streaming = null;
+  transcript.removeAttribute("aria-busy");
   stopButton.hidden = true;
 }
 
-stopButton.addEventListener("click", () => {
+function stopAnswer() {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "stop" }));
   stopButton.disabled = true; // once: the reply frame that follows hides it
-});
+  input.focus();
+}
+
+stopButton.addEventListener("click", stopAnswer);
 
 function append(messages) {
   dropStreaming();
@@ -184,7 +322,8 @@ function currentChoices() {
   const last = history[history.length - 1];
   if (pending || !last || last.role === "user") return [];
   if (last.role === "assistant" && Array.isArray(last.choices) && last.choices.length) return last.choices;
-  return Array.isArray(waiting?.choices) ? waiting.choices : [];
+  if (Array.isArray(waiting?.choices) && waiting.choices.length) return waiting.choices;
+  return waiting?.kind !== "wait" && waiting?.type === "BOOLEAN" ? [T.yes, T.no] : [];
 }
 
 function choiceButton(choice) {
@@ -193,7 +332,10 @@ function choiceButton(choice) {
   button.className = "gb-choice";
   button.dataset.testid = "choice";
   button.textContent = String(choice);
-  button.addEventListener("click", () => send(String(choice)));
+  button.addEventListener("click", () => {
+    send(String(choice));
+    input.focus();
+  });
   return button;
 }
 
@@ -211,24 +353,37 @@ function suggestionButton(suggestion) {
   button.dataset.kind = String(suggestion.kind ?? "text");
   if (suggestion.kind === "switcher") button.setAttribute("aria-pressed", String(Boolean(suggestion.active)));
   button.textContent = suggestion.text;
-  button.addEventListener("click", () => send(suggestion.value));
+  button.addEventListener("click", () => {
+    send(suggestion.value);
+    input.focus();
+  });
   return button;
+}
+
+// What the user is asked for, in their words: "Type your e-mail address", "Choose an option ...".
+function hint() {
+  if (!ready || pending) return "";
+  if (waiting?.kind === "wait") return T.later(botName);
+  if (!waiting) return "";
+  if (currentChoices().length) return waiting.type === "BOOLEAN" ? T.hints.BOOLEAN : T.menu;
+  return T.hints[waiting.type] || "";
 }
 
 function refresh() {
   const choices = ready ? currentChoices() : [];
+  const focused = document.activeElement;
   choicesBox.replaceChildren(...choices.map(choiceButton));
   choicesBox.hidden = choices.length === 0;
   const offered = ready && !pending ? suggestions : [];
   suggestionsBox.replaceChildren(...offered.map(suggestionButton));
   suggestionsBox.hidden = offered.length === 0;
-  let line = "";
-  if (pending) line = `${bot} is typing…`;
-  else if (waiting?.kind === "wait") line = `${bot} will continue in a moment`;
-  else if (waiting) line = `${bot} is waiting for your answer${waiting.type ? ` (${String(waiting.type).toLowerCase()})` : ""}`;
+  if (focused && focused !== document.body && !focused.isConnected) input.focus(); // its button is gone
+  typingBox.hidden = !(pending && !streaming);
+  const line = hint();
   waitingLine.textContent = line;
   waitingLine.hidden = !line;
-  sendButton.disabled = !ready;
+  input.placeholder = line && waiting?.kind !== "wait" ? line : T.placeholder;
+  sendButton.disabled = !ready || !input.value.trim();
   attachButton.disabled = !token || pending;
   const wanted = waiting?.kind !== "wait" && waiting?.type in FILE_TYPES;
   attachButton.dataset.wanted = String(Boolean(wanted));
@@ -237,13 +392,20 @@ function refresh() {
 }
 
 function setStatus(state) {
-  statusEl.textContent = state;
+  statusEl.textContent = T.status[state] || state;
   statusEl.dataset.state = state;
 }
 
 function showError(text) {
   errorBox.textContent = text || "";
   errorBox.hidden = !text;
+}
+
+// An error frame or response in the user's words (the server's message is for developers; it is
+// shown only for a code that has no words here).
+function errorText(error) {
+  if (NEW_SESSION_CODES.has(error.code)) return T.errors.ended;
+  return T.errors[error.code] || error.message || T.errors.generic;
 }
 
 // --- session and socket ---
@@ -257,7 +419,7 @@ async function newSession() {
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok || typeof body.token !== "string") {
-    throw new Error(body.error?.message || `Could not start a conversation (HTTP ${response.status}).`);
+    throw new Error(body.error ? errorText(body.error) : T.errors.start);
   }
   token = body.token;
   saveToken(token);
@@ -271,7 +433,7 @@ async function start() {
   try {
     if (!token) await newSession();
   } catch (err) {
-    showError(err.message || "Could not start a conversation.");
+    showError(err.message || T.errors.start);
     scheduleReconnect();
     return;
   }
@@ -305,9 +467,43 @@ function startNewSession() {
   const old = socket;
   socket = null;
   ready = false;
+  pending = false;
+  dropStreaming();
   if (old) old.close();
   scheduleReconnect(); // start() posts a new session, then says hello
 }
+
+// "New conversation": the session is ended on the server (DELETE /api/session), then another starts.
+async function newConversation() {
+  const ended = token;
+  const old = socket;
+  newButton.disabled = true;
+  clearTimeout(timer);
+  timer = null;
+  token = null;
+  saveToken(null);
+  socket = null;
+  ready = false;
+  pending = false;
+  attempt = 0;
+  dropStreaming();
+  if (old) old.close();
+  showError("");
+  waiting = null;
+  suggestions = [];
+  renderAll([]);
+  setStatus("connecting");
+  if (ended) {
+    await fetch(`${base}/api/session`, {
+      method: "DELETE", headers: { Authorization: `Bearer ${ended}` }, credentials: "same-origin",
+    }).catch(() => null); // already ended, or the server away: the new conversation starts all the same
+  }
+  await start();
+  newButton.disabled = false;
+  input.focus();
+}
+
+newButton.addEventListener("click", newConversation);
 
 function receive(data) {
   let frame;
@@ -331,13 +527,13 @@ function receive(data) {
     pending = false;
     waiting = frame.waiting ?? null;
     setSuggestions(frame.suggestions);
-    const echo = typeof frame.echo === "string" ? [{ role: "user", content: frame.echo }] : [];
+    const echo = typeof frame.echo === "string" ? [{ role: "user", content: frame.echo, local: true }] : [];
     append([...echo, ...(Array.isArray(frame.messages) ? frame.messages : [])]);
   } else if (frame.type === "error") {
     dropStreaming();
     const error = frame.error || {};
     pending = false;
-    showError(error.message || error.code || "Something went wrong.");
+    showError(errorText(error));
     if (NEW_SESSION_CODES.has(error.code)) startNewSession();
     else if (!ready && socket) socket.close(); // hello refused (server busy...): retry with backoff
     else refresh();
@@ -346,22 +542,22 @@ function receive(data) {
 
 function send(text) {
   const clean = text.trim();
-  if (!clean) return false;
+  if (!clean) return false; // an empty or blank message is not sent
   if (!ready || !socket || socket.readyState !== WebSocket.OPEN) {
-    showError("Not connected yet; please try again in a moment.");
+    showError(T.errors.notConnected);
     return false;
   }
   socket.send(JSON.stringify({ type: "message", text: clean }));
   showError("");
   pending = true;
-  append([{ role: "user", content: clean }]);
+  append([{ role: "user", content: clean, local: true }]);
   return true;
 }
 
 async function upload(file) {
   if (!token || !file) return;
   if (maxUploadBytes && file.size > maxUploadBytes) {
-    showError(`The file is larger than ${root.dataset.maxUploadMb} MB, the most this bot takes.`);
+    showError(T.errors.fileTooLarge(root.dataset.maxUploadMb));
     return;
   }
   const body = new FormData();
@@ -382,14 +578,14 @@ async function upload(file) {
   pending = false;
   if (!response || !response.ok) {
     const error = reply.error || {};
-    showError(error.message || "The file could not be sent; please try again.");
+    showError(error.code ? errorText(error) : T.errors.upload);
     if (NEW_SESSION_CODES.has(error.code)) startNewSession();
     refresh();
     return;
   }
   waiting = reply.waiting ?? null;
   setSuggestions(reply.suggestions);
-  const sent = reply.received ?? { role: "user", content: `[file] ${file.name}`, file: reply.file };
+  const sent = reply.received ?? { role: "user", content: `[file] ${file.name}`, file: reply.file, local: true };
   append([sent, ...(Array.isArray(reply.messages) ? reply.messages : [])]);
 }
 
@@ -404,7 +600,16 @@ fileInput.addEventListener("change", () => {
 form.addEventListener("submit", (event) => {
   event.preventDefault(); // Enter in the input submits the form
   if (send(input.value)) input.value = "";
+  refresh();
   input.focus();
+});
+
+input.addEventListener("input", () => {
+  sendButton.disabled = !ready || !input.value.trim();
+});
+
+root.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && streaming && !stopButton.disabled) stopAnswer();
 });
 
 window.addEventListener("online", () => {
@@ -413,6 +618,8 @@ window.addEventListener("online", () => {
   start();
 });
 
+applyLook();
+setStatus("connecting");
 refresh();
 start();
 input.focus();

@@ -13,6 +13,7 @@ import pytest
 
 from gb_basic import BasicSyntaxError, Program
 from gb_runtime.bots import (
+    DEFAULT_THEME_COLOR,
     BotConfigError,
     BotPackage,
     BotRegistry,
@@ -116,6 +117,38 @@ def test_settings_bad_numbers_name_key_and_file(key: str, value: str) -> None:
         BotSettings.from_config({key: value}, "bots/x.gbot/config.csv")
     assert key in str(info.value)
     assert "bots/x.gbot/config.csv" in str(info.value)
+
+
+def test_the_web_chat_look_keys(caplog: pytest.LogCaptureFixture) -> None:
+    s = BotSettings.from_config(parse_config_csv("bot-name, Shop Assistant \nbot-avatar,img/bot.png\n"
+                                                 "theme-color,#0F766E\n"))
+    assert (s.bot_name, s.bot_avatar, s.theme_color) == ("Shop Assistant", "img/bot.png", "#0f766e")
+    assert BotSettings.from_config({"bot-avatar": "https://cdn.example.com/bot.webp"}).bot_avatar \
+        == "https://cdn.example.com/bot.webp"
+    assert BotSettings.from_config({"theme-color": "#17b"}).theme_color == "#17b"
+    assert caplog.records == []
+    # a colour that is not one would be broken CSS: the default, and a config error in the log
+    for bad in ("red", "#12345", "#0f766e; background: url(x)", "#gggggg"):
+        caplog.clear()
+        assert BotSettings.from_config({"theme-color": bad}, "x.gbot/config.csv").theme_color == DEFAULT_THEME_COLOR
+        assert [(r.name, r.levelname) for r in caplog.records] == [("gb.bots", "ERROR")]
+        assert "x.gbot/config.csv: theme-color:" in caplog.text and "not a CSS hex colour" in caplog.text
+    for bad in ("../secret.png", "/etc/bot.png", "avatar.exe", "javascript:alert(1)", "https://x.example/a b.png"):
+        caplog.clear()
+        assert BotSettings.from_config({"bot-avatar": bad}, "x.gbot/config.csv").bot_avatar == ""
+        assert "bot-avatar:" in caplog.text and caplog.records[0].levelname == "ERROR", bad
+
+
+def test_the_avatar_file_is_inside_the_gbot_folder(tmp_path: Path) -> None:
+    pkg = make_bot(tmp_path / "bots", "shop", config="bot-avatar,face.png\n")
+    bot = BotRegistry(tmp_path / "bots", tmp_path / "data").get("shop")
+    assert bot.avatar_file() is None  # named, not there
+    (pkg / "shop.gbot" / "face.png").write_bytes(b"png")
+    assert bot.avatar_file() == (pkg / "shop.gbot" / "face.png").resolve()
+    (tmp_path / "outside.png").write_bytes(b"png")
+    (pkg / "shop.gbot" / "face.png").unlink()
+    (pkg / "shop.gbot" / "face.png").symlink_to(tmp_path / "outside.png")
+    assert bot.avatar_file() is None  # a symlink out of the folder is not followed
 
 
 def test_package_settings_missing_config_gives_defaults(bot: BotPackage) -> None:

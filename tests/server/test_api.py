@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+import tornado.web
 import websockets
 
+from gb_server.app import STATIC
 from gb_sessions.config import Stores
 from tests.helpers.bots import ECHO, EXAMPLE_BOTS, copy_example_bots, make_bot
 from tests.helpers.servers import Server, bearer, gb_environ
@@ -258,6 +261,21 @@ async def test_health_metrics_openapi_and_page(base: str) -> None:
         page = await c.get("/support")
         assert page.status_code == 200 and 'data-bot="support"' in page.text and 'data-base="/support"' in page.text
         assert 'data-base=""' in (await c.get("/")).text
+
+
+async def test_the_chat_page_without_its_libraries_says_why(stores: Stores, tmp_path: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    static = tmp_path / "static"  # the page's folder as a clone has it before `make install`
+    shutil.copytree(STATIC, static, ignore=shutil.ignore_patterns("vendor"))
+
+    def without_vendor(ctx: object, app: tornado.web.Application) -> None:
+        app.settings["template_path"] = str(static)
+
+    async with serving(stores, EXAMPLE_BOTS, tmp_path / "data", routes=without_vendor) as srv, \
+            httpx.AsyncClient(base_url=srv.url) as c:
+        r = await c.get("/support")
+    assert r.status_code == 503 and r.json()["error"]["code"] == "page_unavailable"
+    assert "make install" in r.json()["error"]["message"] and "vendor/purify.es.mjs" in caplog.text
 
 
 async def test_websocket_hello_reply_and_replies_from_the_api(base: str) -> None:

@@ -45,11 +45,16 @@ def test_the_answer_grows_as_it_is_generated_then_is_the_stored_one(tmp_path: Pa
     with asked(tmp_path, " ".join(words), "web-chat-llm-failure.png") as (page, llm, _):
         messages = page.get_by_test_id("message")
         growing = page.get_by_test_id("streaming")
+        typing = page.get_by_test_id("typing")  # while the turn runs, until the first piece of the answer
+        expect(typing).to_be_visible()
+        expect(typing).to_contain_text("default is typing…")
         expect(growing).to_contain_text("Sessions keep", timeout=20_000)
+        expect(typing).to_be_hidden()
         partial = growing.inner_text()
         assert partial != " ".join(words), "the answer was shown only once it was whole"
         expect(growing).to_have_count(0, timeout=20_000)  # the reply frame took its place
         expect(messages.last).to_have_text(" ".join(words))
+        expect(typing).to_be_hidden()
         assert llm.requests[0]["stream"] is True
         page.reload()  # the stored answer is the whole one
         expect(messages.last).to_have_text(" ".join(words), timeout=20_000)

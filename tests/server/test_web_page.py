@@ -117,8 +117,9 @@ class ChatPage(Recorded, tornado.web.RequestHandler):
         self.bot, self.base = bot, base
 
     def get(self) -> None:
-        page = tornado.template.Loader(str(STATIC)).load("chat.html").generate(bot=self.bot, base=self.base,
-                                                                                 max_upload_mb=10)
+        page = tornado.template.Loader(str(STATIC)).load("chat.html").generate(
+            bot=self.bot, base=self.base, max_upload_mb=10, display_name=self.bot, avatar="",
+            theme_color="#2563eb", language="en")
         self.set_header("Content-Security-Policy", CSP)
         self.set_header("Cache-Control", "no-store")
         self.finish(page)
@@ -332,14 +333,14 @@ def test_chat_through_hear_and_menu(server: tuple[str, FakeBots], page: Page) ->
     expect(chat).to_have_attribute("data-base", "")
     expect(p.get_by_test_id("message").last).to_have_text("What is your name?")
     expect(p.get_by_test_id("message").last).to_have_attribute("data-role", "assistant")
-    expect(p.get_by_test_id("waiting")).to_contain_text("waiting for your answer")
+    expect(p.get_by_test_id("waiting")).to_be_hidden()  # a plain HEAR: nothing to explain
     expect(p.get_by_test_id("choice")).to_have_count(0)
 
     page.say("Ann")
     expect(p.get_by_test_id("message").last).to_have_text("Hi Ann, pick one:")
     expect(p.get_by_test_id("input")).to_have_value("")
     expect(p.get_by_test_id("choice")).to_have_text(["A", "B"])
-    expect(p.get_by_test_id("waiting")).to_contain_text("waiting for your answer (menu)")
+    expect(p.get_by_test_id("waiting")).to_have_text("Choose an option or type your answer")
     ARTIFACTS.mkdir(exist_ok=True)
     p.screenshot(path=str(ARTIFACTS / "web-chat.png"), full_page=True)
 
@@ -356,8 +357,8 @@ def test_chat_through_hear_and_menu(server: tuple[str, FakeBots], page: Page) ->
     assert page.messages() == [("assistant", "What is your name?"), ("user", "Ann"),
                                ("assistant", "Hi Ann, pick one:"), ("user", "B"),
                                ("assistant", "You picked B"), ("user", markup), ("assistant", f"You said {markup}")]
-    page.say("   ")  # blank input sends nothing
-    p.get_by_test_id("send").click()
+    page.say("   ")  # blank input sends nothing, and the button says so
+    expect(p.get_by_test_id("send")).to_be_disabled()
     assert len(page.messages()) == 7
     frames = fake.call(lambda: list(fake.frames))
     assert [f for f in frames if f["type"] == "message"] == [
@@ -420,7 +421,7 @@ def test_each_bot_has_its_own_session(server: tuple[str, FakeBots], page: Page) 
     p.evaluate("t => localStorage.setItem('gb.token.support', t)", default_token)
     p.reload()
     expect(p.get_by_test_id("status")).to_have_text("connected")
-    expect(p.get_by_test_id("error")).to_contain_text("another bot")
+    expect(p.get_by_test_id("error")).to_have_text("Your previous conversation has ended; a new one has started.")
     fresh = page.token("support")
     assert fresh not in (None, default_token, support_token)
     assert fake.call(lambda: fake.sessions[fresh].bot) == "support"
@@ -488,7 +489,7 @@ def test_invalid_token_starts_a_new_session(server: tuple[str, FakeBots], page: 
         fake.close_sockets()
 
     fake.call(revoke)  # the hello of the reconnect gets invalid_token
-    expect(p.get_by_test_id("error")).to_contain_text("no longer valid")
+    expect(p.get_by_test_id("error")).to_have_text("Your previous conversation has ended; a new one has started.")
     expect(p.get_by_test_id("status")).to_have_text("connected")
     expect(p.get_by_test_id("message")).to_have_count(1)
     expect(p.get_by_test_id("message")).to_have_text("What is your name?")
@@ -512,7 +513,7 @@ def test_a_refused_hello_is_retried(server: tuple[str, FakeBots], page: Page) ->
     fake.call(lambda: setattr(fake, "busy_hellos", 2))
     with p.expect_websocket():
         fake.call(fake.close_sockets)
-    expect(p.get_by_test_id("error")).to_contain_text("database is unavailable")
+    expect(p.get_by_test_id("error")).to_have_text("The service is unavailable right now; trying again…")
     expect(p.get_by_test_id("status")).to_have_text("connected", timeout=15_000)
     assert fake.call(lambda: fake.busy_hellos) == 0
     assert page.token() == token and fake.call(lambda: len(fake.sessions)) == 1
