@@ -11,9 +11,12 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 run serve: export GB_DATA_DIR ?= $(CURDIR)/data
 run serve: export GB_BOTS_DIR ?= $(CURDIR)/bots
 
-.PHONY: install run test serve bench lint clean browser mailserver loadgen
+.PHONY: install run test serve bench lint clean browser mailserver loadgen node
 
-$(STAMP): pyproject.toml
+# The install builds the JupyterLab extension (labextension/, with npm) into the package, so it
+# is reinstalled when the extension's sources change.
+$(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json $(wildcard labextension/src/*) \
+		gb_kernel/vocabulary.py | node
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
@@ -38,6 +41,11 @@ test: install browser mailserver lint
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# The JupyterLab extension is built with Node (Debian's nodejs and npm); installed when missing.
+node:
+	@command -v npm >/dev/null 2>&1 || { echo "installing Debian's nodejs and npm to build the JupyterLab extension"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 
 # The email channel's tests run Debian's Dovecot (IMAP) on a throwaway mailbox; install it when missing.
 mailserver:
@@ -71,4 +79,5 @@ bench: install loadgen
 	$(BIN)/python bench/kb.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis labextension/node_modules labextension/lib \
+		labextension/dist labextension/tsconfig.tsbuildinfo
