@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ BLOCKS: dict[str, tuple[str, ...]] = {
 MIDDLES = ("ELSE IF", "ELSEIF", "ELSE", "CASE ELSE", "CASE")
 
 
-def _upper_sorted(words: Any) -> list[str]:
+def _upper_sorted(words: Iterable[str]) -> list[str]:
     return sorted({w.upper() for w in words})
 
 

@@ -12,7 +12,7 @@ import {
   foldService,
   syntaxHighlighting
 } from '@codemirror/language';
-import { classHighlighter } from '@lezer/highlight';
+import { classHighlighter, tagHighlighter, tags } from '@lezer/highlight';
 
 import { TEXT_BLOCKS, applyLine, blockEnd, closesText, indentLevel, lineHead } from './blocks';
 import {
@@ -340,10 +340,17 @@ const basicFolding = foldService.of((state, lineStart) => {
   return { from: start.to, to: doc.line(end - 1).to };
 });
 
+/** `tok-builtin` on built-in functions, which classHighlighter classes as plain names. */
+const builtinHighlighter = tagHighlighter([{ tag: tags.standard(tags.variableName), class: 'tok-builtin' }]);
+
 /**
  * gb BASIC with its folding, and stable `tok-*` classes on the tokens (classHighlighter) beside
  * JupyterLab's theme colours, for user style sheets and tests.
  */
 export function basic(): LanguageSupport {
-  return new LanguageSupport(basicLanguage, [basicFolding, syntaxHighlighting(classHighlighter)]);
+  return new LanguageSupport(basicLanguage, [
+    basicFolding,
+    syntaxHighlighting(classHighlighter),
+    syntaxHighlighting(builtinHighlighter)
+  ]);
 }

@@ -4,7 +4,8 @@ cell's tokens carry the right highlight classes and Enter indents by blocks.
 
 CodeMirror 6 puts a token's classes on spans inside ``.cm-line``; the extension adds the stable
 ``tok-*`` classes of @lezer/highlight's classHighlighter (``tok-keyword``, ``tok-string``,
-``tok-string2`` for an interpolation, ``tok-comment``, ``tok-meta``), which the tests read.
+``tok-string2`` for an interpolation, ``tok-comment``, ``tok-meta``) and ``tok-builtin`` for a
+built-in function, which the tests read.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def test_tokens_carry_highlight_classes(lab: Lab):
         assert "tok-comment" in tokens["REM REMEMBER is a keyword, REM a comment"]
         assert "tok-comment" not in tokens["REMEMBER"]
         assert "tok-number" in tokens["3.5"] and "tok-operator" in tokens["+"]
-        assert "tok-variableName" in tokens["total"]
+        assert "tok-variableName" in tokens["total"] and "tok-builtin" not in tokens["total"]
+        assert "tok-builtin" in tokens["LEN"]
         magic = page.locator(".jp-Notebook .jp-Cell .cm-content").nth(1)
         assert magic.evaluate(_SPANS) == [["%bot default", "tok-meta"]]
         transcript = page.locator(".jp-Notebook .jp-Cell .cm-content").nth(2).evaluate(_SPANS)
