@@ -11,9 +11,12 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 run serve: export GB_DATA_DIR ?= $(CURDIR)/data
 run serve: export GB_BOTS_DIR ?= $(CURDIR)/bots
 
-.PHONY: install run test serve bench lint clean browser mailserver loadgen vendor
+.PHONY: install run test serve bench lint clean browser mailserver loadgen vendor node
 
-$(STAMP): pyproject.toml
+# The install builds the JupyterLab extension (labextension/, with npm) into the package, so it
+# is reinstalled when the extension's sources change.
+$(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json $(wildcard labextension/src/*) \
+		gb_kernel/vocabulary.py | node
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
@@ -24,11 +27,9 @@ install: $(STAMP) vendor
 
 # The web chat's browser libraries (DOMPurify, marked; and axe-core for its tests) from npm, as
 # web/package-lock.json pins them, copied into gb_server/static/vendor/ (git-ignored; the page
-# imports them from there). Debian's nodejs and npm are installed when missing.
+# imports them from there).
 VENDOR := gb_server/static/vendor
-$(VENDOR)/.npm-ci: web/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "installing Debian's nodejs and npm for the web chat's libraries"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+$(VENDOR)/.npm-ci: web/package-lock.json | node
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(VENDOR)
 	cp web/node_modules/dompurify/dist/purify.es.mjs web/node_modules/marked/lib/marked.esm.js $(VENDOR)/
@@ -55,6 +56,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# Node and npm build the JupyterLab extension and fetch the web chat's libraries (and bench/'s
+# WebSocket load generator); Debian's nodejs and npm are installed when missing.
+node:
+	@command -v npm >/dev/null 2>&1 || { echo "installing Debian's nodejs and npm"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+
 # The email channel's tests run Debian's Dovecot (IMAP) on a throwaway mailbox; install it when missing.
 mailserver:
 	@test -x /usr/sbin/dovecot || { echo "installing Debian's dovecot-imapd for the email tests"; \
@@ -69,11 +76,9 @@ serve: install
 
 # bench/server.py's and bench/channels.py's load generators: Debian's wrk (HTTP) and node with the ws package (WebSocket,
 # bench/package-lock.json); installed when missing.
-loadgen:
+loadgen: node
 	@command -v wrk >/dev/null 2>&1 || { echo "installing Debian's wrk for bench/server.py"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-	@command -v npm >/dev/null 2>&1 || { echo "installing Debian's nodejs and npm for bench/server.py"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	@test -d bench/node_modules/ws || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 
 # Every benchmark in bench/ (PostgreSQL on 127.0.0.1:5432 and Redis/Valkey on :6379 must be up).
@@ -87,4 +92,5 @@ bench: install loadgen
 	$(BIN)/python bench/kb.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis web/node_modules $(VENDOR)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis web/node_modules $(VENDOR) \
+		labextension/node_modules labextension/lib labextension/dist labextension/tsconfig.tsbuildinfo

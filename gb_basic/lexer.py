@@ -36,7 +36,7 @@ from .errors import BasicSyntaxError
 from .keywords import KEYWORDS, RUNNING
 
 __all__ = ["tokenize", "tokenize_recovering", "BasicLexer", "STATEMENT_KEYWORDS", "KEYWORD_STATEMENTS", "HEAR_WORDS",
-           "nfkc", "name_key"]
+           "PHRASES", "nfkc", "name_key"]
 
 # Words that are keywords where a statement starts.
 STATEMENT_KEYWORDS = {
@@ -67,6 +67,8 @@ _PHRASES: dict[str, str] = {
     **{k: "KW" for k in KNOWN_STATEMENTS},
 }
 _MAX_PHRASE = max(len(p.split()) for p in _PHRASES)
+# Every keyword a statement may start with, one word or several (upper case, words joined by one space).
+PHRASES = frozenset(_PHRASES)
 # Functions the runtime answers, written with spaces or underscores.
 _REQUEST_PHRASES = frozenset({"GET BOT MEMORY", "GET USER MEMORY"})
 _REQUEST_WORDS = frozenset(p.replace(" ", "_") for p in _REQUEST_PHRASES)

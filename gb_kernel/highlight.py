@@ -35,6 +35,8 @@ from gb_basic.builtins import BUILTINS
 from gb_basic.lexer import KEYWORD_STATEMENTS, KNOWN_STATEMENTS, STATEMENT_KEYWORDS
 from gb_basic.validators import HEAR_TYPES
 
+from .vocabulary import CONSTANTS, OPERATOR_WORDS
+
 __all__ = ["GbBasicLexer"]
 
 _NAME = r"[^\W\d]\w*"
@@ -58,8 +60,6 @@ _OPENING_WORDS = tuple(sorted(
     (set(STATEMENT_KEYWORDS) | {"SELECT", "LET"}) - set(_CLOSING_WORDS) - {"HEAR", "PARAM", "FUNCTION", "SUB"}
 ))
 _REQUEST_FUNCTIONS = ("GET BOT MEMORY", "GET USER MEMORY")
-_OPERATOR_WORDS = ("AND", "OR", "NOT", "MOD", "IS")
-_CONSTANTS = ("TRUE", "FALSE", "NULL", "NOTHING")
 # Words that are keywords anywhere in a statement and are followed by a value.
 _LINE_KEYWORDS = ("TO", "STEP", "AS", "IN", "GET", "UNTIL", "WHILE")
 
@@ -148,8 +148,8 @@ class GbBasicLexer(RegexLexer):  # type: ignore[misc]  # Pygments ships no type 
             (_phrases(_REQUEST_FUNCTIONS), Keyword),
             (r"HEAR\b", Keyword),
             (_words(_LINE_KEYWORDS), Keyword, "value"),
-            (_words(_OPERATOR_WORDS), Operator.Word, "value"),
-            (_words(_CONSTANTS), Keyword.Constant),
+            (_words(OPERATOR_WORDS), Operator.Word, "value"),
+            (_words(CONSTANTS), Keyword.Constant),
             (_words(_BUILTINS_WITHOUT_MOD) + r"(?=[ \t]*\()", Name.Builtin),
             (r"<>|!=|==|<=|>=|\?\?|&&|\|\||[-+*/\\^&=<>?]", Operator, "value"),  # ?? && || ?: (Rhai's forms)
             (r"\?\.", Punctuation),

@@ -18,14 +18,15 @@ __all__ = ["KERNEL_NAME", "DISPLAY_NAME", "LANGUAGE_INFO", "kernel_json", "insta
 
 KERNEL_NAME = "gb"
 DISPLAY_NAME = "gb BASIC"
-# The kernel_info reply's language_info. JupyterLab 4 highlights cells with its built-in VBScript
-# mode through codemirror_mode; exported HTML uses the Pygments lexer of gb_kernel.highlight.
+# The kernel_info reply's language_info. JupyterLab highlights, indents and folds cells with the
+# CodeMirror language `gb-basic` of gb's extension (labextension/, installed with the package),
+# named by codemirror_mode; exported HTML uses the Pygments lexer of gb_kernel.highlight.
 LANGUAGE_INFO: dict[str, Any] = {
     "name": "basic",
     "version": "1.0",
     "mimetype": "text/x-gb-basic",
     "file_extension": ".bas",
-    "codemirror_mode": "vbscript",
+    "codemirror_mode": "gb-basic",
     "pygments_lexer": "gbbasic",
 }
 

@@ -184,7 +184,7 @@ def test_found_for_bas_files():
 
 def test_kernelspec_names_the_lexer():
     assert kernelspec.LANGUAGE_INFO["pygments_lexer"] == "gbbasic"
-    assert kernelspec.LANGUAGE_INFO["codemirror_mode"] == "vbscript"
+    assert kernelspec.LANGUAGE_INFO["codemirror_mode"] == "gb-basic"  # labextension/src/index.ts's LANGUAGE
 
 
 # --- the kernelspec ------------------------------------------------------------------------------------
