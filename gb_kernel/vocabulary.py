@@ -33,10 +33,11 @@ CONSTANTS = ("TRUE", "FALSE", "NULL", "NOTHING")
 _LINE_KEYWORDS = ("THEN", "ELSE", "TO", "STEP", "AS", "IN", "CONTAINS", "WITH", "DEFAULT", "LIKE", "DESCRIPTION",
                   "OPTIONAL", "ENUM", "DO", "UNTIL", "WHILE", "HEAR", "GET")
 # Blocks: the first words of the line that opens one -> the first words of the lines that close it.
-# An IF opens a block only when nothing (but a comment) follows its THEN;
+# An IF opens a block when nothing (but a comment) follows its THEN, or when it has no THEN at
+# all (the seed's `if cond` ... `else` ... `end`, closed by a bare END);
 # `WITH` opens one only as a statement (not in `HEAR x WITH "..."`). Closers are listed longest first.
 BLOCKS: dict[str, tuple[str, ...]] = {
-    "IF": ("END IF", "ENDIF"),
+    "IF": ("END IF", "ENDIF", "END"),  # the seed's lower-case `if cond` ... `end`
     "FOR": ("END FOR", "NEXT"),
     "FOR EACH": ("END FOR", "NEXT"),
     "DO": ("LOOP UNTIL", "LOOP WHILE", "LOOP"),

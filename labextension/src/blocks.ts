@@ -21,12 +21,20 @@ export function lineHead(text: string): string | null {
   return m ? canonical(m[0]) : null;
 }
 
-/** Whether an IF line ends with THEN (a block follows) rather than a statement (`IF a THEN TALK "b"`). */
-function endsWithThen(text: string): boolean {
+/** A line's code without its strings' contents and its comment. */
+function bareCode(text: string): string {
   const code = text.replace(/"(?:[^"]|"")*"|[\u201c\u201d][^\u201c\u201d]*[\u201c\u201d]/g, '""');
   const comment = code.indexOf("'");
-  const bare = (comment < 0 ? code : code.slice(0, comment)).replace(/[ \t]REM(?:[ \t].*)?$/i, '');
-  return /(?:^|[^\p{L}\p{N}_])THEN[ \t]*$/iu.test(bare);
+  return (comment < 0 ? code : code.slice(0, comment)).replace(/[ \t]REM(?:[ \t].*)?$/i, '');
+}
+
+/**
+ * Whether an IF line opens a block: it ends with THEN (`IF x THEN`), or it has no THEN at all
+ * (the seed's `if x` ... `end`); not when a statement follows its THEN (`IF a THEN TALK "b"`).
+ */
+function ifOpensBlock(text: string): boolean {
+  const bare = bareCode(text);
+  return /(?:^|[^\p{L}\p{N}_])THEN[ \t]*$/iu.test(bare) || !/(?:^|[^\p{L}\p{N}_])THEN(?![\p{L}\p{N}_])/iu.test(bare);
 }
 
 /** The block a line opens (its opener phrase), or null. */
@@ -35,7 +43,7 @@ export function opens(text: string, head: string | null = lineHead(text)): strin
     return null;
   }
   if (head === 'IF') {
-    return endsWithThen(text) ? head : null;
+    return ifOpensBlock(text) ? head : null;
   }
   if (head === 'TABLE') {
     // `TABLE name` alone on its line; `TABLE` elsewhere is a name or an unknown keyword.

@@ -40,7 +40,7 @@ def test_the_editor_words_are_gb_basics():
     assert {"USE KB", "SET CONTEXT", "ADD SUGGESTION", "BEGIN TALK", "END TALK", "END TABLE", "REMEMBER"} <= heads
     assert set(words["builtins"]) == {b.upper() for b in BUILTINS}
     assert set(words["types"]) == set(HEAR_TYPES)
-    assert words["blocks"]["IF"] == ["END IF", "ENDIF"] and words["blocks"]["TABLE"] == ["END TABLE"]
+    assert words["blocks"]["IF"] == ["END IF", "ENDIF", "END"] and words["blocks"]["TABLE"] == ["END TABLE"]
     assert words["phrases"] == sorted(words["phrases"], key=lambda p: (-len(p), p))  # longest first
 
 
@@ -130,7 +130,7 @@ def _type_lines(page: Any, cell: int, lines: list[str]) -> list[str]:
 
 def test_enter_indents_by_blocks(lab: Lab):
     with chromium_page("lab-language-indent-failure.png", viewport={"width": 1280, "height": 900}) as page:
-        _open(page, lab, "indent", ["", "", "", "", "", "%bot default"])
+        _open(page, lab, "indent", ["", "", "", "", "", "", "%bot default"])
         # a block IF indents its body, and typing END IF takes the line back to the IF's level
         lines = _type_lines(page, 0, ["IF x THEN", 'TALK "y"', "END IF", "FOR i = 1 TO 3", "TALK i"])
         assert lines == ["IF x THEN", '    TALK "y"', "END IF", "FOR i = 1 TO 3", "    TALK i"]
@@ -147,6 +147,9 @@ def test_enter_indents_by_blocks(lab: Lab):
         assert _type_lines(page, 4, ["BEGIN TALK", "Hello {name}", "END TALK", "DO WHILE n < 3", "n = n + 1",
                                      "LOOP"]) == \
             ["BEGIN TALK", "    Hello {name}", "END TALK", "DO WHILE n < 3", "    n = n + 1", "LOOP"]
+        # the seed's lower-case IF: no THEN, closed by a bare end
+        assert _type_lines(page, 5, ["if ok", 'talk "y"', "else", 'talk "n"', "end", 'talk "z"']) == \
+            ["if ok", '    talk "y"', "else", '    talk "n"', "end", 'talk "z"']
         page.screenshot(path=str(ARTIFACTS / "lab-language-indent.png"), full_page=True)
 
 
