@@ -92,6 +92,7 @@ from .messages import Handoff, Inbound, Reply, Result, SessionSummary, Waiting
 from .routing import route, session_id_for
 from .schedules import SCHEDULE_CHANNEL, ScheduleKeyword
 from .suggestions import Suggestion, offered, pick
+from .wording import said
 from .worker import run_dialog
 
 __all__ = ["DialogRuntime", "compile_cached"]
@@ -602,7 +603,8 @@ class DialogRuntime:
             log.warning("session %s: the dialog %s could not be resumed: %s", session.id, name, why)
             session.dialog = None
             session.add("system", f"error: the dialog {name} could not be resumed: {why}")
-            self._say(session, result, f"The dialog {name} could not be resumed ({exc.reason}); starting over.")
+            self._say(session, result, said("cannot-resume", self._language(session, bot), name=name,
+                                            reason=str(exc.reason)))
 
     async def _fallback(self, session: Session, bot: BotPackage, text: str, result: Result) -> None:
         """A message no dialog handles: the LLM answers it, when the bot has one; else the best
@@ -621,8 +623,9 @@ class DialogRuntime:
             return
         public = [n.strip().lower() for n in bot.settings.extra.get("public-dialogs", "").split(",")]
         names = [n for n in bot.dialog_names() if n in public]  # only what the bot offers: not its internals
-        hint = f" You can type: {', '.join(names)}." if names else ""
-        self._say(session, result, bot.settings.extra.get("fallback") or f"Sorry, I did not understand.{hint}")
+        language = self._language(session, bot)
+        hint = said("you-can-type", language, names=", ".join(names)) if names else ""
+        self._say(session, result, bot.settings.extra.get("fallback") or said("not-understood", language) + hint)
 
     async def _ask_llm(self, session: Session, bot: BotPackage, config: LlmConfig, text: str,
                        result: Result) -> None:
@@ -659,14 +662,9 @@ class DialogRuntime:
         log.log(logging.INFO if isinstance(exc, LlmStopped) else logging.WARNING,
                 "session %s: the LLM did not answer: %s", session.id, exc)
         session.add("system", f"error: LLM: {exc}")
-        if isinstance(exc, LlmStopped):
-            self._say(session, result, "Stopped: the answer was not finished, and nothing of it was kept.")
-        elif isinstance(exc, BudgetUsedUp):
-            self._say(session, result, "Sorry, I cannot answer more questions today: the assistant's daily "
-                                       "budget is used up.")
-        else:
-            self._say(session, result, "Sorry, I could not answer that just now: the assistant did not finish "
-                                       "its answer, and nothing of it was kept. Please try again.")
+        key = "llm-stopped" if isinstance(exc, LlmStopped) else "llm-budget" if isinstance(exc, BudgetUsedUp) \
+            else "llm-failed"
+        self._say(session, result, said(key, self._language(session, None)))
 
     def _say(self, session: Session, result: Result, text: str, *, choices: list[str] | None = None,
              to: str | None = None, file: dict[str, Any] | None = None, token_count: int | None = None) -> None:
@@ -677,6 +675,16 @@ class DialogRuntime:
         result.replies.append(Reply(text, choices=choices, to=to, message=message, file=file))
 
     # --- running a dialog --------------------------------------------------------------------------------
+    def _language(self, session: Session, bot: BotPackage | None) -> str:
+        """The language gb speaks to the session's user in: SET LANGUAGE's, else its bot's."""
+        chosen = session.context.get("language")
+        if chosen:
+            return str(chosen)
+        try:
+            return (bot or self.bots.get(session.bot_id)).settings.language
+        except Exception:  # the bot is gone or broken: its replies say so elsewhere
+            return "en"
+
     def _machine(self, program: Program, session: Session, s: BotSettings) -> Machine:
         language = str(session.context.get("language") or s.language)
         return Machine(program, max_steps=s.max_steps, max_seconds=s.max_seconds, hear_tries=s.hear_tries,
@@ -801,8 +809,7 @@ class DialogRuntime:
             session.dialog = None
             if whole:
                 fulfil.forget_headers()
-            self._say(session, result, f"The {name} dialog was changed while it waited for you; "
-                                       "please start it again.")
+            self._say(session, result, said("dialog-changed", self._language(session, bot), name=name))
         except BudgetExceeded as exc:  # a runaway turn: nothing of it is kept, the dialog waits where it did
             log.warning("session %s, dialog %s: %s", session.id, name, exc.headline)
             mark.restore(session, result)
@@ -810,7 +817,7 @@ class DialogRuntime:
             result.error = exc
             result.waiting = Waiting.of_request((session.dialog or {}).get("waiting"))
             if apologize:
-                self._say(session, result, "Sorry, that was too much work for one message; nothing was changed.")
+                self._say(session, result, said("too-much-work", self._language(session, bot)))
         except BasicError as exc:
             log.warning("session %s, dialog %s: %s", session.id, name, exc.headline)
             for out in getattr(exc, "outputs", []):
@@ -821,7 +828,7 @@ class DialogRuntime:
             session.add("system", f"error: {exc.headline}")
             result.error = exc
             if apologize:
-                self._say(session, result, "Sorry, something went wrong in this conversation.")
+                self._say(session, result, said("went-wrong", self._language(session, bot)))
 
     async def _tool_ended(self, session: Session, bot: BotPackage, frame: dict[str, Any], value: Any,
                           result: Result) -> ToolStep | None:
