@@ -170,6 +170,11 @@ function show(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** An error as one line for the panel. */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** A new element with these attributes and text (textContent, never HTML). */
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -212,6 +217,10 @@ export class SessionsPanel extends Widget {
   private selectedId: string | null = null;
   private timer: number | null = null;
   private busy = false;
+  // The panel's error line: a failed read (cleared by the next read that works) or a failed
+  // action (kept until the next action or selection, so a poll does not wipe it at once).
+  private readError = '';
+  private actionError = '';
 
   constructor(private readonly notebooks: INotebookTracker) {
     super();
@@ -243,10 +252,11 @@ export class SessionsPanel extends Widget {
       if (this.selectedId) {
         await this.loadSelected();
       }
-      this.error.textContent = '';
+      this.readError = '';
     } catch (error) {
-      this.showError(error);
+      this.readError = describe(error);
     }
+    this.showError();
     this.updateActions();
   }
 
@@ -394,13 +404,15 @@ export class SessionsPanel extends Widget {
     this.detailKey = '';
     this.listedKey = '';
     this.status.textContent = '';
+    this.actionError = '';
     this.showRows(this.listed);
     try {
       await this.loadSelected();
-      this.error.textContent = '';
+      this.readError = '';
     } catch (error) {
-      this.showError(error);
+      this.readError = describe(error);
     }
+    this.showError();
     this.updateActions();
   }
 
@@ -487,9 +499,10 @@ export class SessionsPanel extends Widget {
     this.updateActions();
     try {
       this.status.textContent = await action();
-      this.error.textContent = '';
+      this.actionError = '';
     } catch (error) {
-      this.showError(error);
+      this.status.textContent = '';
+      this.actionError = describe(error);
     } finally {
       this.busy = false;
     }
@@ -545,7 +558,7 @@ export class SessionsPanel extends Widget {
     });
   }
 
-  private showError(error: unknown): void {
-    this.error.textContent = error instanceof Error ? error.message : String(error);
+  private showError(): void {
+    this.error.textContent = this.readError || this.actionError;
   }
 }

@@ -12,6 +12,8 @@ thread with its own event loop, beside Playwright's sync API.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,19 +85,38 @@ def test_the_panel_follows_a_web_session_and_acts_on_it(lab: Lab) -> None:
         expect(history.locator("li").last).to_contain_text("What is your name?")
         expect(history.locator('li[data-role="assistant"]').first).to_contain_text("assistant")
 
-        # the web user answers; the panel shows it by itself (no click) within seconds
-        _on_storage(root, lambda runtime: runtime.handle(Inbound("default", "Ann", token=web.token)))
+        # the web user answers (first with markup, not a name); the panel shows it by itself (no
+        # click) within seconds, the markup as text
+        async def answer(runtime: DialogRuntime) -> None:
+            await runtime.handle(Inbound("default", "<b>Ann</b>", token=web.token))
+            await runtime.handle(Inbound("default", "Ann", token=web.token))
+
+        _on_storage(root, answer)
         expect(variables.locator('tr[data-variable="user_name"] td').nth(1)).to_have_text("Ann", timeout=8_000)
         expect(history.locator("li").last).to_contain_text("Hi Ann, what would you like to know about?")
         expect(cells.nth(4)).to_have_text("HEAR topic (Sessions / Channels / Nothing, thanks)")
+        expect(history.locator('li[data-role="user"]').first).to_have_text("user<b>Ann</b>")
+        expect(panel.locator("b")).to_have_count(0)
+
+        # an API error shows in the panel (the server's 409 for a session ended meanwhile, stood in
+        # for at the network seam), and the text stays in the box
+        ended = json.dumps({"message": f"session {sid} has ended"})
+        messages = re.compile(r"/gb/api/sessions/[^/]+/messages(\?|$)")  # ServerConnection adds ?<time>
+        page.route(messages, lambda route: route.fulfill(
+            status=409, content_type="application/json", body=ended))
+        panel.get_by_test_id("gb-session-input").fill("Channels")
+        panel.get_by_test_id("gb-session-send").click()
+        expect(panel.get_by_test_id("gb-sessions-error")).to_have_text(f"409: session {sid} has ended")
+        page.unroute(messages)
 
         # Send: the message goes to the session as its user, the bot's reply shows in the history
-        panel.get_by_test_id("gb-session-input").fill("Channels")
+        expect(panel.get_by_test_id("gb-session-input")).to_have_value("Channels")
         panel.get_by_test_id("gb-session-send").click()
         expect(history.locator("li").last).to_contain_text(
             "The same dialog runs on the web, WhatsApp, Teams, email and voice.", timeout=20_000)
         expect(history.locator('li[data-role="user"]').last).to_contain_text("Channels")
         expect(variables.locator('tr[data-variable="last_topic"] td').nth(1)).to_have_text("Channels")
+        expect(panel.get_by_test_id("gb-sessions-error")).to_be_empty()
 
         # Attach: %session attach in the notebook's gb kernel; the notebook's %session shows the id
         attach = panel.get_by_test_id("gb-session-attach")
