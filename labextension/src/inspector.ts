@@ -216,6 +216,7 @@ export class SessionsPanel extends Widget {
   private selected: ISessionDetail | null = null;
   private selectedId: string | null = null;
   private timer: number | null = null;
+  private round = 0; // the polling's generation: a read in flight when it stops schedules no more
   private busy = false;
   // The panel's error line: a failed read (cleared by the next read that works) or a failed
   // action (kept until the next action or selection, so a poll does not wipe it at once).
@@ -288,11 +289,12 @@ export class SessionsPanel extends Widget {
     if (this.timer !== null || this.isDisposed) {
       return;
     }
+    const round = ++this.round;
     const tick = async (): Promise<void> => {
       if (!document.hidden) {
         await this.refresh();
       }
-      if (this.timer !== null) {
+      if (round === this.round) { // not stopped (nor stopped and started again) meanwhile
         this.timer = window.setTimeout(tick, POLL_MS);
       }
     };
@@ -300,6 +302,7 @@ export class SessionsPanel extends Widget {
   }
 
   private stop(): void {
+    this.round++;
     if (this.timer !== null) {
       window.clearTimeout(this.timer);
       this.timer = null;

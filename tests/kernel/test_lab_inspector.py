@@ -56,8 +56,9 @@ def test_the_panel_follows_a_web_session_and_acts_on_it(lab: Lab) -> None:
 
         # the panel's tab in the right side bar opens it; it lists the session and what it waits for
         panel = page.get_by_test_id("gb-sessions-panel")
+        tab = page.locator('.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="gb-sessions"]')
         if not panel.is_visible():  # a workspace of an earlier run may have restored it open
-            page.locator('.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="gb-sessions"]').click()
+            tab.click()
         expect(panel).to_be_visible()
         row = panel.locator(f'[data-testid="gb-session-row"][data-session-id="{sid}"]')
         expect(row).to_be_visible(timeout=30_000)
@@ -137,4 +138,18 @@ def test_the_panel_follows_a_web_session_and_acts_on_it(lab: Lab) -> None:
         expect(panel.get_by_test_id("gb-sessions-error")).to_be_empty()
         for action in ("gb-session-send", "gb-session-end", "gb-session-attach"):
             expect(panel.get_by_test_id(action)).to_be_disabled()
+
+        # hidden (its tab clicked again), the panel reads nothing; shown again, it reads at once
+        reads: list[str] = []
+        page.on("request", lambda request: reads.append(request.url) if "/gb/api/sessions" in request.url else None)
+        tab.click()
+        expect(panel).to_be_hidden()
+        page.wait_for_timeout(500)  # a read in flight when it hid
+        reads.clear()
+        page.wait_for_timeout(4_500)  # over two polling periods
+        assert reads == []
+        tab.click()
+        expect(panel).to_be_visible()
+        page.wait_for_timeout(1_000)
+        assert reads, "the panel shown again did not read the sessions"
     assert _on_storage(root, lambda runtime: runtime.summary(web.session_id)).status == "ended"
