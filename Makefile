@@ -16,8 +16,12 @@ run serve: export GB_BOTS_DIR ?= $(CURDIR)/bots
 # The install builds the JupyterLab extension (labextension/, with npm) into the package, so it
 # is reinstalled when the extension's sources change.
 $(STAMP): pyproject.toml labextension/package.json labextension/package-lock.json $(wildcard labextension/src/*) \
-		gb_kernel/vocabulary.py | node
+		$(wildcard labextension/style/*) gb_kernel/vocabulary.py | node
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# the build hook rebuilds when a file of labextension/src is newer than the build; a change of
+	@# labextension/style alone makes the build stale too, by removing it
+	@if [ -d labextension/dist ] && [ -n "$$(find labextension/style -newer labextension/dist/jupyterlab-gb/package.json)" ]; \
+		then rm -rf labextension/dist; fi
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	$(BIN)/gb kernel install --sys-prefix >/dev/null
