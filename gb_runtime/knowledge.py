@@ -173,6 +173,11 @@ class KnowledgeBase:
         folders = self._folders(bot, kbs)
         if config is None or not folders:
             return 0
+        return await self._embed(bot, folders, config, batches, on_total, on_batch)
+
+    async def _embed(self, bot: BotPackage, folders: list[str], config: EmbeddingConfig, batches: int | None,
+                     on_total: Callable[[int], None] | None, on_batch: Callable[[int], object] | None) -> int:
+        """:meth:`embed` with the bot's settings read (a search has them already)."""
         llm = self.llm or LlmClient()
         scope = (bot.name, config.model, tuple(folders))
         done = 0
@@ -210,7 +215,7 @@ class KnowledgeBase:
                      lexical: Sequence[KbPassage]) -> list[KbPassage]:
         """The passages nearest the question by embedding, best first (at most :data:`CANDIDATES`)."""
         assert self.llm is not None
-        await self.embed(bot, folders, batches=SEARCH_BATCHES)
+        await self._embed(bot, folders, config, SEARCH_BATCHES, None, None)
         asked = await self._question(config, question)
         scope = (bot.name, config.model, tuple(folders))
         generation = self._generation.get(bot.name, 0)
