@@ -52,8 +52,13 @@ run: install
 	@$(BIN)/gb serve --port 8080 & server=$$!; trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=8888 --ServerApp.root_dir=$(CURDIR)/notebooks $(ROOT_FLAG)
 
+# The suite runs on TEST_PROCESSES processes (pytest-xdist; most tests wait on servers, browsers and
+# subprocesses more than they compute), each with its own PostgreSQL and Valkey databases; then the
+# tests that stop PostgreSQL or Valkey (marked outage) run alone.
+TEST_PROCESSES ?= 3
 test: install browser mailserver lint
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist worksteal -m "not outage" --durations=25
+	$(BIN)/python -m pytest -q -m outage
 
 # The browser tests use Debian's chromium (never a browser download); install it when missing.
 browser:

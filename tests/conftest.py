@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -22,7 +23,22 @@ from tests.helpers.prereqs import unavailable
 from tests.helpers.stores import create_database, drop_database
 
 PG_ADMIN = os.environ.get("GB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# Under pytest-xdist (make test runs the suite on several processes) each process has a database of
+# its own on the Valkey server: gw0 uses 1, gw1 2, ... (Valkey keeps 16); a run on one process uses 0.
+# Keys such as a client's rate limit are not per session, so processes sharing a database would
+# count each other's requests.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 REDIS_URL = os.environ.get("GB_TEST_REDIS", "redis://127.0.0.1:6379/0")
+if _WORKER.startswith("gw"):
+    REDIS_URL = urlsplit(REDIS_URL)._replace(path=f"/{1 + int(_WORKER[2:]) % 15}").geturl()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test that stops PostgreSQL or Valkey must run alone: beside it, the other processes'
+    tests would fail for the outage it makes."""
+    if _WORKER and item.get_closest_marker("outage"):
+        pytest.fail("this test stops PostgreSQL or Valkey, which the other processes' tests use: run the "
+                    "outage tests on one process, after the rest (make test does: pytest -m outage)", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -23,15 +23,29 @@ __all__ = ["ROOT", "Run", "run", "start_kernel"]
 
 
 @pytest.fixture(scope="session")
-def gb_kernelspec() -> str:
+def gb_kernelspec(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The kernelspec and the session inspector's server extension in this venv (make test
-    installs them; installed here too for direct pytest runs)."""
-    from gb_kernel import inspector
-    from gb_kernel.kernelspec import install
+    installs them; installed here too for direct pytest runs, when missing or different).
 
-    install()
-    inspector.enable()
-    return "gb"
+    Never reinstalled when they are there already: installing replaces the kernelspec's folder,
+    and a kernel another test process starts meanwhile would find no kernel.json. Under
+    pytest-xdist one process at a time checks (a lock file in the run's temporary folder)."""
+    import fcntl
+    import json
+    import sys
+
+    from gb_kernel import inspector
+    from gb_kernel.kernelspec import KERNEL_NAME, install, kernel_json
+
+    spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
+    config = Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / inspector.CONFIG_NAME
+    with open(tmp_path_factory.getbasetemp().parent / "gb-kernelspec.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not spec.exists() or json.loads(spec.read_text(encoding="utf-8")) != kernel_json():
+            install()
+        if not config.exists():
+            inspector.enable()
+    return KERNEL_NAME
 
 
 # The bot of the suggestion buttons' browser test (test_suggestions_browser), beside the example bots.

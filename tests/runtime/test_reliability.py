@@ -37,6 +37,7 @@ async def start_redis() -> None:
     raise RuntimeError("redis did not come back")
 
 
+@pytest.mark.outage
 async def test_valkey_stopped_mid_conversation(cached_stores: Stores, tmp_path: Path,
                                                caplog: pytest.LogCaptureFixture) -> None:
     assert shutil.which("redis-server") and shutil.which("redis-cli")

@@ -78,6 +78,7 @@ async def history(url: str, token: str) -> list[str]:
         return [m["content"] for m in r.json()["messages"] if m["role"] == "user"]
 
 
+@pytest.mark.outage
 async def test_valkey_stopped_during_traffic_gives_no_errors(server: Server) -> None:
     s = httpx.post(f"{server.url}/echo/api/session").json()
 
@@ -96,6 +97,7 @@ async def test_valkey_stopped_during_traffic_gives_no_errors(server: Server) -> 
             subprocess.run(REDIS_START, capture_output=True)
 
 
+@pytest.mark.outage
 async def test_postgres_restarted_during_traffic(server: Server) -> None:
     s = httpx.post(f"{server.url}/echo/api/session").json()
 
