@@ -215,7 +215,15 @@ class GbIopubWelcomeTests(InProject, jkt.IopubWelcomeTests):
 
     @classmethod
     def start(cls, env: dict[str, str], cwd: str) -> None:
-        """The suite's own test starts the channels and waits for the welcome."""
+        """The suite's own test starts the channels and waits for the welcome: the kernel is
+        started and answering first (a client of its own), so that the test's subscriber meets no
+        "starting" status of a kernel that was still starting (a race on a busy machine)."""
         cls.km = KernelManager(kernel_name=cls.kernel_name)
         cls.km.start_kernel(env=env, cwd=cwd)
+        ready = cls.km.client()
+        ready.start_channels()
+        try:
+            ready.wait_for_ready(timeout=60)
+        finally:
+            ready.stop_channels()
         cls.kc = cls.km.client()
