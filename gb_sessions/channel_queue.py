@@ -68,6 +68,44 @@ def _receive_statement(rows: int) -> str:
             "RETURNING id, bot_id, channel, platform_id")
 
 
+@functools.lru_cache(maxsize=16)
+def _claim_statement(table: str, waiting: str, *, by_ids: bool, probe: bool) -> str:
+    """PostgreSQL's claim of `table`'s rows in status `waiting` (psycopg's parameter style, sent
+    with exec_driver_sql): due, nobody's (or their lease lapsed), each the first waiting row of
+    its address, oldest first, at most %(limit)s, locked with SKIP LOCKED, then claimed; `probe`:
+    the same test, reading one id and claiming nothing. `by_ids`: only rows of %(ids)s.
+
+    Written so that no plan can make it quadratic. A queue starts empty and fills faster than
+    ANALYZE follows, and the planner, told a table holds one row, made the NOT EXISTS form an
+    anti join that scanned every waiting row of the table for each candidate, and ran the
+    IN (subquery) once per outer row: 4.7 s for 40 rows under bench/channels.py. Here "first of
+    its address" is a scalar subquery (a per-row index probe of the address's partial index:
+    min(id) of its waiting rows is its own), the rows to claim are a MATERIALIZED CTE, computed
+    once, and the UPDATE finds them by primary key (an array of their ids). Whatever the plan,
+    a claim reads each waiting row at most once. The status is written into the SQL (not bound), so that a prepared
+    statement's generic plan uses the partial indexes of the waiting rows."""
+    free = (f"t.status = '{waiting}' AND t.next_attempt_at <= %(now)s "
+            "AND (t.claimed_until IS NULL OR t.claimed_until < %(now)s) "
+            f"AND t.id = (SELECT min(e.id) FROM {table} AS e WHERE e.bot_id = t.bot_id AND e.channel = t.channel "
+            f"AND e.address = t.address AND e.status = '{waiting}')")
+    if by_ids:
+        free += " AND t.id = ANY(CAST(%(ids)s AS bigint[]))"
+    if probe:
+        return f"SELECT t.id FROM {table} AS t WHERE {free} LIMIT 1"
+    return (f"WITH due AS MATERIALIZED (SELECT t.id FROM {table} AS t WHERE {free} ORDER BY t.id LIMIT %(limit)s "
+            "FOR UPDATE OF t SKIP LOCKED) "
+            f"UPDATE {table} AS t SET claimed_by = %(owner)s, claimed_until = %(until)s, attempts = t.attempts + 1 "
+            f"WHERE t.id = ANY(ARRAY(SELECT id FROM due)) AND t.status = '{waiting}' "
+            "AND (t.claimed_until IS NULL OR t.claimed_until < %(now)s) RETURNING t.*")
+
+
+# PostgreSQL: a batch of sends marked sent in one prebuilt statement (their platform ids beside them).
+_SENT_STATEMENT = (
+    "UPDATE outbox AS t SET status = 'sent', platform_id = v.platform_id, sent_at = %(now)s, claimed_by = NULL, "
+    "claimed_until = NULL, error = NULL FROM unnest(CAST(%(ids)s AS bigint[]), CAST(%(platform_ids)s AS text[])) "
+    "AS v(id, platform_id) WHERE t.id = v.id")
+
+
 _Key = tuple[str, str, str]  # (bot, channel, the platform's message id)
 _Waiting = tuple[_Key, str, str, "asyncio.Future[tuple[int, bool]]"]  # a row for the next INSERT: key, address, payload
 
@@ -260,8 +298,7 @@ class ChannelQueue:
         those of `ids`, when they are); each claim counts as an attempt. `probe`: read first
         and claim only when there is something (an idle poll then takes no write lock); a
         caller whose previous claim found rows passes False (one statement, not two)."""
-        extra = IN.c.id.in_(ids) if ids is not None else None
-        return [_inbox(r) for r in await self._claim(IN, "new", owner, lease_seconds, limit, probe, extra)]
+        return [_inbox(r) for r in await self._claim(IN, "new", owner, lease_seconds, limit, probe, ids)]
 
     async def inbox_retry(self, item_id: int, error: str, at: dt.datetime) -> None:
         """Handling failed for now (the store, a rate limit): claimable again from `at`."""
@@ -292,20 +329,20 @@ class ChannelQueue:
         return [_outbox(r) for r in await self._claim(OUT, "pending", owner, lease_seconds, limit, probe, None)]
 
     async def _claim(self, t: Table, waiting: str, owner: str, lease_seconds: float, limit: int, probe: bool,
-                     extra: Any) -> list[Any]:
+                     ids: list[int] | None) -> list[Any]:
         """Claim rows of `t` in status `waiting` nobody holds, due and first of their address
-        (and matching `extra`), oldest first: one conditional UPDATE (claim_timers' pattern),
+        (and among `ids`, when given), oldest first: one conditional UPDATE (claim_timers' pattern),
         each claim an attempt; `probe`: read first, so an idle poll takes no write lock."""
         now = utcnow()
+        if not self.sqlite:
+            return await self._claim_postgres(t.name, waiting, owner, lease_seconds, limit, probe, ids, now)
         free = and_(t.c.status == _const(waiting), t.c.next_attempt_at <= now,
                     or_(t.c.claimed_until.is_(None), t.c.claimed_until < now), _in_order(t, waiting))
-        if extra is not None:
-            free = and_(free, extra)
+        if ids is not None:
+            free = and_(free, t.c.id.in_(ids))
         if probe and not await self._any(t, free):
             return []
         due = select(t.c.id).where(free).order_by(t.c.id).limit(limit)
-        if not self.sqlite:
-            due = due.with_for_update(skip_locked=True, of=t)
         claim = (update(t).where(t.c.id.in_(due.scalar_subquery()), t.c.status == _const(waiting),
                                  or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
                  .values(claimed_by=owner, claimed_until=now + dt.timedelta(seconds=lease_seconds),
@@ -313,6 +350,21 @@ class ChannelQueue:
                  .returning(*t.c))
         async with _unavailable_on_error(), self.engine.begin() as conn:
             rows = (await conn.execute(claim)).all()
+        return sorted(rows, key=lambda r: r.id)
+
+    async def _claim_postgres(self, table: str, waiting: str, owner: str, lease_seconds: float, limit: int,
+                              probe: bool, ids: list[int] | None, now: dt.datetime) -> list[Any]:
+        """_claim on PostgreSQL: the prebuilt statements of _claim_statement, in autocommit (one
+        statement each, no BEGIN and COMMIT round trips)."""
+        params: dict[str, Any] = {"now": now, "ids": ids}
+        by_ids = ids is not None
+        async with _unavailable_on_error(), self._autocommit.connect() as conn:
+            if probe and (await conn.exec_driver_sql(
+                    _claim_statement(table, waiting, by_ids=by_ids, probe=True), params)).first() is None:
+                return []
+            params.update(limit=limit, owner=owner, until=now + dt.timedelta(seconds=lease_seconds))
+            rows = (await conn.exec_driver_sql(_claim_statement(table, waiting, by_ids=by_ids, probe=False),
+                                               params)).all()
         return sorted(rows, key=lambda r: r.id)
 
     async def sent(self, item_id: int, platform_id: str | None) -> None:
@@ -330,6 +382,11 @@ class ChannelQueue:
         if not delivered:
             return
         ids = [item_id for item_id, _ in delivered]
+        if not self.sqlite:
+            async with _unavailable_on_error(), self._autocommit.connect() as conn:
+                await conn.exec_driver_sql(_SENT_STATEMENT, {"now": utcnow(), "ids": ids,
+                                                             "platform_ids": [p for _, p in delivered]})
+            return
         platform_ids = {item_id: platform_id for item_id, platform_id in delivered}
         async with _unavailable_on_error(), self.engine.begin() as conn:
             await conn.execute(update(OUT).where(OUT.c.id.in_(ids)).values(

@@ -430,10 +430,13 @@ class SqlStore(SessionStore):
         free = or_(T.c.claimed_until.is_(None), T.c.claimed_until < now)
         if await self._scalar(select(T.c.id).where(T.c.due_at <= now, free).limit(1)) is None:
             return []
-        due = select(T.c.id).where(T.c.due_at <= now, free).order_by(T.c.due_at).limit(limit)
+        due: Any = select(T.c.id).where(T.c.due_at <= now, free).order_by(T.c.due_at).limit(limit)
         if not self.sqlite:
-            due = due.with_for_update(skip_locked=True)
-        claim = (update(T).where(T.c.id.in_(due.scalar_subquery()), free)
+            # computed once (a MATERIALIZED CTE): an IN (subquery) the planner runs again for each
+            # row would lock other rows each time and claim more than `limit` (channel_queue's
+            # _claim_statement has the story)
+            due = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED").select()
+        claim = (update(T).where(T.c.id.in_(due.scalar_subquery() if self.sqlite else due), free)
                  .values(claimed_by=owner, claimed_until=now + dt.timedelta(seconds=lease_seconds))
                  .returning(T.c.id, T.c.session_id, T.c.bot_id, T.c.kind, T.c.due_at))
         async with _unavailable_on_error(), self.engine.begin() as conn:
