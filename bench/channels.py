@@ -35,7 +35,6 @@ import hashlib
 import hmac
 import json
 import os
-import random
 import shutil
 import signal
 import statistics
@@ -210,15 +209,6 @@ class Queues:
         self.conn = psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
         self.polls = 0  # statements of this connection (each a transaction of its own)
 
-    def renumber(self) -> int:
-        """Start the inbox's row ids at a random offset: a channel's session id is derived from the
-        inbox id of its first message (gb_runtime.routing.session_id_for), so ids 1, 2, ... of this
-        fresh database would name the same sessions as every other fresh database's, and their
-        Valkey keys (a shared Valkey: the tests') would collide. The offset chosen."""
-        offset = random.randrange(10**12, 10**15)
-        self.conn.execute("SELECT setval(pg_get_serial_sequence('inbox', 'id'), %s)", (offset,))
-        return offset
-
     def waiting(self) -> tuple[int, int]:
         """(inbox rows not handled yet, outbox rows not sent yet)."""
         self.polls += 1
@@ -388,7 +378,6 @@ async def main(args: argparse.Namespace) -> int:
             env = gb_environ(tmp / "bots", tmp / "data", database_url=db_url, valkey_url=REDIS)
             with Server(env, tmp / "gb.log") as gb:
                 queues = Queues(db_url)
-                queues.renumber()
                 tokens = [s["token"] for s in await create_sessions(gb.url, SENDERS)]
                 (tmp / "gb.tokens").write_text("\n".join(tokens) + "\n")
                 await open_senders(gb.url, "open")
