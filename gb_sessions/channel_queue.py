@@ -393,6 +393,10 @@ class ChannelQueue:
                 status="sent", platform_id=case(platform_ids, value=OUT.c.id, else_=literal(None)),
                 sent_at=utcnow(), claimed_by=None, claimed_until=None, error=None))
 
+    async def keep_payload(self, item_id: int, payload: dict[str, Any]) -> None:
+        """Replace an outbound message's payload (a send that went in part keeps how far it got)."""
+        await self._set(OUT, item_id, payload=payload)
+
     async def retry(self, item_id: int, error: str, at: dt.datetime) -> None:
         """Not delivered this time: pending again from `at`, the platform's answer kept."""
         await self._set(OUT, item_id, claimed_by=None, claimed_until=None, error=error, next_attempt_at=at)

@@ -21,9 +21,10 @@ the bot's folder (and out of logs: adapters never log them).
 from __future__ import annotations
 
 import abc
+import logging
 import os
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,9 +42,11 @@ if TYPE_CHECKING:
     from .dispatch import Dispatcher
 
 __all__ = ["Channel", "ChannelConfig", "ChannelRegistry", "DeliveryFailed", "DeliveryStatus", "Parsed",
-           "Received", "PUSH", "INLINE", "numbered", "options_of", "backoff"]
+           "Received", "PUSH", "INLINE", "numbered", "options_of", "backoff", "split_text", "PARTS_SENT"]
 
+log = logging.getLogger("gb.channels")
 MAX_BACKOFF = 300.0  # seconds: the longest wait between two delivery attempts
+PARTS_SENT = "parts_sent"  # an outbox payload's key: how many of its platform messages went (Channel.send_parts)
 
 
 class ChannelConfig:
@@ -170,6 +173,23 @@ def numbered(text: str, options: list[str]) -> str:
     return "\n".join([text, *lines]) if text else "\n".join(lines)
 
 
+def split_text(text: str, limit: int) -> list[str]:
+    """`text` in parts of at most `limit` characters, in order: each cut at its last line break
+    within the limit, else at its last space, else at the limit (a word longer than a part).
+    A text within the limit is one part (an empty one too)."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        part, text = text[:cut].rstrip(), text[cut:].lstrip()
+        if part:
+            parts.append(part)
+    return [*parts, text] if text or not parts else parts
+
+
 async def failed_response(response: PlatformResponse, what: str) -> DeliveryFailed:
     """The DeliveryFailed of a platform's non-2xx answer: 429 and 5xx are retried (after its
     Retry-After when it gives one), other 4xx are not."""
@@ -250,6 +270,27 @@ class Channel(abc.ABC):
         Raises:
             DeliveryFailed: the platform refused it (or could not be reached: retried).
         """
+
+    async def send_parts(self, item: OutboxItem, parts: Sequence[Callable[[], Awaitable[str | None]]]) -> str | None:
+        """Send, in order, the platform messages one outbound message takes (a text over the
+        platform's limit takes several): the platform's id of the last. An attempt that fails
+        after some of them went keeps their number in the row's payload (``parts_sent``), and
+        the retry sends only the rest: each part goes once, as a whole message does (a process
+        killed between a part's acceptance and that write sends the part again, as it would
+        a message)."""
+        sent = int(item.payload.get(PARTS_SENT) or 0)
+        last: str | None = None
+        for i in range(sent, len(parts)):
+            try:
+                last = await parts[i]()
+            except Exception:
+                if i > sent and self.dispatcher is not None:
+                    try:
+                        await self.dispatcher.queue.keep_payload(item.id, {**item.payload, PARTS_SENT: i})
+                    except Exception as exc:  # the retry then sends those parts again
+                        log.warning("outbound %s: could not keep that %d of its parts went: %s", item.id, i, exc)
+                raise
+        return last
 
     async def typing(self, address: str) -> None:  # noqa: B027 (most platforms have no typing to show)
         """Show that the bot is typing, where the platform can (best effort, never raises)."""

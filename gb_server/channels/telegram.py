@@ -19,14 +19,17 @@ or log line of this module (errors name the method, not the URL).
 - Out: ``sendMessage`` (text; a menu or suggestions as an inline keyboard, one button a row, up
   to MAX_BUTTONS, more as numbered text; text over MAX_TEXT characters in several messages, the
   keyboard on the last); a file by its public URL with ``sendPhoto``/``sendAudio``/``sendVideo``/
-  ``sendDocument`` and the text as its caption. A template (SEND TEMPLATE) is WhatsApp's: it
-  fails at once, clearly. Telegram's refusals: 429 is retried after its ``retry_after``, 5xx
-  retried, any other is not (its ``description`` kept, e.g. "Forbidden: bot was blocked by the user").
+  ``sendDocument`` and the text as its caption (a text over MAX_CAPTION goes first, as messages).
+  A retry after some of a message's parts went sends only the rest (Channel.send_parts). A
+  template (SEND TEMPLATE) is WhatsApp's: it fails at once, clearly. Telegram's refusals: 429 is
+  retried after its ``retry_after``, 5xx retried, any other is not (its ``description`` kept,
+  e.g. "Forbidden: bot was blocked by the user").
 - Typing: ``sendChatAction`` typing, best effort.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import mimetypes
@@ -36,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from tornado.httputil import HTTPServerRequest
 
 from ..base import ApiError, parse_json
-from .base import Channel, DeliveryFailed, Parsed, Received, numbered, options_of
+from .base import Channel, DeliveryFailed, Parsed, Received, numbered, options_of, split_text
 from .http import PlatformError
 
 if TYPE_CHECKING:
@@ -120,10 +123,12 @@ class Telegram(Channel):
         if payload.get("template"):
             raise DeliveryFailed("SEND TEMPLATE is WhatsApp's (Meta's message templates): Telegram has none and no "
                                  "24-hour window, so TALK TO the user with the text instead", retry=False)
-        message_id = None
-        for method, body in self.messages(item.address, payload):
-            result = await self.call(method, body)
-            message_id = result.get("message_id") if isinstance(result, dict) else None
+        return await self.send_parts(item, [functools.partial(self._send_one, method, body)
+                                            for method, body in self.messages(item.address, payload)])
+
+    async def _send_one(self, method: str, body: dict[str, Any]) -> str | None:
+        result = await self.call(method, body)
+        message_id = result.get("message_id") if isinstance(result, dict) else None
         return str(message_id) if message_id is not None else None
 
     def messages(self, address: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -141,10 +146,13 @@ class Telegram(Channel):
         if file:
             method, field = SENDS.get(str(file.get("type") or "").split("/", 1)[0], ("sendDocument", "document"))
             body: dict[str, Any] = {"chat_id": chat, field: self.public(str(file["url"]))}
+            if len(text) > MAX_CAPTION:  # too long a caption: the text first, then the file
+                return [*(("sendMessage", {"chat_id": chat, "text": part}) for part in split_text(text, MAX_TEXT)),
+                        (method, {**body, **markup})]
             if text:
-                body["caption"] = text if len(text) <= MAX_CAPTION else text[:MAX_CAPTION - 1] + "…"
+                body["caption"] = text
             return [(method, {**body, **markup})]
-        parts = _split(text or "…", MAX_TEXT)
+        parts = split_text(text or "…", MAX_TEXT)
         calls = [("sendMessage", {"chat_id": chat, "text": part}) for part in parts]
         calls[-1][1].update(markup)
         return calls
@@ -244,17 +252,6 @@ def _chat_id(address: str) -> int | str:
         return int(address)
     except ValueError:
         return address
-
-
-def _split(text: str, limit: int) -> list[str]:
-    """`text` in parts of at most `limit` characters, cut at a line break where there is one."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > 0 else limit
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [*parts, text] if text or not parts else parts
 
 
 def _refused(method: str, status: int, answer: dict[str, Any]) -> DeliveryFailed:

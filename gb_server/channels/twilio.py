@@ -17,7 +17,9 @@ webhooks, authenticates the REST calls), ``twilio-number`` (the sending number, 
   empty TwiML ``<Response/>``: replies leave through the outbox.
 - SMS out: ``POST {api}/2010-04-01/Accounts/{sid}/Messages.json`` (form ``To``, ``From``,
   ``Body``; ``MediaUrl`` for a file, by its public URL; a template is a Content SID ``HX...``
-  with ``ContentVariables``) with HTTP basic auth; menus as numbered options.
+  with ``ContentVariables``) with HTTP basic auth; menus as numbered options. A Body over
+  MAX_BODY (1,600) characters is sent as several messages, the file on the last; a retry after
+  some went sends only the rest (Channel.send_parts).
 - Voice: a call is a session (its address is the ``CallSid``). The call's first request starts
   it (start.bas runs, no user message); each ``<Gather>`` answer (``SpeechResult`` or DTMF
   ``Digits``, given to HEAR as text: a menu's HEAR takes the number) is a message. The webhook's
@@ -28,6 +30,7 @@ webhooks, authenticates the REST calls), ``twilio-number`` (the sending number, 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import mimetypes
@@ -49,6 +52,7 @@ from .base import (
     failed_response,
     numbered,
     options_of,
+    split_text,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +61,7 @@ if TYPE_CHECKING:
 __all__ = ["TwilioSms", "TwilioVoice", "API", "EMPTY_TWIML"]
 
 API = "https://api.twilio.com"
+MAX_BODY = 1600  # characters of an SMS's Body (Twilio joins the segments; over it, error 21617)
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
 XML = "text/xml; charset=utf-8"
 ENDED = ("completed", "busy", "failed", "no-answer", "canceled")  # a call's final CallStatus values
@@ -154,16 +159,31 @@ class TwilioSms(_Twilio):
 
     # --- out -----------------------------------------------------------------------------------------
     async def send(self, item: OutboxItem) -> str | None:
+        return await self.send_parts(item, [functools.partial(self._post, form)
+                                            for form in self.messages(item.address, item.payload)])
+
+    async def _post(self, form: dict[str, str]) -> str | None:
         sid, _ = self.auth
-        response = await self.http.post(f"{self.api}/2010-04-01/Accounts/{sid}/Messages.json",
-                                        data=self.message(item.address, item.payload), auth=self.auth)
+        response = await self.http.post(f"{self.api}/2010-04-01/Accounts/{sid}/Messages.json", data=form,
+                                        auth=self.auth)
         if response.status_code >= 300:
             raise await _failed(response, "Twilio")
         message_sid = response.json().get("sid")
         return str(message_sid) if message_sid else None
 
+    def messages(self, to: str, payload: dict[str, Any]) -> list[dict[str, str]]:
+        """The Messages API's forms of an outbox payload, in order: one, unless its text is over
+        Twilio's MAX_BODY characters (error 21617): then several, the file (MediaUrl) on the last."""
+        form = self.message(to, payload)
+        body = form.get("Body", "")
+        if len(body) <= MAX_BODY:
+            return [form]
+        parts = split_text(body, MAX_BODY)
+        plain = {k: v for k, v in form.items() if k != "MediaUrl"}
+        return [*({**plain, "Body": part} for part in parts[:-1]), {**form, "Body": parts[-1]}]
+
     def message(self, to: str, payload: dict[str, Any]) -> dict[str, str]:
-        """The Messages API's form of an outbox payload."""
+        """The Messages API's form of an outbox payload (its Body may be over MAX_BODY: messages splits it)."""
         form = {"To": to, "From": self.config.require("twilio-number")}
         if self.public_url:  # delivery statuses come back to this webhook (Twilio needs a public URL)
             form["StatusCallback"] = f"{self.public_url.rstrip('/')}/{self.bot}/{self.path}"

@@ -14,7 +14,10 @@ be ``env:NAME``.
   failed) are recorded on the outbound message of that id.
 - Out: ``POST {api}/{phone-number-id}/messages`` with the token: text; a menu of up to 3
   options as reply buttons, up to 10 as a list, more as numbered text; a file by its public
-  link; a template (SEND TEMPLATE). Free-form messages only within 24 hours of the user's last
+  link; a template (SEND TEMPLATE). A text over Meta's limits (4,096 characters; 1,024 for a
+  menu's body or a file's caption) goes first in several text messages, the menu or the file
+  after it; a retry after some went sends only the rest (Channel.send_parts). Free-form
+  messages only within 24 hours of the user's last
   message (the customer-service window): outside it the send fails at once, clearly, and
   SEND TEMPLATE is the way; Meta's own refusal (error 131047) says the same.
 """
@@ -22,6 +25,7 @@ be ``env:NAME``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 from typing import TYPE_CHECKING, Any
@@ -31,7 +35,17 @@ from tornado.httputil import HTTPServerRequest
 from gb_runtime import utcnow
 
 from ..base import ApiError, parse_json
-from .base import Channel, DeliveryFailed, DeliveryStatus, Parsed, Received, failed_response, numbered, options_of
+from .base import (
+    Channel,
+    DeliveryFailed,
+    DeliveryStatus,
+    Parsed,
+    Received,
+    failed_response,
+    numbered,
+    options_of,
+    split_text,
+)
 
 if TYPE_CHECKING:
     from gb_runtime import OutboxItem
@@ -42,6 +56,7 @@ GRAPH = "https://graph.facebook.com/v21.0"
 WINDOW = dt.timedelta(hours=24)
 MAX_BUTTONS, MAX_ROWS = 3, 10
 BUTTON_TITLE, ROW_TITLE = 20, 24  # Meta's limits on a reply button's and a list row's title
+MAX_TEXT, MAX_BODY = 4096, 1024  # characters of a text message's body, of a menu's body or a file's caption
 MEDIA = ("image", "audio", "video", "document", "sticker")
 OUT_OF_WINDOW = 131047  # Meta's error code: more than 24 hours since the user's last message
 
@@ -115,8 +130,11 @@ class WhatsApp(Channel):
         payload = item.payload
         if "template" not in payload:
             await self._check_window(item)
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": item.address,
-                **self.message(payload)}
+        return await self.send_parts(item, [functools.partial(self._post, item, message)
+                                            for message in self.messages(payload)])
+
+    async def _post(self, item: OutboxItem, message: dict[str, Any]) -> str | None:
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": item.address, **message}
         response = await self.http.post(f"{self.api}/{self.config.require('whatsapp-phone-number-id')}/messages",
                                         json=body,
                                         headers={"Authorization": f"Bearer {self.config.require('whatsapp-token')}"})
@@ -146,8 +164,25 @@ class WhatsApp(Channel):
             raise DeliveryFailed(f"outside WhatsApp's 24-hour window: {item.address} {since}; a free-form "
                                  "message is refused, send a template (SEND TEMPLATE) instead", retry=False)
 
+    def messages(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """The Cloud API's message objects of an outbox payload, in order: one, unless its text is
+        over what the message can hold (MAX_TEXT for a text, MAX_BODY for a menu's body or a file's
+        caption): then the text goes first, in text messages of at most MAX_TEXT characters, and
+        the menu (its body the last part) or the file (no caption) after it."""
+        text = str(payload.get("content") or "")
+        limit = MAX_BODY if payload.get("file") or (options_of(payload) and not payload.get("template")) else MAX_TEXT
+        if payload.get("template") or len(text) <= limit:
+            return [self.message(payload)]
+        if not payload.get("file") and not options_of(payload):
+            return [_text(part) for part in split_text(text, MAX_TEXT)]
+        parts = split_text(text, MAX_TEXT)
+        if payload.get("file"):
+            return [*(_text(part) for part in parts), self.message({**payload, "content": ""})]
+        last = split_text(parts[-1], MAX_BODY)  # the menu's body: the text's end, at most MAX_BODY
+        return [*(_text(part) for part in [*parts[:-1], *last[:-1]]), self.message({**payload, "content": last[-1]})]
+
     def message(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """The Cloud API's message object of an outbox payload."""
+        """The Cloud API's message object of an outbox payload (its text within the limits)."""
         text = str(payload.get("content") or "")
         template = payload.get("template")
         if template:
@@ -176,7 +211,11 @@ class WhatsApp(Channel):
                 "type": "list", "body": {"text": text or "…"},
                 "action": {"button": "Options", "sections": [{"title": "Options", "rows": [
                     {"id": f"opt{i}", "title": o} for i, o in enumerate(options, 1)]}]}}}
-        return {"type": "text", "text": {"body": numbered(text, options) or "…", "preview_url": False}}
+        return _text(numbered(text, options) or "…")
+
+
+def _text(body: str) -> dict[str, Any]:
+    return {"type": "text", "text": {"body": body, "preview_url": False}}
 
 
 def _received(m: dict[str, Any], name: str | None) -> Received:

@@ -369,6 +369,29 @@ async def test_a_long_text_is_sent_in_parts_and_a_long_menu_as_numbered_text(tg:
     assert "reply_markup" not in numbered and numbered["text"].startswith("Pick one\n1. option 0\n2. option 1\n")
 
 
+async def test_a_caption_over_telegrams_limit_goes_first_as_text_and_a_retry_resumes_after_the_parts_sent(
+        tg: Any) -> None:
+    """A file's caption holds 1,024 characters: a longer text goes first, as a message, and the
+    file after it without one. An outbound message whose payload says its first part went
+    (``parts_sent``, kept by a failed attempt) sends only the rest."""
+    server, api = tg
+    adapter = server.ctx.channels.get("default", "telegram")
+    assert isinstance(adapter, Telegram)
+    chat_id = chat()
+    caption = " ".join(f"c{i}" for i in range(400))  # 1,889 characters
+    photo = {"name": "chart.png", "type": "image/png", "size": 10, "url": "https://cdn.example.com/chart.png"}
+    await adapter.send(outbox_item(chat_id, {"content": caption, "file": photo}))
+    assert [c.path.rsplit("/", 1)[1] for c in api.posts(f"/bot{TOKEN}/") if c.json()["chat_id"] == chat_id] == [
+        "sendMessage", "sendPhoto"]
+    assert sent_to(api, chat_id) == [{"chat_id": chat_id, "text": caption},
+                                     {"chat_id": chat_id, "photo": photo["url"]}]
+    again = chat()
+    long_text = "\n".join(f"line {i:04d} " + "x" * 40 for i in range(150))  # two messages
+    await adapter.send(outbox_item(again, {"content": long_text, "parts_sent": 1}))
+    (rest,) = sent_to(api, again, "/sendMessage")
+    assert long_text.endswith(rest["text"]) and not long_text.startswith(rest["text"])
+
+
 async def test_telegram_5xx_is_retried_and_a_blocked_user_is_not(channel_stores: Stores, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GB_TEST_TG_TOKEN", TOKEN)
@@ -399,3 +422,15 @@ async def test_telegram_5xx_is_retried_and_a_blocked_user_is_not(channel_stores:
             assert by[str(blocked)].status == "dead" and by[str(blocked)].attempts == 1
             assert by[str(blocked)].error == ("Telegram's sendMessage answered 403: Forbidden: bot was blocked by "
                                               "the user")
+
+
+def test_split_text_cuts_at_a_line_break_else_a_space_else_the_limit_and_loses_nothing() -> None:
+    from gb_server.channels.base import split_text
+
+    assert split_text("", 10) == [""] and split_text("short", 10) == ["short"]
+    assert split_text("first line\nsecond line", 15) == ["first line", "second line"]
+    assert split_text("one two three four", 9) == ["one two", "three", "four"]
+    assert split_text("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+    text = " ".join(f"w{i}" for i in range(500))
+    parts = split_text(text, 160)
+    assert all(0 < len(p) <= 160 for p in parts) and " ".join(parts) == text

@@ -301,6 +301,45 @@ async def test_a_rest_api_that_fails_then_recovers_delivers_once(channel_stores:
                        for r in caplog.records if r.name == "gb.channels")
 
 
+LONG = " ".join(f"w{i}" for i in range(900))  # 4,389 characters: over Twilio's 1,600 of a Body
+
+
+async def test_a_long_sms_goes_in_parts_and_a_retry_sends_only_the_parts_left(channel_stores: Stores, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twilio refuses a Body over 1,600 characters (error 21617): a reply of 4,389 is three
+    messages, cut between words, in order. The second POST fails once (503): the retry sends the
+    second and the third, not the first again."""
+    monkeypatch.setenv("GB_TEST_TWILIO_TOKEN", TOKEN)
+    posted = {"n": 0}
+
+    def second_fails_once(call: Call) -> tuple[int, Any]:
+        if call.path == MESSAGES:
+            posted["n"] += 1
+            if posted["n"] == 2:
+                return 503, {"code": 20500, "message": "An internal server error has occurred", "status": 503}
+            if len(call.form().get("Body", "")) > 1600:
+                return 400, {"code": 21617, "message": "The concatenated message body exceeds the 1600 character "
+                                                       "limit", "status": 400}
+        return rest(call)
+
+    async with platform(second_fails_once) as api:
+        make_bot(tmp_path / "bots", "default", {"start": f'TALK "{LONG}"\n'}, config=config(api.url))
+        async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
+            sender = phone()
+            await post(server.url + "/twilio/sms", sms(sender, "hi"))
+            got = await replies(api, sender, 3, timeout=30)
+            await asyncio.sleep(0.5)
+            tries = [c for c in api.posts(MESSAGES) if c.form()["To"] == sender]
+            assert [c.status for c in tries] == [201, 503, 201, 201]
+            assert tries[1].form()["Body"] == tries[2].form()["Body"]  # the failed part again, not the first
+            bodies = [m["Body"] for m in got]
+            assert len(bodies) == 3 and all(len(b) <= 1600 for b in bodies)
+            assert " ".join(bodies) == LONG
+            (row,) = [o for o in await server.runtime.channels.outbox(bot_id="default") if o.address == sender]
+            assert row.status == "sent" and row.attempts == 2 and row.payload["parts_sent"] == 1
+            assert row.platform_id is not None and row.platform_id.startswith("SM")  # the last part's sid
+
+
 async def test_a_refused_number_is_not_retried_and_keeps_twilios_error(channel_stores: Stores, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GB_TEST_TWILIO_TOKEN", TOKEN)

@@ -21,8 +21,12 @@ from tests.helpers.platforms import Call, Platform, meta_signature, platform
 from tests.server.inproc import InProcess, serving
 
 SECRET, TOKEN, PHONE_ID, VERIFY = "app-secret-1", "graph-token-1", "1234567890", "verify-me"
+LONG = " ".join(f"w{i}" for i in range(1000))  # 4,889 characters: over a text message's 4,096
+LONG_MENU = " ".join(f"m{i}" for i in range(400))  # 1,889: over a menu's body of 1,024
 DIALOGS = {
     "start": 'TALK "Hello! What is your name?"\nHEAR name\nTALK "Nice to meet you, " + name\n',
+    "long": f'TALK "{LONG}"\nTALK "after"\n',
+    "longmenu": f'TALK "{LONG_MENU}"\nHEAR pick AS "Red", "Green", "Blue"\nTALK "You chose " + pick\n',
     "menu": 'HEAR pick AS "Red", "Green", "Blue"\nTALK "You chose " + pick\n',
     "many": 'HEAR pick AS "a", "b", "c", "d", "e"\nTALK "got " + pick\n',
     "notify": 'TALK TO "5511000000000", "A message for someone who never wrote"\nTALK "done"\n',
@@ -185,6 +189,28 @@ async def test_menus_are_reply_buttons_or_a_list_and_a_button_reply_answers(wa: 
     assert many["interactive"]["type"] == "list"
     rows = many["interactive"]["action"]["sections"][0]["rows"]
     assert [r["title"] for r in rows] == ["a", "b", "c", "d", "e"]
+
+
+async def test_a_text_over_metas_limits_goes_in_parts_the_menu_last(wa: Any) -> None:
+    """Meta refuses a text body over 4,096 characters and a menu's body over 1,024: a reply of
+    4,889 is two text messages; a menu after 1,889 is a text message, then the buttons with the
+    text's end as their body. Cut between words, in order, nothing lost."""
+    server, api = wa
+    sender = phone()
+    await post(server, text(sender, "oi"))
+    await post(server, text(sender, "Ana"))
+    await replies(api, sender, 2)
+    await post(server, text(sender, "long"))
+    *_, first, second, after = await replies(api, sender, 5)
+    assert [m["type"] for m in (first, second, after)] == ["text"] * 3
+    assert all(len(m["text"]["body"]) <= 4096 for m in (first, second))
+    assert first["text"]["body"] + " " + second["text"]["body"] == LONG and after["text"]["body"] == "after"
+    await post(server, text(sender, "longmenu"))
+    *_, lead, menu = await replies(api, sender, 7)
+    assert lead["type"] == "text" and menu["type"] == "interactive" and menu["interactive"]["type"] == "button"
+    body = menu["interactive"]["body"]["text"]
+    assert len(body) <= 1024 and lead["text"]["body"] + " " + body == LONG_MENU
+    assert [b["reply"]["title"] for b in menu["interactive"]["action"]["buttons"]] == ["Red", "Green", "Blue"]
 
 
 async def test_delivery_statuses_are_recorded_on_the_outbound_message_not_as_user_messages(wa: Any) -> None:
