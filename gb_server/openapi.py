@@ -128,7 +128,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Send a message; the replies come back once stored", "security": _BEARER,
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["message"],
-                "properties": {"message": {"type": "string", "maxLength": 4000}}}}}},
+                "properties": {"message": {"type": "string", "maxLength": 4000, "pattern": "\\S"}}}}}},
             "responses": {"200": _json(_REPLIES, "the bot's replies"), **_errors(400, 401, 413, 429, 500, 503)}}},
         "/api/upload": {"post": {
             "summary": "Send a file (the answer to a waiting HEAR AS FILE/IMAGE/AUDIO/DOCUMENT); at most the bot's "

@@ -38,7 +38,7 @@ class Turns:
         """One user message: checked, handled (stored, then published), measured.
 
         Raises:
-            ApiError: 413 message_too_long.
+            ApiError: 413 message_too_long, 400 empty_message or bad_text.
             DialogRuntimeError, SessionError: what the runtime refuses (each with its status).
         """
         check_text(inbound.text, self.ctx.settings.max_message_chars)
@@ -50,10 +50,14 @@ class Turns:
 
 
 def check_text(text: str, limit: int) -> None:
-    """A message the session can store: not too long, no NUL, no lone surrogate (neither can be
-    stored as text: PostgreSQL refuses NUL, UTF-8 has no surrogates)."""
+    """A message the session can store: not empty, not too long, no NUL, no lone surrogate
+    (neither can be stored as text: PostgreSQL refuses NUL, UTF-8 has no surrogates). An empty
+    message (or one of white space only) says nothing a HEAR could take: a 400, no turn."""
     if len(text) > limit:
         raise ApiError(413, "message_too_long", f"the message has {len(text):,} characters, more than {limit:,}")
+    if not text.strip():
+        raise ApiError(400, "empty_message", "the message is empty" if not text else
+                       f"the message is empty: its {len(text):,} characters are all white space")
     if "\x00" in text:
         raise ApiError(400, "bad_text", f"the message has a NUL character at position {text.index(chr(0))}")
     try:

@@ -137,7 +137,7 @@ def _addresses() -> list[str]:
         return [probe.getsockname()[0]]
 
 
-async def test_text_no_store_can_hold_is_a_clear_400(base: str) -> None:
+async def test_text_no_store_can_hold_and_an_empty_message_are_a_clear_400(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
         s = (await c.post("/api/session")).json()
         for raw, where in ((b'{"message": "a\\ud800b"}', "surrogate (\\ud800) at position 1"),
@@ -145,8 +145,14 @@ async def test_text_no_store_can_hold_is_a_clear_400(base: str) -> None:
             r = await c.post("/api/chat", content=raw, headers=bearer(s["token"]))
             assert r.status_code == 400 and r.json()["error"]["code"] == "bad_text", r.text
             assert where in r.json()["error"]["message"]
+        for blank, what in (("", "the message is empty"), (" \n\t ", "its 4 characters are all white space")):
+            r = await c.post("/api/chat", json={"message": blank}, headers=bearer(s["token"]))
+            assert r.status_code == 400 and r.json()["error"]["code"] == "empty_message", r.text
+            assert what in r.json()["error"]["message"]
         r = await c.post("/api/chat", json={"message": "still fine"}, headers=bearer(s["token"]))
         assert r.status_code == 200
+        history = (await c.get("/api/session/history", headers=bearer(s["token"]))).json()["messages"]
+        assert [m["content"] for m in history if m["role"] == "user"] == ["still fine"]  # nothing else was a turn
 
 
 async def test_json_nested_too_deeply_for_the_parser_is_a_clear_400(base: str) -> None:
@@ -165,6 +171,8 @@ async def test_json_nested_too_deeply_for_the_parser_is_a_clear_400(base: str) -
             assert json.loads(await ws.recv())["type"] == "ready"
             await ws.send('{"type": "message", "text": "hi", "extra": ' + deep.decode() + "}")  # a text frame
             assert json.loads(await ws.recv())["error"]["code"] == "bad_json"
+            await ws.send(json.dumps({"type": "message", "text": "  "}))  # an empty message: no turn
+            assert json.loads(await ws.recv())["error"]["code"] == "empty_message"
             await ws.send(json.dumps({"type": "message", "text": "Bo"}))
             assert json.loads(await ws.recv())["messages"][-1]["content"].startswith("Hi Bo")
         r = await c.post("/api/chat", json={"message": "still fine"}, headers=bearer(s["token"]))
