@@ -50,7 +50,7 @@ def free_port() -> int:
 CONF = """\
 protocols = imap
 listen = 127.0.0.1
-base_dir = {root}/run
+base_dir = {run}
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 ssl = no
@@ -155,8 +155,11 @@ async def imap_server(root: Path) -> AsyncIterator[Imap]:
     if os.geteuid() != 0:
         unavailable("dovecot runs as root in the tests (its login processes change user)")
     root.mkdir(parents=True, exist_ok=True)
-    for d in ("run", "state"):
-        (root / d).mkdir(exist_ok=True)
+    (root / "state").mkdir(exist_ok=True)
+    # its sockets' folder is short, in /tmp: a Unix socket's path holds at most 107 bytes, and
+    # pytest-xdist's tmp_path (.../pytest-19/popen-gw2/test_a_whole_dialog_by_email_i0/) with
+    # dovecot's run/token-login/imap-urlauth came to 108
+    run = Path(tempfile.mkdtemp(prefix="gb-dv-"))
     # the mail processes run as the dovecot user (Dovecot refuses uid 0 for mail), and pytest's
     # tmp_path sits in a folder only root may enter: the maildir is a folder of its own in /tmp
     maildir = Path(tempfile.mkdtemp(prefix="gb-maildir-"))
@@ -166,7 +169,7 @@ async def imap_server(root: Path) -> AsyncIterator[Imap]:
     (root / "passwd").write_text(f"{user}:{{PLAIN}}{PASSWORD}\n")
     port = free_port()
     conf = root / "dovecot.conf"
-    conf.write_text(CONF.format(root=root, maildir=maildir, port=port, uid=owner.pw_uid, gid=owner.pw_gid,
+    conf.write_text(CONF.format(root=root, run=run, maildir=maildir, port=port, uid=owner.pw_uid, gid=owner.pw_gid,
                                 user="dovecot", group="dovecot"))
     process = subprocess.Popen([DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -180,6 +183,7 @@ async def imap_server(root: Path) -> AsyncIterator[Imap]:
             process.kill()
             process.wait(5)
         shutil.rmtree(maildir, ignore_errors=True)
+        shutil.rmtree(run, ignore_errors=True)
 
 
 async def _wait_listening(port: int, process: subprocess.Popen[bytes], root: Path) -> None:
