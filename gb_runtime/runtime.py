@@ -402,11 +402,17 @@ class DialogRuntime:
         async with self.store.lock(sid, rate_limit=s.rate_limit_per_minute, history_limit=s.history_limit) as held:
             session = held
             for attempt in range(MAX_RETRIES):
-                if token_hash is None and inbound.address is not None and inbound.session_id is None and (
-                        session is None or session.status != "active" or session.address != inbound.address
-                        or session.channel != inbound.channel):
-                    self._addresses.pop((bot.name, inbound.channel, inbound.address), None)
-                    raise _StaleAddress()
+                if token_hash is None and inbound.address is not None and inbound.session_id is None and \
+                        not _at_address(session, inbound):
+                    # The copy the lock read may be a cache's that is behind the database: a process
+                    # killed between a turn's commit and its write-through (a TRANSFER_SESSION to
+                    # this address) leaves it. The database says, before the address is given up.
+                    fresh = None if session is None else await self.store.load(
+                        sid, history_limit=s.history_limit, fresh=True, with_history=False)
+                    if not _at_address(fresh, inbound):
+                        self._addresses.pop((bot.name, inbound.channel, inbound.address), None)
+                        raise _StaleAddress()
+                    session = fresh
                 if token_hash is not None and (session is None or not same_hash(session.token_hash, token_hash)):
                     self._owners.pop(token_hash, None)
                     raise InvalidToken("unknown session token")
@@ -1172,6 +1178,12 @@ class DialogRuntime:
         session.status = "ended"
         session.user_id = uid
         return target
+
+
+def _at_address(session: Session | None, inbound: Inbound) -> bool:
+    """Whether `session` is the active conversation of the inbound message's channel address."""
+    return (session is not None and session.status == "active" and session.address == inbound.address
+            and session.channel == inbound.channel)
 
 
 class _StaleAddress(Exception):

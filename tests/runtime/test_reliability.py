@@ -103,3 +103,27 @@ async def test_valkey_coming_back_is_one_line(cached_stores: Stores, caplog: pyt
                 pass
     back = [rec.getMessage() for rec in caplog.records if "valkey is back" in rec.getMessage()]
     assert len(back) == 1
+
+
+async def test_a_cache_behind_the_database_does_not_lose_a_transferred_conversation(cached_stores: Stores,
+                                                                                   tmp_path: Path) -> None:
+    """A process killed between a turn's commit and its write-through to Valkey leaves a cached
+    copy behind the database. When that turn moved the conversation (TRANSFER_SESSION) to a
+    WhatsApp number, the number's next message found the session in SQL, the lock read the old
+    copy (still on email) and the message failed for good ("_StaleAddress", every retry):
+    tests/server/test_handoff_durable.py under load. The database now decides."""
+    store = cached_stores.store
+    assert isinstance(store, CachedStore)
+    rt = runtime_with_bot(cached_stores, tmp_path, "shop", {"start": 'HEAR x\nTALK "got " + x\n'})
+    opened = await rt.start("shop", channel="email", address="ana@example.com")
+    number = "55119" + str(uuid.uuid4().int)[:8]
+    moved = await store.load(opened.session_id, fresh=True, with_history=False)
+    assert moved is not None
+    moved.channel, moved.address = "whatsapp", number  # what the transfer's turn committed ...
+    await store.inner.save(moved)  # ... in SQL only: the process died before its write-through
+    stale = await store.cache.get(opened.session_id, 50, with_history=False)
+    assert stale is not None and stale.channel == "email"
+    r = await rt.handle(Inbound("shop", "yes", channel="whatsapp", address=number))
+    assert r.session_id == opened.session_id and texts(r) == ["got yes"]
+    cached = await store.cache.get(opened.session_id, 50, with_history=False)
+    assert cached is not None and (cached.channel, cached.address) == ("whatsapp", number)
