@@ -205,6 +205,10 @@ CONFIG_DOCS: dict[str, str] = {
     "email-poll-seconds": "Email: how often the mailbox is read for new mail (seconds).",
     "email-rate-per-hour": "Email: the mails of one sender an hour that become messages (more are passed over).",
     "email-subject": "Email: the subject of a bot's mail that answers none (a TALK TO).",
+    "email-authserv-id": "Email: the authserv-id your receiving server writes in its Authentication-Results "
+                         "header (RFC 8601, e.g. `mx.example.com`). When set, a mail becomes a message only when "
+                         "that header says `dmarc=pass` (without a DMARC result: `dkim=pass` for the From "
+                         "domain); other mail is passed over, logged. Empty: From is taken as it is.",
     "outbox-retry-seconds": "The first wait before a failed delivery to a push channel is tried again "
                             "(seconds, doubling up to 300).",
     "outbox-max-attempts": "Delivery attempts of an outbound message before it is dead-lettered "
@@ -254,7 +258,8 @@ CONFIG_DEFAULTS: dict[str, str] = {"http-allow": "", "fallback": "Sorry, I did n
                                                     "telegram-secret", "twilio-account-sid", "twilio-auth-token",
                                                     "twilio-number", "twilio-voice-language", "teams-app-id",
                                                     "teams-app-password", "teams-tenant-id", "email-smtp-url",
-                                                    "email-from", "email-imap-url", "llm-url", "llm-key",
+                                                    "email-from", "email-imap-url", "email-authserv-id",
+                                                    "llm-url", "llm-key",
                                                     "llm-temperature", "llm-max-tokens", "embedding-url",
                                                     "embedding-key"), "")}
 

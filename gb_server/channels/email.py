@@ -5,7 +5,9 @@ offers it; ``smtps://user:pass@host:465``, implicit TLS) and ``email-from`` (the
 turn the channel on (replies, SEND MAIL); ``email-imap-url`` (``imaps://user:pass@host:993/INBOX``,
 ``imap://`` without TLS) makes the bot read its mailbox, every ``email-poll-seconds`` (default 30);
 ``email-rate-per-hour`` (default 20) caps the mails of one sender that become messages;
-``email-subject`` is the subject of a mail that answers none. Any value may be ``env:NAME``.
+``email-subject`` is the subject of a mail that answers none; ``email-authserv-id`` (the
+receiving server's name in its ``Authentication-Results``) makes only mail that server
+authenticated (DMARC, else DKIM for the From domain) a message. Any value may be ``env:NAME``.
 
 - In: each new mail of the mailbox is one inbound message, its platform id the Message-ID (the
   inbox stores a mail once however often it is fetched), its address the conversation's: the
@@ -18,7 +20,8 @@ turn the channel on (replies, SEND MAIL); ``email-imap-url`` (``imaps://user:pas
   no-reply senders, the bot's own address, and a sender past the hourly rate. They are marked
   read and passed over, logged.
 - ``From`` is a claim, not a proof (protocols.md §4.4): an email session is anonymous, like
-  every channel's, and nothing here logs a user in by it.
+  every channel's, and nothing here logs a user in by it. With ``email-authserv-id`` a mail
+  whose From the receiving server did not authenticate is passed over, logged.
 - Out: one multipart/alternative mail (text and HTML, a menu's options numbered, a file
   attached) per reply, threaded on the user's last mail: ``In-Reply-To`` its Message-ID,
   ``References`` its References and its Message-ID, ``Subject: Re: <its subject>`` (never "Re:
@@ -43,6 +46,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+import authres
 from mailparser_reply import EmailReplyParser
 from tornado.httputil import HTTPServerRequest
 
@@ -195,12 +199,42 @@ def automatic(message: EmailMessage, sender: str, bot_address: str | None) -> st
     return None
 
 
-def read_mail(raw: bytes, bot_address: str | None, fallback_id: str) -> Received:
+def unauthenticated(message: EmailMessage, sender: str, authserv_id: str) -> str | None:
+    """Why the receiving server `authserv_id` did not vouch for the mail's From, or None when it
+    did: its ``Authentication-Results`` header (RFC 8601; the topmost of that server's, which a
+    well-configured server strips from incoming mail before writing its own) says ``dmarc=pass``,
+    or, with no DMARC result, ``dkim=pass`` with a signing domain (``header.d``) that is From's
+    domain or one of its parents. Headers of other servers are the sender's to write: ignored."""
+    domain = sender.rsplit("@", 1)[-1]
+    for raw in message.get_all("Authentication-Results") or []:
+        try:
+            header = authres.AuthenticationResultsHeader.parse_value(str(raw))
+        except Exception:  # not RFC 8601: not the server's either
+            continue
+        if str(header.authserv_id).lower() != authserv_id.lower():
+            continue
+        dmarc = [r for r in header.results if r.method == "dmarc"]
+        if dmarc:
+            return None if dmarc[0].result == "pass" else (
+                f"not authenticated: {authserv_id} says dmarc={dmarc[0].result} for {domain}")
+        for r in header.results:
+            signer = next((str(p.value).lower() for p in r.properties if (p.type, p.name) == ("header", "d")), "")
+            if r.method == "dkim" and r.result == "pass" and signer and (domain == signer
+                                                                          or domain.endswith("." + signer)):
+                return None
+        found = ", ".join(f"{r.method}={r.result}" for r in header.results) or "none"
+        return f"not authenticated: {authserv_id} found no DMARC pass and no DKIM pass for {domain} ({found})"
+    return f"not authenticated: no Authentication-Results of {authserv_id}"
+
+
+def read_mail(raw: bytes, bot_address: str | None, fallback_id: str, authserv_id: str | None = None) -> Received:
     """A fetched mail as an inbound message (the address is its sender's; the poller may give it
     its thread's). `fallback_id` is its id when it has no Message-ID (the mailbox's UIDVALIDITY and UID).
+    With `authserv_id` (config.csv's ``email-authserv-id``), only a mail that server
+    authenticated is one (:func:`unauthenticated`).
 
     Raises:
-        Skipped: an automatic mail, a bounce, or one without a sender address.
+        Skipped: an automatic mail, a bounce, one without a sender address, or one not authenticated.
     """
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
@@ -208,7 +242,7 @@ def read_mail(raw: bytes, bot_address: str | None, fallback_id: str) -> Received
     sender = sender.strip().lower()
     if "@" not in sender:
         raise Skipped(f"no sender address (From: {str(message.get('From') or '')[:80]!r})")
-    why = automatic(message, sender, bot_address)
+    why = automatic(message, sender, bot_address) or (authserv_id and unauthenticated(message, sender, authserv_id))
     if why:
         raise Skipped(why)
     message_id = (_ids(message.get("Message-ID")) or [f"<{fallback_id}>"])[0]

@@ -215,7 +215,8 @@ class MailPoller:
         self.fetched += 1
         new = False
         try:
-            received = read_mail(raw, adapter.address, f"{uidvalidity}.{uid}@{server.name}")
+            received = read_mail(raw, adapter.address, f"{uidvalidity}.{uid}@{server.name}",
+                                 adapter.config.get("email-authserv-id") or None)
             extra = received.extra
             address = await self.cursors.thread_address(
                 adapter.bot, adapter.name, [extra["root"], *extra["references"], *([extra["in_reply_to"]]

@@ -322,6 +322,66 @@ def test_a_mail_of_no_person_is_skipped_and_a_missing_message_id_is_made_up() ->
     assert received.platform_id == "<7.9@box>" and received.text == "Only a subject"
 
 
+AUTHSERV = "mx.bot.test"  # the receiving server's authserv-id in these tests
+
+
+def authenticated(sender: str, results: str, *more: str) -> EmailMessage:
+    """A mail as the bot's receiving server leaves it: its Authentication-Results on top (and
+    `more` below it: headers the sender or servers on the way wrote)."""
+    m = mail(sender, "hi", "oi")
+    for value in (f"{AUTHSERV}; {results}", *more):
+        m["Authentication-Results"] = value
+    return m
+
+
+def test_with_email_authserv_id_only_mail_the_receiving_server_authenticated_is_a_message() -> None:
+    """From is a claim: with email-authserv-id a mail is one only when that server's
+    Authentication-Results vouch for the From domain (DMARC, else an aligned DKIM signature)."""
+    from gb_server.channels.email import Skipped
+
+    ok = [authenticated("ana@example.com", "dkim=pass header.d=example.com; spf=pass smtp.mailfrom=example.com; "
+                                           "dmarc=pass header.from=example.com"),
+          authenticated("ana@mail.example.com", "dkim=pass header.d=example.com header.s=s1"),  # a parent domain
+          authenticated("Ana@Example.com", "dmarc=pass header.from=example.com")]
+    for m in ok:
+        assert read_mail(m.as_bytes(), "bot@example.test", "1.1@box", AUTHSERV).address == m["From"].lower()
+    refused = [
+        (authenticated("ceo@example.com", "spf=fail smtp.mailfrom=example.com; dmarc=fail header.from=example.com"),
+         f"{AUTHSERV} says dmarc=fail for example.com"),
+        (authenticated("ceo@example.com", "dkim=pass header.d=evil.example; spf=pass smtp.mailfrom=evil.example"),
+         "found no DMARC pass and no DKIM pass for example.com (dkim=pass, spf=pass)"),
+        # the sender wrote a header in the server's name below the server's own: only the top one counts
+        (authenticated("ceo@example.com", "none", f"{AUTHSERV}; dmarc=pass header.from=example.com"),
+         "found no DMARC pass and no DKIM pass for example.com (none)"),
+        (mail("ceo@example.com", "hi", "oi", headers={"Authentication-Results": "other.mx; dmarc=pass"}),
+         f"no Authentication-Results of {AUTHSERV}"),
+        (mail("ceo@example.com", "hi", "oi"), f"no Authentication-Results of {AUTHSERV}"),
+    ]
+    for m, why in refused:
+        with pytest.raises(Skipped, match="not authenticated") as skipped:
+            read_mail(m.as_bytes(), "bot@example.test", "1.2@box", AUTHSERV)
+        assert why in str(skipped.value), (str(skipped.value), why)
+    # without the key, From is taken as it is (the documented default)
+    assert read_mail(refused[0][0].as_bytes(), "bot@example.test", "1.3@box").address == "ceo@example.com"
+
+
+async def test_a_spoofed_mail_is_passed_over_and_an_authenticated_one_answered(channel_stores: Stores, servers: Any,
+                                                                               tmp_path: Path) -> None:
+    imap, smtp = servers
+    make_bot(tmp_path / "bots", "default", DIALOGS, config=config(imap, smtp, f"email-authserv-id,{AUTHSERV}\n"))
+    ana, ceo = person(), person()
+    async with serving(channel_stores, tmp_path / "bots", tmp_path / "data") as server:
+        await imap.deliver(authenticated(ceo, "dmarc=fail header.from=example.com"),
+                           authenticated(ana, "dmarc=pass header.from=example.com"))
+        await smtp.wait_for(ana, 1)
+        await eventually(lambda: poller(server).fetched == 2, what="both fetched")
+        await asyncio.sleep(0.3)
+        assert smtp.to(ceo) == [] and await inbox_of(server, ceo) == []
+        assert len(await inbox_of(server, ana)) == 1
+        flags = await imap.flags()
+        assert len(flags) == 2 and all("\\Seen" in f for f in flags.values())  # read, passed over: not again
+
+
 def test_an_html_only_mail_is_read_as_its_text_without_the_quoted_part() -> None:
     m = EmailMessage()
     m["From"], m["Subject"], m["Message-ID"] = "ana@example.com", "Re: x", "<h1@mail.example>"
