@@ -114,8 +114,9 @@ async def test_a_cache_behind_the_database_does_not_lose_a_transferred_conversat
     tests/server/test_handoff_durable.py under load. The database now decides."""
     store = cached_stores.store
     assert isinstance(store, CachedStore)
-    rt = runtime_with_bot(cached_stores, tmp_path, "shop", {"start": 'HEAR x\nTALK "got " + x\n'})
-    opened = await rt.start("shop", channel="email", address="ana@example.com")
+    bot = f"stale-{uuid.uuid4().hex[:8]}"  # no other test's: a reply left in the outbox is nobody's to send
+    rt = runtime_with_bot(cached_stores, tmp_path, bot, {"start": 'HEAR x\nTALK "got " + x\n'})
+    opened = await rt.start(bot, channel="email", address="ana@example.com")
     number = "55119" + str(uuid.uuid4().int)[:8]
     moved = await store.load(opened.session_id, fresh=True, with_history=False)
     assert moved is not None
@@ -123,7 +124,7 @@ async def test_a_cache_behind_the_database_does_not_lose_a_transferred_conversat
     await store.inner.save(moved)  # ... in SQL only: the process died before its write-through
     stale = await store.cache.get(opened.session_id, 50, with_history=False)
     assert stale is not None and stale.channel == "email"
-    r = await rt.handle(Inbound("shop", "yes", channel="whatsapp", address=number))
+    r = await rt.handle(Inbound(bot, "yes", channel="whatsapp", address=number))
     assert r.session_id == opened.session_id and texts(r) == ["got yes"]
     cached = await store.cache.get(opened.session_id, 50, with_history=False)
     assert cached is not None and (cached.channel, cached.address) == ("whatsapp", number)

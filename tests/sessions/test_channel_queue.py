@@ -20,11 +20,17 @@ from gb_sessions.config import Stores
 from gb_sessions.tokens import new_token
 from tests.helpers.prereqs import unavailable
 
+# The bot of these rows: none of the server tests' bots. A server test that later runs on the same
+# database (pytest-xdist runs the files of one process in any order) claims what is left here and
+# fails it as an unknown bot; as "default" it ran the rows' turns and sent their replies to its
+# stand-in platforms (a Twilio test saw "Hello! What is your name?" go to one of these addresses).
+BOT = "queue-tests"
+
 
 def new_session(channel: str, address: str | None) -> tuple[Session, str]:
     token, token_hash = new_token()
     now = utcnow()
-    return Session(id=uuid.uuid4(), bot_id="default", channel=channel, token_hash=token_hash, created_at=now,
+    return Session(id=uuid.uuid4(), bot_id=BOT, channel=channel, token_hash=token_hash, created_at=now,
                    last_activity=now, address=address), token
 
 
@@ -33,8 +39,8 @@ def address() -> str:
 
 
 async def nothing_pending(q: ChannelQueue, *sessions: Session) -> None:
-    """Dead-letter what these sessions left pending: a server test on the same database (bot
-    "default", a Graph API stand-in) would otherwise claim and send it."""
+    """Dead-letter what these sessions left pending: a server test on the same database would
+    otherwise claim it (and dead-letter it later, BOT being none of its bots)."""
     for s in sessions:
         for o in await q.outbox(session_id=s.id, status="pending"):
             await q.dead(o.id, "test: left pending")
@@ -42,8 +48,8 @@ async def nothing_pending(q: ChannelQueue, *sessions: Session) -> None:
 
 async def test_a_message_delivered_again_is_stored_once(stores: Stores) -> None:
     q, who = stores.channels, address()
-    first = await q.receive("default", "whatsapp", "wamid.1" + who, who, {"text": "oi"})
-    again = await asyncio.gather(*(q.receive("default", "whatsapp", "wamid.1" + who, who, {"text": "oi"})
+    first = await q.receive(BOT, "whatsapp", "wamid.1" + who, who, {"text": "oi"})
+    again = await asyncio.gather(*(q.receive(BOT, "whatsapp", "wamid.1" + who, who, {"text": "oi"})
                                    for _ in range(5)))
     assert first[1] is True and all(a == (first[0], False) for a in again)
     other_bot = await q.receive("other", "whatsapp", "wamid.1" + who, who, {"text": "oi"})
@@ -52,7 +58,7 @@ async def test_a_message_delivered_again_is_stored_once(stores: Stores) -> None:
 
 async def test_claims_exclude_each_other_and_keep_each_address_in_order(stores: Stores) -> None:
     q, a, b = stores.channels, address(), address()
-    ids = [(await q.receive("default", "sms", f"SM{i}{a}", a if i % 2 == 0 else b, {"text": str(i)}))[0]
+    ids = [(await q.receive(BOT, "sms", f"SM{i}{a}", a if i % 2 == 0 else b, {"text": str(i)}))[0]
            for i in range(4)]
     one, two = await asyncio.gather(q.claim_inbox("one", 30, ids=ids), q.claim_inbox("two", 30, ids=ids))
     claimed = sorted(i.id for i in [*one, *two])
@@ -64,7 +70,7 @@ async def test_claims_exclude_each_other_and_keep_each_address_in_order(stores: 
 
 async def test_a_lapsed_claim_is_taken_again_and_counts_as_an_attempt(stores: Stores) -> None:
     q, a = stores.channels, address()
-    item_id, _ = await q.receive("default", "sms", "SMx" + a, a, {"text": "x"})
+    item_id, _ = await q.receive(BOT, "sms", "SMx" + a, a, {"text": "x"})
     (first,) = await q.claim_inbox("dead-process", 1.0, ids=[item_id])
     assert await q.claim_inbox("other", 30, ids=[item_id]) == []
     await asyncio.sleep(1.1)
@@ -74,7 +80,7 @@ async def test_a_lapsed_claim_is_taken_again_and_counts_as_an_attempt(stores: St
 
 async def test_the_turn_marks_its_message_done_and_a_second_turn_of_it_stores_nothing(stores: Stores) -> None:
     q, a = stores.channels, address()
-    item_id, _ = await q.receive("default", "whatsapp", "wamid.t" + a, a, {"text": "hi"})
+    item_id, _ = await q.receive(BOT, "whatsapp", "wamid.t" + a, a, {"text": "hi"})
     s1, _ = new_session("whatsapp", a)
     s2, _ = new_session("whatsapp", a)
     await stores.store.create(s1)
@@ -82,7 +88,7 @@ async def test_the_turn_marks_its_message_done_and_a_second_turn_of_it_stores_no
     for s in (s1, s2):
         s.add("user", "hi")
         s.inbox_done.append(item_id)
-        s.outbox.append(Outgoing("whatsapp", a, {"content": "hello"}, "default", item_id))
+        s.outbox.append(Outgoing("whatsapp", a, {"content": "hello"}, BOT, item_id))
     await stores.store.save(s1)
     with pytest.raises(InboxDone):
         await stores.store.save(s2)
@@ -98,8 +104,8 @@ async def test_a_turn_whose_inbound_messages_are_not_all_new_or_whose_version_is
     """PostgreSQL's one-statement turn: the inbox part marks what is still new, so these are the
     cases its deliberate failure has to undo (the general path rolls its transaction back)."""
     q, a = stores.channels, address()
-    first, _ = await q.receive("default", "whatsapp", "wamid.p1" + a, a, {"text": "one"})
-    second, _ = await q.receive("default", "whatsapp", "wamid.p2" + a, a, {"text": "two"})
+    first, _ = await q.receive(BOT, "whatsapp", "wamid.p1" + a, a, {"text": "one"})
+    second, _ = await q.receive(BOT, "whatsapp", "wamid.p2" + a, a, {"text": "two"})
     other, _ = new_session("whatsapp", a)
     await stores.store.create(other)
     other.inbox_done.append(first)
@@ -108,7 +114,7 @@ async def test_a_turn_whose_inbound_messages_are_not_all_new_or_whose_version_is
     await stores.store.create(s)
     s.add("user", "one and two")
     s.inbox_done.extend([first, second])
-    s.outbox.append(Outgoing("whatsapp", a, {"content": "both"}, "default", second))
+    s.outbox.append(Outgoing("whatsapp", a, {"content": "both"}, BOT, second))
     with pytest.raises(InboxDone):
         await stores.store.save(s)
     assert (await q.inbox(second)).status == "new"  # type: ignore[union-attr]
@@ -128,13 +134,13 @@ async def test_a_turn_whose_inbound_messages_are_not_all_new_or_whose_version_is
 @pytest.mark.parametrize("stores", ["postgres", "postgres+valkey"], indirect=True)
 async def test_on_postgresql_a_channel_turn_is_one_statement_and_gets_its_outbox_ids(stores: Stores) -> None:
     q, a = stores.channels, address()
-    item_id, _ = await q.receive("default", "whatsapp", "wamid.one" + a, a, {"text": "hi"})
+    item_id, _ = await q.receive(BOT, "whatsapp", "wamid.one" + a, a, {"text": "hi"})
     s, _ = new_session("whatsapp", a)
     await stores.store.create(s)
     s.add("user", "hi")
     s.add("assistant", "hello")
     s.inbox_done.append(item_id)
-    outgoing = [Outgoing("whatsapp", a, {"content": f"r{i}"}, "default", item_id) for i in range(3)]
+    outgoing = [Outgoing("whatsapp", a, {"content": f"r{i}"}, BOT, item_id) for i in range(3)]
     s.outbox.extend(outgoing)
     statements: list[str] = []
 
@@ -167,7 +173,7 @@ async def test_a_session_id_taken_is_session_exists_and_writes_nothing(stores: S
 async def test_outbound_retry_dead_replay_and_delivery_status(stores: Stores) -> None:
     q, a = stores.channels, address()
     s, _ = new_session("whatsapp", a)
-    s.outbox.extend(Outgoing("whatsapp", a, {"content": f"m{i}"}, "default") for i in range(2))
+    s.outbox.extend(Outgoing("whatsapp", a, {"content": f"m{i}"}, BOT) for i in range(2))
     await stores.store.create(s)
     first, second = (o.id for o in await q.outbox(session_id=s.id))
     assert first is not None and second is not None
@@ -196,8 +202,8 @@ async def test_outbound_retry_dead_replay_and_delivery_status(stores: Stores) ->
 async def test_a_batch_is_marked_sent_at_once_each_with_its_platform_id(stores: Stores) -> None:
     q, a, b = stores.channels, address(), address()
     s, _ = new_session("whatsapp", a)
-    s.outbox.extend([Outgoing("whatsapp", a, {"content": "to a"}, "default"),
-                     Outgoing("whatsapp", b, {"content": "to b"}, "default")])
+    s.outbox.extend([Outgoing("whatsapp", a, {"content": "to a"}, BOT),
+                     Outgoing("whatsapp", b, {"content": "to b"}, BOT)])
     await stores.store.create(s)
     first = [o for o in await q.claim_outbox("p", 30) if o.session_id == s.id]
     again = [o for o in await q.claim_outbox("p", 30, probe=False) if o.session_id == s.id]
@@ -210,7 +216,7 @@ async def test_a_batch_is_marked_sent_at_once_each_with_its_platform_id(stores: 
 
 async def test_webhooks_at_once_are_stored_once_each_in_a_few_statements(stores: Stores) -> None:
     q, senders = stores.channels, [address() for _ in range(40)]
-    earlier = await q.receive("default", "whatsapp", "wamid.pre" + senders[0], senders[0], {"text": "earlier"})
+    earlier = await q.receive(BOT, "whatsapp", "wamid.pre" + senders[0], senders[0], {"text": "earlier"})
     inserts: list[str] = []
 
     def count(conn: object, cursor: object, statement: str, *args: object) -> None:
@@ -220,9 +226,9 @@ async def test_webhooks_at_once_are_stored_once_each_in_a_few_statements(stores:
     event.listen(stores.engine.sync_engine, "before_cursor_execute", count)
     try:
         got = await asyncio.gather(
-            *(q.receive("default", "whatsapp", f"wamid.b{i}.{s}", s, {"text": f"m{i}"}) for i, s in enumerate(senders)),
-            q.receive("default", "whatsapp", f"wamid.b0.{senders[0]}", senders[0], {"text": "m0"}),  # twice at once
-            q.receive("default", "whatsapp", "wamid.pre" + senders[0], senders[0], {"text": "earlier"}))  # again
+            *(q.receive(BOT, "whatsapp", f"wamid.b{i}.{s}", s, {"text": f"m{i}"}) for i, s in enumerate(senders)),
+            q.receive(BOT, "whatsapp", f"wamid.b0.{senders[0]}", senders[0], {"text": "m0"}),  # twice at once
+            q.receive(BOT, "whatsapp", "wamid.pre" + senders[0], senders[0], {"text": "earlier"}))  # again
     finally:
         event.remove(stores.engine.sync_engine, "before_cursor_execute", count)
     assert [new for _, new in got] == [True] * 40 + [False, False]
@@ -237,9 +243,9 @@ async def test_webhooks_at_once_are_stored_once_each_in_a_few_statements(stores:
 
 async def test_a_row_the_database_refuses_fails_only_its_own_webhook(pg_stores: Stores) -> None:
     q = pg_stores.channels
-    good = [q.receive("default", "whatsapp", f"wamid.g{uuid.uuid4().hex}", address(), {"text": "ok"})
+    good = [q.receive(BOT, "whatsapp", f"wamid.g{uuid.uuid4().hex}", address(), {"text": "ok"})
             for _ in range(6)]
-    bad = q.receive("default", "whatsapp", f"wamid.x{uuid.uuid4().hex}", "5" * 400, {"text": "too long an address"})
+    bad = q.receive(BOT, "whatsapp", f"wamid.x{uuid.uuid4().hex}", "5" * 400, {"text": "too long an address"})
     results = await asyncio.gather(*good, bad, return_exceptions=True)
     assert all(isinstance(r, tuple) and r[1] is True for r in results[:6]), results
     assert isinstance(results[6], Exception) and "too long" in str(results[6])
