@@ -99,6 +99,15 @@ async def replies(api: Platform, address: str, count: int, timeout: float = 15.0
     raise AssertionError(f"expected {count} messages to {address}, got {sent_to(api, address)}")
 
 
+async def past_the_greeting(server: InProcess, api: Platform) -> str:
+    """A new sender who has said hello and their name (start.bas answered twice): its number."""
+    sender = phone()
+    await post(server, text(sender, "oi"))
+    await post(server, text(sender, "Ana"))
+    await replies(api, sender, 2)
+    return sender
+
+
 async def test_the_subscribe_handshake_answers_the_challenge_only_with_the_verify_token(wa: Any) -> None:
     server, _ = wa
     async with httpx.AsyncClient() as client:
@@ -170,10 +179,7 @@ async def test_a_redelivered_webhook_runs_the_dialog_once(wa: Any) -> None:
 
 async def test_menus_are_reply_buttons_or_a_list_and_a_button_reply_answers(wa: Any) -> None:
     server, api = wa
-    sender = phone()
-    await post(server, text(sender, "oi"))
-    await post(server, text(sender, "Ana"))
-    await replies(api, sender, 2)
+    sender = await past_the_greeting(server, api)
     await post(server, text(sender, "menu"))
     (*_, menu) = await replies(api, sender, 3)
     assert menu["type"] == "interactive"
@@ -196,10 +202,7 @@ async def test_a_text_over_metas_limits_goes_in_parts_the_menu_last(wa: Any) -> 
     4,889 is two text messages; a menu after 1,889 is a text message, then the buttons with the
     text's end as their body. Cut between words, in order, nothing lost."""
     server, api = wa
-    sender = phone()
-    await post(server, text(sender, "oi"))
-    await post(server, text(sender, "Ana"))
-    await replies(api, sender, 2)
+    sender = await past_the_greeting(server, api)
     await post(server, text(sender, "long"))
     *_, first, second, after = await replies(api, sender, 5)
     assert [m["type"] for m in (first, second, after)] == ["text"] * 3
