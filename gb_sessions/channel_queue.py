@@ -82,8 +82,8 @@ def _claim_statement(table: str, waiting: str, *, by_ids: bool, probe: bool) -> 
     its address" is a scalar subquery (a per-row index probe of the address's partial index:
     min(id) of its waiting rows is its own), the rows to claim are a MATERIALIZED CTE, computed
     once, and the UPDATE finds them by primary key (an array of their ids). Whatever the plan,
-    a claim reads each waiting row at most once. The status is written into the SQL (not bound), so that a prepared
-    statement's generic plan uses the partial indexes of the waiting rows."""
+    a claim reads each waiting row at most once. The status is written into the SQL (not bound),
+    so that a prepared statement's generic plan uses the partial indexes of the waiting rows."""
     free = (f"t.status = '{waiting}' AND t.next_attempt_at <= %(now)s "
             "AND (t.claimed_until IS NULL OR t.claimed_until < %(now)s) "
             f"AND t.id = (SELECT min(e.id) FROM {table} AS e WHERE e.bot_id = t.bot_id AND e.channel = t.channel "

@@ -218,9 +218,10 @@ def unauthenticated(message: EmailMessage, sender: str, authserv_id: str) -> str
             return None if dmarc[0].result == "pass" else (
                 f"not authenticated: {authserv_id} says dmarc={dmarc[0].result} for {domain}")
         for r in header.results:
+            if (r.method, r.result) != ("dkim", "pass"):
+                continue
             signer = next((str(p.value).lower() for p in r.properties if (p.type, p.name) == ("header", "d")), "")
-            if r.method == "dkim" and r.result == "pass" and signer and (domain == signer
-                                                                          or domain.endswith("." + signer)):
+            if signer and (domain == signer or domain.endswith("." + signer)):
                 return None
         found = ", ".join(f"{r.method}={r.result}" for r in header.results) or "none"
         return f"not authenticated: {authserv_id} found no DMARC pass and no DKIM pass for {domain} ({found})"

@@ -170,16 +170,16 @@ class WhatsApp(Channel):
         caption): then the text goes first, in text messages of at most MAX_TEXT characters, and
         the menu (its body the last part) or the file (no caption) after it."""
         text = str(payload.get("content") or "")
-        limit = MAX_BODY if payload.get("file") or (options_of(payload) and not payload.get("template")) else MAX_TEXT
-        if payload.get("template") or len(text) <= limit:
+        file, options = payload.get("file"), options_of(payload)
+        if payload.get("template") or len(text) <= (MAX_BODY if file or options else MAX_TEXT):
             return [self.message(payload)]
-        if not payload.get("file") and not options_of(payload):
-            return [_text(part) for part in split_text(text, MAX_TEXT)]
         parts = split_text(text, MAX_TEXT)
-        if payload.get("file"):
-            return [*(_text(part) for part in parts), self.message({**payload, "content": ""})]
-        last = split_text(parts[-1], MAX_BODY)  # the menu's body: the text's end, at most MAX_BODY
-        return [*(_text(part) for part in [*parts[:-1], *last[:-1]]), self.message({**payload, "content": last[-1]})]
+        if file:
+            return [*map(_text, parts), self.message({**payload, "content": ""})]
+        if not options:
+            return [_text(part) for part in parts]
+        body = split_text(parts[-1], MAX_BODY)  # the menu's body: the text's end, at most MAX_BODY
+        return [*map(_text, [*parts[:-1], *body[:-1]]), self.message({**payload, "content": body[-1]})]
 
     def message(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The Cloud API's message object of an outbox payload (its text within the limits)."""
